@@ -1,0 +1,1 @@
+"""The rules of a gate, as pure functions."""

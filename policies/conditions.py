@@ -1,0 +1,179 @@
+"""CEL conditions: compiled once when a policy loads, their names and types checked then.
+
+A condition reads `project.<fact>` and `tier`. A typo in a fact name, a comparison with a value
+an enum fact cannot take, or an operation CEL refuses for the facts' types fails at
+`policy check`, not at a gate review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import cel
+
+from policies.facts import cel_value
+from policies.model import Condition, Fact, FactType, FactValue
+from policies.problems import did_you_mean, one_of
+
+_STRING = re.compile(
+    r"""[rRbB]?(
+        "{3}[\s\S]*?"{3}          # triple-double-quoted
+      | '{3}[\s\S]*?'{3}          # triple-single-quoted
+      | "(?:\\.|[^"\\])*"       # double-quoted
+      | '(?:\\.|[^'\\])*'       # single-quoted
+    )""",
+    re.VERBOSE,
+)
+_FACT_REF = re.compile(r"\bproject\s*\.\s*([A-Za-z_]\w*)")
+_BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+_EQUALS = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s*(?:==|!=)\s*(\"[^\"]*\"|'[^']*')")
+_IN_LIST = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s+in\s+\[([^\]]*)\]")
+_CEL_ERROR = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)")
+
+_PROBE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """What a condition may refer to: the declared facts and, unless classifying, the tiers."""
+
+    facts: Mapping[str, Fact]
+    tiers: Sequence[str]
+    tier_allowed: bool = True
+
+
+def compile_condition(source: str, names: Names) -> tuple[Condition | None, list[str]]:
+    """Compile and check a CEL condition.
+
+    Returns (condition, []) when it is sound, or (None, messages) listing every problem.
+    """
+    try:
+        program = cel.compile(source)
+    except (ValueError, RuntimeError) as error:
+        return None, [_syntax_message(str(error))]
+    masked = _STRING.sub(lambda m: '"' + " " * (len(m.group(0)) - 2) + '"', source)
+    problems = [*_name_problems(program, masked, names), *_literal_problems(source, names)]
+    if problems:
+        return None, problems
+    facts = frozenset(_FACT_REF.findall(masked))
+    uses_tier = "tier" in program.variables()
+    problems = _type_problems(program, names)
+    if problems:
+        return None, problems
+    return Condition(source, program, facts, uses_tier), []
+
+
+def _syntax_message(text: str) -> str:
+    match = _CEL_ERROR.search(text)
+    if not match:
+        return f"CEL syntax error: {text.splitlines()[0]}"
+    detail = match.group(3).strip()
+    if "mismatched input '<EOF>'" in detail:
+        detail = "the expression ends too early"
+    elif detail.startswith("mismatched input"):
+        detail = detail.split(" expecting ")[0]
+    return f"CEL syntax error at column {match.group(2)}: {detail}"
+
+
+def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[str]:
+    bound = set(_BOUND.findall(masked))
+    allowed = {"project", *(["tier"] if names.tier_allowed else [])}
+    for name in program.variables():
+        if name in bound or name in allowed:
+            continue
+        if name == "tier":
+            yield "a tier rule cannot use 'tier': tiers are chosen from the facts alone"
+        elif name in names.facts:
+            yield f"unknown name '{name}' (did you mean 'project.{name}'?)"
+        else:
+            hint = did_you_mean(name, allowed)
+            yield f"unknown name '{name}'{hint}; facts are read as project.<fact>"
+    for fact in dict.fromkeys(_FACT_REF.findall(masked)):
+        if fact not in names.facts:
+            choices = [f"project.{f}" for f in names.facts]
+            hint = did_you_mean(f"project.{fact}", choices)
+            yield f"unknown fact 'project.{fact}'{hint}"
+
+
+def _literal_problems(source: str, names: Names) -> Iterable[str]:
+    for subject, literal in _EQUALS.findall(source):
+        yield from _check_literals(subject, [literal], names)
+    for subject, items in _IN_LIST.findall(source):
+        yield from _check_literals(subject, _STRING.findall(items), names)
+
+
+def _check_literals(subject: str, literals: list[str], names: Names) -> Iterable[str]:
+    allowed, label = _allowed_values(subject, names)
+    if not allowed:
+        return
+    for literal in literals:
+        value = literal[1:-1]
+        if value not in allowed:
+            hint = did_you_mean(value, allowed)
+            yield f"{label} is never '{value}'{hint}; it is {one_of(allowed)}"
+
+
+def _allowed_values(subject: str, names: Names) -> tuple[tuple[str, ...], str]:
+    if subject == "tier":
+        return tuple(names.tiers), "tier"
+    fact = names.facts.get(subject.split(".")[-1].strip())
+    if fact is None or fact.type is not FactType.ENUM:
+        return (), ""
+    return fact.values, f"project.{fact.id}"
+
+
+def _type_problems(program: cel.Program, names: Names) -> list[str]:
+    problems: list[str] = []
+    for flag in (True, False):
+        context = probe_context(names, flag)
+        try:
+            result = program.execute(context)
+        except TypeError as error:
+            problems.append(f"CEL type error: {_first_sentence(str(error))}")
+            break
+        except (ZeroDivisionError, KeyError, ValueError, RuntimeError, OverflowError):
+            continue
+        if not isinstance(result, bool):
+            problems.append(f"must be true or false, but gives a {type(result).__name__} value")
+            break
+    return problems
+
+
+def _first_sentence(text: str) -> str:
+    head = text.split(". ")[0].rstrip(".")
+    if "coerce" in text or "overload" in text:
+        head += " (CEL does not mix types: money is a decimal number, use 250000.0 or double())"
+    return head
+
+
+def probe_context(names: Names, flag: bool) -> dict[str, object]:
+    """Sample values of the right type for every fact, to find type errors before runtime."""
+    project = {fact.id: _probe_value(fact, flag) for fact in names.facts.values()}
+    tier = names.tiers[0] if names.tiers else "default"
+    return {"project": project, "tier": tier}
+
+
+_PROBES: dict[FactType, object] = {
+    FactType.MONEY: 1.0,
+    FactType.INTEGER: 1,
+    FactType.TEXT: "text",
+}
+
+
+def _probe_value(fact: Fact, flag: bool) -> object:
+    if fact.type is FactType.BOOLEAN:
+        return flag
+    if fact.type is FactType.ENUM:
+        return fact.values[0] if fact.values else ""
+    if fact.type is FactType.DATE:
+        return _PROBE_DATE
+    return _PROBES[fact.type]
+
+
+def evaluation_context(facts: Mapping[str, FactValue], tier: str | None) -> cel.Context:
+    """A CEL context for one project: build it once per project, evaluate many conditions."""
+    project = {name: cel_value(value) for name, value in facts.items()}
+    return cel.Context({"project": project, "tier": tier or ""})

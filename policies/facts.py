@@ -1,0 +1,184 @@
+"""Project fact values: reading them from what people type, and handing them to CEL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Protocol
+
+from policies.model import Fact, FactType, FactValue, FormField
+from policies.problems import did_you_mean, one_of
+
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+class FactError(ValueError):
+    """A fact value is not of the fact's type; the message says what was expected."""
+
+
+def parse_value(kind: FactType, raw: object, values: tuple[str, ...] = ()) -> FactValue:
+    """Read `raw` (a typed value or text as typed by a person) as a value of `kind`.
+
+    Raises FactError with a plain-words message when it cannot be read.
+    """
+    try:
+        return _PARSERS[kind](raw, values)
+    except (InvalidOperation, ValueError, TypeError) as error:
+        if isinstance(error, FactError):
+            raise
+        raise FactError(f"'{raw}' is not {_EXPECTED[kind]}") from None
+
+
+def _money(raw: object, values: tuple[str, ...]) -> FactValue:
+    if isinstance(raw, bool):
+        raise TypeError
+    if isinstance(raw, int | float | Decimal):
+        amount = Decimal(str(raw))
+    else:
+        amount = Decimal(str(raw).strip().replace(",", "").replace("_", ""))
+    if not amount.is_finite():
+        raise ValueError
+    if amount < 0:
+        raise FactError(f"{raw} is negative: an amount of money here is zero or more")
+    return amount
+
+
+def _integer(raw: object, values: tuple[str, ...]) -> FactValue:
+    if isinstance(raw, bool):
+        raise TypeError
+    if isinstance(raw, int):
+        return raw
+    text = str(raw).strip().replace(",", "").replace("_", "")
+    return int(text)
+
+
+def _boolean(raw: object, values: tuple[str, ...]) -> FactValue:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError
+
+
+def _enum(raw: object, values: tuple[str, ...]) -> FactValue:
+    text = str(raw).strip()
+    if text in values:
+        return text
+    raise FactError(f"'{text}' is not allowed{did_you_mean(text, values)}; use {one_of(values)}")
+
+
+def _date(raw: object, values: tuple[str, ...]) -> FactValue:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    return date.fromisoformat(str(raw).strip())
+
+
+def _text(raw: object, values: tuple[str, ...]) -> FactValue:
+    return str(raw)
+
+
+_PARSERS = {
+    FactType.MONEY: _money,
+    FactType.INTEGER: _integer,
+    FactType.BOOLEAN: _boolean,
+    FactType.ENUM: _enum,
+    FactType.DATE: _date,
+    FactType.TEXT: _text,
+}
+
+_EXPECTED = {
+    FactType.MONEY: "an amount of money (digits, e.g. 250000 or 12500.50)",
+    FactType.INTEGER: "a whole number",
+    FactType.BOOLEAN: "true or false",
+    FactType.ENUM: "one of the allowed values",
+    FactType.DATE: "a date (YYYY-MM-DD)",
+    FactType.TEXT: "text",
+}
+
+
+class _Typed(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def type(self) -> FactType: ...
+    @property
+    def values(self) -> tuple[str, ...]: ...
+    @property
+    def required(self) -> bool: ...
+
+
+def read_facts(
+    facts: Iterable[Fact], raw: Mapping[str, object]
+) -> tuple[dict[str, FactValue], dict[str, str]]:
+    """Read a project's facts against the policy's declarations.
+
+    Returns (values, problems): values holds every fact (given, or its default), problems maps
+    a fact id to what is wrong with it. Unknown fact names are problems too.
+    """
+    declared = list(facts)
+    defaults = {f.id: f.default for f in declared if f.default is not None}
+    return _read(declared, raw, defaults, "this policy has no fact")
+
+
+def read_form(
+    fields: Iterable[FormField], raw: Mapping[str, object]
+) -> tuple[dict[str, FactValue], dict[str, str]]:
+    """Read a structured-form artifact's values; returns (values, problems by field id)."""
+    return _read(list(fields), raw, {}, "this form has no field")
+
+
+def _read(
+    specs: Sequence[_Typed],
+    raw: Mapping[str, object],
+    defaults: Mapping[str, FactValue],
+    unknown: str,
+) -> tuple[dict[str, FactValue], dict[str, str]]:
+    names = [s.id for s in specs]
+    values: dict[str, FactValue] = {}
+    problems = {
+        name: f"{unknown} '{name}'{did_you_mean(name, names)}" for name in raw if name not in names
+    }
+    for spec in specs:
+        given = raw.get(spec.id)
+        if given is None or given == "":
+            if spec.id in defaults:
+                values[spec.id] = defaults[spec.id]
+            elif spec.required:
+                problems[spec.id] = f"{spec.title} is required"
+            continue
+        try:
+            values[spec.id] = parse_value(spec.type, given, spec.values)
+        except FactError as error:
+            problems[spec.id] = f"{spec.title}: {error}"
+    return values, problems
+
+
+def cel_value(value: FactValue) -> object:
+    """The value as CEL sees it: money as a double, a date as a UTC timestamp."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value
+
+
+def format_value(value: FactValue) -> str:
+    """The value as a person reads it: 400,000 / true / 2026-03-01."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".removesuffix(".00")
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

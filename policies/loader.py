@@ -1,0 +1,331 @@
+"""Loading a policy file: structure first, then meaning; every problem reported at once."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from policies.conditions import Names, compile_condition
+from policies.document import Document, read
+from policies.facts import FactError, parse_value
+from policies.model import (
+    Artifact,
+    ArtifactKind,
+    Condition,
+    Criterion,
+    Decision,
+    Fact,
+    FactType,
+    FormField,
+    Gate,
+    Independence,
+    Policy,
+    Role,
+    Signoff,
+    Tier,
+)
+from policies.problems import PolicyError, Problem, did_you_mean
+from policies.spec import POLICY
+
+DEFAULT_INITIAL_STAGE = "proposed"
+RESERVED_STAGES = ("on_hold", "killed")
+
+T = TypeVar("T")
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load and check the policy file at `path`.
+
+    Returns the Policy, or raises PolicyError listing every problem (file, line, field).
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise PolicyError(
+            [Problem(str(path), 1, 1, "", f"cannot read the file: {reason}")]
+        ) from None
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, name: str = "<policy>") -> Policy:
+    """Check policy `text` (named `name` in messages); returns the Policy or raises PolicyError."""
+    policy, problems = check_policy_text(text, name)
+    if policy is None:
+        raise PolicyError(problems)
+    return policy
+
+
+def check_policy_text(text: str, name: str = "<policy>") -> tuple[Policy | None, list[Problem]]:
+    """Check policy `text`; returns (policy, []) or (None, every problem, in file order)."""
+    data, doc = read(text, name, POLICY)
+    policy = _Builder(doc).policy(data, text) if data is not None else None
+    problems = sorted(doc.problems, key=lambda p: (p.line, p.column))
+    return (policy if not problems else None), problems
+
+
+def _humanize(identifier: str) -> str:
+    return identifier.replace("_", " ").capitalize()
+
+
+class _Builder:
+    """Turns a structurally valid document into model objects, recording meaning problems."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.facts: dict[str, Fact] = {}
+        self.roles: dict[str, Role] = {}
+        self.tier_ids: list[str] = []
+
+    def policy(self, data: dict[str, Any], text: str) -> Policy | None:
+        self.facts = self._facts(data.get("facts", {}))
+        self.roles = self._roles(data.get("roles", {}))
+        tiers = self._tiers(data.get("tiers", []))
+        initial = data.get("initial_stage", DEFAULT_INITIAL_STAGE)
+        gates = self._gates(data.get("gates", []), initial)
+        if not {"id", "version", "title"} <= data.keys():
+            return None
+        return Policy(
+            id=data["id"],
+            version=data["version"],
+            title=data["title"],
+            description=data.get("description", ""),
+            initial_stage=initial,
+            facts=tuple(self.facts.values()),
+            roles=tuple(self.roles.values()),
+            tiers=tuple(tiers),
+            gates=tuple(gates),
+            source_name=self.doc.name,
+            digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        )
+
+    # -- facts, roles, tiers -------------------------------------------------------------
+
+    def _facts(self, raw: dict[str, dict[str, Any]]) -> dict[str, Fact]:
+        facts = {}
+        for fact_id, spec in raw.items():
+            fact = self._fact(fact_id, spec, f"facts.{fact_id}")
+            if fact is not None:
+                facts[fact_id] = fact
+        return facts
+
+    def _fact(self, fact_id: str, spec: dict[str, Any], path: str) -> Fact | None:
+        if "type" not in spec:
+            return None
+        kind = FactType(spec["type"])
+        values = self._values(kind, spec, path)
+        fact = Fact(
+            id=fact_id,
+            type=kind,
+            title=spec.get("title", _humanize(fact_id)),
+            description=spec.get("description", ""),
+            values=values,
+            required=spec.get("required", True),
+        )
+        if "default" not in spec:
+            return fact
+        try:
+            default = parse_value(kind, spec["default"], values)
+        except FactError as error:
+            self.doc.problem(f"{path}.default", f"the default {error}")
+            return fact
+        return Fact(fact.id, kind, fact.title, fact.description, values, fact.required, default)
+
+    def _values(self, kind: FactType, spec: dict[str, Any], path: str) -> tuple[str, ...]:
+        values = tuple(spec.get("values", ()))
+        if kind is FactType.ENUM and not values:
+            self.doc.problem(path, "an enum needs 'values': the list of allowed values")
+        elif kind is not FactType.ENUM and values:
+            self.doc.problem(f"{path}.values", f"only an enum has 'values', not a {kind} value")
+        self._unique(values, f"{path}.values", "value")
+        return values
+
+    def _roles(self, raw: dict[str, dict[str, Any]]) -> dict[str, Role]:
+        return {
+            role_id: Role(role_id, spec["title"], spec.get("description", ""))
+            for role_id, spec in raw.items()
+            if "title" in spec
+        }
+
+    def _tiers(self, raw: list[dict[str, Any]]) -> list[Tier]:
+        self.tier_ids = [t["id"] for t in raw if "id" in t]
+        self._unique(self.tier_ids, "tiers", "tier id", [f"tiers[{i}].id" for i in range(len(raw))])
+        names = Names(self.facts, self.tier_ids, tier_allowed=False)
+        tiers = []
+        for index, spec in enumerate(raw):
+            path = f"tiers[{index}]"
+            last = index == len(raw) - 1
+            if last and "when" in spec:
+                self.doc.problem(f"{path}.when", "the last tier is the default: remove its 'when'")
+            elif not last and "when" not in spec:
+                self.doc.problem(path, "only the last tier may omit 'when' (it is the default)")
+            when = self._condition(spec, "when", path, names)
+            if "id" in spec:
+                title = spec.get("title", _humanize(spec["id"]))
+                tiers.append(Tier(spec["id"], title, when, spec.get("description", "")))
+        return tiers
+
+    # -- gates ---------------------------------------------------------------------------
+
+    def _gates(self, raw: list[dict[str, Any]], initial: str) -> list[Gate]:
+        ids = [g.get("id", "") for g in raw]
+        self._unique(ids, "gates", "gate id", [f"gates[{i}].id" for i in range(len(raw))])
+        stages = [g.get("stage", "") for g in raw]
+        self._unique(
+            [initial, *stages],
+            "gates",
+            "stage",
+            ["initial_stage", *(f"gates[{i}].stage" for i in range(len(raw)))],
+        )
+        for index, stage in enumerate(stages):
+            if stage in RESERVED_STAGES:
+                self.doc.problem(f"gates[{index}].stage", f"'{stage}' is reserved by Lockgate")
+        names = Names(self.facts, self.tier_ids)
+        gates = [self._gate(spec, f"gates[{i}]", names) for i, spec in enumerate(raw)]
+        return [g for g in gates if g is not None]
+
+    def _gate(self, spec: dict[str, Any], path: str, names: Names) -> Gate | None:
+        artifacts = self._each(
+            spec.get("artifacts", []), f"{path}.artifacts", names, self._artifact
+        )
+        criteria = self._each(spec.get("criteria", []), f"{path}.criteria", names, self._criterion)
+        signoffs = self._each(spec.get("signoffs", []), f"{path}.signoffs", names, self._signoff)
+        self._unique([a.id for a in artifacts], f"{path}.artifacts", "artifact id")
+        self._unique([c.id for c in criteria], f"{path}.criteria", "criterion id")
+        self._unique([s.role for s in signoffs], f"{path}.signoffs", "sign-off role")
+        decisions = tuple(Decision(d) for d in spec.get("decisions", list(Decision)))
+        self._unique(decisions, f"{path}.decisions", "decision")
+        if Decision.GO not in decisions:
+            self.doc.problem(
+                f"{path}.decisions", "'go' must be allowed, or the gate can never pass"
+            )
+        self._role_ref(spec.get("escalate_to"), f"{path}.escalate_to")
+        skip_when = self._condition(spec, "skip_when", path, names)
+        if not {"id", "name", "stage"} <= spec.keys():
+            return None
+        return Gate(
+            id=spec["id"],
+            name=spec["name"],
+            stage=spec["stage"],
+            description=spec.get("description", ""),
+            skip_when=skip_when,
+            artifacts=tuple(artifacts),
+            criteria=tuple(criteria),
+            signoffs=tuple(signoffs),
+            decisions=decisions,
+            sla_days=spec.get("sla_days"),
+            escalate_to=spec.get("escalate_to"),
+        )
+
+    def _each(
+        self,
+        raw: list[dict[str, Any]],
+        path: str,
+        names: Names,
+        build: Callable[[dict[str, Any], str, Names], T | None],
+    ) -> list[T]:
+        built = [build(spec, f"{path}[{i}]", names) for i, spec in enumerate(raw)]
+        return [item for item in built if item is not None]
+
+    def _artifact(self, spec: dict[str, Any], path: str, names: Names) -> Artifact | None:
+        when = self._condition(spec, "when", path, names)
+        waivable_by = self._waivers(spec, path)
+        fields = self._form_fields(spec, path)
+        if not {"id", "title", "kind"} <= spec.keys():
+            return None
+        return Artifact(
+            id=spec["id"],
+            title=spec["title"],
+            kind=ArtifactKind(spec["kind"]),
+            why=spec.get("why", ""),
+            fields=fields,
+            when=when,
+            max_age_days=spec.get("max_age_days"),
+            waivable_by=waivable_by,
+        )
+
+    def _form_fields(self, spec: dict[str, Any], path: str) -> tuple[FormField, ...]:
+        raw = spec.get("fields", [])
+        if spec.get("kind") == ArtifactKind.FORM and not raw and "fields" not in spec:
+            self.doc.problem(path, "a form artifact needs 'fields'")
+        elif spec.get("kind") not in (ArtifactKind.FORM, None) and "fields" in spec:
+            self.doc.problem(f"{path}.fields", f"only a form has 'fields', not a {spec['kind']}")
+        fields = []
+        for index, item in enumerate(raw):
+            if not {"id", "title", "type"} <= item.keys():
+                continue
+            kind = FactType(item["type"])
+            values = self._values(kind, item, f"{path}.fields[{index}]")
+            fields.append(
+                FormField(item["id"], item["title"], kind, item.get("required", True), values)
+            )
+        self._unique([f.id for f in fields], f"{path}.fields", "field id")
+        return tuple(fields)
+
+    def _criterion(self, spec: dict[str, Any], path: str, names: Names) -> Criterion | None:
+        when = self._condition(spec, "when", path, names)
+        expr = self._condition(spec, "expr", path, names)
+        waivable_by = self._waivers(spec, path)
+        if expr is None or not {"id", "title"} <= spec.keys():
+            return None
+        return Criterion(spec["id"], spec["title"], expr, spec.get("why", ""), when, waivable_by)
+
+    def _signoff(self, spec: dict[str, Any], path: str, names: Names) -> Signoff | None:
+        when = self._condition(spec, "when", path, names)
+        waivable_by = self._waivers(spec, path)
+        known = self._role_ref(spec.get("role"), f"{path}.role")
+        independent = [Independence(i) for i in spec.get("independent_of", [])]
+        self._unique(independent, f"{path}.independent_of", "entry")
+        if not known:
+            return None
+        signoff = Signoff(
+            spec["role"], spec.get("min", 1), when, spec.get("order"), waivable_by=waivable_by
+        )
+        if "independent_of" not in spec:
+            return signoff
+        return Signoff(
+            signoff.role, signoff.min, when, signoff.order, frozenset(independent), waivable_by
+        )
+
+    # -- shared checks -------------------------------------------------------------------
+
+    def _condition(
+        self, spec: dict[str, Any], key: str, path: str, names: Names
+    ) -> Condition | None:
+        if key not in spec:
+            return None
+        condition, messages = compile_condition(spec[key], names)
+        for message in messages:
+            self.doc.problem(f"{path}.{key}", message)
+        return condition
+
+    def _waivers(self, spec: dict[str, Any], path: str) -> tuple[str, ...]:
+        roles = tuple(spec.get("waivable_by", ()))
+        for index, role in enumerate(roles):
+            self._role_ref(role, f"{path}.waivable_by[{index}]")
+        return roles
+
+    def _role_ref(self, role: str | None, path: str) -> bool:
+        if role is None:
+            return False
+        if role in self.roles:
+            return True
+        self.doc.problem(path, f"unknown role '{role}'{did_you_mean(role, self.roles)}")
+        return False
+
+    def _unique(
+        self,
+        items: Iterable[object],
+        path: str,
+        noun: str,
+        paths: list[str] | None = None,
+    ) -> None:
+        seen: set[object] = set()
+        for index, item in enumerate(items):
+            if item in seen and item != "":
+                where = paths[index] if paths else f"{path}[{index}]"
+                self.doc.problem(where, f"{noun} '{item}' appears twice: each must be unique")
+            seen.add(item)

@@ -1,0 +1,238 @@
+"""The policy language as frozen dataclasses: what a loaded, checked policy is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+import cel
+
+FactValue = Decimal | int | bool | str | date
+
+
+class FactType(StrEnum):
+    """The kinds of value a project fact (or a form field) can hold."""
+
+    MONEY = "money"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+    DATE = "date"
+    TEXT = "text"
+
+
+class Decision(StrEnum):
+    """What a gate review can decide."""
+
+    GO = "go"
+    CONDITIONAL_GO = "conditional_go"
+    RECYCLE = "recycle"
+    HOLD = "hold"
+    KILL = "kill"
+
+    @property
+    def label(self) -> str:
+        """The decision as a person says it: 'conditional go'."""
+        return self.value.replace("_", " ")
+
+
+class ArtifactKind(StrEnum):
+    """How an artifact is supplied: an uploaded file, a link, or a structured form."""
+
+    FILE = "file"
+    LINK = "link"
+    FORM = "form"
+
+
+class Independence(StrEnum):
+    """People a signer must not be, unless the policy explicitly allows it."""
+
+    SUBMITTER = "submitter"
+    PROJECT_MANAGER = "project_manager"
+
+
+DEFAULT_INDEPENDENCE = frozenset({Independence.SUBMITTER, Independence.PROJECT_MANAGER})
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A compiled CEL expression, with the facts it reads (checked at load time)."""
+
+    source: str
+    program: cel.Program = field(compare=False, repr=False)
+    facts: frozenset[str] = frozenset()
+    uses_tier: bool = False
+
+    def __str__(self) -> str:
+        return self.source
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A project fact the policy reads, with its type."""
+
+    id: str
+    type: FactType
+    title: str
+    description: str = ""
+    values: tuple[str, ...] = ()
+    required: bool = True
+    default: FactValue | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A sign-off role the policy uses (sponsor, finance, ...)."""
+
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A class of project; the first tier whose `when` holds is chosen, the last is the default."""
+
+    id: str
+    title: str
+    when: Condition | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One typed field of a structured-form artifact."""
+
+    id: str
+    title: str
+    type: FactType
+    required: bool = True
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """Evidence a gate needs: a file, a link or a form."""
+
+    id: str
+    title: str
+    kind: ArtifactKind
+    why: str = ""
+    fields: tuple[FormField, ...] = ()
+    when: Condition | None = None
+    max_age_days: int | None = None
+    waivable_by: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The requirement key: 'artifact:<id>'."""
+        return f"artifact:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """A fact that must hold, as a CEL expression over the project facts."""
+
+    id: str
+    title: str
+    expr: Condition
+    why: str = ""
+    when: Condition | None = None
+    waivable_by: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The requirement key: 'criterion:<id>'."""
+        return f"criterion:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Signoff:
+    """Who must sign: `min` people holding `role`, in `order` when chained."""
+
+    role: str
+    min: int = 1
+    when: Condition | None = None
+    order: int | None = None
+    independent_of: frozenset[Independence] = DEFAULT_INDEPENDENCE
+    waivable_by: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The requirement key: 'signoff:<role>'."""
+        return f"signoff:{self.role}"
+
+
+Requirement = Artifact | Criterion | Signoff
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A decision point: the requirements to pass it and the stage entered on go."""
+
+    id: str
+    name: str
+    stage: str
+    description: str = ""
+    skip_when: Condition | None = None
+    artifacts: tuple[Artifact, ...] = ()
+    criteria: tuple[Criterion, ...] = ()
+    signoffs: tuple[Signoff, ...] = ()
+    decisions: tuple[Decision, ...] = tuple(Decision)
+    sla_days: int | None = None
+    escalate_to: str | None = None
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
+        return (*self.artifacts, *self.criteria, *self.signoffs)
+
+    def requirement(self, key: str) -> Requirement | None:
+        """The requirement with this key ('artifact:charter'), or None."""
+        return next((r for r in self.requirements if r.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A versioned, immutable set of gate rules written by the PMO."""
+
+    id: str
+    version: int
+    title: str
+    description: str
+    initial_stage: str
+    facts: tuple[Fact, ...]
+    roles: tuple[Role, ...]
+    tiers: tuple[Tier, ...]
+    gates: tuple[Gate, ...]
+    source_name: str = ""
+    digest: str = ""
+
+    @property
+    def ref(self) -> str:
+        """The policy and version as people write it: 'standard@3'."""
+        return f"{self.id}@{self.version}"
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages in order: the initial stage, then the stage each gate enters."""
+        return (self.initial_stage, *(g.stage for g in self.gates))
+
+    def fact(self, fact_id: str) -> Fact | None:
+        """The fact with this id, or None."""
+        return next((f for f in self.facts if f.id == fact_id), None)
+
+    def role(self, role_id: str) -> Role | None:
+        """The role with this id, or None."""
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def gate(self, gate_id: str) -> Gate | None:
+        """The gate with this id, or None."""
+        return next((g for g in self.gates if g.id == gate_id), None)
+
+    def role_title(self, role_id: str) -> str:
+        """The role's title, falling back to its id."""
+        role = self.role(role_id)
+        return role.title if role else role_id

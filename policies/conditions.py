@@ -30,7 +30,11 @@ _STRING = re.compile(
 _FACT_REF = re.compile(r"\bproject\s*\.\s*([A-Za-z_]\w*)")
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _EQUALS = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s*(?:==|!=)\s*(\"[^\"]*\"|'[^']*')")
+_EQUALS_REVERSED = re.compile(
+    r"(\"[^\"]*\"|'[^']*')\s*(?:==|!=)\s*(project\s*\.\s*[A-Za-z_]\w*|tier)\b"
+)
 _IN_LIST = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s+in\s+\[([^\]]*)\]")
+_WORD_TIER = re.compile(r"\btier\b")
 _CEL_ERROR = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)")
 
 _PROBE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -63,7 +67,32 @@ def compile_condition(source: str, names: Names) -> tuple[Condition | None, list
     problems = _type_problems(program, names)
     if problems:
         return None, problems
-    return Condition(source, program, facts, uses_tier), []
+    alternatives = tuple(
+        _alternative(part, masked_part) for part, masked_part in _split_or(source, masked)
+    )
+    return Condition(
+        source, program, facts, uses_tier, alternatives if len(alternatives) > 1 else ()
+    ), []
+
+
+def _split_or(source: str, masked: str) -> list[tuple[str, str]]:
+    """Split at the top-level '||' (outside parentheses, brackets and strings)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(masked):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and masked.startswith("||", index):
+            parts.append((source[start:index].strip(), masked[start:index]))
+            start = index + 2
+    parts.append((source[start:].strip(), masked[start:]))
+    return parts
+
+
+def _alternative(source: str, masked: str) -> Condition:
+    facts = frozenset(_FACT_REF.findall(masked))
+    return Condition(source, cel.compile(source), facts, "tier" in _WORD_TIER.findall(masked))
 
 
 def _syntax_message(text: str) -> str:
@@ -101,6 +130,8 @@ def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[
 def _literal_problems(source: str, names: Names) -> Iterable[str]:
     for subject, literal in _EQUALS.findall(source):
         yield from _check_literals(subject, [literal], names)
+    for literal, subject in _EQUALS_REVERSED.findall(source):
+        yield from _check_literals(subject, [literal], names)
     for subject, items in _IN_LIST.findall(source):
         yield from _check_literals(subject, _STRING.findall(items), names)
 
@@ -126,32 +157,45 @@ def _allowed_values(subject: str, names: Names) -> tuple[tuple[str, ...], str]:
 
 
 def _type_problems(program: cel.Program, names: Names) -> list[str]:
-    problems: list[str] = []
-    for flag in (True, False):
-        context = probe_context(names, flag)
+    """Run the condition on sample facts: booleans all true, all false, optional facts unset."""
+    for flag, unset in ((True, False), (False, False), (True, True), (False, True)):
         try:
-            result = program.execute(context)
+            result = program.execute(probe_context(names, flag, unset))
         except TypeError as error:
-            problems.append(f"CEL type error: {_first_sentence(str(error))}")
-            break
-        except (ZeroDivisionError, KeyError, ValueError, RuntimeError, OverflowError):
+            return [f"CEL type error: {_first_sentence(str(error))}"]
+        except KeyError as error:
+            fact = str(error.args[0]) if error.args else "?"
+            return [
+                f"reads project.{fact}, which is optional and may not be set: "
+                f"guard it with has(project.{fact}) && ..."
+            ]
+        except (ZeroDivisionError, ValueError, RuntimeError, OverflowError):
             continue
         if not isinstance(result, bool):
-            problems.append(f"must be true or false, but gives a {type(result).__name__} value")
-            break
-    return problems
+            return [f"must be true or false, but gives a {type(result).__name__} value"]
+    return []
 
 
 def _first_sentence(text: str) -> str:
     head = text.split(". ")[0].rstrip(".")
     if "coerce" in text or "overload" in text:
-        head += " (CEL does not mix types: money is a decimal number, use 250000.0 or double())"
+        head += (
+            " (CEL does not mix number types: money facts are decimal numbers, so write"
+            " 250000.0 or convert with double(); integer facts convert with int())"
+        )
     return head
 
 
-def probe_context(names: Names, flag: bool) -> dict[str, object]:
-    """Sample values of the right type for every fact, to find type errors before runtime."""
-    project = {fact.id: _probe_value(fact, flag) for fact in names.facts.values()}
+def probe_context(names: Names, flag: bool, unset: bool = False) -> dict[str, object]:
+    """Sample values of the right type for every fact, to find type errors before runtime.
+
+    With `unset`, optional facts without a default are left out, as they may be in a project.
+    """
+    project = {
+        fact.id: _probe_value(fact, flag)
+        for fact in names.facts.values()
+        if not (unset and not fact.required and fact.default is None)
+    }
     tier = names.tiers[0] if names.tiers else "default"
     return {"project": project, "tier": tier}
 

@@ -180,6 +180,8 @@ class _Builder:
             "stage",
             ["initial_stage", *(f"gates[{i}].stage" for i in range(len(raw)))],
         )
+        if initial in RESERVED_STAGES:
+            self.doc.problem("initial_stage", f"'{initial}' is reserved by Lockgate")
         for index, stage in enumerate(stages):
             if stage in RESERVED_STAGES:
                 self.doc.problem(f"gates[{index}].stage", f"'{stage}' is reserved by Lockgate")

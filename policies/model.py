@@ -64,6 +64,8 @@ class Condition:
     program: cel.Program = field(compare=False, repr=False)
     facts: frozenset[str] = frozenset()
     uses_tier: bool = False
+    alternatives: tuple[Condition, ...] = field(default=(), compare=False, repr=False)
+    """The parts of a top-level `a || b || c`, so a reason can name only the parts that held."""
 
     def __str__(self) -> str:
         return self.source
@@ -183,11 +185,13 @@ class Gate:
     decisions: tuple[Decision, ...] = tuple(Decision)
     sla_days: int | None = None
     escalate_to: str | None = None
+    requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
+    """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
 
-    @property
-    def requirements(self) -> tuple[Requirement, ...]:
-        """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
-        return (*self.artifacts, *self.criteria, *self.signoffs)
+    def __post_init__(self) -> None:
+        # Derived once: readiness walks it for every project, thousands of times a second.
+        requirements = (*self.artifacts, *self.criteria, *self.signoffs)
+        object.__setattr__(self, "requirements", requirements)
 
     def requirement(self, key: str) -> Requirement | None:
         """The requirement with this key ('artifact:charter'), or None."""

@@ -1,0 +1,89 @@
+"""Evaluating a policy condition for a project, and saying in words why it held."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+import cel
+
+from policies.facts import format_value
+from policies.model import Condition, FactValue
+
+_TOKEN = re.compile(r"project\s*\.\s*([A-Za-z_]\w*)|\btier\b|&&|\|\||!(?!=)|\b\d{4,}\b")
+
+
+class ConditionError(Exception):
+    """A condition could not be evaluated for this project (a fact is missing or invalid)."""
+
+
+def holds(condition: Condition, context: cel.Context) -> bool:
+    """True when the condition holds for the project in `context`.
+
+    Raises ConditionError when it cannot be evaluated (e.g. an optional fact is not set).
+    """
+    try:
+        return bool(condition.program.execute(context))
+    except (KeyError, RuntimeError, TypeError, ValueError, ZeroDivisionError) as error:
+        raise ConditionError(f"cannot evaluate '{condition.source}': {error}") from None
+
+
+def describe(
+    condition: Condition,
+    facts: Mapping[str, FactValue],
+    tier: str,
+    context: cel.Context | None = None,
+) -> str:
+    """The condition in words with the project's values: 'budget 400,000 > 250,000'.
+
+    Given the project's `context`, an `a || b || c` names only the parts that hold.
+    """
+    if context is not None and condition.alternatives:
+        held = [a for a in condition.alternatives if _holds_quietly(a, context)]
+        if held:
+            return " or ".join(describe(a, facts, tier) for a in held)
+    parts = _template(condition.source)
+    return "".join(_fill(part, facts, tier) for part in parts)
+
+
+def _holds_quietly(condition: Condition, context: cel.Context) -> bool:
+    try:
+        return holds(condition, context)
+    except ConditionError:
+        return False
+
+
+@lru_cache(maxsize=4096)
+def _template(source: str) -> tuple[str | tuple[str, str], ...]:
+    parts: list[str | tuple[str, str]] = []
+    last = 0
+    for match in _TOKEN.finditer(source):
+        parts.append(source[last : match.start()])
+        parts.append(_token(match))
+        last = match.end()
+    parts.append(source[last:])
+    return tuple(p for p in parts if p)
+
+
+def _token(match: re.Match[str]) -> str | tuple[str, str]:
+    text = match.group(0)
+    if match.group(1):
+        return ("fact", match.group(1))
+    if text == "tier":
+        return ("tier", "")
+    return _WORDS.get(text) or f"{int(text):,}"
+
+
+_WORDS = {"&&": "and", "||": "or", "!": "not "}
+
+
+def _fill(part: str | tuple[str, str], facts: Mapping[str, FactValue], tier: str) -> str:
+    if isinstance(part, str):
+        return part
+    kind, name = part
+    if kind == "tier":
+        return f"tier {tier}"
+    value = facts.get(name)
+    shown = "not set" if value is None else format_value(value)
+    return f"{name} {shown}" if not isinstance(value, bool) else f"{name} ({shown})"

@@ -1,0 +1,120 @@
+"""What the gate rules are given about a project: facts, evidence, signatures, waivers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import cel
+
+from policies.conditions import evaluation_context
+from policies.model import Decision, FactValue
+
+APPROVING = frozenset({Decision.GO, Decision.CONDITIONAL_GO})
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The current version of one artifact attached to a project."""
+
+    artifact_id: str
+    version: int
+    digest: str
+    attached_at: datetime
+    attached_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """One signer's decision on one review round, bound to the snapshot it signed."""
+
+    signer: str
+    role: str
+    decision: Decision
+    signed_at: datetime
+    snapshot_digest: str
+    on_behalf_of: str | None = None
+    comment: str = ""
+
+    @property
+    def principal(self) -> str:
+        """Whose authority the signature uses: the delegator, or the signer."""
+        return self.on_behalf_of or self.signer
+
+    @property
+    def approves(self) -> bool:
+        """True when the signer voted go or conditional go."""
+        return self.decision in APPROVING
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """An authorized exception to one requirement, with its justification and expiry."""
+
+    requirement: str
+    granted_by: str
+    granted_role: str
+    justification: str
+    granted_at: datetime
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    """Everything the gate rules read about a project at one moment.
+
+    `signatures` are those of the current review round; only the ones bound to
+    `snapshot_digest` count (earlier ones were superseded when the evidence changed).
+    """
+
+    facts: Mapping[str, FactValue]
+    tier: str
+    evidence: Mapping[str, Evidence] = field(default_factory=dict)
+    signatures: Sequence[Signature] = ()
+    waivers: Sequence[Waiver] = ()
+    snapshot_digest: str | None = None
+    submitter: str | None = None
+    project_manager: str | None = None
+
+    # Derived values are memoized in the instance dict by hand: functools.cached_property
+    # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.
+
+    @property
+    def context(self) -> cel.Context:
+        """The CEL context for this project, built once and shared by every condition."""
+        memo = self.__dict__
+        if "_context" not in memo:
+            memo["_context"] = evaluation_context(self.facts, self.tier)
+        context: cel.Context = memo["_context"]
+        return context
+
+    @property
+    def current_signatures(self) -> tuple[Signature, ...]:
+        """Signatures bound to the current snapshot: the ones that count."""
+        digest = self.snapshot_digest
+        return tuple(s for s in self.signatures if s.snapshot_digest == digest)
+
+    @property
+    def votes(self) -> Mapping[str, RoleVotes]:
+        """The current signatures by role: approvals (one per principal) and objections."""
+        memo = self.__dict__
+        if "_votes" not in memo:
+            memo["_votes"] = self._count_votes()
+        votes: Mapping[str, RoleVotes] = memo["_votes"]
+        return votes
+
+    def _count_votes(self) -> dict[str, RoleVotes]:
+        votes: dict[str, RoleVotes] = {}
+        for signature in self.current_signatures:
+            approvals, objections = votes.get(signature.role, ((), ()))
+            if not signature.approves:
+                objections = (*objections, signature)
+            elif all(a.principal != signature.principal for a in approvals):
+                approvals = (*approvals, signature)
+            votes[signature.role] = (approvals, objections)
+        return votes
+
+
+RoleVotes = tuple[tuple[Signature, ...], tuple[Signature, ...]]
+NO_VOTES: RoleVotes = ((), ())

@@ -1,0 +1,44 @@
+"""Waivers: who may waive a requirement, and whether a waiver is still valid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from gates.model import Waiver
+from policies.model import Requirement
+
+
+def can_waive(requirement: Requirement, role: str, justification: str) -> list[str]:
+    """Reasons a holder of `role` may not waive `requirement` now; empty when they may."""
+    reasons = []
+    if not requirement.waivable_by:
+        reasons.append("The policy does not allow this requirement to be waived.")
+    elif role not in requirement.waivable_by:
+        allowed = ", ".join(requirement.waivable_by)
+        reasons.append(f"Only these roles may waive it: {allowed}.")
+    if not justification.strip():
+        reasons.append("A waiver needs a justification.")
+    return reasons
+
+
+def is_valid(waiver: Waiver, requirement: Requirement, now: datetime) -> bool:
+    """True when `waiver` covers `requirement`, by an allowed role, and has not expired."""
+    return (
+        waiver.requirement == requirement.key
+        and waiver.granted_role in requirement.waivable_by
+        and (waiver.expires_at is None or waiver.expires_at > now)
+    )
+
+
+def valid_waiver(
+    waivers: Iterable[Waiver], requirement: Requirement, now: datetime
+) -> Waiver | None:
+    """The first valid waiver for `requirement`, or None."""
+    return next((w for w in waivers if is_valid(w, requirement, now)), None)
+
+
+def describe_waiver(waiver: Waiver) -> str:
+    """The waiver in words: who granted it, until when, and why."""
+    until = f" until {waiver.expires_at:%Y-%m-%d}" if waiver.expires_at else ""
+    return f"Waived by {waiver.granted_by} ({waiver.granted_role}){until}: {waiver.justification}"

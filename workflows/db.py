@@ -1,0 +1,66 @@
+"""Database engines: the embedded SQLite default and PostgreSQL, configured for the audit chain."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+DEFAULT_INSTANCE = "instance"
+
+
+def instance_path() -> Path:
+    """The folder holding the SQLite database, evidence files and keys (LOCKGATE_INSTANCE)."""
+    return Path(os.environ.get("LOCKGATE_INSTANCE", DEFAULT_INSTANCE)).resolve()
+
+
+def database_url() -> str:
+    """LOCKGATE_DATABASE_URL, or a SQLite file in the instance folder."""
+    url = os.environ.get("LOCKGATE_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{instance_path() / 'lockgate.sqlite'}"
+
+
+def make_engine(url: str | None = None, **options: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions."""
+    url = url or database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database, **options)
+    if parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def _sqlite_engine(url: str, database: str | None, **options: Any) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30}, **options)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins (see _begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        # Every transaction takes the write lock up front: appends to the audit chain are
+        # serialized, and two verbs never both read a stale row and then both write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_postgres(engine: Engine) -> bool:
+    """True when the engine talks to PostgreSQL."""
+    return engine.dialect.name == "postgresql"

@@ -1,0 +1,42 @@
+"""Project facts as stored (JSON-safe text forms) and as the rules read them (typed values)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from policies.facts import parse_value, read_facts
+from policies.model import FactValue, Policy
+from workflows.errors import InvalidInput
+
+
+def to_stored(values: Mapping[str, FactValue]) -> dict[str, Any]:
+    """Typed fact values as JSON: money as a decimal string, dates as ISO dates."""
+    return {name: _stored(value) for name, value in values.items()}
+
+
+def _stored(value: FactValue) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def from_stored(policy: Policy, stored: Mapping[str, Any]) -> dict[str, FactValue]:
+    """Stored facts read back as typed values, by the policy's declarations."""
+    values: dict[str, FactValue] = {}
+    for fact in policy.facts:
+        if stored.get(fact.id) is not None:
+            values[fact.id] = parse_value(fact.type, stored[fact.id], fact.values)
+    return values
+
+
+def checked_facts(policy: Policy, raw: Mapping[str, object]) -> dict[str, FactValue]:
+    """Read facts as typed by a person; raises InvalidInput listing every problem."""
+    values, problems = read_facts(policy.facts, raw)
+    if problems:
+        raise InvalidInput("Some facts are not valid", problems)
+    return values

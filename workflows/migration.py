@@ -1,0 +1,101 @@
+"""Moving a project to a newer version of its policy: an explicit, audited action with a preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gates import access
+from gates.decisions import KILLED, ON_HOLD, next_gate
+from gates.readiness import Readiness
+from gates.tiering import classify
+from policies.diff import Change, diff_policies
+from workflows import publishing
+from workflows.errors import InvalidInput, Refused
+from workflows.facts import checked_facts
+from workflows.records import Project
+from workflows.state import current_readiness, load_project, open_review
+from workflows.uow import UnitOfWork
+from workflows.users import find_user, global_roles
+
+
+@dataclass(frozen=True)
+class MigrationPreview:
+    """What moving a project to another policy version would change."""
+
+    project_key: str
+    old: str
+    new: str
+    changes: list[Change]
+    old_tier: str
+    new_tier: str
+    next_gate_before: Readiness | None
+    next_gate_after: Readiness | None
+    refusals: list[str]
+
+
+def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPreview:
+    """The impact of moving project `key` to version `number` of its policy."""
+    project = load_project(uow, key)
+    old_row = project.policy_version
+    new_row = publishing.version(uow, old_row.policy_id, number)
+    old, new = uow.workspace.policy(old_row), uow.workspace.policy(new_row)
+    refusals = []
+    if new_row.version <= old_row.version:
+        refusals.append(f"{key} is on {old_row.ref}; it can only move to a newer version.")
+    if project.stage not in (*new.stages, ON_HOLD, KILLED):
+        refusals.append(f"{new_row.ref} has no stage '{project.stage}'.")
+    if open_review(uow, project) is not None:
+        refusals.append("A review is open: decide or withdraw it before moving the project.")
+    try:
+        values = checked_facts(new, project.facts)
+        new_tier = classify(new, values).tier.id
+    except InvalidInput as error:
+        refusals.append(str(error))
+        new_tier = project.tier
+    before = current_readiness(uow, project, old)
+    after = None
+    if not refusals and next_gate(new, project.stage) is not None:
+        after = current_readiness(uow, project, new, tier=new_tier)
+    return MigrationPreview(
+        key,
+        old_row.ref,
+        new_row.ref,
+        diff_policies(old, new),
+        project.tier,
+        new_tier,
+        before,
+        after,
+        refusals,
+    )
+
+
+def migrate(uow: UnitOfWork, actor: str, key: str, number: int, reason: str) -> Project:
+    """Move project `key` to version `number` of its policy (PMO); audited with the impact."""
+    if not access.can_publish(global_roles(uow, find_user(uow, actor))):
+        raise Refused(
+            "move a project to another policy version",
+            [access.refusal("move projects between policy versions", "the PMO")],
+        )
+    preview = preview_migration(uow, key, number)
+    refusals = list(preview.refusals)
+    if not reason.strip():
+        refusals.append("Give a reason for moving the project.")
+    if refusals:
+        raise Refused("move the project to another policy version", refusals)
+    project = load_project(uow, key, for_update=True)
+    project.policy_version_id = publishing.version(uow, project.policy_version.policy_id, number).id
+    project.tier, project.updated_at = preview.new_tier, uow.now
+    uow.record(
+        actor,
+        "project.policy_migrated",
+        key,
+        old_policy=preview.old,
+        new_policy=preview.new,
+        old_tier=preview.old_tier,
+        new_tier=preview.new_tier,
+        changes=[str(c) for c in preview.changes],
+        reason=reason,
+    )
+    uow.session.flush()
+    uow.session.expire(project, ["policy_version"])
+    return project

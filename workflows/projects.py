@@ -1,0 +1,181 @@
+"""Project verbs: register, update facts, hold, resume, kill; and loading a project."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from gates import access
+from gates.decisions import KILLED, ON_HOLD
+from gates.tiering import TierChoice, classify
+from workflows import publishing
+from workflows.errors import InvalidInput, Refused
+from workflows.facts import checked_facts, from_stored, to_stored
+from workflows.records import Project, RoleGrant
+from workflows.state import load_project, policy_of, refresh_snapshot, require, roles_on
+from workflows.uow import UnitOfWork
+from workflows.users import find_user, global_roles
+
+_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{1,6}$")
+
+
+def register_project(
+    uow: UnitOfWork,
+    actor: str,
+    key: str,
+    name: str,
+    policy_id: str,
+    facts: Mapping[str, object],
+    manager: str | None = None,
+    sponsor: str | None = None,
+) -> Project:
+    """Register a project under the latest version of `policy_id`, pinned to it, and tier it."""
+    user = find_user(uow, actor)
+    if not access.can_register(global_roles(uow, user)):
+        raise Refused(
+            "register a project",
+            [access.refusal("register projects", "project managers or the PMO")],
+        )
+    problems = _registration_problems(uow, key, name)
+    row = publishing.latest(uow, policy_id)
+    policy = uow.workspace.policy(row)
+    values = checked_facts(policy, facts) if not problems else {}
+    if problems:
+        raise InvalidInput("The project cannot be registered", problems)
+    manager_user = find_user(uow, manager or actor)
+    sponsor_user = find_user(uow, sponsor) if sponsor else None
+    choice = classify(policy, values)
+    project = Project(
+        key=key,
+        name=name.strip(),
+        policy_version_id=row.id,
+        stage=policy.initial_stage,
+        resume_stage=None,
+        tier=choice.tier.id,
+        facts=to_stored(values),
+        manager_id=manager_user.id,
+        created_at=uow.now,
+        updated_at=uow.now,
+    )
+    uow.session.add(project)
+    uow.session.flush()
+    if sponsor_user is not None:
+        uow.session.add(
+            RoleGrant(
+                user_id=sponsor_user.id,
+                role=access.SPONSOR,
+                project_id=project.id,
+                granted_by=actor,
+                granted_at=uow.now,
+                revoked_at=None,
+            )
+        )
+    uow.record(
+        actor,
+        "project.registered",
+        key,
+        name=project.name,
+        policy=row.ref,
+        stage=project.stage,
+        tier=choice.tier.id,
+        tier_reason=choice.reason,
+        facts=project.facts,
+        manager=manager_user.username,
+        sponsor=sponsor_user.username if sponsor_user else None,
+    )
+    return project
+
+
+def _registration_problems(uow: UnitOfWork, key: str, name: str) -> dict[str, str]:
+    problems = {}
+    if not _KEY.match(key):
+        problems["key"] = "use a prefix, a dash and a number, e.g. 'ERP-12'"
+    elif uow.session.execute(select(Project.id).where(Project.key == key)).first():
+        problems["key"] = f"'{key}' is already registered"
+    if not name.strip():
+        problems["name"] = "the project needs a name"
+    return problems
+
+
+def update_facts(
+    uow: UnitOfWork, actor: str, key: str, changes: Mapping[str, object], reason: str = ""
+) -> TierChoice:
+    """Change some facts; the project is re-tiered. Returns the tier chosen now."""
+    project = load_project(uow, key, for_update=True)
+    require(
+        project,
+        access.can_manage(roles_on(uow, actor, project)),
+        "update facts",
+        "the project manager or the PMO",
+    )
+    policy = policy_of(uow, project)
+    merged = {**project.facts, **changes}
+    values = checked_facts(policy, merged)
+    old_facts, old_tier = project.facts, project.tier
+    new_facts = to_stored(values)
+    if new_facts == old_facts:
+        raise Refused("update facts", ["Nothing changed: the facts already have these values."])
+    choice = classify(policy, values)
+    project.facts, project.tier, project.updated_at = new_facts, choice.tier.id, uow.now
+    changed = {
+        k: {"old": old_facts.get(k), "new": v}
+        for k, v in new_facts.items()
+        if old_facts.get(k) != v
+    }
+    uow.record(
+        actor,
+        "project.facts_updated",
+        key,
+        changed=changed,
+        old_tier=old_tier,
+        new_tier=choice.tier.id,
+        tier_reason=choice.reason,
+        reason=reason,
+    )
+    refresh_snapshot(uow, actor, project, policy, "facts changed")
+    return choice
+
+
+def stored_facts(uow: UnitOfWork, project: Project) -> dict[str, object]:
+    """The project's facts as typed values."""
+    return dict(from_stored(policy_of(uow, project), project.facts))
+
+
+def hold(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
+    """Put a project on hold (sponsor or PMO); it resumes where it was."""
+    return _move(uow, actor, key, "hold", reason)
+
+
+def kill(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
+    """Stop a project for good (sponsor or PMO)."""
+    return _move(uow, actor, key, "kill", reason)
+
+
+def resume(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
+    """Bring a project on hold back to the stage it was in."""
+    project = load_project(uow, key, for_update=True)
+    if project.stage != ON_HOLD or project.resume_stage is None:
+        raise Refused("resume", [f"{key} is not on hold (it is in '{project.stage}')."])
+    return _move(uow, actor, key, f"resume_to_{project.resume_stage}", reason, project)
+
+
+def _move(
+    uow: UnitOfWork, actor: str, key: str, trigger: str, reason: str, project: Project | None = None
+) -> Project:
+    project = project or load_project(uow, key, for_update=True)
+    action = trigger.split("_to_")[0]
+    require(
+        project, access.can_decide(roles_on(uow, actor, project)), action, "the sponsor or the PMO"
+    )
+    refusals = [] if reason.strip() else [f"To {action} a project, give a reason."]
+    if project.stage == KILLED:
+        refusals.append(f"{key} was killed; nothing can move it any more.")
+    lifecycle = uow.workspace.lifecycle(project.policy_version)
+    old = project.stage
+    new = lifecycle.fire(old, trigger, refusals, action)
+    project.resume_stage = old if new == ON_HOLD else None
+    project.stage, project.updated_at = new, uow.now
+    uow.record(actor, f"project.{action}", key, old_stage=old, new_stage=new, reason=reason)
+    return project

@@ -1,0 +1,101 @@
+"""Policy versions: publish (immutable from then on), find, and move a project to a newer one."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from gates import access
+from policies.library import LIBRARY, shipped
+from policies.loader import check_policy_text
+from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.records import PolicyVersion
+from workflows.uow import UnitOfWork
+from workflows.users import find_user, global_roles
+
+
+def latest(uow: UnitOfWork, policy_id: str) -> PolicyVersion:
+    """The newest published version of `policy_id`; raises NotFound."""
+    query = (
+        select(PolicyVersion)
+        .where(PolicyVersion.policy_id == policy_id)
+        .order_by(PolicyVersion.version.desc())
+        .limit(1)
+    )
+    row = uow.session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"No version of policy '{policy_id}' is published.")
+    return row
+
+
+def version(uow: UnitOfWork, policy_id: str, number: int) -> PolicyVersion:
+    """One published version; raises NotFound."""
+    query = select(PolicyVersion).where(
+        PolicyVersion.policy_id == policy_id, PolicyVersion.version == number
+    )
+    row = uow.session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"Policy {policy_id}@{number} is not published.")
+    return row
+
+
+def publish(
+    uow: UnitOfWork, actor: str, source: str, name: str, *, system: bool = False
+) -> PolicyVersion:
+    """Publish a policy version from its YAML `source`.
+
+    Raises InvalidInput with every problem of the file, or Refused when the version exists
+    (a published version never changes) or is not newer than the latest.
+    """
+    if not system and not access.can_publish(global_roles(uow, find_user(uow, actor))):
+        raise Refused("publish a policy", [access.refusal("publish policies", "the PMO")])
+    policy, problems = check_policy_text(source, name)
+    if policy is None:
+        raise InvalidInput(
+            f"{name} has {len(problems)} problem(s)",
+            {f"{p.line}:{p.column} {p.path}": p.message for p in problems},
+        )
+    newest = uow.session.execute(
+        select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy.id)
+    ).scalar()
+    if newest is not None and policy.version <= newest:
+        raise Refused(
+            "publish a policy",
+            [
+                f"{policy.id}@{newest} is already published and a published version never changes: "
+                f"give the new file version {newest + 1}."
+            ],
+        )
+    row = PolicyVersion(
+        policy_id=policy.id,
+        version=policy.version,
+        title=policy.title,
+        digest=policy.digest,
+        source=source,
+        published_by=actor,
+        published_at=uow.now,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    uow.record(
+        actor, "policy.published", None, policy=policy.ref, digest=policy.digest, title=policy.title
+    )
+    return row
+
+
+def publish_library(uow: UnitOfWork, actor: str = "system") -> list[PolicyVersion]:
+    """Publish each shipped policy whose version is not published yet."""
+    published = []
+    for name in shipped():
+        path = LIBRARY / f"{name}.yaml"
+        source = path.read_text(encoding="utf-8")
+        policy, _ = check_policy_text(source, str(path))
+        if policy is None:
+            continue
+        exists = uow.session.execute(
+            select(PolicyVersion.id).where(
+                PolicyVersion.policy_id == policy.id, PolicyVersion.version >= policy.version
+            )
+        ).first()
+        if not exists:
+            published.append(publish(uow, actor, source, str(path), system=True))
+    return published

@@ -1,0 +1,287 @@
+"""The records: SQLAlchemy 2.x typed models. Nothing here is ever deleted or overwritten in place;
+artifacts, signatures, decisions and policies are superseded, and the history keeps both."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Lockgate stores UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    failed_sign_attempts: Mapped[int] = mapped_column(default=0)
+    signing_locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class RoleGrant(Base):
+    """A role held by a user: global (pmo, auditor, admin) or on one project."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(80))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    granted_by: Mapped[str] = mapped_column(String(80))
+    granted_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Delegation(Base):
+    """Signing authority for a role, passed from one user to another for a period."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    delegate_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(80))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    delegator: Mapped[User] = relationship(foreign_keys=[delegator_id], lazy="joined")
+
+
+class PolicyVersion(Base):
+    """A published policy version: its exact source text, never changed once published."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[str] = mapped_column(String(80))
+    published_at: Mapped[datetime]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.policy_id}@{self.version}"
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    stage: Mapped[str] = mapped_column(String(80), index=True)
+    resume_stage: Mapped[str | None] = mapped_column(String(80))
+    tier: Mapped[str] = mapped_column(String(80), index=True)
+    facts: Mapped[dict[str, Any]]
+    manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    policy_version: Mapped[PolicyVersion] = relationship(lazy="joined")
+    manager: Mapped[User] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own shape
+
+
+class ArtifactVersion(Base):
+    """One version of one artifact; a new attachment is a new row, never an overwrite."""
+
+    __tablename__ = "artifact_versions"
+    __table_args__ = (UniqueConstraint("project_id", "artifact_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    artifact_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    digest: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    media_type: Mapped[str] = mapped_column(String(120), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    url: Mapped[str] = mapped_column(Text, default="")
+    form: Mapped[dict[str, Any] | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    attached_by: Mapped[str] = mapped_column(String(80))
+    attached_at: Mapped[datetime]
+
+
+class Review(Base):
+    """One round of a gate: submitted with an evidence snapshot, signed, then decided."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("project_id", "gate_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    gate_id: Mapped[str] = mapped_column(String(80))
+    round: Mapped[int]
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    submitted_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    snapshot: Mapped[dict[str, Any]]
+    snapshot_digest: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    project: Mapped[Project] = relationship(lazy="joined")
+    signatures: Mapped[list[SignatureRecord]] = relationship(
+        order_by="SignatureRecord.id", lazy="selectin"
+    )
+    follow_ups: Mapped[list[FollowUpRecord]] = relationship(
+        order_by="FollowUpRecord.id", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class SignatureRecord(Base):
+    """A signature: who, as which role, what they decided, and the snapshot they signed."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (Index("ix_signatures_review_signer", "review_id", "signer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80))
+    meaning: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    snapshot_digest: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    superseded_at: Mapped[datetime | None]
+
+    signer: Mapped[User] = relationship(foreign_keys=[signer_id], lazy="joined")
+    on_behalf_of: Mapped[User | None] = relationship(foreign_keys=[on_behalf_of_id], lazy="joined")
+
+
+class FollowUpRecord(Base):
+    """A condition of a conditional go: an action, its owner and due date."""
+
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None]
+
+
+class WaiverRecord(Base):
+    """An authorized exception to one requirement of one gate."""
+
+    __tablename__ = "waivers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    gate_id: Mapped[str] = mapped_column(String(80))
+    requirement: Mapped[str] = mapped_column(String(120))
+    justification: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(80))
+    granted_role: Mapped[str] = mapped_column(String(80))
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """An append-only, hash-chained record of one action. `body` holds the exact hashed bytes;
+    the other columns are copies for filtering, and the body is what verification trusts."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80), index=True)
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    project_key: Mapped[str | None] = mapped_column(String(40), index=True)
+
+
+class ChainHead(Base):
+    """The single row locked by every append, so the chain has one total order."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    hash: Mapped[str] = mapped_column(String(64))

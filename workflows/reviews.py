@@ -1,0 +1,421 @@
+"""Review verbs: submit a gate, sign, decide, withdraw, waive; and a gate's status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from gates import access
+from gates import decisions as rules
+from gates.decisions import FollowUp
+from gates.readiness import Readiness, readiness
+from gates.signoffs import SignRequest, can_sign
+from gates.waivers import can_waive
+from policies.model import Decision, Gate, Policy
+from workflows.errors import AuthenticationFailed, InvalidInput, Refused
+from workflows.machines import DRAFT
+from workflows.passwords import check_password
+from workflows.records import FollowUpRecord, Project, Review, SignatureRecord, User, WaiverRecord
+from workflows.state import (
+    gate_of,
+    load_project,
+    open_review,
+    policy_of,
+    project_state,
+    require,
+    roles_on,
+    snapshot,
+)
+from workflows.uow import UnitOfWork
+from workflows.users import delegated_roles, find_user, project_roles
+
+MAX_FAILED_SIGNING = 5
+SIGNING_LOCK = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    """Where a project stands at a gate: the readiness report and the open review, if any."""
+
+    project: Project
+    policy: Policy
+    gate: Gate
+    report: Readiness
+    review: Review | None
+
+
+def _decision(value: str | Decision) -> Decision:
+    try:
+        return Decision(value)
+    except ValueError:
+        allowed = ", ".join(d.value for d in Decision)
+        raise InvalidInput("Unknown decision", {"decision": f"use one of {allowed}"}) from None
+
+
+def gate_status(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = None) -> GateStatus:
+    """The readiness checklist of the project's next gate (or `gate_id`)."""
+    project = load_project(uow, key)
+    require(
+        project,
+        access.can_read(roles_on(uow, actor, project)),
+        "see this project",
+        "people with a role on the project, auditors or the PMO",
+    )
+    policy = policy_of(uow, project)
+    gate = gate_of(policy, project, gate_id)
+    review = open_review(uow, project)
+    review = review if review is not None and review.gate_id == gate.id else None
+    state = project_state(uow, project, policy, gate, review)
+    return GateStatus(project, policy, gate, readiness(policy, gate, state, uow.now), review)
+
+
+def submit_gate(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = None) -> Review:
+    """Submit the next gate for review: freezes the evidence snapshot the signers will sign."""
+    project = load_project(uow, key, for_update=True)
+    require(
+        project,
+        access.can_manage(roles_on(uow, actor, project)),
+        "submit a gate",
+        "the project manager or the PMO",
+    )
+    policy = policy_of(uow, project)
+    gate = _next_gate(policy, project, gate_id)
+    if open_review(uow, project) is not None:
+        raise Refused("submit", [f"{gate.name} is already submitted and waiting for a decision."])
+    state = project_state(uow, project, policy, gate)
+    report = readiness(policy, gate, state, uow.now)
+    round_ = _next_round(uow, project, gate)
+    review = Review(
+        project_id=project.id,
+        gate_id=gate.id,
+        round=round_,
+        state=DRAFT,
+        submitted_by=actor,
+        submitted_at=uow.now,
+        snapshot={},
+        snapshot_digest="",
+        due_at=uow.now + timedelta(days=gate.sla_days) if gate.sla_days else None,
+    )
+    review.state = uow.workspace.reviews.fire(
+        DRAFT, "submit", report.reasons(signoffs=False), f"submit {gate.name}"
+    )
+    review.snapshot, review.snapshot_digest = snapshot(policy, project, gate, state, report)
+    uow.session.add(review)
+    uow.session.flush()
+    uow.record(
+        actor,
+        "review.submitted",
+        key,
+        gate=gate.id,
+        round=round_,
+        snapshot_digest=review.snapshot_digest,
+        snapshot=review.snapshot,
+    )
+    return review
+
+
+def _next_gate(policy: Policy, project: Project, gate_id: str | None) -> Gate:
+    expected = gate_of(policy, project, None)
+    if gate_id is not None and gate_id != expected.id:
+        gate_of(policy, project, gate_id)
+        raise Refused(
+            "submit",
+            [
+                f"{project.key} is in '{project.stage}': the next gate is "
+                f"{expected.name} ({expected.id}), not {gate_id}."
+            ],
+        )
+    return expected
+
+
+def _next_round(uow: UnitOfWork, project: Project, gate: Gate) -> int:
+    query = select(func.max(Review.round)).where(
+        Review.project_id == project.id, Review.gate_id == gate.id
+    )
+    return (uow.session.execute(query).scalar() or 0) + 1
+
+
+def _open_review_or_refuse(uow: UnitOfWork, project: Project, action: str) -> Review:
+    review = open_review(uow, project, for_update=True)
+    if review is None:
+        raise Refused(action, [f"{project.key} has no submitted review: nothing to {action}."])
+    return review
+
+
+def sign(
+    uow: UnitOfWork,
+    actor: str,
+    key: str,
+    decision: str | Decision,
+    password: str,
+    role: str | None = None,
+    comment: str = "",
+) -> SignatureRecord:
+    """Sign the open review with a decision, after typing the password again.
+
+    A wrong password is refused and audited (that record is committed on its own); after
+    MAX_FAILED_SIGNING failures in a row, signing is locked for SIGNING_LOCK.
+    """
+    choice = _decision(decision)
+    user = find_user(uow, actor)
+    _reauthenticate(uow, user, password, key)
+    project = load_project(uow, key, for_update=True)
+    review = _open_review_or_refuse(uow, project, "sign")
+    policy = policy_of(uow, project)
+    gate = gate_of(policy, project, review.gate_id)
+    state = project_state(uow, project, policy, gate, review)
+    report = readiness(policy, gate, state, uow.now)
+    own = project_roles(uow, user, project)
+    delegated = delegated_roles(uow, user, project)
+    role = role or _signing_role(policy, gate, report, own, delegated)
+    principal = None if role in own else delegated.get(role)
+    request = SignRequest(
+        actor,
+        role,
+        choice,
+        own | set(delegated),
+        principal.username if principal else None,
+        comment,
+    )
+    refusals = can_sign(policy, report, state, request)
+    if refusals:
+        raise Refused("sign", refusals)
+    meaning = _meaning(choice, policy.role_title(role), principal)
+    record = SignatureRecord(
+        review_id=review.id,
+        signer_id=user.id,
+        on_behalf_of_id=principal.id if principal else None,
+        printed_name=user.display_name,
+        role=role,
+        meaning=meaning,
+        decision=choice.value,
+        comment=comment.strip(),
+        snapshot_digest=review.snapshot_digest,
+        signed_at=uow.now,
+        superseded_at=None,
+    )
+    uow.session.add(record)
+    review.signatures.append(record)
+    user.failed_sign_attempts = 0
+    uow.session.flush()
+    uow.record(
+        actor,
+        "review.signed",
+        key,
+        gate=gate.id,
+        round=review.round,
+        role=role,
+        decision=choice.value,
+        meaning=meaning,
+        printed_name=user.display_name,
+        comment=record.comment,
+        snapshot_digest=review.snapshot_digest,
+        on_behalf_of=principal.username if principal else None,
+        signature=record.id,
+    )
+    return record
+
+
+def _reauthenticate(uow: UnitOfWork, user: User, password: str, key: str) -> None:
+    if user.signing_locked_until is not None and user.signing_locked_until > uow.now:
+        until = f"{user.signing_locked_until:%H:%M} UTC"
+        raise Refused(
+            "sign",
+            [
+                f"Signing is locked until {until} after repeated wrong "
+                "passwords. Try again later or ask an admin."
+            ],
+        )
+    if user.active and check_password(user.password_hash, password):
+        return
+    user.failed_sign_attempts += 1
+    locked = user.failed_sign_attempts >= MAX_FAILED_SIGNING
+    if locked:
+        user.signing_locked_until = uow.now + SIGNING_LOCK
+    uow.record(
+        user.username,
+        "signature.reauthentication_failed",
+        key,
+        attempts=user.failed_sign_attempts,
+        locked=locked,
+    )
+    uow.commit()
+    raise AuthenticationFailed(
+        "The password is not correct: the signature was not recorded."
+        + (" Signing is now locked for 15 minutes." if locked else "")
+    )
+
+
+def _signing_role(
+    policy: Policy, gate: Gate, report: Readiness, own: set[str], delegated: dict[str, User]
+) -> str:
+    needed = [
+        s.role
+        for s in gate.signoffs
+        if (line := report.line(s.key)) is not None and not line.status.ok
+    ]
+    mine = [r for r in needed if r in own] or [r for r in needed if r in delegated]
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise Refused("sign", [f"You hold none of the sign-off roles {gate.name} still needs."])
+    titles = ", ".join(mine)
+    raise Refused("sign", [f"You hold several roles this gate needs ({titles}): say which."])
+
+
+def _meaning(decision: Decision, role_title: str, principal: User | None) -> str:
+    verb = {
+        Decision.GO: "Approved",
+        Decision.CONDITIONAL_GO: "Approved with conditions",
+        Decision.RECYCLE: "Sent back for rework",
+        Decision.HOLD: "Asked to hold",
+        Decision.KILL: "Asked to stop",
+    }[decision]
+    behalf = f" on behalf of {principal.display_name}" if principal else ""
+    return f"{verb} as {role_title}{behalf}"
+
+
+def decide(
+    uow: UnitOfWork,
+    actor: str,
+    key: str,
+    decision: str | Decision,
+    reason: str = "",
+    follow_ups: Sequence[FollowUp] = (),
+) -> Review:
+    """Record the gate decision on the open review and move the project accordingly."""
+    choice = _decision(decision)
+    project = load_project(uow, key, for_update=True)
+    require(
+        project,
+        access.can_decide(roles_on(uow, actor, project)),
+        "decide a gate",
+        "the sponsor or the PMO",
+    )
+    review = _open_review_or_refuse(uow, project, "decide")
+    policy = policy_of(uow, project)
+    gate = gate_of(policy, project, review.gate_id)
+    state = project_state(uow, project, policy, gate, review)
+    report = readiness(policy, gate, state, uow.now)
+    refusals = rules.can_decide(report, state, choice, reason, follow_ups, uow.now.date())
+    review.state = uow.workspace.reviews.fire(
+        review.state, "decide", refusals, f"{choice.label} at {gate.name}"
+    )
+    old_stage = project.stage
+    trigger = {
+        Decision.GO: f"pass_{gate.id}",
+        Decision.CONDITIONAL_GO: f"pass_{gate.id}",
+        Decision.HOLD: "hold",
+        Decision.KILL: "kill",
+    }.get(choice)
+    if trigger is not None:
+        project.stage = uow.workspace.lifecycle(project.policy_version).fire(
+            old_stage, trigger, [], choice.label
+        )
+        project.resume_stage = old_stage if choice is Decision.HOLD else None
+        project.updated_at = uow.now
+    review.decision, review.decided_by, review.decided_at = choice.value, actor, uow.now
+    review.reason = reason.strip()
+    for item in follow_ups:
+        uow.session.add(
+            FollowUpRecord(
+                review_id=review.id,
+                action=item.action,
+                owner=item.owner,
+                due=item.due,
+                done_at=None,
+            )
+        )
+    uow.record(
+        actor,
+        "review.decided",
+        key,
+        gate=gate.id,
+        round=review.round,
+        decision=choice.value,
+        reason=review.reason,
+        old_stage=old_stage,
+        new_stage=project.stage,
+        snapshot_digest=review.snapshot_digest,
+        follow_ups=[{"action": f.action, "owner": f.owner, "due": f.due} for f in follow_ups],
+    )
+    return review
+
+
+def withdraw(uow: UnitOfWork, actor: str, key: str, reason: str) -> Review:
+    """Withdraw the open review (project manager or PMO), e.g. to rework the evidence."""
+    project = load_project(uow, key, for_update=True)
+    require(
+        project,
+        access.can_manage(roles_on(uow, actor, project)),
+        "withdraw a review",
+        "the project manager or the PMO",
+    )
+    review = _open_review_or_refuse(uow, project, "withdraw")
+    refusals = [] if reason.strip() else ["Say why the review is withdrawn."]
+    review.state = uow.workspace.reviews.fire(review.state, "withdraw", refusals, "withdraw")
+    review.reason = reason.strip()
+    uow.record(
+        actor,
+        "review.withdrawn",
+        key,
+        gate=review.gate_id,
+        round=review.round,
+        reason=review.reason,
+    )
+    return review
+
+
+def waive(
+    uow: UnitOfWork,
+    actor: str,
+    key: str,
+    requirement_key: str,
+    justification: str,
+    expires_at: datetime | None = None,
+    gate_id: str | None = None,
+) -> WaiverRecord:
+    """Waive one requirement of a gate, by a role the policy allows, with a justification."""
+    project = load_project(uow, key, for_update=True)
+    policy = policy_of(uow, project)
+    gate = gate_of(policy, project, gate_id)
+    requirement = gate.requirement(requirement_key)
+    if requirement is None:
+        keys = ", ".join(r.key for r in gate.requirements)
+        raise InvalidInput(
+            f"{gate.name} has no requirement '{requirement_key}'",
+            {"requirement": f"use one of {keys}"},
+        )
+    roles = roles_on(uow, actor, project)
+    role = next((r for r in requirement.waivable_by if r in roles), "")
+    problems = can_waive(requirement, role or ",".join(sorted(roles)), justification)
+    if expires_at is not None and expires_at <= uow.now:
+        problems.append("The expiry must be in the future.")
+    if problems:
+        raise Refused("waive", problems)
+    waiver = WaiverRecord(
+        project_id=project.id,
+        gate_id=gate.id,
+        requirement=requirement_key,
+        justification=justification.strip(),
+        granted_by=actor,
+        granted_role=role,
+        granted_at=uow.now,
+        expires_at=expires_at,
+        revoked_at=None,
+    )
+    uow.session.add(waiver)
+    uow.record(
+        actor,
+        "requirement.waived",
+        key,
+        gate=gate.id,
+        requirement=requirement_key,
+        role=role,
+        justification=waiver.justification,
+        expires_at=expires_at,
+    )
+    return waiver

@@ -1,0 +1,216 @@
+"""Loading a project and what the gate rules read about it: facts, evidence, signatures,
+waivers; and the evidence snapshot a review is bound to."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import func, select
+
+from gates import access
+from gates.chain import canonical_bytes
+from gates.decisions import next_gate
+from gates.model import Evidence, ProjectState, Signature, Waiver
+from gates.readiness import Readiness, Status, readiness
+from policies.model import Artifact, Decision, Gate, Policy
+from workflows.errors import NotFound, Refused
+from workflows.facts import from_stored
+from workflows.machines import SUBMITTED
+from workflows.records import ArtifactVersion, Project, Review, WaiverRecord
+from workflows.uow import UnitOfWork
+from workflows.users import find_user, project_roles
+
+
+def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Project:
+    """The project with this key; with `for_update`, its row is locked until commit."""
+    query = select(Project).where(Project.key == key)
+    if for_update:
+        query = query.with_for_update(of=Project)
+    project = uow.session.execute(query).unique().scalar_one_or_none()
+    if project is None:
+        raise NotFound(f"There is no project '{key}'.")
+    return project
+
+
+def policy_of(uow: UnitOfWork, project: Project) -> Policy:
+    """The policy version the project is pinned to."""
+    return uow.workspace.policy(project.policy_version)
+
+
+def roles_on(uow: UnitOfWork, actor: str, project: Project) -> set[str]:
+    """The roles `actor` holds on `project`."""
+    return project_roles(uow, find_user(uow, actor), project)
+
+
+def require(project: Project, allowed: bool, action: str, needed: str) -> None:
+    """Raise Refused unless `allowed`: 'Only the sponsor or the PMO may decide (ERP-1).'"""
+    if not allowed:
+        raise Refused(action, [access.refusal(action, needed) + f" ({project.key})"])
+
+
+def gate_of(policy: Policy, project: Project, gate_id: str | None) -> Gate:
+    """The gate named, or the next gate for the project's stage; raises Refused or NotFound."""
+    if gate_id is None:
+        gate = next_gate(policy, project.stage)
+        if gate is None:
+            raise Refused(
+                "find the next gate",
+                [f"{project.key} is '{project.stage}': no gate follows this stage."],
+            )
+        return gate
+    gate = policy.gate(gate_id)
+    if gate is None:
+        ids = ", ".join(g.id for g in policy.gates)
+        raise NotFound(f"{policy.ref} has no gate '{gate_id}' (its gates: {ids}).")
+    return gate
+
+
+def open_review(uow: UnitOfWork, project: Project, *, for_update: bool = False) -> Review | None:
+    """The project's submitted review, if one is waiting for signatures and a decision."""
+    query = select(Review).where(Review.project_id == project.id, Review.state == SUBMITTED)
+    if for_update:
+        query = query.with_for_update(of=Review)
+    return uow.session.execute(query).unique().scalars().first()
+
+
+def latest_evidence(uow: UnitOfWork, project: Project) -> dict[str, ArtifactVersion]:
+    """The newest version of each artifact attached to the project."""
+    newest = (
+        select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
+        .where(ArtifactVersion.project_id == project.id)
+        .group_by(ArtifactVersion.artifact_id)
+        .subquery()
+    )
+    query = (
+        select(ArtifactVersion)
+        .join(
+            newest,
+            (ArtifactVersion.artifact_id == newest.c.artifact_id)
+            & (ArtifactVersion.version == newest.c.v),
+        )
+        .where(ArtifactVersion.project_id == project.id)
+    )
+    return {row.artifact_id: row for row in uow.session.execute(query).scalars()}
+
+
+def _waivers(uow: UnitOfWork, project: Project, gate: Gate) -> list[Waiver]:
+    query = select(WaiverRecord).where(
+        WaiverRecord.project_id == project.id,
+        WaiverRecord.gate_id == gate.id,
+        WaiverRecord.revoked_at.is_(None),
+    )
+    return [
+        Waiver(
+            w.requirement, w.granted_by, w.granted_role, w.justification, w.granted_at, w.expires_at
+        )
+        for w in uow.session.execute(query).scalars()
+    ]
+
+
+def project_state(
+    uow: UnitOfWork,
+    project: Project,
+    policy: Policy,
+    gate: Gate,
+    review: Review | None = None,
+    tier: str | None = None,
+) -> ProjectState:
+    """What the gate rules read about `project` at `gate` now."""
+    evidence = {
+        artifact_id: Evidence(
+            row.artifact_id, row.version, row.digest, row.attached_at, row.attached_by
+        )
+        for artifact_id, row in latest_evidence(uow, project).items()
+    }
+    signatures = [
+        Signature(
+            s.signer.username,
+            s.role,
+            Decision(s.decision),
+            s.signed_at,
+            s.snapshot_digest,
+            s.on_behalf_of.username if s.on_behalf_of else None,
+            s.comment,
+        )
+        for s in (review.signatures if review else [])
+        if s.superseded_at is None
+    ]
+    return ProjectState(
+        facts=from_stored(policy, project.facts),
+        tier=tier or project.tier,
+        evidence=evidence,
+        signatures=signatures,
+        waivers=_waivers(uow, project, gate),
+        snapshot_digest=review.snapshot_digest if review else None,
+        submitter=review.submitted_by if review else None,
+        project_manager=project.manager.username,
+    )
+
+
+def current_readiness(
+    uow: UnitOfWork, project: Project, policy: Policy, tier: str | None = None
+) -> Readiness | None:
+    """Readiness of the project's next gate under `policy`, or None at the final stage."""
+    gate = next_gate(policy, project.stage)
+    if gate is None:
+        return None
+    review = open_review(uow, project)
+    review = review if review is not None and review.gate_id == gate.id else None
+    state = project_state(uow, project, policy, gate, review, tier)
+    return readiness(policy, gate, state, uow.now)
+
+
+def snapshot(
+    policy: Policy, project: Project, gate: Gate, state: ProjectState, report: Readiness
+) -> tuple[dict[str, Any], str]:
+    """The evidence a review is bound to, and its digest: the facts, the tier, and the
+    version and digest of every artifact the gate asks of this project."""
+    needed = {
+        line.requirement.id
+        for line in report.lines
+        if isinstance(line.requirement, Artifact) and line.status is not Status.NOT_APPLICABLE
+    }
+    frozen = {
+        "policy": policy.ref,
+        "gate": gate.id,
+        "tier": state.tier,
+        "facts": project.facts,
+        "artifacts": {
+            artifact_id: {"version": e.version, "digest": e.digest}
+            for artifact_id, e in sorted(state.evidence.items())
+            if artifact_id in needed
+        },
+    }
+    return frozen, hashlib.sha256(canonical_bytes(frozen)).hexdigest()
+
+
+def refresh_snapshot(
+    uow: UnitOfWork, actor: str, project: Project, policy: Policy, why: str
+) -> None:
+    """After evidence or facts change under a submitted review, re-bind it to a new snapshot;
+    signatures on the old one no longer count (they stay, marked superseded)."""
+    review = open_review(uow, project, for_update=True)
+    if review is None:
+        return
+    gate = gate_of(policy, project, review.gate_id)
+    state = project_state(uow, project, policy, gate, review)
+    frozen, digest = snapshot(policy, project, gate, state, readiness(policy, gate, state, uow.now))
+    if digest == review.snapshot_digest:
+        return
+    old = review.snapshot_digest
+    review.snapshot, review.snapshot_digest = frozen, digest
+    superseded = [s for s in review.signatures if s.superseded_at is None]
+    for signature in superseded:
+        signature.superseded_at = uow.now
+    uow.record(
+        actor,
+        "review.snapshot_changed",
+        project.key,
+        gate=gate.id,
+        round=review.round,
+        old_digest=old,
+        new_digest=digest,
+        reason=why,
+        superseded_signatures=[s.id for s in superseded],
+    )

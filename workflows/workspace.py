@@ -1,0 +1,69 @@
+"""A Lockgate workspace: one database, one evidence store, and the caches built from them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from policies.loader import parse_policy
+from policies.model import Policy
+from workflows.db import instance_path, make_engine
+from workflows.evidence import DEFAULT_MAX_BYTES, EvidenceStore
+from workflows.machines import Lifecycle, project_lifecycle, review_lifecycle
+from workflows.records import PolicyVersion
+from workflows.uow import UnitOfWork, utcnow
+
+
+class Workspace:
+    """Everything the verbs need that outlives one transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        evidence_root: Path,
+        clock: Callable[[], datetime] = utcnow,
+        max_upload_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False, autobegin=False)
+        self.evidence = EvidenceStore(evidence_root, max_upload_bytes)
+        self.clock = clock
+        self.reviews = review_lifecycle()
+        self._policies: dict[int, tuple[str, Policy, Lifecycle]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_environment(cls, url: str | None = None) -> Workspace:
+        """The workspace of LOCKGATE_DATABASE_URL (or the instance SQLite file)."""
+        return cls(make_engine(url), instance_path() / "evidence")
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new transaction: use it in a `with` block and call commit()."""
+        return UnitOfWork(self)
+
+    def policy(self, row: PolicyVersion) -> Policy:
+        """The parsed policy of a published version (parsed once, then cached)."""
+        return self._compiled(row)[1]
+
+    def lifecycle(self, row: PolicyVersion) -> Lifecycle:
+        """The project state machine of a policy version (built once, then cached)."""
+        return self._compiled(row)[2]
+
+    def _compiled(self, row: PolicyVersion) -> tuple[str, Policy, Lifecycle]:
+        cached = self._policies.get(row.id)
+        if cached is not None and cached[0] == row.digest:
+            return cached
+        with self._lock:
+            policy = parse_policy(row.source, f"{row.ref} (published)")
+            entry = (row.digest, policy, project_lifecycle(policy))
+            self._policies[row.id] = entry
+        return entry
+
+    def dispose(self) -> None:
+        """Close every pooled database connection."""
+        self.engine.dispose()

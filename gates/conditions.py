@@ -11,7 +11,10 @@ import cel
 from policies.facts import format_value
 from policies.model import Condition, FactValue
 
-_TOKEN = re.compile(r"project\s*\.\s*([A-Za-z_]\w*)|\btier\b|&&|\|\||!(?!=)|\b\d{4,}\b")
+_TOKEN = re.compile(
+    r"has\(\s*project\s*\.\s*(?P<has>[A-Za-z_]\w*)\s*\)"
+    r"|project\s*\.\s*(?P<fact>[A-Za-z_]\w*)|\btier\b|&&|\|\||!(?!=)|\b\d{4,}\b"
+)
 
 
 class ConditionError(Exception):
@@ -68,8 +71,10 @@ def _template(source: str) -> tuple[str | tuple[str, str], ...]:
 
 def _token(match: re.Match[str]) -> str | tuple[str, str]:
     text = match.group(0)
-    if match.group(1):
-        return ("fact", match.group(1))
+    if match.group("has"):
+        return ("has", match.group("has"))
+    if match.group("fact"):
+        return ("fact", match.group("fact"))
     if text == "tier":
         return ("tier", "")
     return _WORDS.get(text) or f"{int(text):,}"
@@ -85,5 +90,9 @@ def _fill(part: str | tuple[str, str], facts: Mapping[str, FactValue], tier: str
     if kind == "tier":
         return f"tier {tier}"
     value = facts.get(name)
-    shown = "not set" if value is None else format_value(value)
-    return f"{name} {shown}" if not isinstance(value, bool) else f"{name} ({shown})"
+    if kind == "has":
+        return f"{name} is {'set' if value is not None else 'not set'}"
+    if value is None:
+        return f"{name} (not set)"
+    shown = format_value(value)
+    return f"{name} ({shown})" if isinstance(value, bool) else f"{name} {shown}"

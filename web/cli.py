@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import click
 from flask.cli import FlaskGroup
 
 from web.app import create_app
+from web.audit_cli import audit_group, policy_migrate
+from web.engine_cli import (
+    attach_command,
+    gate_group,
+    init,
+    policy_publish,
+    project_group,
+    user_group,
+)
 from web.policy_cli import policy_group
 
 cli = FlaskGroup(
     name="lockgate",
     create_app=create_app,
-    add_version_option=True,
+    add_version_option=False,
     help="Lockgate: stage-gate governance for IT projects.",
 )
-cli.add_command(policy_group)
+cli = click.version_option(package_name="lockgate", prog_name="lockgate")(cli)
+policy_group.add_command(policy_publish)
+policy_group.add_command(policy_migrate)
+for command in (
+    init,
+    project_group,
+    gate_group,
+    attach_command,
+    user_group,
+    audit_group,
+    policy_group,
+):
+    cli.add_command(command)
 
 
 def main() -> None:

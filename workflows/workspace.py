@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from policies.loader import parse_policy
 from policies.model import Policy
@@ -28,9 +28,11 @@ class Workspace:
         evidence_root: Path,
         clock: Callable[[], datetime] = utcnow,
         max_upload_bytes: int = DEFAULT_MAX_BYTES,
+        sessions: sessionmaker[Session] | None = None,
     ) -> None:
         self.engine = engine
-        self.sessions = sessionmaker(engine, expire_on_commit=False, autobegin=False)
+        # Tests pass sessions bound to one outer transaction (rolled back after each test).
+        self.sessions = sessions or sessionmaker(engine, expire_on_commit=False)
         self.evidence = EvidenceStore(evidence_root, max_upload_bytes)
         self.clock = clock
         self.reviews = review_lifecycle()

@@ -1,0 +1,146 @@
+"""`lockgate audit verify|checkpoint|export` and `lockgate policy migrate`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from gates.chain import CheckpointError, checkpoint_to_json
+from web.cli_support import as_option, reports_errors, workspace
+from workflows import audit, migration
+from workflows.records import AuditEvent
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Verify, checkpoint and export the tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also check against a saved checkpoint file.",
+)
+@reports_errors
+def verify(checkpoint_file: Path | None) -> None:
+    """Verify the whole chain; name the first bad event and why. Exits 1 on any problem."""
+    text = checkpoint_file.read_text() if checkpoint_file else None
+    with workspace().unit_of_work() as uow:
+        total = uow.session.execute(select(func.count()).select_from(AuditEvent)).scalar() or 0
+        start = time.perf_counter()
+        with click.progressbar(
+            length=total, label="verifying", file=sys.stderr, show_pos=True
+        ) as bar:
+            done = [0]
+
+            def progress(count: int) -> None:
+                bar.update(count - done[0])
+                done[0] = count
+
+            try:
+                result = audit.verify(uow, text, progress)
+            except CheckpointError as error:
+                click.echo(f"error: {error}", err=True)
+                sys.exit(1)
+            bar.update(result.checked - done[0])
+        elapsed = time.perf_counter() - start
+    head = result.head.hash if result.head else "(empty)"
+    click.echo(f"{result.checked:,} events checked in {elapsed:.2f} s; head {head}")
+    if result.problem is not None:
+        click.echo(
+            f"FAILED at event #{result.problem.seq:,} ({result.problem.kind}): "
+            f"{result.problem.message}"
+        )
+        sys.exit(1)
+    click.echo("OK: the trail is intact" + (" and matches the checkpoint" if text else ""))
+
+
+@audit_group.command("checkpoint")
+@as_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the signed checkpoint (keep it outside the database).",
+)
+@reports_errors
+def checkpoint(actor: str, output: Path) -> None:
+    """Write a signed checkpoint: event count and head hash, HMAC-signed with a key kept
+    outside the database (LOCKGATE_CHECKPOINT_KEY)."""
+    with workspace().unit_of_work() as uow:
+        signed = audit.checkpoint(uow, actor)
+        uow.commit()
+    output.write_text(checkpoint_to_json(signed))
+    click.echo(f"checkpoint of {signed.count:,} events, head {signed.head_hash} -> {output}")
+
+
+@audit_group.command("export")
+@as_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--project", help="Only this project's events.")
+@click.option("--actor", "who", help="Only this actor's events.")
+@click.option("--action", help="Only actions starting with this (e.g. review.).")
+@reports_errors
+def export(
+    actor: str,
+    fmt: str,
+    output: Path | None,
+    project: str | None,
+    who: str | None,
+    action: str | None,
+) -> None:
+    """Export audit events as JSON lines or CSV (to a file or standard output)."""
+    where = audit.EventFilter(project=project, actor=who, action=action)
+    with workspace().unit_of_work() as uow:
+        audit.require_auditor(uow, actor, "export the audit trail")
+        if output is None:
+            count = audit.export(uow, sys.stdout, fmt, where)
+        else:
+            with output.open("w", newline="") as handle:
+                count = audit.export(uow, handle, fmt, where)
+        uow.record(
+            actor,
+            "audit.exported",
+            project,
+            format=fmt,
+            count=count,
+            filters={"project": project, "actor": who, "action": action},
+        )
+        uow.commit()
+    click.echo(f"exported {count:,} events", err=True)
+
+
+@click.command("migrate")
+@as_option
+@click.argument("key")
+@click.argument("version", type=int)
+@click.option("--reason", default="", help="Why (required to apply).")
+@click.option("--apply", "apply_", is_flag=True, help="Move the project (default: preview).")
+@reports_errors
+def policy_migrate(actor: str, key: str, version: int, reason: str, apply_: bool) -> None:
+    """Preview (or --apply) moving PROJECT to VERSION of its policy."""
+    with workspace().unit_of_work() as uow:
+        preview = migration.preview_migration(uow, key, version)
+        click.echo(
+            f"{key}: {preview.old} -> {preview.new}; tier {preview.old_tier} -> {preview.new_tier}"
+        )
+        for change in preview.changes:
+            click.echo(f"  {change}")
+        for refusal in preview.refusals:
+            click.echo(f"  cannot move: {refusal}")
+        if preview.next_gate_after is not None:
+            click.echo("  next gate after the move:")
+            for line in preview.next_gate_after.blocking:
+                click.echo(f"    - {line.reason}")
+        if apply_:
+            migration.migrate(uow, actor, key, version, reason)
+            uow.commit()
+            click.echo(f"moved {key} to {preview.new}")

@@ -9,6 +9,7 @@ from web.app import create_app
 from web.audit_cli import audit_group, policy_migrate
 from web.engine_cli import (
     attach_command,
+    demo,
     gate_group,
     init,
     policy_publish,
@@ -31,6 +32,7 @@ for command in (
     project_group,
     gate_group,
     attach_command,
+    demo,
     user_group,
     audit_group,
     policy_group,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from gates.decisions import FollowUp
 from web.cli_support import as_option, parse_pairs, reports_errors, workspace
 from web.tables import table
 from workflows import attach, projects, publishing, reviews, users
-from workflows.errors import InvalidInput
+from workflows.demo import APPROVERS, PASSWORD, PEOPLE, seed_demo
 from workflows.queries import project_summaries
+from workflows.records import Project
 from workflows.schema import upgrade
 from workflows.state import load_project
 
@@ -376,9 +378,53 @@ def user_grant(actor: str, username: str, role: str, key: str | None) -> None:
 def policy_publish(actor: str, path: Path) -> None:
     """Publish a policy file as a new, immutable version (PMO)."""
     with workspace().unit_of_work() as uow:
-        try:
-            row = publishing.publish(uow, actor, path.read_text(encoding="utf-8"), str(path))
-        except InvalidInput:
-            raise
+        row = publishing.publish(uow, actor, path.read_text(encoding="utf-8"), str(path))
         uow.commit()
         click.echo(f"published {row.ref} ({row.digest[:12]})")
+
+
+@click.command("demo")
+@click.option("--seed-only", is_flag=True, help="Seed the demo portfolio and exit.")
+@click.option("--projects", "count", default=25, show_default=True, help="Projects to seed.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@reports_errors
+def demo(seed_only: bool, count: int, host: str, port: int) -> None:
+    """Create a demo database with a seeded portfolio, then serve the portal on it."""
+    ws = workspace()
+    upgrade(ws.engine)
+    with ws.unit_of_work() as uow:
+        seeded = uow.session.query(Project.id).first() is not None
+    if seeded:
+        click.echo("the demo portfolio is already seeded; using it as it is")
+    else:
+        with click.progressbar(
+            length=count, label="seeding the demo portfolio", file=sys.stderr
+        ) as bar:
+            done = [0]
+
+            def progress(n: int) -> None:
+                bar.update(n - done[0])
+                done[0] = n
+
+            keys = seed_demo(ws, count, progress=progress)
+        click.echo(f"seeded {len(keys)} projects")
+    click.echo(f"\nDemo logins (password for all: {PASSWORD}):")
+    rows = [
+        [p.username, p.name, ", ".join(p.roles) or _project_roles_hint(p.username)] for p in PEOPLE
+    ]
+    click.echo(table(["USER", "NAME", "ROLES"], rows))
+    if seed_only:
+        return
+    from web.app import create_app
+
+    app = create_app()
+    click.echo(f"\nLockgate portal: http://{host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _project_roles_hint(username: str) -> str:
+    if username.startswith("sponsor."):
+        return "sponsor (on their projects)"
+    role = next((r for r, u in APPROVERS.items() if u == username), "")
+    return f"{role} approver (on every project)" if role else ""

@@ -1,18 +1,102 @@
-"""The Flask application factory."""
+"""The Flask application factory of the Lockgate portal."""
 
 from __future__ import annotations
 
 import os
+import secrets
+from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from web.portal import close_unit_of_work, login_manager
+from workflows.db import instance_path, make_engine
+from workflows.evidence import DEFAULT_MAX_BYTES
+from workflows.workspace import Workspace
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the Lockgate web application; `test_config` overrides settings in tests."""
-    instance = os.environ.get("LOCKGATE_INSTANCE")
-    app = Flask("lockgate", instance_path=os.path.abspath(instance) if instance else None)
-    app.config.from_mapping(SECRET_KEY=os.environ.get("LOCKGATE_SECRET_KEY", "dev"))
+    """Create the portal; `test_config` overrides settings (and may hold a WORKSPACE)."""
+    instance = instance_path()
+    app = Flask("web", instance_path=str(instance))
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("LOCKGATE_SECRET_KEY") or _secret_key(instance),
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_BYTES + 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("LOCKGATE_HTTPS", "") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        PAGE_SIZE=50,
+    )
     if test_config:
         app.config.from_mapping(test_config)
+    workspace = app.config.get("WORKSPACE") or Workspace(
+        make_engine(app.config.get("DATABASE_URL")), instance / "evidence"
+    )
+    app.extensions["lockgate"] = workspace
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.teardown_appcontext(close_unit_of_work)
+    app.after_request(_security_headers)
+    _register_blueprints(app)
+    _register_errors(app)
     return app
+
+
+def _secret_key(instance: Path) -> str:
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web import admin, approvals, audit, auth, home, policies, portfolio, projects
+
+    for module in (auth, home, projects, approvals, portfolio, policies, audit, admin):
+        app.register_blueprint(module.blueprint)
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: ("Bad request", "The request could not be understood."),
+        403: ("Not allowed", "Your role does not allow this page or action."),
+        404: ("Not found", "There is nothing here, or it is not yours to see."),
+        405: ("Not allowed this way", "This address does not accept that kind of request."),
+        413: ("Too large", "The upload is larger than the limit."),
+    }
+    for code, (title, text) in messages.items():
+        app.register_error_handler(code, _error_page(code, title, text))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> tuple[str, int]:
+        text = "The form expired or did not come from this site. Go back, reload and try again."
+        return render_template("errors/error.html", title="Form expired", text=text), 400
+
+
+def _error_page(code: int, title: str, text: str) -> Any:
+    def handler(_error: Exception) -> tuple[str, int]:
+        return render_template("errors/error.html", title=title, text=text), code
+
+    return handler

@@ -78,8 +78,20 @@ def _lifecycle(states: list[str], transitions: list[dict[str, Any]], initial: st
     return Lifecycle(machine, threading.local())
 
 
-def project_lifecycle(policy: Policy) -> Lifecycle:
-    """The project machine of a policy: pass_<gate> per gate, hold, resume_to_<stage>, kill."""
+@dataclass(frozen=True)
+class Definition:
+    """A machine definition as data: the states and the transitions (trigger, source, dest)."""
+
+    states: list[str]
+    transitions: list[dict[str, Any]]
+    initial: str
+
+
+def project_definition(policy: Policy) -> Definition:
+    """The project lifecycle of a policy: pass_<gate> per gate, hold, resume_to_<stage>, kill.
+
+    The engine builds its machine from this, and the portal draws its diagram from it.
+    """
     final = policy.stages[-1]
     active = [s for s in policy.stages if s != final]
     transitions: list[dict[str, Any]] = [
@@ -93,7 +105,13 @@ def project_lifecycle(policy: Policy) -> Lifecycle:
     ]
     for transition in transitions:
         transition["conditions"] = "allowed"
-    return _lifecycle([*policy.stages, ON_HOLD, KILLED], transitions, policy.initial_stage)
+    return Definition([*policy.stages, ON_HOLD, KILLED], transitions, policy.initial_stage)
+
+
+def project_lifecycle(policy: Policy) -> Lifecycle:
+    """The project machine of a policy, built from `project_definition`."""
+    definition = project_definition(policy)
+    return _lifecycle(definition.states, definition.transitions, definition.initial)
 
 
 def review_lifecycle() -> Lifecycle:

@@ -1,0 +1,59 @@
+"""Logging in and out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from web.portal import PortalUser, flash_refusal, me, unit_of_work
+from workflows.errors import AuthenticationFailed, Refused
+from workflows.logins import log_in, log_out
+from workflows.users import global_roles
+
+blueprint = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """The login page."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        uow = unit_of_work()
+        try:
+            user = log_in(uow, form.username.data, form.password.data, request.remote_addr or "")
+        except AuthenticationFailed as error:
+            form.password.errors.append(str(error))
+        except Refused as error:
+            flash_refusal(error)
+        else:
+            uow.commit()
+            login_user(PortalUser(user, global_roles(uow, user)))
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@blueprint.route("/logout", methods=["POST"])
+@login_required  # type: ignore[misc]
+def logout() -> Response:
+    """Log out everywhere: every session of this user ends, copied cookies included."""
+    uow = unit_of_work()
+    log_out(uow, me().record)
+    uow.commit()
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,23 @@
+"""The start page, made for the signed-in person's roles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from web.portal import me, unit_of_work
+from workflows.queries import ProjectFilter, approvals_for, project_page
+
+blueprint = Blueprint("home", __name__)
+
+
+@blueprint.route("/")
+@login_required  # type: ignore[misc]
+def index() -> str:
+    """What waits for me, and the projects I manage."""
+    uow = unit_of_work()
+    user = me()
+    approvals = approvals_for(uow, user.record, user.roles, limit=50)
+    managed, _ = project_page(uow, ProjectFilter(manager=user.username), 0, 20)
+    return render_template("home.html", approvals=approvals[:10], waiting=len(approvals),
+                           managed=managed)

@@ -1,0 +1,128 @@
+"""What every portal page shares: the request's unit of work, the signed-in user, access
+checks that answer 404 for what a user may not see, and refusal handling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, current_app, flash, g
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy import select
+
+from gates import access
+from workflows.errors import LockgateError, NotFound, Refused
+from workflows.records import Project, User
+from workflows.state import load_project
+from workflows.uow import UnitOfWork
+from workflows.users import global_roles, project_roles
+from workflows.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+login_manager.session_protection = "strong"
+
+
+class PortalUser(UserMixin):  # type: ignore[misc]
+    """The signed-in person. The session id carries the session version, so bumping it
+    (logout, disable) ends every session at once, copied cookies included."""
+
+    def __init__(self, record: User, roles: set[str]) -> None:
+        self.record = record
+        self.username = record.username
+        self.display_name = record.display_name
+        self.roles = roles
+
+    def get_id(self) -> str:
+        return f"{self.record.id}:{self.record.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.record.active
+
+    def has(self, *roles: str) -> bool:
+        """True when the user holds any of these global roles."""
+        return bool(self.roles & set(roles))
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> PortalUser | None:
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    uow = unit_of_work()
+    record = uow.session.execute(select(User).where(User.id == int(user_id))).scalar_one_or_none()
+    if record is None or not record.active or record.session_version != int(version):
+        return None
+    return PortalUser(record, global_roles(uow, record))
+
+
+def workspace() -> Workspace:
+    """The application's workspace."""
+    found: Workspace = current_app.extensions["lockgate"]
+    return found
+
+
+def unit_of_work() -> UnitOfWork:
+    """The request's unit of work, opened on first use and closed at teardown."""
+    if "uow" not in g:
+        uow = workspace().unit_of_work()
+        uow.__enter__()
+        g.uow = uow
+    found: UnitOfWork = g.uow
+    return found
+
+
+def close_unit_of_work(_error: BaseException | None = None) -> None:
+    """Teardown: roll back whatever was not committed and release the connection."""
+    uow = g.pop("uow", None)
+    if uow is not None:
+        uow.__exit__(None, None, None)
+
+
+def me() -> PortalUser:
+    """The signed-in user (views are behind login_required)."""
+    user: PortalUser = current_user._get_current_object()
+    return user
+
+
+def project_or_404(key: str) -> tuple[Project, set[str]]:
+    """The project and the user's roles on it; 404 when it does not exist or is not theirs."""
+    uow = unit_of_work()
+    try:
+        project = load_project(uow, key)
+    except NotFound:
+        abort(404)
+    roles = project_roles(uow, me().record, project)
+    if not access.can_read(roles):
+        abort(404)
+    return project, roles
+
+
+def requires(predicate: Callable[[set[str]], bool]) -> Callable[[F], F]:
+    """Allow a view only to users whose global roles satisfy `predicate`; else 403."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not predicate(me().roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def flash_refusal(error: LockgateError) -> None:
+    """Show a refused action's reasons as messages, in the user's words."""
+    if isinstance(error, Refused):
+        flash(f"Could not {error.action}:", "error")
+        for reason in error.reasons:
+            flash(reason, "error")
+    else:
+        flash(str(error), "error")

@@ -17,7 +17,7 @@ from workflows.users import global_roles
 blueprint = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
@@ -48,7 +48,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/logout", methods=["POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def logout() -> Response:
     """Log out everywhere: every session of this user ends, copied cookies included."""
     uow = unit_of_work()

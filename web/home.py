@@ -12,7 +12,7 @@ blueprint = Blueprint("home", __name__)
 
 
 @blueprint.route("/")
-@login_required  # type: ignore[misc]
+@login_required
 def index() -> str:
     """What waits for me, and the projects I manage."""
     uow = unit_of_work()

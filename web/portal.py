@@ -27,7 +27,7 @@ login_manager.login_message = "Please log in to see this page."
 login_manager.session_protection = "strong"
 
 
-class PortalUser(UserMixin):  # type: ignore[misc]
+class PortalUser(UserMixin):
     """The signed-in person. The session id carries the session version, so bumping it
     (logout, disable) ends every session at once, copied cookies included."""
 

@@ -1,0 +1,375 @@
+"""The tamper-evident audit chain: canonical bytes, hashing, verification and checkpoints.
+
+Every audit event keeps its exact canonical bytes and a hash over (seq, previous hash, bytes),
+so changing, removing, adding or moving an event breaks the chain at a point we can name.
+A chain checked only against itself cannot see its newest events deleted, or the whole chain
+rewritten: a signed checkpoint (event count + head hash), kept outside the database, can.
+
+Pure functions: no I/O and no clock (times are passed in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import islice
+from typing import Any, Literal, Protocol
+
+import orjson
+
+GENESIS = "0" * 64
+"""The previous hash recorded by event #1."""
+
+PROGRESS_EVERY = 10_000
+LOOKAHEAD = 10_000
+_NOT_A_HASH = ""  # stands for "the event two back" before there is one; matches no prev_hash
+_DUMPS_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_CHECKPOINT_FIELDS = frozenset({"count", "created_at", "head_hash", "signature"})
+_HEX_DIGITS = frozenset("0123456789abcdef")
+BAD_SIGNATURE = (
+    "The checkpoint file's signature does not match: "
+    "it was altered, or it was signed with another key."
+)
+
+# What an auditor reads. Each names the first bad event, and what happened to it.
+_MODIFIED = "Event #{seq:,} was modified: its content no longer matches its recorded hash."
+_DUPLICATE = "Event #{seq:,} appears twice: the second copy was inserted."
+_INSERTED = "Event #{seq:,} was inserted: {next} links past it to {before}."
+_BROKEN_LINK = (
+    "Event #{seq:,} does not link to {before}: "
+    "an event was replaced, or the trail was rewritten from here on."
+)
+_MISSING = "{gone} missing: {why}."
+_REORDERED = "Event #{seq:,} is out of order: it appears after {before}."
+_TRUNCATED = "The trail was truncated: the checkpoint of {when} saw {count:,} events, {left}."
+_REWRITTEN = "The trail was rewritten: {event} no longer has the hash the checkpoint recorded."
+
+ProblemKind = Literal["modified", "missing", "inserted", "reordered", "truncated", "rewritten"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is malformed or whose signature does not verify."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The newest event of a chain: its seq (also the number of events) and its hash."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedEvent:
+    """An audit event body sealed into the chain."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    body: bytes
+
+    @property
+    def head(self) -> ChainHead:
+        """Return this event as the head of the chain it ends."""
+        return ChainHead(self.seq, self.hash)
+
+
+class EventLike(Protocol):
+    """What verification reads from a stored event: a ChainedEvent, a database row, ..."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def body(self) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    """The first thing wrong with a trail: which event, what kind, in words for an auditor."""
+
+    seq: int
+    kind: ProblemKind
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The outcome of verify_chain.
+
+    `checked` counts the events found intact and in order (before the problem, if any), and
+    `head` is the last of them (None when there is none).
+    """
+
+    ok: bool
+    checked: int
+    head: ChainHead | None
+    problem: ChainProblem | None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed record that the trail once held `count` events ending in `head_hash`."""
+
+    count: int
+    head_hash: str
+    created_at: datetime
+    signature: str
+
+
+# -- canonical bytes and hashing ---------------------------------------------------------------
+
+
+def canonical_bytes(record: Mapping[str, Any]) -> bytes:
+    """Return the canonical JSON bytes of an audit event body: the same record, same bytes.
+
+    Keys are sorted; datetimes are written in UTC with a 'Z' ("2026-11-28T10:00:00Z"), dates as
+    ISO dates, Decimals as strings. Raises ValueError for a naive datetime and TypeError for a
+    value JSON cannot hold.
+    """
+    encoded = _dumps(record if isinstance(record, dict) else dict(record))
+    # orjson >= 3.12 returns bytes that keep a ~4 KB buffer: copy to the exact size, as these
+    # bytes are kept (in the event, in a batch), else a million of them hold 4 GB, not 300 MB.
+    return bytes(memoryview(encoded))
+
+
+def event_hash(seq: int, prev_hash: str, body: bytes) -> str:
+    """Return the hex SHA-256 sealing an event: over "{seq}:{prev_hash}:" then its body."""
+    return hashlib.sha256(f"{seq}:{prev_hash}:".encode() + body).hexdigest()
+
+
+def chain_next(head: ChainHead | ChainedEvent | None, body: bytes) -> ChainedEvent:
+    """Return the event that appends `body` after `head`.
+
+    `head` is a ChainHead, the last ChainedEvent, or None for the first event of a trail.
+    """
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    return ChainedEvent(seq, prev_hash, event_hash(seq, prev_hash, body), body)
+
+
+def _dumps(value: object, options: int = 0) -> bytes:
+    try:
+        return orjson.dumps(value, default=_json_default, option=_DUMPS_OPTIONS | options)
+    except TypeError as error:
+        if isinstance(error.__cause__, ValueError):  # orjson wraps what _json_default raised
+            raise error.__cause__ from None
+        raise
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in an audit event")
+
+
+def _utc_text(moment: datetime) -> str:
+    if moment.tzinfo is not UTC:
+        if moment.utcoffset() is None:
+            raise ValueError("naive datetime in audit event: store UTC")
+        moment = moment.astimezone(UTC)
+    return orjson.dumps(moment, option=orjson.OPT_UTC_Z)[1:-1].decode()  # 3x isoformat's speed
+
+
+# -- verification ------------------------------------------------------------------------------
+
+
+def verify_chain(
+    events: Iterable[EventLike],
+    checkpoint: Checkpoint | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    """Return whether a trail, given in stored order (ascending seq), is intact.
+
+    Stops at the first problem: a modified, missing, inserted or reordered event, or, against
+    a checkpoint, a truncated or rewritten trail. `progress` is called with the number of
+    events checked so far every PROGRESS_EVERY events. Raises nothing for a bad trail.
+    """
+    rest = iter(events)
+    done, prev, prev2, seen = 0, GENESIS, _NOT_A_HASH, GENESIS
+    mark = checkpoint.count if checkpoint else 0
+    while True:
+        size = _run_size(done, mark)
+        end, prev, prev2, bad = _verify_run(islice(rest, size), done, prev, prev2)
+        if bad is not None:
+            return _verdict(end, prev, _diagnose(bad, end, prev, prev2, rest))
+        seen = prev if end == mark else seen
+        if end - done < size:
+            return _verdict(end, prev, _against(checkpoint, end, seen) if checkpoint else None)
+        done = end
+        if progress:
+            progress(done)
+
+
+def _run_size(done: int, mark: int) -> int:
+    # A run ends exactly at the checkpoint's event, so its hash is seen without a per-event test.
+    return mark - done if done < mark < done + PROGRESS_EVERY else PROGRESS_EVERY
+
+
+def _verify_run(
+    events: Iterator[EventLike], seq: int, prev: str, prev2: str
+) -> tuple[int, str, str, EventLike | None]:
+    # The hot loop: all names local, no call but the hashing. Feeding the body with update()
+    # rather than concatenating it to the prefix saves a copy (5-8% measured).
+    sha256 = hashlib.sha256
+    for event in events:
+        this, link, sealed = event.seq, event.prev_hash, event.hash
+        digest = sha256(f"{this}:{link}:".encode())
+        digest.update(event.body)
+        if digest.hexdigest() != sealed or this - seq != 1 or link != prev:
+            return seq, prev, prev2, event
+        seq, prev2, prev = this, prev, sealed
+    return seq, prev, prev2, None
+
+
+def _verdict(checked: int, prev: str, problem: ChainProblem | None) -> Verification:
+    head = ChainHead(checked, prev) if checked else None
+    return Verification(problem is None, checked, head, problem)
+
+
+def _diagnose(
+    bad: EventLike, seq: int, prev: str, prev2: str, rest: Iterator[EventLike]
+) -> ChainProblem:
+    this, link = bad.seq, bad.prev_hash
+    if event_hash(this, link, bad.body) != bad.hash:
+        return ChainProblem(this, "modified", _MODIFIED.format(seq=this))
+    if bad.hash == prev:
+        return ChainProblem(this, "inserted", _DUPLICATE.format(seq=this))
+    if link == prev2:
+        after = f"the next event, also #{this:,}," if this == seq else _event(this)
+        message = _INSERTED.format(seq=seq, next=after, before=_event(seq - 1))
+        return ChainProblem(seq, "inserted", message)
+    if this > seq + 1:
+        return _gap(bad, seq, prev, rest)
+    if this <= seq:
+        return _out_of_order(this, seq)
+    return ChainProblem(this, "rewritten", _BROKEN_LINK.format(seq=this, before=_event(seq)))
+
+
+def _gap(bad: EventLike, seq: int, prev: str, rest: Iterator[EventLike]) -> ChainProblem:
+    first, this = seq + 1, bad.seq
+    for later in islice(rest, LOOKAHEAD):
+        if first <= later.seq < this:
+            return _out_of_order(later.seq, this)
+    gone = (
+        f"Event #{first:,} is" if first == this - 1 else f"Events #{first:,} to #{this - 1:,} are"
+    )
+    why = f"{_event(this)} links to an event that is not in the trail"
+    if bad.prev_hash == prev:
+        why = f"the numbering jumps from {_event(seq)} to {_event(this)}"
+    return ChainProblem(first, "missing", _MISSING.format(gone=gone, why=why))
+
+
+def _out_of_order(seq: int, after: int) -> ChainProblem:
+    return ChainProblem(seq, "reordered", _REORDERED.format(seq=seq, before=_event(after)))
+
+
+def _against(checkpoint: Checkpoint, checked: int, seen: str) -> ChainProblem | None:
+    count = checkpoint.count
+    if count > checked:
+        when = _utc_text(checkpoint.created_at.replace(microsecond=0))
+        message = _TRUNCATED.format(when=when, count=count, left=_remaining(checked))
+        return ChainProblem(checked + 1, "truncated", message)
+    if seen != checkpoint.head_hash:
+        return ChainProblem(count, "rewritten", _REWRITTEN.format(event=_event(count)))
+    return None
+
+
+def _remaining(count: int) -> str:
+    return f"only {count:,} remain{'s' if count == 1 else ''}" if count else "none remain"
+
+
+def _event(seq: int) -> str:
+    return f"event #{seq:,}" if seq else "the start of the trail"
+
+
+# -- checkpoints -------------------------------------------------------------------------------
+
+
+def sign_checkpoint(head: ChainHead, created_at: datetime, key: bytes) -> Checkpoint:
+    """Return a checkpoint of the trail ending at `head`, signed with `key` (HMAC-SHA256).
+
+    Raises ValueError if `created_at` is naive.
+    """
+    signature = _signature(head.seq, head.hash, created_at, key)
+    return Checkpoint(head.seq, head.hash, created_at.astimezone(UTC), signature)
+
+
+def checkpoint_to_json(checkpoint: Checkpoint) -> str:
+    """Return the text of a checkpoint file: JSON, keys sorted, one per line."""
+    fields = {
+        "count": checkpoint.count,
+        "created_at": checkpoint.created_at,
+        "head_hash": checkpoint.head_hash,
+        "signature": checkpoint.signature,
+    }
+    return _dumps(fields, orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+
+
+def checkpoint_from_json(text: str | bytes, key: bytes) -> Checkpoint:
+    """Return the checkpoint held by a checkpoint file, once its signature checks out.
+
+    Raises CheckpointError if the text is not a well-formed checkpoint, or if its signature
+    does not match `key`.
+    """
+    checkpoint = _parse_checkpoint(text)
+    expected = _signature(checkpoint.count, checkpoint.head_hash, checkpoint.created_at, key)
+    if not hmac.compare_digest(expected, checkpoint.signature):
+        raise CheckpointError(BAD_SIGNATURE)
+    return checkpoint
+
+
+def _signature(count: int, head_hash: str, created_at: datetime, key: bytes) -> str:
+    signed = canonical_bytes({"count": count, "head_hash": head_hash, "created_at": created_at})
+    return hmac.new(key, signed, hashlib.sha256).hexdigest()
+
+
+def _parse_checkpoint(text: str | bytes) -> Checkpoint:
+    try:
+        fields = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise CheckpointError(f"The checkpoint file is not valid JSON: {error}.") from None
+    if not isinstance(fields, dict) or set(fields) != _CHECKPOINT_FIELDS:
+        raise _malformed("it must hold exactly count, created_at, head_hash and signature")
+    return Checkpoint(
+        _count(fields["count"]),
+        _hex(fields["head_hash"], "head_hash"),
+        _moment(fields["created_at"]),
+        _hex(fields["signature"], "signature"),
+    )
+
+
+def _malformed(why: str) -> CheckpointError:
+    return CheckpointError(f"The checkpoint file is malformed: {why}.")
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _malformed("count must be a whole number of at least 1")
+    return value
+
+
+def _hex(value: object, name: str) -> str:
+    if not isinstance(value, str) or len(value) != 64 or not _HEX_DIGITS.issuperset(value):
+        raise _malformed(f"{name} must be 64 lowercase hexadecimal digits")
+    return value
+
+
+def _moment(value: object) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise _malformed("created_at must be a UTC time such as 2026-11-28T10:00:00Z")
+    return moment.astimezone(UTC)

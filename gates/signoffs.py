@@ -23,9 +23,18 @@ class SignRequest:
 
 
 def can_sign(
-    policy: Policy, report: Readiness, state: ProjectState, request: SignRequest
+    policy: Policy,
+    report: Readiness,
+    state: ProjectState,
+    request: SignRequest,
+    *,
+    check_order: bool = True,
 ) -> list[str]:
-    """Every reason `request` may not be signed now; an empty list means it may."""
+    """Every reason `request` may not be signed now; an empty list means it may.
+
+    With `check_order=False`, a signer whose turn has not come yet in a sequential chain is
+    not refused (see `waiting_for`), e.g. to list what will soon wait for them.
+    """
     if state.snapshot_digest is None:
         return [f"{report.gate.name} has not been submitted: there is nothing to sign yet."]
     signoff = _signoff(report, request.role)
@@ -40,7 +49,7 @@ def can_sign(
         *_authority_problems(policy, request),
         *_independence_problems(signoff, state, request),
         *_once_problems(state, request),
-        *_order_problems(policy, report, signoff),
+        *(waiting_for(policy, report, signoff) if check_order else []),
     ]
 
 
@@ -91,7 +100,8 @@ def _once_problems(state: ProjectState, request: SignRequest) -> list[str]:
     return []
 
 
-def _order_problems(policy: Policy, report: Readiness, signoff: Signoff) -> list[str]:
+def waiting_for(policy: Policy, report: Readiness, signoff: Signoff) -> list[str]:
+    """Who must sign before `signoff` in a sequential chain: 'Operations signs first'."""
     if signoff.order is None:
         return []
     waiting = [

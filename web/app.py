@@ -49,7 +49,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_blueprints(app)
     _register_errors(app)
+    app.add_url_rule("/healthz", "healthz", _healthz)
     return app
+
+
+def _healthz() -> Response:
+    """Liveness for load balancers (and the portal benchmark's baseline): no database."""
+    return Response("ok\n", mimetype="text/plain")
 
 
 def _secret_key(instance: Path) -> str:

@@ -137,8 +137,8 @@ def _print_status(uow: object, actor: str, key: str, gate: str | None) -> None:
     click.echo(f"\n{status.gate.name} [{status.gate.id}] -> {status.gate.stage}: {state}")
     if status.report.skipped:
         click.echo(status.report.skipped)
-    rows = [[line.status.label.upper(), line.reason] for line in status.report.lines]
-    click.echo(table(["STATUS", "REQUIREMENT"], rows))
+    rows = [[line.status.label.upper(), line.key, line.reason] for line in status.report.lines]
+    click.echo(table(["STATUS", "KEY", "REQUIREMENT"], rows))
     verdict = (
         "ready to decide"
         if status.report.ready_to_decide

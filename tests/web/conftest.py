@@ -13,21 +13,8 @@ from flask.testing import FlaskClient
 
 from web.app import create_app
 from workflows.db import make_engine
-from workflows.demo import PASSWORD, seed_demo
-from workflows.schema import upgrade
+from workflows.demo import PASSWORD
 from workflows.workspace import Workspace
-
-
-@pytest.fixture(scope="session")
-def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A demo portfolio (users for every role, 25 projects) seeded once: (db file, evidence)."""
-    folder = tmp_path_factory.mktemp("seed")
-    database, evidence = folder / "lockgate.sqlite", folder / "evidence"
-    engine = make_engine(f"sqlite:///{database}")
-    upgrade(engine)
-    seed_demo(Workspace(engine, evidence))
-    engine.dispose()
-    return database, evidence
 
 
 @pytest.fixture
@@ -52,7 +39,9 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(html: str) -> str:
@@ -76,7 +65,7 @@ class Auth:
         )
         assert response.status_code == 302, f"login as {username} failed"
 
-    def post(self, url: str, data: dict[str, object], page_url: str | None = None):  # noqa: ANN201
+    def post(self, url: str, data: dict[str, object], page_url: str | None = None):
         """POST a form with the CSRF token of the page it lives on (`page_url`, default `url`)."""
         page = self.client.get(page_url or url).get_data(as_text=True)
         return self.client.post(url, data={**data, "csrf_token": csrf_token(page)})

@@ -1,0 +1,24 @@
+"""Fixtures shared by the portal and browser tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflows.db import make_engine
+from workflows.demo import seed_demo
+from workflows.schema import upgrade
+from workflows.workspace import Workspace
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A demo portfolio (users for every role, 25 projects) seeded once: (db file, evidence)."""
+    folder = tmp_path_factory.mktemp("seed")
+    database, evidence = folder / "lockgate.sqlite", folder / "evidence"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    seed_demo(Workspace(engine, evidence))
+    engine.dispose()
+    return database, evidence

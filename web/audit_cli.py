@@ -31,7 +31,7 @@ def audit_group() -> None:
 def verify(checkpoint_file: Path | None) -> None:
     """Verify the whole chain; name the first bad event and why. Exits 1 on any problem."""
     text = checkpoint_file.read_text() if checkpoint_file else None
-    with workspace().unit_of_work() as uow:
+    with workspace().unit_of_work(read_only=True) as uow:
         total = uow.session.execute(select(func.count()).select_from(AuditEvent)).scalar() or 0
         start = time.perf_counter()
         with click.progressbar(

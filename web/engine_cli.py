@@ -69,7 +69,7 @@ def project_group() -> None:
 @reports_errors
 def project_list(stage: str | None, tier: str | None) -> None:
     """List projects with their stage, tier and next gate."""
-    with workspace().unit_of_work() as uow:
+    with workspace().unit_of_work(read_only=True) as uow:
         rows = [
             [s.key, s.name[:40], s.policy, s.stage, s.tier, s.manager, s.next_gate or "-"]
             for s in project_summaries(uow, stage=stage, tier=tier)
@@ -114,7 +114,7 @@ def project_register(
 @reports_errors
 def project_show(actor: str, key: str) -> None:
     """Show a project: facts, tier, stage, and its next gate's checklist."""
-    with workspace().unit_of_work() as uow:
+    with workspace().unit_of_work(read_only=True) as uow:
         project = load_project(uow, key)
         click.echo(f"{project.key}  {project.name}")
         click.echo(
@@ -161,7 +161,7 @@ def gate_group() -> None:
 @reports_errors
 def gate_status(actor: str, key: str, gate: str | None) -> None:
     """The readiness checklist of PROJECT's next gate: what is satisfied, missing, and why."""
-    with workspace().unit_of_work() as uow:
+    with workspace().unit_of_work(read_only=True) as uow:
         _print_status(uow, actor, key, gate)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, flash, g
+from flask import abort, current_app, flash, g, request
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import select
 
@@ -68,9 +68,13 @@ def workspace() -> Workspace:
 
 
 def unit_of_work() -> UnitOfWork:
-    """The request's unit of work, opened on first use and closed at teardown."""
+    """The request's unit of work, opened on first use and closed at teardown.
+
+    GET and HEAD requests read only (on SQLite they never wait for the write lock); other
+    methods may change state.
+    """
     if "uow" not in g:
-        uow = workspace().unit_of_work()
+        uow = workspace().unit_of_work(read_only=request.method in ("GET", "HEAD"))
         uow.__enter__()
         g.uow = uow
     found: UnitOfWork = g.uow

@@ -25,18 +25,22 @@ def database_url() -> str:
     return f"sqlite:///{instance_path() / 'lockgate.sqlite'}"
 
 
-def make_engine(url: str | None = None, **options: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions."""
+def make_engine(url: str | None = None, *, read_only: bool = False, **options: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions.
+
+    A `read_only` SQLite engine begins deferred transactions and refuses writes, so pages
+    that only read never wait for (or hold) the write lock.
+    """
     url = url or database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database, **options)
+        return _sqlite_engine(url, parsed.database, read_only, **options)
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, **options)
 
 
-def _sqlite_engine(url: str, database: str | None, **options: Any) -> Engine:
+def _sqlite_engine(url: str, database: str | None, read_only: bool, **options: Any) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, **options)
@@ -50,13 +54,15 @@ def _sqlite_engine(url: str, database: str | None, **options: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        # Every transaction takes the write lock up front: appends to the audit chain are
+        # A writing transaction takes the write lock up front: appends to the audit chain are
         # serialized, and two verbs never both read a stale row and then both write.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -160,8 +160,7 @@ def sign(
     MAX_FAILED_SIGNING failures in a row, signing is locked for SIGNING_LOCK.
     """
     choice = _decision(decision)
-    user = find_user(uow, actor)
-    _reauthenticate(uow, user, password, key)
+    user = _reauthenticate(uow, actor, password, key)
     project = load_project(uow, key, for_update=True)
     review = _open_review_or_refuse(uow, project, "sign")
     policy = policy_of(uow, project)
@@ -219,18 +218,24 @@ def sign(
     return record
 
 
-def _reauthenticate(uow: UnitOfWork, user: User, password: str, key: str) -> None:
-    if user.signing_locked_until is not None and user.signing_locked_until > uow.now:
-        until = f"{user.signing_locked_until:%H:%M} UTC"
+def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> User:
+    # The slow password check (scrypt, ~60 ms) runs in a read-only transaction, so it never
+    # holds SQLite's write lock; only a failure is written, and committed on its own.
+    with uow.workspace.unit_of_work(read_only=True) as reader:
+        user = find_user(reader, actor)
+        locked_until = user.signing_locked_until
+        matches = user.active and check_password(user.password_hash, password)
+    if locked_until is not None and locked_until > uow.now:
         raise Refused(
             "sign",
             [
-                f"Signing is locked until {until} after repeated wrong "
-                "passwords. Try again later or ask an admin."
+                f"Signing is locked until {locked_until:%H:%M} UTC after "
+                "repeated wrong passwords. Try again later or ask an admin."
             ],
         )
-    if user.active and check_password(user.password_hash, password):
-        return
+    user = find_user(uow, actor)
+    if matches:
+        return user
     user.failed_sign_attempts += 1
     locked = user.failed_sign_attempts >= MAX_FAILED_SIGNING
     if locked:

@@ -30,13 +30,15 @@ class UnitOfWork:
     Leaving the block without commit() rolls everything back, audit events included.
     """
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *, read_only: bool = False) -> None:
         self.workspace = workspace
+        self.read_only = read_only
         self.session: Session
         self.events: list[AuditEvent] = []
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.workspace.sessions()
+        sessions = self.workspace.read_sessions if self.read_only else self.workspace.sessions
+        self.session = sessions()
         self.session.begin()
         self.now = self.workspace.clock()
         return self
@@ -73,6 +75,8 @@ class UnitOfWork:
         The chain head row is locked first (FOR UPDATE on PostgreSQL; SQLite transactions
         already hold the write lock), so appends have one total order.
         """
+        if self.read_only:
+            raise RuntimeError(f"'{action}' changes state: it needs a writing unit of work")
         head = self._lock_head()
         body = canonical_bytes(
             {"action": action, "actor": actor, "at": self.now, "project": project_key, "data": data}

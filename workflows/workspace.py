@@ -29,10 +29,13 @@ class Workspace:
         clock: Callable[[], datetime] = utcnow,
         max_upload_bytes: int = DEFAULT_MAX_BYTES,
         sessions: sessionmaker[Session] | None = None,
+        read_engine: Engine | None = None,
     ) -> None:
         self.engine = engine
         # Tests pass sessions bound to one outer transaction (rolled back after each test).
         self.sessions = sessions or sessionmaker(engine, expire_on_commit=False)
+        self.read_engine = read_engine or _reader_of(engine)
+        self.read_sessions = sessions or sessionmaker(self.read_engine, expire_on_commit=False)
         self.evidence = EvidenceStore(evidence_root, max_upload_bytes)
         self.clock = clock
         self.reviews = review_lifecycle()
@@ -44,9 +47,12 @@ class Workspace:
         """The workspace of LOCKGATE_DATABASE_URL (or the instance SQLite file)."""
         return cls(make_engine(url), instance_path() / "evidence")
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new transaction: use it in a `with` block and call commit()."""
-        return UnitOfWork(self)
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new transaction: use it in a `with` block and call commit().
+
+        A `read_only` one never takes SQLite's write lock and cannot record audit events.
+        """
+        return UnitOfWork(self, read_only=read_only)
 
     def policy(self, row: PolicyVersion) -> Policy:
         """The parsed policy of a published version (parsed once, then cached)."""
@@ -69,3 +75,12 @@ class Workspace:
     def dispose(self) -> None:
         """Close every pooled database connection."""
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _reader_of(engine: Engine) -> Engine:
+    """SQLite gets a second, read-only engine on the same file; other databases need none."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), read_only=True)

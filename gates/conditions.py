@@ -12,7 +12,8 @@ from policies.facts import format_value
 from policies.model import Condition, FactValue
 
 _TOKEN = re.compile(
-    r"has\(\s*project\s*\.\s*(?P<has>[A-Za-z_]\w*)\s*\)"
+    r"(?P<string>\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*')"
+    r"|has\(\s*project\s*\.\s*(?P<has>[A-Za-z_]\w*)\s*\)"
     r"|project\s*\.\s*(?P<fact>[A-Za-z_]\w*)|\btier\b|&&|\|\||!(?!=)|\b\d{4,}\b"
 )
 
@@ -71,6 +72,8 @@ def _template(source: str) -> tuple[str | tuple[str, str], ...]:
 
 def _token(match: re.Match[str]) -> str | tuple[str, str]:
     text = match.group(0)
+    if match.group("string"):
+        return text  # a quoted string is shown exactly as the policy wrote it
     if match.group("has"):
         return ("has", match.group("has"))
     if match.group("fact"):

@@ -39,10 +39,13 @@ def explain(policy: Policy, facts: Mapping[str, FactValue], now: datetime) -> Ex
 
 
 def _gate_needs(policy: Policy, gate: Gate, state: ProjectState, now: datetime) -> GateNeeds:
+    skipped = skip_reason(gate, state)
+    if skipped:
+        return GateNeeds(gate, skipped, (), ())
     items = applicability(policy, gate, state, now)
     return GateNeeds(
         gate=gate,
-        skipped=skip_reason(gate, state),
+        skipped=skipped,
         required=tuple(i for i in items if i.applies),
         not_needed=tuple(i for i in items if not i.applies),
     )

@@ -34,6 +34,7 @@ _EQUALS_REVERSED = re.compile(
     r"(\"[^\"]*\"|'[^']*')\s*(?:==|!=)\s*(project\s*\.\s*[A-Za-z_]\w*|tier)\b"
 )
 _IN_LIST = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s+in\s+\[([^\]]*)\]")
+_UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
 _WORD_TIER = re.compile(r"\btier\b")
 _CEL_ERROR = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)")
 
@@ -169,7 +170,15 @@ def _type_problems(program: cel.Program, names: Names) -> list[str]:
                 f"reads project.{fact}, which is optional and may not be set: "
                 f"guard it with has(project.{fact}) && ..."
             ]
-        except (ZeroDivisionError, ValueError, RuntimeError, OverflowError):
+        except RuntimeError as error:
+            unknown = _UNDEFINED.search(str(error))
+            if unknown:
+                return [
+                    f"unknown function '{unknown.group(1)}': check its spelling in the CEL "
+                    "standard library (size, contains, startsWith, matches, has, ...)"
+                ]
+            continue
+        except (ZeroDivisionError, ValueError, OverflowError):
             continue
         if not isinstance(result, bool):
             return [f"must be true or false, but gives a {type(result).__name__} value"]

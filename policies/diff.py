@@ -74,7 +74,7 @@ def _compare(
 
 _ID = attrgetter("id")
 _TITLE = attrgetter("title")
-_SKIP = {"artifacts", "criteria", "signoffs", "program"}
+_SKIP = {"artifacts", "criteria", "signoffs", "requirements", "program", "alternatives"}
 
 
 def _field_changes(old: Any, new: Any) -> tuple[str, ...]:

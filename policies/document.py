@@ -60,14 +60,24 @@ def read(text: str, name: str, spec: Mapping) -> tuple[dict[str, Any] | None, Do
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         doc.problems.append(Problem(name, line, column, "", f"YAML syntax error: {error.problem}"))
         return None, doc
-    except yaml.YAMLError as error:
-        doc.problems.append(Problem(name, 1, 1, "", f"YAML error: {error}"))
+    except yaml.reader.ReaderError as error:
+        line, column = _position(text, error.position)
+        message = f"the file holds a character YAML does not allow ({error.character!r})"
+        doc.problems.append(Problem(name, line, column, "", message))
         return None, doc
-    if root is None:
+    except yaml.YAMLError as error:
+        doc.problems.append(Problem(name, 1, 1, "", f"YAML error: {str(error).splitlines()[0]}"))
+        return None, doc
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
         doc.problems.append(Problem(name, 1, 1, "", "the file is empty: a policy is a mapping"))
         return None, doc
     value = _check(doc, root, spec, "")
     return (value if isinstance(value, dict) else None), doc
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def _mark(doc: Document, path: str, node: yaml.Node) -> None:
@@ -167,9 +177,14 @@ def _scalar(doc: Document, node: yaml.Node, spec: Scalar, path: str) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         doc.problem(path, f"expected a single value, found {_shape_name(node)}")
         return _INVALID
-    value = _construct(node)
-    if value is None:
+    if node.tag == "tag:yaml.org,2002:null":
         doc.problem(path, "has no value: give one or remove the key")
+        return _INVALID
+    try:
+        value = node.value if spec.kind in _TEXT_KINDS else _construct(node)
+    except (ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        doc.problem(path, f"'{node.value}' cannot be read as a value ({reason})")
         return _INVALID
     checked = _SCALAR_CHECKS[spec.kind](node, value)
     if isinstance(checked, _Refusal):
@@ -193,9 +208,10 @@ class _Refusal:
     message: str
 
 
+_TEXT_KINDS = frozenset({"string", "identifier", "cel"})
+
+
 def _construct(node: yaml.ScalarNode) -> Any:
-    if node.tag == "tag:yaml.org,2002:null":
-        return None
     return yaml.SafeLoader("").construct_object(node)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -37,7 +38,7 @@ def _money(raw: object, values: tuple[str, ...]) -> FactValue:
     if isinstance(raw, int | float | Decimal):
         amount = Decimal(str(raw))
     else:
-        amount = Decimal(str(raw).strip().replace(",", "").replace("_", ""))
+        amount = Decimal(_digits(str(raw)))
     if not amount.is_finite():
         raise ValueError
     if amount < 0:
@@ -45,13 +46,26 @@ def _money(raw: object, values: tuple[str, ...]) -> FactValue:
     return amount
 
 
+_GROUPED = re.compile(r"^-?\d{1,3}([,_]\d{3})+(\.\d+)?$")
+
+
+def _digits(text: str) -> str:
+    """'400,000' or '400_000' -> '400000'; a comma anywhere else is not a thousands separator
+    (it may be a decimal comma: '250,00' must not read as 25000), so it is refused."""
+    text = text.strip()
+    if "," in text or "_" in text:
+        if not _GROUPED.match(text):
+            raise ValueError(text)
+        return text.replace(",", "").replace("_", "")
+    return text
+
+
 def _integer(raw: object, values: tuple[str, ...]) -> FactValue:
     if isinstance(raw, bool):
         raise TypeError
     if isinstance(raw, int):
         return raw
-    text = str(raw).strip().replace(",", "").replace("_", "")
-    return int(text)
+    return int(_digits(str(raw)))
 
 
 def _boolean(raw: object, values: tuple[str, ...]) -> FactValue:

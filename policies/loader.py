@@ -151,8 +151,9 @@ class _Builder:
         }
 
     def _tiers(self, raw: list[dict[str, Any]]) -> list[Tier]:
-        self.tier_ids = [t["id"] for t in raw if "id" in t]
-        self._unique(self.tier_ids, "tiers", "tier id", [f"tiers[{i}].id" for i in range(len(raw))])
+        ids = [t.get("id", "") for t in raw]
+        self._unique(ids, "tiers", "tier id", [f"tiers[{i}].id" for i in range(len(raw))])
+        self.tier_ids = [tier_id for tier_id in ids if tier_id]
         names = Names(self.facts, self.tier_ids, tier_allowed=False)
         tiers = []
         for index, spec in enumerate(raw):
@@ -195,9 +196,18 @@ class _Builder:
         )
         criteria = self._each(spec.get("criteria", []), f"{path}.criteria", names, self._criterion)
         signoffs = self._each(spec.get("signoffs", []), f"{path}.signoffs", names, self._signoff)
-        self._unique([a.id for a in artifacts], f"{path}.artifacts", "artifact id")
-        self._unique([c.id for c in criteria], f"{path}.criteria", "criterion id")
-        self._unique([s.role for s in signoffs], f"{path}.signoffs", "sign-off role")
+        # Counted over the file's items, not the ones built, so places stay right.
+        self._unique(
+            [a.get("id", "") for a in spec.get("artifacts", [])], f"{path}.artifacts", "artifact id"
+        )
+        self._unique(
+            [c.get("id", "") for c in spec.get("criteria", [])], f"{path}.criteria", "criterion id"
+        )
+        self._unique(
+            [r.get("role", "") for r in spec.get("signoffs", [])],
+            f"{path}.signoffs",
+            "sign-off role",
+        )
         decisions = tuple(Decision(d) for d in spec.get("decisions", list(Decision)))
         self._unique(decisions, f"{path}.decisions", "decision")
         if Decision.GO not in decisions:
@@ -251,7 +261,7 @@ class _Builder:
 
     def _form_fields(self, spec: dict[str, Any], path: str) -> tuple[FormField, ...]:
         raw = spec.get("fields", [])
-        if spec.get("kind") == ArtifactKind.FORM and not raw and "fields" not in spec:
+        if spec.get("kind") == ArtifactKind.FORM and not raw:
             self.doc.problem(path, "a form artifact needs 'fields'")
         elif spec.get("kind") not in (ArtifactKind.FORM, None) and "fields" in spec:
             self.doc.problem(f"{path}.fields", f"only a form has 'fields', not a {spec['kind']}")
@@ -264,7 +274,7 @@ class _Builder:
             fields.append(
                 FormField(item["id"], item["title"], kind, item.get("required", True), values)
             )
-        self._unique([f.id for f in fields], f"{path}.fields", "field id")
+        self._unique([f.get("id", "") for f in raw], f"{path}.fields", "field id")
         return tuple(fields)
 
     def _criterion(self, spec: dict[str, Any], path: str, names: Names) -> Criterion | None:

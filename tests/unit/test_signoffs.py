@@ -1,0 +1,360 @@
+"""Sign-off rules: who may sign, with which decision, in which order, and how often."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gates.model import ProjectState, Signature, Waiver
+from gates.signoffs import SignRequest, can_sign, waiting_for
+from policies import Decision, Policy, parse_policy
+from tests.unit.gate_fixtures import (
+    MATRIX_POLICY,
+    OLD_SNAPSHOT,
+    facts_for,
+    gate,
+    matrix,
+    report,
+    signature,
+    standard,
+    standard_facts,
+    state,
+    waiver,
+)
+
+GO, CONDITIONAL_GO, RECYCLE = Decision.GO, Decision.CONDITIONAL_GO, Decision.RECYCLE
+
+
+def ask(
+    signer: str,
+    role: str,
+    decision: Decision = GO,
+    *,
+    holds: tuple[str, ...] | None = None,
+    on_behalf_of: str | None = None,
+    comment: str = "",
+) -> SignRequest:
+    """A request to sign as `role`, by someone who holds it unless `holds` says otherwise."""
+    return SignRequest(
+        signer=signer,
+        role=role,
+        decision=decision,
+        roles_held=(role,) if holds is None else holds,
+        on_behalf_of=on_behalf_of,
+        comment=comment,
+    )
+
+
+def refusals(
+    request: SignRequest,
+    *,
+    gate_id: str = "initiation",
+    policy: Policy | None = None,
+    signatures: list[Signature] | None = None,
+    check_order: bool = True,
+    **project: Any,
+) -> list[str]:
+    """can_sign for `request` on a medium standard project (unless told otherwise)."""
+    policy = policy or standard()
+    facts = project.pop("facts", None) or standard_facts()
+    current = state(policy, facts, signatures=signatures or [], **project)
+    result = report(policy, gate_id, current)
+    return can_sign(policy, result, current, request, check_order=check_order)
+
+
+def test_a_sponsor_who_neither_submitted_nor_manages_the_project_may_sign() -> None:
+    assert refusals(ask("sam", "sponsor")) == []
+
+
+REFUSALS = [
+    pytest.param(
+        ask("sam", "sponsor"),
+        {"submitted": False},
+        ["G1 Initiation approval has not been submitted: there is nothing to sign yet."],
+        id="not-submitted",
+    ),
+    pytest.param(
+        ask("ada", "architecture"),
+        {},
+        ["G1 Initiation approval needs no Enterprise architecture sign-off."],
+        id="role-not-needed-at-this-gate",
+    ),
+    pytest.param(
+        ask("fay", "finance"),
+        {},
+        ["Finance business partner sign-off is not needed for this project."],
+        id="role-not-applicable-to-this-project",
+    ),
+    pytest.param(
+        ask("sam", "sponsor", CONDITIONAL_GO, comment="Subject to the CAB"),
+        {"gate_id": "closure"},
+        ["'conditional go' is not allowed at this gate (go, recycle, hold)."],
+        id="decision-not-allowed-at-this-gate",
+    ),
+    pytest.param(
+        ask("sam", "sponsor", RECYCLE),
+        {},
+        ["A 'recycle' needs a comment saying why."],
+        id="recycle-without-comment",
+    ),
+    pytest.param(
+        ask("sam", "sponsor", Decision.KILL, comment="   "),
+        {},
+        ["A 'kill' needs a comment saying why."],
+        id="kill-with-a-blank-comment",
+    ),
+    pytest.param(
+        ask("sam", "sponsor", CONDITIONAL_GO),
+        {},
+        ["A 'conditional go' needs a comment saying why."],
+        id="conditional-go-without-comment",
+    ),
+    pytest.param(
+        ask("sam", "sponsor", holds=("pmo", "finance")),
+        {},
+        ["sam does not hold the Project sponsor role here."],
+        id="signer-lacks-the-role",
+    ),
+    pytest.param(
+        ask("sub", "sponsor"),
+        {},
+        ["Nobody may approve a gate they submitted."],
+        id="signer-is-the-submitter",
+    ),
+    pytest.param(
+        ask("pm", "sponsor"),
+        {},
+        ["The project manager may not approve their own project's gate."],
+        id="signer-is-the-project-manager",
+    ),
+    pytest.param(
+        ask("dan", "sponsor", on_behalf_of="pm"),
+        {},
+        ["The project manager may not approve their own project's gate."],
+        id="delegate-acting-for-the-project-manager",
+    ),
+    pytest.param(
+        ask("dan", "sponsor", on_behalf_of="sub"),
+        {},
+        ["Nobody may approve a gate they submitted."],
+        id="delegate-acting-for-the-submitter",
+    ),
+    pytest.param(
+        ask("pm", "sponsor"),
+        {"submitter": "pm"},
+        [
+            "Nobody may approve a gate they submitted.",
+            "The project manager may not approve their own project's gate.",
+        ],
+        id="project-manager-who-submitted",
+    ),
+    pytest.param(
+        ask("sam", "pmo"),
+        {"signatures": [signature("sam", "sponsor")]},
+        ["sam has already signed this review round."],
+        id="same-signer-again-in-another-role",
+    ),
+    pytest.param(
+        ask("sam", "sponsor"),
+        {"signatures": [signature("sam", "sponsor")]},
+        ["sam has already signed this review round."],
+        id="same-signer-again-in-the-same-role",
+    ),
+    pytest.param(
+        ask("dan", "sponsor", on_behalf_of="sam"),
+        {"signatures": [signature("sam", "sponsor")]},
+        ["sam's authority has already been used in this review round."],
+        id="delegate-for-a-principal-who-signed",
+    ),
+    pytest.param(
+        ask("sam", "sponsor"),
+        {"signatures": [signature("dan", "sponsor", on_behalf_of="sam")]},
+        ["sam has already signed this review round."],
+        id="principal-after-their-delegate-signed",
+    ),
+    pytest.param(
+        ask("dan", "pmo"),
+        {"signatures": [signature("dan", "sponsor", on_behalf_of="sam")]},
+        ["dan has already signed this review round."],
+        id="delegate-who-signed-for-someone-else",
+    ),
+    pytest.param(
+        ask("pm", "sponsor", RECYCLE, holds=()),
+        {},
+        [
+            "A 'recycle' needs a comment saying why.",
+            "pm does not hold the Project sponsor role here.",
+            "The project manager may not approve their own project's gate.",
+        ],
+        id="every-problem-at-once",
+    ),
+]
+
+
+@pytest.mark.parametrize(("request_", "project", "expected"), REFUSALS)
+def test_can_sign_refuses_with_every_reason(
+    request_: SignRequest, project: dict[str, Any], expected: list[str]
+) -> None:
+    assert refusals(request_, **project) == expected
+
+
+def test_a_signature_on_a_superseded_snapshot_does_not_stop_signing_again() -> None:
+    earlier = [signature("sam", "sponsor", snapshot=OLD_SNAPSHOT)]
+    assert refusals(ask("sam", "sponsor"), signatures=earlier) == []
+
+
+def test_a_delegate_may_sign_for_a_principal_who_has_not_signed() -> None:
+    others = [signature("pat", "pmo")]
+    assert refusals(ask("dan", "sponsor", on_behalf_of="sam"), signatures=others) == []
+
+
+def test_the_finance_sign_off_may_be_signed_when_the_budget_requires_it() -> None:
+    assert refusals(ask("fay", "finance"), facts=standard_facts(budget="400000")) == []
+
+
+def test_an_objection_needs_a_comment_and_then_may_be_signed() -> None:
+    assert refusals(ask("sam", "sponsor", RECYCLE, comment="Costs unclear")) == []
+
+
+# --- the sequential chain at G4 (operations 1, business owner 2, sponsor 3; PMO unordered) --
+
+CHAIN = [
+    pytest.param("business_owner", [], ["IT operations signs first (order 1)."], id="bo-first"),
+    pytest.param(
+        "sponsor",
+        [],
+        ["IT operations signs first (order 1).", "Business owner signs first (order 2)."],
+        id="sponsor-first",
+    ),
+    pytest.param("operations", [], [], id="operations-may-start"),
+    pytest.param("pmo", [], [], id="pmo-is-outside-the-chain"),
+    pytest.param("business_owner", [signature("ops", "operations")], [], id="bo-after-operations"),
+    pytest.param(
+        "sponsor",
+        [signature("ops", "operations")],
+        ["Business owner signs first (order 2)."],
+        id="sponsor-after-operations-only",
+    ),
+    pytest.param(
+        "sponsor",
+        [signature("ops", "operations"), signature("bea", "business_owner")],
+        [],
+        id="sponsor-last",
+    ),
+    pytest.param(
+        "business_owner",
+        [signature("ops", "operations", snapshot=OLD_SNAPSHOT)],
+        ["IT operations signs first (order 1)."],
+        id="operations-signed-an-old-snapshot",
+    ),
+    pytest.param(
+        "business_owner",
+        [signature("ops", "operations", RECYCLE, comment="No runbook")],
+        ["IT operations signs first (order 1)."],
+        id="operations-objected",
+    ),
+]
+
+
+@pytest.mark.parametrize(("role", "signatures", "expected"), CHAIN)
+def test_a_chained_sign_off_waits_until_every_earlier_link_is_satisfied(
+    role: str, signatures: list[Signature], expected: list[str]
+) -> None:
+    request = ask("someone", role)
+    assert refusals(request, gate_id="cutover", signatures=signatures) == expected
+
+
+def test_the_order_can_be_left_out_to_list_what_will_soon_wait_for_a_signer() -> None:
+    request = ask("bea", "business_owner")
+    assert refusals(request, gate_id="cutover", check_order=False) == []
+    current = state(standard(), standard_facts())
+    result = report(standard(), "cutover", current)
+    signoff = gate(standard(), "cutover").signoffs[1]
+    assert waiting_for(standard(), result, signoff) == ["IT operations signs first (order 1)."]
+
+
+# --- independent_of ---------------------------------------------------------------------------
+
+
+def regulated_small_project() -> ProjectState:
+    """A matrix project the ship gate is not skipped for."""
+    return state(matrix(), facts_for(matrix(), budget="100", vendor="no", regulated="yes"))
+
+
+@pytest.mark.parametrize(
+    ("signer", "submitter", "expected"),
+    [
+        pytest.param("pm", "sub", [], id="the-project-manager"),
+        pytest.param("sub", "sub", [], id="the-submitter"),
+        pytest.param("pm", "pm", [], id="the-project-manager-who-submitted"),
+    ],
+)
+def test_independent_of_nobody_lets_the_project_manager_and_submitter_sign(
+    signer: str, submitter: str, expected: list[str]
+) -> None:
+    request = ask(signer, "sponsor")
+    assert (
+        refusals(
+            request,
+            policy=matrix(),
+            gate_id="ship",
+            facts=regulated_small_project().facts,
+            submitter=submitter,
+        )
+        == expected
+    )
+
+
+def test_a_sign_off_with_the_default_independence_still_refuses_the_project_manager() -> None:
+    request = ask("pm", "architecture")
+    assert refusals(
+        request, policy=matrix(), gate_id="ship", facts=regulated_small_project().facts
+    ) == ["The project manager may not approve their own project's gate."]
+
+
+def test_independent_of_submitter_lets_the_project_manager_sign_unless_they_submitted() -> None:
+    text = MATRIX_POLICY.replace(
+        "      - role: sponsor\n        independent_of: []",
+        "      - role: sponsor\n        independent_of: [submitter]",
+    )
+    assert text != MATRIX_POLICY
+    policy = parse_policy(text, "submitter-only.yaml")
+    facts = regulated_small_project().facts
+    as_pm = ask("pm", "sponsor")
+    assert refusals(as_pm, policy=policy, gate_id="ship", facts=facts) == []
+    assert refusals(as_pm, policy=policy, gate_id="ship", facts=facts, submitter="pm") == [
+        "Nobody may approve a gate they submitted."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("budget", "waivers", "expected"),
+    [
+        pytest.param("100", [], [], id="earlier-link-not-applicable"),
+        pytest.param(
+            "400000",
+            [],
+            ["Architecture board signs first (order 1)."],
+            id="earlier-link-applies",
+        ),
+        pytest.param(
+            "400000", [waiver("signoff:architecture", "pmo")], [], id="earlier-link-waived"
+        ),
+    ],
+)
+def test_a_chain_link_that_is_not_needed_or_waived_does_not_hold_up_the_next(
+    budget: str, waivers: list[Waiver], expected: list[str]
+) -> None:
+    text = MATRIX_POLICY.replace(
+        "      - role: architecture\n        order: 1\n",
+        "      - role: architecture\n        order: 1\n        when: project.budget > 250000\n"
+        "        waivable_by: [pmo]\n",
+    )
+    assert text != MATRIX_POLICY
+    policy = parse_policy(text, "chain.yaml")
+    facts = facts_for(policy, budget=budget, vendor="no", regulated="yes")
+    request = ask("fay", "finance")
+    assert (
+        refusals(request, policy=policy, gate_id="ship", facts=facts, waivers=waivers) == expected
+    )

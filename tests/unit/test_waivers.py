@@ -1,0 +1,116 @@
+"""Waivers: who may waive a requirement, and whether a waiver is still valid."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from gates.waivers import can_waive, describe_waiver, is_valid, valid_waiver
+from policies import Requirement
+from tests.unit.gate_fixtures import NOW, gate, matrix, standard, waiver
+
+
+def requirement(gate_id: str, key: str) -> Requirement:
+    found = gate(standard(), gate_id).requirement(key)
+    assert found is not None, key
+    return found
+
+
+LESSONS = ("closure", "artifact:lessons_learned")  # waivable_by: [pmo]
+RISK_NOT_CRITICAL = ("cutover", "criterion:risk_not_critical")  # waivable_by: [sponsor]
+CHARTER = ("initiation", "artifact:project_charter")  # not waivable
+
+CAN_WAIVE = [
+    pytest.param(LESSONS, "pmo", "Retrospective held with the vendor", [], id="allowed"),
+    pytest.param(RISK_NOT_CRITICAL, "sponsor", "Risk accepted", [], id="sponsor-accepts-risk"),
+    pytest.param(
+        CHARTER,
+        "pmo",
+        "We know what we are doing",
+        ["The policy does not allow this requirement to be waived."],
+        id="not-waivable",
+    ),
+    pytest.param(
+        LESSONS,
+        "sponsor",
+        "No time",
+        ["Only these roles may waive it: pmo."],
+        id="wrong-role",
+    ),
+    pytest.param(
+        LESSONS, "pmo", "   ", ["A waiver needs a justification."], id="blank-justification"
+    ),
+    pytest.param(
+        CHARTER,
+        "pmo",
+        "",
+        [
+            "The policy does not allow this requirement to be waived.",
+            "A waiver needs a justification.",
+        ],
+        id="not-waivable-and-no-justification",
+    ),
+    pytest.param(
+        LESSONS,
+        "finance",
+        "",
+        ["Only these roles may waive it: pmo.", "A waiver needs a justification."],
+        id="wrong-role-and-no-justification",
+    ),
+]
+
+
+@pytest.mark.parametrize(("where", "role", "justification", "expected"), CAN_WAIVE)
+def test_can_waive_says_why_a_waiver_is_refused(
+    where: tuple[str, str], role: str, justification: str, expected: list[str]
+) -> None:
+    assert can_waive(requirement(*where), role, justification) == expected
+
+
+def test_can_waive_lists_every_allowed_role() -> None:
+    finance = gate(matrix(), "start").requirement("signoff:finance")
+    assert finance is not None
+    assert can_waive(finance, "sponsor", "x") == ["Only these roles may waive it: pmo."]
+
+
+VALIDITY = [
+    pytest.param(NOW + timedelta(seconds=1), "pmo", LESSONS, True, id="expires-just-after-now"),
+    pytest.param(NOW + timedelta(days=90), "pmo", LESSONS, True, id="expires-in-the-future"),
+    pytest.param(None, "pmo", LESSONS, True, id="no-expiry"),
+    pytest.param(NOW, "pmo", LESSONS, False, id="expires-exactly-now"),
+    pytest.param(NOW - timedelta(days=1), "pmo", LESSONS, False, id="expired"),
+    pytest.param(None, "sponsor", LESSONS, False, id="granted-by-a-role-not-in-waivable-by"),
+    pytest.param(None, "pmo", CHARTER, False, id="requirement-not-waivable"),
+]
+
+
+@pytest.mark.parametrize(("expires_at", "role", "where", "valid"), VALIDITY)
+def test_a_waiver_is_valid_until_it_expires_when_granted_by_an_allowed_role(
+    expires_at: datetime | None, role: str, where: tuple[str, str], valid: bool
+) -> None:
+    granted = waiver(where[1], role, expires_at=expires_at)
+    assert is_valid(granted, requirement(*where), NOW) is valid
+
+
+def test_a_waiver_of_another_requirement_does_not_cover_this_one() -> None:
+    granted = waiver("artifact:hypercare_exit_report", "pmo")
+    assert not is_valid(granted, requirement(*LESSONS), NOW)
+
+
+def test_valid_waiver_picks_the_first_valid_one() -> None:
+    expired = waiver(LESSONS[1], "pmo", by="old", expires_at=NOW)
+    wrong_role = waiver(LESSONS[1], "sponsor", by="sam")
+    good = waiver(LESSONS[1], "pmo", by="pat")
+    later = waiver(LESSONS[1], "pmo", by="quinn")
+    lessons = requirement(*LESSONS)
+    assert valid_waiver([expired, wrong_role, good, later], lessons, NOW) is good
+    assert valid_waiver([expired, wrong_role], lessons, NOW) is None
+    assert valid_waiver([], lessons, NOW) is None
+
+
+def test_a_waiver_is_described_with_who_until_when_and_why() -> None:
+    granted = waiver(LESSONS[1], "pmo", by="pat", justification="Held jointly with G4")
+    assert describe_waiver(granted) == "Waived by pat (pmo) until 2026-07-01: Held jointly with G4"
+    forever = waiver(LESSONS[1], "pmo", by="pat", expires_at=None, justification="ok")
+    assert describe_waiver(forever) == "Waived by pat (pmo): ok"

@@ -19,6 +19,7 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     database, evidence = folder / "lockgate.sqlite", folder / "evidence"
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)
-    seed_demo(Workspace(engine, evidence))
-    engine.dispose()
+    workspace = Workspace(engine, evidence)
+    seed_demo(workspace)
+    workspace.dispose()  # both engines: the last connection's close folds the WAL into the file
     return database, evidence

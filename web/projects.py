@@ -1,7 +1,318 @@
-"""Placeholder until the projects pages land (being written now)."""
+"""The project pages: the list, registering, one project's page, attaching evidence,
+downloading it, changing facts and submitting the next gate."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+from werkzeug.wrappers import Response
+from wtforms import Form, SelectField, StringField
+
+from gates import access
+from policies.model import Artifact, ArtifactKind
+from web.portal import flash_refusal, me, project_or_404, requires, unit_of_work
+from web.project_forms import (
+    ConfirmForm,
+    FileEvidenceForm,
+    LinkEvidenceForm,
+    choices,
+    errors_to_fields,
+    facts_form,
+    registration_form,
+    structured_form,
+    typed_values,
+)
+from workflows import attach as attaching
+from workflows import project_views as views
+from workflows.errors import Conflict, InvalidInput, LockgateError, NotFound, Refused
+from workflows.projects import register_project, update_facts
+from workflows.queries import ProjectFilter, project_page, visible_project_ids
+from workflows.reviews import gate_status, submit_gate
+from workflows.state import policy_of
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+class FilterForm(Form):
+    stage = SelectField("Stage", validate_choice=False)
+    tier = SelectField("Tier", validate_choice=False)
+    q = StringField("Search key or name")
+
+
+@blueprint.route("/")
+@login_required
+def index() -> str:
+    """The projects the user may see, filtered and paged."""
+    uow = unit_of_work()
+    stages, tiers = views.stage_and_tier_choices(uow)
+    filters = FilterForm(request.args)
+    filters.stage.choices = choices(
+        [("", "Any stage"), *((s, s.replace("_", " ")) for s in stages)]
+    )
+    filters.tier.choices = choices([("", "Any tier"), *((t, t) for t in tiers)])
+    visible = visible_project_ids(uow, me().record, me().roles)
+    where = ProjectFilter(
+        stage=filters.stage.data or None,
+        tier=filters.tier.data or None,
+        search=(filters.q.data or "").strip() or None,
+        project_ids=visible,
+    )
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    size = current_app.config["PAGE_SIZE"]
+    rows, total = project_page(uow, where, page - 1, size)
+    pages = max((total + size - 1) // size, 1)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "projects/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        args=args,
+        can_register=access.can_register(me().roles),
+    )
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+@requires(access.can_register)
+def register() -> str | Response:
+    """Register a project: choose a policy, fill in its facts, preview the tier, save."""
+    uow = unit_of_work()
+    policies = views.policy_choices(uow)
+    if not policies:
+        return render_template("projects/register.html", choices=[], form=None)
+    ids = [c.policy_id for c in policies]
+    policy_id = request.values.get("policy") or ("standard" if "standard" in ids else ids[0])
+    if policy_id not in ids:
+        abort(404)
+    policy = views.latest_policy(uow, policy_id)
+    defaults = {f.id: f.default for f in policy.facts if f.default is not None}
+    form = registration_form(policy.facts, defaults, views.people(uow), me().username, policy_id)
+    preview = None
+    if form.validate_on_submit():
+        raw = typed_values(form.facts.form, policy.facts)
+        try:
+            if form.preview.data:
+                preview = views.preview_tier(uow, policy_id, raw)
+            else:
+                project = register_project(
+                    uow,
+                    me().username,
+                    form.key.data.strip(),
+                    form.name.data,
+                    policy_id,
+                    raw,
+                    form.manager.data,
+                    form.sponsor.data or None,
+                )
+                uow.commit()
+                flash(
+                    f"{project.key} is registered under {policy.ref}, tier {project.tier}.",
+                    "success",
+                )
+                return redirect(url_for("projects.show", key=project.key))
+        except InvalidInput as error:
+            _show_problems(form, error, policy_id, raw)
+        except LockgateError as error:
+            flash_refusal(error)
+    return render_template(
+        "projects/register.html", choices=policies, policy=policy, form=form, preview=preview
+    )
+
+
+def _show_problems(form: Any, error: InvalidInput, policy_id: str, raw: dict[str, str]) -> None:
+    """Every problem next to its field. The verb stops at a bad key or name before it reads
+    the facts, so the facts are checked too, to show every problem at once."""
+    for text in errors_to_fields(form, error, form.facts.form):
+        flash(text, "error")
+    if error.problems and set(error.problems) <= {"key", "name"}:
+        try:
+            views.preview_tier(unit_of_work(), policy_id, raw)
+        except InvalidInput as facts_error:
+            for text in errors_to_fields(form, facts_error, form.facts.form):
+                flash(text, "error")
+
+
+@blueprint.route("/<key>")
+@login_required
+def show(key: str) -> str:
+    """One project: stages, facts, the next gate's checklist, evidence and history."""
+    project, roles = project_or_404(key)
+    uow = unit_of_work()
+    policy = policy_of(uow, project)
+    standing, no_gate = None, ""
+    try:
+        standing = gate_status(uow, me().username, key)
+    except Refused as error:
+        no_gate = " ".join(error.reasons)
+    return render_template(
+        "projects/show.html",
+        project=project,
+        policy=policy,
+        standing=standing,
+        no_gate=no_gate,
+        checklist=views.checklist(standing.report) if standing else [],
+        steps=views.stage_steps(policy, project),
+        facts=views.fact_lines(policy, project),
+        tier=views.tier_of(policy, project),
+        evidence=views.evidence_versions(uow, policy, project),
+        history=views.history(uow, key),
+        history_limit=views.HISTORY_LIMIT,
+        can_manage=access.can_manage(roles),
+        submit_form=ConfirmForm(),
+    )
+
+
+@blueprint.route("/<key>/submit", methods=["POST"])
+@login_required
+def submit(key: str) -> Response:
+    """Submit the project's next gate for review; a refusal is shown with its reasons."""
+    project, _ = project_or_404(key)
+    if ConfirmForm().validate_on_submit():
+        uow = unit_of_work()
+        try:
+            review = submit_gate(uow, me().username, key)
+            uow.commit()
+        except LockgateError as error:
+            flash_refusal(error)
+        else:
+            gate = policy_of(uow, project).gate(review.gate_id)
+            name = gate.name if gate else review.gate_id
+            flash(f"{name} is submitted for review (round {review.round}).", "success")
+    return redirect(url_for("projects.show", key=key))
+
+
+def _artifact_or_404(uow: Any, project: Any, artifact_id: str) -> Artifact:
+    try:
+        return attaching.find_artifact(policy_of(uow, project), artifact_id)
+    except InvalidInput:
+        abort(404)
+
+
+@blueprint.route("/<key>/evidence/<artifact_id>", methods=["GET", "POST"])
+@login_required
+def attach(key: str, artifact_id: str) -> str | Response:
+    """Attach a new version of one artifact: a file, a link or the policy's form."""
+    project, roles = project_or_404(key)
+    if not access.can_manage(roles):
+        abort(403)
+    uow = unit_of_work()
+    artifact = _artifact_or_404(uow, project, artifact_id)
+    form = _evidence_form(artifact)
+    if form.validate_on_submit():
+        try:
+            _attach(uow, key, artifact, form)
+            uow.commit()
+        except InvalidInput as error:
+            _attach_problems(form, artifact, error)
+        except (Refused, NotFound, Conflict) as error:
+            flash_refusal(error)
+        else:
+            flash(f"{artifact.title} is attached.", "success")
+            return redirect(url_for("projects.show", key=key))
+    limit = uow.workspace.evidence.max_bytes / (1024 * 1024)
+    return render_template(
+        "projects/attach.html", project=project, artifact=artifact, form=form, limit=limit
+    )
+
+
+def _attach_problems(form: Any, artifact: Artifact, error: InvalidInput) -> None:
+    """Problems next to their field; a file's or a link's other problems next to that input."""
+    nested = form["values"].form if artifact.kind is ArtifactKind.FORM else None
+    main = {ArtifactKind.FILE: "file", ArtifactKind.LINK: "url"}.get(artifact.kind)
+    for text in errors_to_fields(form, error, nested):
+        if main is None:
+            flash(text, "error")
+        else:
+            form[main].errors = [*form[main].errors, text]
+
+
+def _evidence_form(artifact: Artifact) -> Any:
+    if artifact.kind is ArtifactKind.FILE:
+        return FileEvidenceForm()
+    if artifact.kind is ArtifactKind.LINK:
+        return LinkEvidenceForm()
+    return structured_form(artifact.fields)
+
+
+def _attach(uow: Any, key: str, artifact: Artifact, form: Any) -> None:
+    actor, note = me().username, form.note.data or ""
+    if artifact.kind is ArtifactKind.FILE:
+        upload = form.file.data
+        attaching.attach_file(
+            uow,
+            actor,
+            key,
+            artifact.id,
+            upload.stream,
+            upload.filename or "",
+            upload.mimetype or "",
+            note,
+        )
+    elif artifact.kind is ArtifactKind.LINK:
+        attaching.attach_link(uow, actor, key, artifact.id, form.url.data, note)
+    else:
+        values = typed_values(form["values"].form, artifact.fields)
+        attaching.attach_form(uow, actor, key, artifact.id, values, note)
+
+
+@blueprint.route("/<key>/evidence/<artifact_id>/v<int:version>")
+@login_required
+def download(key: str, artifact_id: str, version: int) -> Response:
+    """One stored file, always as a download (never rendered by the browser)."""
+    project, _ = project_or_404(key)
+    uow = unit_of_work()
+    try:
+        row = views.evidence_file(uow, project, artifact_id, version)
+        stream = uow.workspace.evidence.open(row.digest)
+    except (NotFound, FileNotFoundError):
+        abort(404)
+    response = send_file(
+        stream,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=row.filename or "evidence",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blueprint.route("/<key>/facts", methods=["GET", "POST"])
+@login_required
+def facts(key: str) -> str | Response:
+    """Change the project's facts; the project is re-tiered and the new tier shown."""
+    project, roles = project_or_404(key)
+    if not access.can_manage(roles):
+        abort(403)
+    uow = unit_of_work()
+    policy = policy_of(uow, project)
+    form = facts_form(policy.facts, project.facts)
+    if form.validate_on_submit():
+        raw = typed_values(form.facts.form, policy.facts)
+        try:
+            choice = update_facts(uow, me().username, key, raw, form.reason.data or "")
+            uow.commit()
+        except InvalidInput as error:
+            for text in errors_to_fields(form, error, form.facts.form):
+                flash(text, "error")
+        except (Refused, NotFound, Conflict) as error:
+            flash_refusal(error)
+        else:
+            flash(f"The facts are saved. Tier: {choice.reason}.", "success")
+            return redirect(url_for("projects.show", key=key))
+    return render_template("projects/facts.html", project=project, policy=policy, form=form)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gates import access
 from gates.decisions import KILLED, ON_HOLD
 from gates.tiering import TierChoice, classify
+from policies.facts import read_facts
 from workflows import publishing
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts, from_stored, to_stored
@@ -38,10 +39,10 @@ def register_project(
             "register a project",
             [access.refusal("register projects", "project managers or the PMO")],
         )
-    problems = _registration_problems(uow, key, name)
     row = publishing.latest(uow, policy_id)
     policy = uow.workspace.policy(row)
-    values = checked_facts(policy, facts) if not problems else {}
+    values, fact_problems = read_facts(policy.facts, facts)
+    problems = {**_registration_problems(uow, key, name), **fact_problems}
     if problems:
         raise InvalidInput("The project cannot be registered", problems)
     manager_user = find_user(uow, manager or actor)
@@ -120,9 +121,9 @@ def update_facts(
     choice = classify(policy, values)
     project.facts, project.tier, project.updated_at = new_facts, choice.tier.id, uow.now
     changed = {
-        k: {"old": old_facts.get(k), "new": v}
-        for k, v in new_facts.items()
-        if old_facts.get(k) != v
+        name: {"old": old_facts.get(name), "new": new_facts.get(name)}
+        for name in sorted(old_facts.keys() | new_facts.keys())
+        if old_facts.get(name) != new_facts.get(name)
     }
     uow.record(
         actor,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,5 +23,9 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     upgrade(engine)
     workspace = Workspace(engine, evidence)
     seed_demo(workspace)
-    workspace.dispose()  # both engines: the last connection's close folds the WAL into the file
+    workspace.dispose()
+    # Fold the write-ahead log into the file, so tests that copy the file get every write.
+    with closing(sqlite3.connect(database)) as connection:
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert not busy, "the seeded database is still in use: its copy would miss writes"
     return database, evidence

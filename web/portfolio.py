@@ -1,7 +1,89 @@
-"""Placeholder until the portfolio pages land (being written now)."""
+"""The portfolio dashboard (PMO and admins): projects by stage and tier, readiness of a page
+of projects, overdue reviews; all filtered alike."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from math import ceil
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectField
+from wtforms.validators import Length, Optional
+
+from web.portal import requires, unit_of_work
+from workflows.queries import ProjectFilter, count_by_stage_and_tier, project_page
+from workflows.review_views import PortfolioShape, overdue_reviews, portfolio_shape
 
 blueprint = Blueprint("portfolio", __name__, url_prefix="/portfolio")
+
+OVERDUE_LIMIT = 20
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: it reads, it changes nothing
+
+    stage = SelectField("Stage", validators=[Optional()])
+    tier = SelectField("Tier", validators=[Optional()])
+    policy = SelectField("Policy", validators=[Optional()])
+    search = SearchField("Key or name", validators=[Optional(), Length(max=100)])
+
+    def where(self) -> ProjectFilter:
+        """The filter of the fields that hold a valid value."""
+        valid = {f.name: f.data or None for f in self if not f.errors}
+        return ProjectFilter(
+            stage=valid.get("stage"),
+            tier=valid.get("tier"),
+            policy=valid.get("policy"),
+            search=(valid.get("search") or "").strip() or None,
+        )
+
+
+@blueprint.route("/")
+@login_required
+@requires(lambda roles: bool({"pmo", "admin"} & roles))
+def index() -> str:
+    """Counts by stage and tier, one page of projects with their readiness, overdue reviews."""
+    uow = unit_of_work()
+    shape = portfolio_shape(uow)
+    form = _filter_form(shape)
+    form.validate()
+    where = form.where()
+    size = int(current_app.config.get("PAGE_SIZE", 50))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    counts = count_by_stage_and_tier(uow, where)
+    rows, total = project_page(uow, where, page - 1, size)
+    return render_template(
+        "portfolio/index.html",
+        form=form,
+        shape=shape,
+        stages=_extend(shape.stages, (s for s, _ in counts)),
+        tiers=_extend(shape.tiers, (t for _, t in counts)),
+        counts=counts,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(ceil(total / size), 1),
+        filters=_filter_args(),
+        overdue=overdue_reviews(uow, where, OVERDUE_LIMIT),
+    )
+
+
+def _filter_form(shape: PortfolioShape) -> FilterForm:
+    form = FilterForm(formdata=request.args)
+    form.stage.choices = [("", "Any stage")] + [(s, s.replace("_", " ")) for s in shape.stages]
+    form.tier.choices = [("", "Any tier")] + [(t, t) for t in shape.tiers]
+    form.policy.choices = [("", "Any policy")] + [(p, p) for p in shape.policies]
+    return form
+
+
+def _extend(known: tuple[str, ...], found: Any) -> list[str]:
+    """The known values in order, then any other value found in the counts."""
+    extra = sorted(set(found) - set(known))
+    return [*known, *extra]
+
+
+def _filter_args() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k in ("stage", "tier", "policy", "search")}

@@ -25,6 +25,7 @@ from workflows.machines import SUBMITTED
 from workflows.records import (
     ArtifactVersion,
     Delegation,
+    PolicyVersion,
     Project,
     Review,
     RoleGrant,
@@ -52,6 +53,9 @@ class ProjectFilter:
             query = query.where(Project.stage == self.stage)
         if self.tier:
             query = query.where(Project.tier == self.tier)
+        if self.policy:
+            versions = select(PolicyVersion.id).where(PolicyVersion.policy_id == self.policy)
+            query = query.where(Project.policy_version_id.in_(versions))
         if self.manager:
             query = query.where(Project.manager.has(User.username == self.manager))
         if self.search:

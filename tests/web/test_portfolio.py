@@ -1,0 +1,239 @@
+"""The portfolio dashboard: who may see it, what it counts, its filters, and its cost."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, event, select
+
+from workflows import attach, projects, reviews
+from workflows.machines import SUBMITTED
+from workflows.records import PolicyVersion, Project, Review
+from workflows.workspace import Workspace
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def section(html: str, title_id: str) -> str:
+    start = html.index(f'id="{title_id}"')
+    end = html.find("</section>", start)
+    return html[start:end]
+
+
+def stage_tier_counts(html: str) -> dict[tuple[str, str], int]:
+    """The non-zero cells of the stage x tier table."""
+    table = section(html, "counts-title")
+    tiers = re.findall(r'<th scope="col">([^<]+)</th>', table)[1:-1]
+    counts = {}
+    for stage, cells in re.findall(r'<th scope="row">([^<]+)</th>(.*?)</tr>', table, re.S):
+        numbers = [int(n) for n in re.findall(r"<td>(?:<span class=\"muted\">)?(\d+)", cells)]
+        for tier, n in zip(tiers, numbers, strict=True):
+            if n:
+                counts[(stage.replace(" ", "_"), tier)] = n
+    return counts
+
+
+def listed_keys(html: str) -> list[str]:
+    return re.findall(r'<td data-label="Key"><a class="mono"[^>]*>([^<]+)</a>', html)
+
+
+def stored_counts(ws: Workspace) -> Counter[tuple[str, str]]:
+    with ws.unit_of_work() as uow:
+        return Counter(
+            (stage, tier)
+            for stage, tier in uow.session.execute(select(Project.stage, Project.tier))
+        )
+
+
+@contextmanager
+def counting(*engines: Engine) -> Iterator[list[str]]:
+    """The SQL statements the engines run inside the block."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    distinct = list({id(engine): engine for engine in engines}.values())
+    for engine in distinct:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        for engine in distinct:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+def queries(app: Flask, client: FlaskClient, url: str) -> int:
+    """How many statements one GET of `url` runs (pages read through the read engine)."""
+    ws: Workspace = app.extensions["lockgate"]
+    with counting(ws.engine, ws.read_engine) as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+def grow(ws: Workspace, count: int, submitted: int) -> None:
+    """Register `count` lite projects; submit the first `submitted`, half of them long ago."""
+    real_clock = ws.clock
+    for number in range(1, count + 1):
+        key = f"QA-{2000 + number}"
+        if number <= submitted // 2:
+            ws.clock = lambda: real_clock() - timedelta(days=30)
+        with ws.unit_of_work() as uow:
+            facts = {"budget": "9000", "risk": "low"}
+            projects.register_project(
+                uow, "pm.lee", key, f"Grown {number}", "lite", facts, "pm.lee", "sponsor.king"
+            )
+            if number <= submitted:
+                body = io.BytesIO(b"One-page charter")
+                attach.attach_file(uow, "pm.lee", key, "charter", body, "charter.pdf")
+                attach.attach_link(uow, "pm.lee", key, "project_plan", "https://plan.example.com")
+                reviews.submit_gate(uow, "pm.lee", key)
+            uow.commit()
+        ws.clock = real_clock
+
+
+def test_the_dashboard_is_forbidden_to_a_project_manager(auth, client: FlaskClient) -> None:
+    auth.login("pm.lee")
+    assert client.get("/portfolio/").status_code == 403
+
+
+def test_the_dashboard_is_forbidden_to_a_sponsor_and_an_auditor(auth, client: FlaskClient) -> None:
+    auth.login("sponsor.king")
+    assert client.get("/portfolio/").status_code == 403
+    auth.login("auditor")
+    assert client.get("/portfolio/").status_code == 403
+
+
+def test_the_dashboard_asks_an_anonymous_visitor_to_log_in(client: FlaskClient) -> None:
+    response = client.get("/portfolio/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("user", ["pmo", "admin"])
+def test_the_dashboard_counts_projects_by_stage_and_tier(
+    auth, client: FlaskClient, workspace: Workspace, user: str
+) -> None:
+    auth.login(user)
+    response = client.get("/portfolio/")
+    assert response.status_code == 200
+    html = text(response)
+    assert stage_tier_counts(html) == stored_counts(workspace)
+    assert "25 projects" in html, re.findall(r"<caption[^>]*>[^<]*<", html)
+    rows = re.findall(r'<th scope="row">([^<]+)</th>', section(html, "counts-title"))
+    assert rows[:6] == ["initiation", "planning", "execution", "cutover", "closure", "closed"]
+    assert rows[-2:] == ["on hold", "killed"]
+
+
+def test_the_dashboard_shows_the_readiness_of_each_project(auth, client: FlaskClient) -> None:
+    auth.login("pmo")
+    html = text(client.get("/portfolio/"))
+    assert len(listed_keys(html)) == 25
+    assert "G1 Initiation approval" in html
+    assert "ready to submit" in html or "not ready" in html
+    assert "not ready to decide" in html
+    assert "no gate ahead" in html
+
+
+def test_the_dashboard_lists_overdue_reviews_longest_overdue_first(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    with workspace.unit_of_work() as uow:
+        expected = list(
+            uow.session.execute(
+                select(Project.key)
+                .join(Review, Review.project_id == Project.id)
+                .where(Review.state == SUBMITTED, Review.due_at < uow.now)
+                .order_by(Review.due_at)
+            ).scalars()
+        )
+    auth.login("pmo")
+    overdue = section(text(client.get("/portfolio/")), "overdue-title")
+    assert expected
+    assert re.findall(r'<span class="mono">([^<]+)</span>', overdue) == expected
+    assert re.search(r"\d+ days", overdue)
+
+
+def test_filtering_by_policy_applies_to_the_counts_and_the_list(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    with workspace.unit_of_work() as uow:
+        query = (
+            select(Project.stage, Project.tier)
+            .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
+            .where(PolicyVersion.policy_id == "lite")
+        )
+        lite = Counter((stage, tier) for stage, tier in uow.session.execute(query))
+    auth.login("pmo")
+    html = text(client.get("/portfolio/?policy=lite"))
+    keys = listed_keys(html)
+    assert stage_tier_counts(html) == lite
+    assert len(keys) == sum(lite.values()) > 0
+    assert all(key.startswith("LT-") for key in keys)
+    assert f"{len(keys)} projects matching the filters" in html
+
+
+def test_filtering_by_stage_and_tier_narrows_the_counts_and_the_list(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    expected = stored_counts(workspace)[("execution", "large")]
+    auth.login("pmo")
+    html = text(client.get("/portfolio/?stage=execution&tier=large"))
+    assert stage_tier_counts(html) == {("execution", "large"): expected}
+    assert len(listed_keys(html)) == expected
+
+
+def test_searching_finds_a_project_by_name(auth, client: FlaskClient) -> None:
+    auth.login("pmo")
+    html = text(client.get("/portfolio/?search=cloud"))
+    assert listed_keys(html) == ["PRJ-102"]
+    assert "1 project matching the filters" in html
+
+
+def test_an_unknown_filter_value_is_shown_next_to_its_field_and_ignored(
+    auth, client: FlaskClient
+) -> None:
+    auth.login("pmo")
+    response = client.get("/portfolio/?stage=nowhere")
+    assert response.status_code == 200
+    html = text(response)
+    assert re.search(r'id="stage-help">.*?Not a valid choice', html, re.S)
+    assert len(listed_keys(html)) == 25
+
+
+def test_the_dashboard_and_my_approvals_cost_the_same_queries_for_85_projects_as_for_25(
+    auth, app: Flask, client: FlaskClient, workspace: Workspace
+) -> None:
+    sponsor = app.test_client()
+    type(auth)(sponsor).login("sponsor.king")
+    auth.login("pmo")
+    urls = [(client, "/portfolio/"), (client, "/approvals/"), (sponsor, "/approvals/")]
+    for who, url in urls:
+        who.get(url)  # warm the policy cache
+    small = [queries(app, who, url) for who, url in urls]
+    waiting_before = text(sponsor.get("/approvals/")).count('<td data-label="Project">')
+
+    grow(workspace, 60, submitted=30)
+
+    large = [queries(app, who, url) for who, url in urls]
+    assert large == small, f"queries with 25 projects: {small}, with 85: {large}"
+    assert all(n > 2 for n in small), "the pages read through an engine that is not counted"
+    waiting_after = text(sponsor.get("/approvals/")).count('<td data-label="Project">')
+    assert waiting_after == waiting_before + 30
+    dashboard = text(client.get("/portfolio/"))
+    assert "85 projects" in dashboard
+    assert len(listed_keys(dashboard)) == 50
+    assert "QA-2001" in section(dashboard, "overdue-title")
+    assert len(listed_keys(text(client.get("/portfolio/?page=2")))) == 35
+    assert queries(app, client, "/portfolio/?page=2") <= small[0]

@@ -9,6 +9,7 @@ compiled once, when the policy loads). Target: 10,000 projects x 5 gates in < 2 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -75,10 +76,8 @@ def measure_cel(policy: Policy, states: list[ProjectState]) -> tuple[int, float]
     start = time.perf_counter()
     for context in contexts:
         for condition in conditions:
-            try:
+            with contextlib.suppress(Exception):  # an unset optional fact: still an evaluation
                 condition.program.execute(context)
-            except Exception:  # noqa: BLE001 - an unset optional fact; still an evaluation
-                pass
             count += 1
     return count, time.perf_counter() - start
 
@@ -108,13 +107,15 @@ def main() -> None:
     gates = args.projects * len(policy.gates)
     print(f"readiness: {args.projects:,} projects x {len(policy.gates)} gates in {elapsed:.3f} s "
           f"= {args.projects / elapsed:,.0f} projects/s, {gates / elapsed:,.0f} gates/s, "
-          f"{elapsed / lines * 1e6:.2f} us per requirement line ({lines:,} lines; reasons render when read)")
+          f"{elapsed / lines * 1e6:.2f} us per requirement line "
+          f"({lines:,} lines; reasons render when read)")
 
     count, seconds = measure_cel(policy, states)
     print(f"CEL: {count:,} evaluations in {seconds:.3f} s = {seconds / count * 1e6:.2f} us each "
           f"(compiled once per policy, one context per project)")
     verdict = "meets" if elapsed < 2.0 else "misses"
-    print(f"target: {args.projects:,} x {len(policy.gates)} gates < 2 s: {verdict} ({elapsed:.2f} s)")
+    target = f"{args.projects:,} x {len(policy.gates)} gates < 2 s"
+    print(f"target: {target}: {verdict} ({elapsed:.2f} s)")
 
 
 if __name__ == "__main__":

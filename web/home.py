@@ -19,5 +19,6 @@ def index() -> str:
     user = me()
     approvals = approvals_for(uow, user.record, user.roles, limit=50)
     managed, _ = project_page(uow, ProjectFilter(manager=user.username), 0, 20)
-    return render_template("home.html", approvals=approvals[:10], waiting=len(approvals),
-                           managed=managed)
+    return render_template(
+        "home.html", approvals=approvals[:10], waiting=len(approvals), managed=managed
+    )

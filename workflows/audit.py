@@ -18,13 +18,14 @@ from gates import access
 from gates.chain import (
     ChainHead,
     Checkpoint,
+    CheckpointError,
     Verification,
     checkpoint_from_json,
     sign_checkpoint,
     verify_chain,
 )
 from workflows.db import instance_path
-from workflows.errors import Refused
+from workflows.errors import InvalidInput, Refused
 from workflows.records import AuditEvent
 from workflows.records import ChainHead as ChainHeadRow
 from workflows.uow import UnitOfWork
@@ -152,3 +153,42 @@ def export(uow: UnitOfWork, out: IO[str], fmt: str, where: EventFilter | None = 
             out.write(orjson.dumps(row).decode() + "\n")
         count += 1
     return count
+
+
+def export_events(uow: UnitOfWork, actor: str, out: IO[str], fmt: str, where: EventFilter) -> int:
+    """Write the matching events to `out` ('csv' or 'jsonl') and record `audit.exported`.
+
+    Returns how many were written; raises Refused unless the actor may read the audit trail.
+    The caller commits: the export is on the record only when the file was produced.
+    """
+    require_auditor(uow, actor, "export the audit trail")
+    count = export(uow, out, fmt, where)
+    uow.record(
+        actor,
+        "audit.exported",
+        where.project,
+        format=fmt,
+        count=count,
+        filters={
+            "project": where.project,
+            "actor": where.actor,
+            "action": where.action,
+            "since": where.since,
+            "until": where.until,
+        },
+    )
+    return count
+
+
+def verify_trail(uow: UnitOfWork, actor: str, checkpoint_text: str | None = None) -> Verification:
+    """Verify the whole chain (and against a checkpoint file's text when given).
+
+    Raises Refused unless the actor may read the audit trail, or when no checkpoint key is
+    configured; InvalidInput when the checkpoint file is malformed or its signature is wrong.
+    Verifying changes nothing and records nothing.
+    """
+    require_auditor(uow, actor, "verify the audit trail")
+    try:
+        return verify(uow, checkpoint_text)
+    except CheckpointError as error:
+        raise InvalidInput("The checkpoint cannot be used", {"checkpoint": str(error)}) from None

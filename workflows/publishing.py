@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from gates import access
 from policies.library import LIBRARY, shipped
 from policies.loader import check_policy_text
+from policies.model import Policy
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.records import PolicyVersion
 from workflows.uow import UnitOfWork
@@ -57,14 +58,9 @@ def publish(
     newest = uow.session.execute(
         select(func.max(PolicyVersion.version)).where(PolicyVersion.policy_id == policy.id)
     ).scalar()
-    if newest is not None and policy.version <= newest:
-        raise Refused(
-            "publish a policy",
-            [
-                f"{policy.id}@{newest} is already published and a published version never changes: "
-                f"give the new file version {newest + 1}."
-            ],
-        )
+    refusals = version_refusals(policy, newest)
+    if refusals:
+        raise Refused("publish a policy", refusals)
     row = PolicyVersion(
         policy_id=policy.id,
         version=policy.version,
@@ -80,6 +76,16 @@ def publish(
         actor, "policy.published", None, policy=policy.ref, digest=policy.digest, title=policy.title
     )
     return row
+
+
+def version_refusals(policy: Policy, newest: int | None) -> list[str]:
+    """Why `policy` cannot be published after version `newest` of its id: it must be newer."""
+    if newest is None or policy.version > newest:
+        return []
+    return [
+        f"{policy.id}@{newest} is already published and a published version never changes: "
+        f"give the new file version {newest + 1}."
+    ]
 
 
 def publish_library(uow: UnitOfWork, actor: str = "system") -> list[PolicyVersion]:

@@ -185,6 +185,14 @@ def set_active(uow: UnitOfWork, actor: str, username: str, active: bool) -> None
     """Enable or disable a user; disabling ends every session at once."""
     _require_admin(uow, actor, "enable or disable users")
     user = find_user(uow, username)
+    if not active and username == actor:
+        raise Refused(
+            "disable the user",
+            [
+                "You cannot disable your own account: ask another "
+                "admin, so that someone can still administer."
+            ],
+        )
     if user.active == active:
         return
     user.active = active

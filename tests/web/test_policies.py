@@ -1,0 +1,220 @@
+"""The policy pages: everyone reads the library and a policy with its gate flow; only the PMO
+checks, diffs and publishes a new version, and a broken or existing version publishes nothing."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import xml.etree.ElementTree as ET
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from policies.library import LIBRARY
+from tests.web.conftest import Auth
+from workflows.records import AuditEvent, PolicyVersion
+from workflows.workspace import Workspace
+
+STANDARD = (LIBRARY / "standard.yaml").read_text(encoding="utf-8")
+NEW_ARTIFACT = """\
+      - id: benefits_handover
+        title: Benefits tracking handover
+        kind: file
+      - id: lessons_learned
+"""
+STANDARD_V2 = STANDARD.replace("version: 1\n", "version: 2\n", 1).replace(
+    "      - id: lessons_learned\n", NEW_ARTIFACT, 1
+)
+OTHER_PAGES = (
+    "projects.index",
+    "projects.show",
+    "projects.register",
+    "approvals.index",
+    "approvals.review",
+    "portfolio.index",
+)
+
+
+def text_of(client: FlaskClient, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status
+    return html.unescape(response.get_data(as_text=True))
+
+
+def published(workspace: Workspace) -> list[str]:
+    with workspace.unit_of_work() as uow:
+        rows = uow.session.execute(select(PolicyVersion).order_by(PolicyVersion.id)).scalars()
+        return [row.ref for row in rows]
+
+
+def events(workspace: Workspace, action: str) -> int:
+    with workspace.unit_of_work() as uow:
+        query = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+        return uow.session.execute(query).scalar() or 0
+
+
+def test_the_library_lists_every_published_version_and_offers_the_pmo_an_upload(
+    auth: Auth, client: FlaskClient
+) -> None:
+    auth.login("pmo")
+    page = text_of(client, "/policies/")
+    assert "standard@1" in page and "lite@1" in page
+    assert "Standard IT project policy" in page and "Lite IT project policy" in page
+    assert 'href="/policies/standard/1"' in page
+    assert "Upload a new version" in page
+
+
+def test_a_sponsor_reads_the_library_but_is_not_offered_an_upload(
+    auth: Auth, client: FlaskClient
+) -> None:
+    auth.login("sponsor.king")
+    page = text_of(client, "/policies/")
+    assert "standard@1" in page
+    assert "Upload a new version" not in page
+
+
+def test_the_library_needs_a_login(client: FlaskClient) -> None:
+    response = client.get("/policies/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_policy_page_shows_stages_facts_tiers_and_each_gates_requirements(
+    auth: Auth, client: FlaskClient
+) -> None:
+    auth.login("sponsor.king")
+    page = text_of(client, "/policies/standard/1")
+    assert "Standard IT project policy" in page
+    assert "initiation → planning → execution → cutover → closure → closed" in page
+    assert "Approved budget" in page and "one of low, medium, high, critical" in page
+    assert 'project.budget > 250000 || project.risk == "high" || project.regulated' in page
+    assert "first tier whose rule holds" in page and "otherwise" in page
+    for gate in ("G1 Initiation approval", "G2 Baseline approval", "G5 Project closure"):
+        assert gate in page
+    assert "planning → execution" in page
+    assert "10 days, then escalated to PMO" in page
+    assert "go, conditional go, recycle, hold, kill" in page
+    assert "Project charter" in page and "always" in page
+    assert 'tier != "small"' in page
+    assert "must hold: project.duration_months <= 36" in page
+    assert "at most 90 days old" in page and "waivable by PMO" in page
+    assert "Finance business partner sign-off" in page and "signs in order 1" in page
+
+
+def test_the_policy_page_shows_the_diagram_and_the_source_folded_away(
+    auth: Auth, client: FlaskClient
+) -> None:
+    auth.login("sponsor.king")
+    raw = client.get("/policies/standard/1").get_data(as_text=True)
+    image = re.search(r'<img class="diagram" src="([^"]+)" alt="([^"]+)">', raw)
+    assert image and image.group(1) == "/policies/standard/1/diagram.svg"
+    alt = html.unescape(image.group(2))
+    assert "initiation" in alt and "G1 Initiation approval" in alt and "on hold" in alt
+    assert re.search(r"<details>\s*<summary>Source", raw)
+    assert '<pre class="source">' in raw and "id: standard" in raw
+    assert "<script" not in raw and "style=" not in raw
+
+
+def test_the_diagram_is_an_svg_image_with_every_stage_and_gate(
+    auth: Auth, client: FlaskClient
+) -> None:
+    auth.login("pm.lee")
+    response = client.get("/policies/standard/1/diagram.svg")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    root = ET.fromstring(response.get_data())
+    drawn = " ".join(" ".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for word in ("initiation", "closed", "on hold", "killed", "G4 Go-live", "pass_cutover"):
+        assert word in drawn
+
+
+def test_an_unknown_policy_version_is_not_found(auth: Auth, client: FlaskClient) -> None:
+    auth.login("pmo")
+    assert client.get("/policies/standard/99").status_code == 404
+    assert client.get("/policies/nothing/1/diagram.svg").status_code == 404
+
+
+def test_only_the_pmo_may_upload_a_policy(auth: Auth, client: FlaskClient) -> None:
+    auth.login("sponsor.king")
+    assert client.get("/policies/new").status_code == 403
+    response = auth.post(
+        "/policies/new", {"source": STANDARD_V2, "publish": "Publish"}, page_url="/policies/"
+    )
+    assert response.status_code == 403
+
+
+def test_a_broken_policy_shows_its_problems_with_line_numbers_and_publishes_nothing(
+    auth: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    broken = STANDARD_V2.replace("        kind: file\n", "        kind: filee\n", 1).replace(
+        "expr: project.duration_months <= 36", "expr: project.duration_month <= 36", 1
+    )
+    lines = broken.splitlines()
+    kind_line = lines.index("        kind: filee") + 1
+    expr_line = lines.index("        expr: project.duration_month <= 36") + 1
+    auth.login("pmo")
+    before = published(workspace)
+    for button in ("check", "publish"):
+        response = auth.post("/policies/new", {"source": broken, button: button.title()})
+        assert response.status_code == 200
+        page = html.unescape(response.get_data(as_text=True))
+        assert "2 problems: nothing can be published yet" in page
+        assert f"line {kind_line}, column" in page and f"line {expr_line}, column" in page
+        assert "filee" in page and "duration_month" in page
+        assert f"{kind_line:4d} >         kind: filee" in page
+    assert "Nothing was published" in page
+    assert published(workspace) == before
+
+
+def test_a_valid_new_version_shows_its_changes_then_publishes(
+    auth: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    auth.login("pmo")
+    response = auth.post("/policies/new", {"source": STANDARD_V2, "check": "Check"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert "No problem found" in page and "standard@2" in page
+    assert "standard@1" in page and "version 1 → 2" in page
+    assert "Publishing would be refused" not in page
+    assert "gate closure" in page and "added" in page and "Benefits tracking handover" in page
+    assert "standard@2" not in published(workspace)
+
+    response = auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Publish"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/policies/standard/2"
+    assert "standard@2" in published(workspace)
+    page = text_of(client, "/policies/standard/2")
+    assert "Published standard@2" in page and "Benefits tracking handover" in page
+    assert "latest" in text_of(client, "/policies/").split("standard@2")[1][:80]
+
+
+def test_a_policy_file_can_be_uploaded_instead_of_pasted(auth: Auth, client: FlaskClient) -> None:
+    auth.login("pmo")
+    upload = (io.BytesIO(STANDARD_V2.encode()), "standard-v2.yaml")
+    response = auth.post("/policies/new", {"source": "", "file": upload, "check": "Check"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert "No problem found" in page and "Benefits tracking handover" in page
+    assert "id: benefits_handover" in page  # the file's text is in the box, ready to publish
+
+
+def test_an_empty_upload_asks_for_the_policy_next_to_the_box(auth: Auth) -> None:
+    auth.login("pmo")
+    response = auth.post("/policies/new", {"source": "  ", "check": "Check"})
+    page = response.get_data(as_text=True)
+    field = page[page.index('id="source"') :]
+    assert "Paste the policy here, or choose a file." in field[: field.index("</div>") + 200]
+
+
+def test_republishing_an_existing_version_is_refused_with_the_reason(
+    auth: Auth, workspace: Workspace
+) -> None:
+    auth.login("pmo")
+    before = events(workspace, "policy.published")
+    response = auth.post("/policies/new", {"source": STANDARD, "check": "Check"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Publishing would be refused: standard@1 is already published" in page
+    response = auth.post("/policies/new", {"source": STANDARD, "publish": "Publish"})
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Nothing was published." in page
+    assert "standard@1 is already published" in page and "give the new file version 2" in page
+    assert events(workspace, "policy.published") == before

@@ -1,0 +1,131 @@
+"""Read models of the admin pages: users with their global roles, one user's role grants
+(global and per project, current and ended) and delegations, and the roles one can grant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
+
+from gates import access
+from workflows.records import Delegation, PolicyVersion, Project, RoleGrant, User
+from workflows.uow import UnitOfWork
+from workflows.users import find_user
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user and the global roles they hold now."""
+
+    user: User
+    roles: tuple[str, ...]
+
+
+def user_list(uow: UnitOfWork) -> list[UserRow]:
+    """Every user by username, with their current global roles (two queries)."""
+    users = uow.session.execute(select(User).order_by(User.username)).scalars().all()
+    grants = select(RoleGrant.user_id, RoleGrant.role).where(
+        RoleGrant.project_id.is_(None), RoleGrant.revoked_at.is_(None)
+    )
+    held: dict[int, set[str]] = defaultdict(set)
+    for user_id, role in uow.session.execute(grants):
+        held[user_id].add(role)
+    return [UserRow(user, tuple(sorted(held[user.id]))) for user in users]
+
+
+@dataclass(frozen=True)
+class GrantRow:
+    """One role grant: global when `project_key` is None; ended when `revoked_at` is set."""
+
+    role: str
+    project_key: str | None
+    project_name: str | None
+    granted_by: str
+    granted_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DelegationRow:
+    """Signing authority passed between two users for a period."""
+
+    delegator: str
+    delegate: str
+    role: str
+    project_key: str | None
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    revoked_at: datetime | None
+
+    def current(self, now: datetime) -> bool:
+        """True while the delegation is in force."""
+        return self.revoked_at is None and self.starts_at <= now < self.ends_at
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    """One user as an admin sees them."""
+
+    user: User
+    global_grants: list[GrantRow]
+    project_grants: list[GrantRow]
+    ended: list[GrantRow]
+    delegations: list[DelegationRow]
+
+    @property
+    def global_roles(self) -> set[str]:
+        """The global roles held now."""
+        return {grant.role for grant in self.global_grants}
+
+
+def user_detail(uow: UnitOfWork, username: str) -> UserDetail:
+    """The user's grants (current and ended) and delegations, given or received; NotFound."""
+    user = find_user(uow, username)
+    query = (
+        select(RoleGrant, Project.key, Project.name)
+        .outerjoin(Project, Project.id == RoleGrant.project_id)
+        .where(RoleGrant.user_id == user.id)
+        .order_by(Project.key.is_not(None), Project.key, RoleGrant.role, RoleGrant.granted_at)
+    )
+    rows = [
+        GrantRow(g.role, key, name, g.granted_by, g.granted_at, g.revoked_at)
+        for g, key, name in uow.session.execute(query).unique()
+    ]
+    return UserDetail(
+        user=user,
+        global_grants=[r for r in rows if r.project_key is None and r.revoked_at is None],
+        project_grants=[r for r in rows if r.project_key is not None and r.revoked_at is None],
+        ended=sorted((r for r in rows if r.revoked_at), key=lambda r: r.revoked_at or r.granted_at),
+        delegations=_delegations(uow, user),
+    )
+
+
+def _delegations(uow: UnitOfWork, user: User) -> list[DelegationRow]:
+    delegator, delegate = aliased(User), aliased(User)
+    query = (
+        select(Delegation, delegator.username, delegate.username, Project.key)
+        .join(delegator, delegator.id == Delegation.delegator_id)
+        .join(delegate, delegate.id == Delegation.delegate_id)
+        .outerjoin(Project, Project.id == Delegation.project_id)
+        .where(or_(Delegation.delegator_id == user.id, Delegation.delegate_id == user.id))
+        .order_by(Delegation.starts_at.desc())
+    )
+    return [
+        DelegationRow(giver, taker, d.role, key, d.starts_at, d.ends_at, d.reason, d.revoked_at)
+        for d, giver, taker, key in uow.session.execute(query).unique()
+    ]
+
+
+def project_role_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """The roles one can hold on a project: sponsor and every sign-off role of the published
+    policies that is not a global role, as (id, title), sponsor first then by title."""
+    titles = {access.SPONSOR: "Project sponsor"}
+    for row in uow.session.execute(select(PolicyVersion)).scalars():
+        for role in uow.workspace.policy(row).roles:
+            titles.setdefault(role.id, role.title)
+    choices = [(k, v) for k, v in titles.items() if k not in access.GLOBAL_ROLES]
+    return sorted(choices, key=lambda c: (c[0] != access.SPONSOR, c[1]))

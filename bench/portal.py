@@ -62,7 +62,7 @@ def bulk_projects(ws: Workspace, count: int, seed: int = 11) -> None:
         row = uow.session.execute(
             select(PolicyVersion).where(PolicyVersion.policy_id == "standard")
         ).scalar_one()
-        policy = ws.policy(row)
+        policy, version_id = ws.policy(row), row.id
         users = {u.username: u.id for u in uow.session.execute(select(User)).scalars()}
         next_id = (
             uow.session.execute(select(Project.id).order_by(Project.id.desc())).scalars().first()
@@ -88,7 +88,7 @@ def bulk_projects(ws: Workspace, count: int, seed: int = 11) -> None:
                 "id": pid,
                 "key": f"BLK-{index + 1}",
                 "name": f"Bulk project {index + 1}",
-                "policy_version_id": row.id,
+                "policy_version_id": version_id,
                 "stage": policy.stages[gate_index],
                 "resume_stage": None,
                 "tier": classify(policy, values).tier.id,
@@ -210,9 +210,12 @@ def server_times(
 ) -> None:
     queries = [0]
 
-    @event.listens_for(ws.engine, "before_cursor_execute")
     def _count(*_args: object) -> None:
         queries[0] += 1
+
+    engines = {ws.engine, ws.read_engine}  # GET pages read through the read-only engine
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", _count)
 
     print(f"\nserver time over {requests} requests per page (Flask test client, in process):")
     for label, (username, path) in pages.items():
@@ -233,7 +236,8 @@ def server_times(
             f"  {label:<14} {path:<28} p50 {statistics.median(times):7.1f} ms   "
             f"p95 {p95:7.1f} ms   {per_page:4.1f} queries/page   [{verdict} p95 < 250 ms]"
         )
-    event.remove(ws.engine, "before_cursor_execute", _count)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", _count)
 
 
 def gunicorn_throughput(instance: Path, pages: dict[str, tuple[str, str]], seconds: int) -> None:

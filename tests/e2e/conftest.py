@@ -28,6 +28,7 @@ ARGS = [
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+Page = playwright_api.Page
 if not CHROMIUM.exists():
     pytest.skip(
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True

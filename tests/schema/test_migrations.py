@@ -32,10 +32,13 @@ def test_init_upgrades_an_existing_database_and_keeps_its_rows(tmp_path: Path) -
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
-        connection.execute(text(
-            "INSERT INTO users (username, display_name, email, password_hash, active, "
-            "session_version, failed_sign_attempts, created_at) "
-            "VALUES ('ada', 'Ada', '', 'x', 1, 1, 0, '2026-01-01 00:00:00')"))
+        connection.execute(
+            text(
+                "INSERT INTO users (username, display_name, email, password_hash, active, "
+                "session_version, failed_sign_attempts, created_at) "
+                "VALUES ('ada', 'Ada', '', 'x', 1, 1, 0, '2026-01-01 00:00:00')"
+            )
+        )
     before, after = upgrade(engine)
     tables = set(inspect(engine).get_table_names())
     with engine.connect() as connection:

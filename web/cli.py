@@ -14,6 +14,7 @@ from web.engine_cli import (
     init,
     policy_publish,
     project_group,
+    serve,
     user_group,
 )
 from web.policy_cli import policy_group

@@ -428,3 +428,22 @@ def _project_roles_hint(username: str) -> str:
         return "sponsor (on their projects)"
     role = next((r for r, u in APPROVERS.items() if u == username), "")
     return f"{role} approver (on every project)" if role else ""
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--threads/--no-threads", default=True, show_default=True)
+@reports_errors
+def serve(host: str, port: int, threads: bool) -> None:
+    """Serve the portal on the configured database (upgraded first, no demo data).
+
+    For production run it under gunicorn instead:
+    gunicorn -w 4 -b 0.0.0.0:8000 'web.app:create_app()'
+    """
+    from web.app import create_app
+
+    upgrade(workspace().engine)
+    app = create_app()
+    click.echo(f"Lockgate portal: http://{host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, threaded=threads, debug=False, use_reloader=False)

@@ -34,6 +34,7 @@ for command in (
     gate_group,
     attach_command,
     demo,
+    serve,
     user_group,
     audit_group,
     policy_group,

@@ -418,9 +418,8 @@ def demo(seed_only: bool, count: int, host: str, port: int) -> None:
         return
     from web.app import create_app
 
-    app = create_app()
     click.echo(f"\nLockgate portal: http://{host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    _serve(create_app(), host, port, threaded=True)
 
 
 def _project_roles_hint(username: str) -> str:
@@ -444,6 +443,12 @@ def serve(host: str, port: int, threads: bool) -> None:
     from web.app import create_app
 
     upgrade(workspace().engine)
-    app = create_app()
     click.echo(f"Lockgate portal: http://{host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, threaded=threads, debug=False, use_reloader=False)
+    _serve(create_app(), host, port, threaded=threads)
+
+
+def _serve(app: object, host: str, port: int, threaded: bool) -> None:
+    # werkzeug directly: Flask's app.run() refuses to start inside a `flask` CLI command.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=threaded, use_reloader=False)  # type: ignore[arg-type]

@@ -117,7 +117,9 @@ _EXPECTED = {
 }
 
 
-class _Typed(Protocol):
+class Typed(Protocol):
+    """A policy fact or a form field: something with an id, a title and a value type."""
+
     @property
     def id(self) -> str: ...
     @property
@@ -151,7 +153,7 @@ def read_form(
 
 
 def _read(
-    specs: Sequence[_Typed],
+    specs: Sequence[Typed],
     raw: Mapping[str, object],
     defaults: Mapping[str, FactValue],
     unknown: str,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -29,3 +31,14 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
         busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     assert not busy, "the seeded database is still in use: its copy would miss writes"
     return database, evidence
+
+
+@pytest.fixture
+def workspace(seeded_database: tuple[Path, Path], tmp_path: Path) -> Iterator[Workspace]:
+    """A private copy of the seeded portfolio for one test."""
+    database, evidence = seeded_database
+    shutil.copy(database, tmp_path / "lockgate.sqlite")
+    shutil.copytree(evidence, tmp_path / "evidence")
+    ws = Workspace(make_engine(f"sqlite:///{tmp_path / 'lockgate.sqlite'}"), tmp_path / "evidence")
+    yield ws
+    ws.dispose()

@@ -4,7 +4,7 @@ from the policy's declarations; the forms check shape only, the verbs check valu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import DateInput
 
+from policies.facts import Typed
 from policies.model import FactType
 from workflows.errors import InvalidInput
 from workflows.project_views import Person
@@ -42,21 +43,6 @@ _HINTS = {
     FactType.INTEGER: "A whole number",
     FactType.DATE: "A date, YYYY-MM-DD",
 }
-
-
-class Typed(Protocol):
-    """A policy fact or a form field: what a generated input is made from."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def type(self) -> FactType: ...
-    @property
-    def values(self) -> tuple[str, ...]: ...
-    @property
-    def required(self) -> bool: ...
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[Any]:

@@ -3,7 +3,6 @@ Chromium driven by Playwright (never a downloaded browser)."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from web.app import create_app
-from workflows.db import make_engine
 from workflows.workspace import Workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,22 +43,10 @@ def screenshots() -> Path:
 
 
 @pytest.fixture
-def live_workspace(seeded_database: tuple[Path, Path], tmp_path: Path) -> Iterator[Workspace]:
-    database, evidence = seeded_database
-    shutil.copy(database, tmp_path / "lockgate.sqlite")
-    shutil.copytree(evidence, tmp_path / "evidence")
-    ws = Workspace(make_engine(f"sqlite:///{tmp_path / 'lockgate.sqlite'}"), tmp_path / "evidence")
-    yield ws
-    ws.dispose()
-
-
-@pytest.fixture
-def portal(
-    live_workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+def portal(workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The portal served by a real HTTP server on 127.0.0.1; yields its base URL."""
     monkeypatch.setenv("LOCKGATE_INSTANCE", str(tmp_path))
-    app = create_app({"WORKSPACE": live_workspace, "SECRET_KEY": "e2e"})
+    app = create_app({"WORKSPACE": workspace, "SECRET_KEY": "e2e"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

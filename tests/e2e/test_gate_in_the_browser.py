@@ -51,9 +51,9 @@ def sign(page: Page, portal: str) -> None:
 
 
 def test_a_gate_is_submitted_signed_decided_and_verified_in_the_browser(
-    portal: str, live_workspace: Workspace, new_page, screenshots: Path
+    portal: str, workspace: Workspace, new_page, screenshots: Path
 ) -> None:
-    prepare_project_ready_to_submit(live_workspace)
+    prepare_project_ready_to_submit(workspace)
 
     manager = new_page()
     log_in(manager, portal, "pm.lee")
@@ -91,9 +91,9 @@ def test_a_gate_is_submitted_signed_decided_and_verified_in_the_browser(
 
 
 def test_a_wrong_password_is_refused_next_to_the_password_field(
-    portal: str, live_workspace: Workspace, new_page
+    portal: str, workspace: Workspace, new_page
 ) -> None:
-    prepare_project_ready_to_submit(live_workspace)
+    prepare_project_ready_to_submit(workspace)
     manager = new_page()
     log_in(manager, portal, "pm.lee")
     manager.goto(f"{portal}/projects/{KEY}")

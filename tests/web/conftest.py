@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,20 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from web.app import create_app
-from workflows.db import make_engine
 from workflows.demo import PASSWORD
 from workflows.workspace import Workspace
-
-
-@pytest.fixture
-def workspace(seeded_database: tuple[Path, Path], tmp_path: Path) -> Iterator[Workspace]:
-    """A private copy of the seeded portfolio for one test."""
-    database, evidence = seeded_database
-    shutil.copy(database, tmp_path / "lockgate.sqlite")
-    shutil.copytree(evidence, tmp_path / "evidence")
-    ws = Workspace(make_engine(f"sqlite:///{tmp_path / 'lockgate.sqlite'}"), tmp_path / "evidence")
-    yield ws
-    ws.dispose()
 
 
 @pytest.fixture

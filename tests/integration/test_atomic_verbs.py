@@ -1,0 +1,109 @@
+"""Invariant 1: a state change and its audit event commit together or not at all."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from tests.integration.factories import STANDARD_FACTS, table_rows
+from workflows import attach, audit, projects, reviews
+from workflows.errors import Refused
+from workflows.records import User
+from workflows.uow import UnitOfWork
+
+
+class DiskFull(RuntimeError):
+    """Stands for anything that goes wrong half-way through a verb."""
+
+
+def test_a_verb_failing_after_its_audit_event_leaves_no_row_and_no_event(
+    workspace, new_project, head, monkeypatch
+):
+    key = new_project("ERP-1")
+    before, newest = table_rows(workspace), head()
+
+    def fail(*args, **kwargs):
+        raise DiskFull("the snapshot could not be refreshed")
+
+    monkeypatch.setattr(attach, "refresh_snapshot", fail)
+    with pytest.raises(DiskFull), workspace.unit_of_work() as uow:
+        attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"charter"), "c.pdf")
+        assert len(uow.events) == 1, "the audit event was appended before the failure"
+        uow.commit()
+
+    assert table_rows(workspace) == before
+    assert head() == newest
+
+
+def test_a_failure_right_after_appending_the_event_rolls_back_row_and_event(
+    workspace, head, monkeypatch
+):
+    before, newest = table_rows(workspace), head()
+    append = UnitOfWork.record
+
+    def append_then_fail(self, *args, **kwargs):
+        append(self, *args, **kwargs)
+        self.session.flush()
+        raise DiskFull("after the event was written")
+
+    monkeypatch.setattr(UnitOfWork, "record", append_then_fail)
+    with pytest.raises(DiskFull), workspace.unit_of_work() as uow:
+        projects.register_project(uow, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+
+    assert table_rows(workspace) == before
+    assert head() == newest
+
+
+def test_a_refusal_after_earlier_writes_in_the_same_unit_of_work_undoes_them_all(
+    workspace, new_project, head
+):
+    key = new_project("ERP-1")
+    before, newest = table_rows(workspace), head()
+
+    with pytest.raises(Refused, match="is missing"), workspace.unit_of_work() as uow:
+        attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"charter"), "c.pdf")
+        reviews.submit_gate(uow, "pm", key)
+        uow.commit()
+
+    assert table_rows(workspace) == before
+    assert head() == newest
+
+
+def test_a_unit_of_work_left_without_commit_leaves_nothing(workspace, head):
+    before, newest = table_rows(workspace), head()
+
+    with workspace.unit_of_work() as uow:
+        projects.register_project(uow, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+        uow.session.flush()
+
+    assert table_rows(workspace) == before
+    assert head() == newest
+
+
+def test_a_commit_that_fails_takes_the_audit_event_down_with_it(workspace, head):
+    before, newest = table_rows(workspace), head()
+
+    with pytest.raises(IntegrityError), workspace.unit_of_work() as uow:
+        projects.register_project(uow, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+        clash = User(username="pm", display_name="Clash", password_hash="x", created_at=uow.now)
+        uow.session.add(clash)
+        uow.commit()
+
+    assert table_rows(workspace) == before
+    assert head() == newest
+
+
+def test_after_failed_verbs_the_next_event_continues_the_chain(workspace, act, head, monkeypatch):
+    newest = head()
+    with monkeypatch.context() as patch:
+        patch.setattr(projects, "classify", lambda *args: (_ for _ in ()).throw(DiskFull()))
+        with pytest.raises(DiskFull):
+            act(projects.register_project, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+
+    act(projects.register_project, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+
+    assert head() == newest + 1
+    with workspace.unit_of_work() as uow:
+        assert audit.verify(uow).ok

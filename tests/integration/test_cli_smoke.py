@@ -1,0 +1,252 @@
+"""The `lockgate` command line end to end, on a temporary instance folder (SQLite)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from web.cli import cli
+
+SECRET = "secret-pass"
+
+
+def point_at(instance, keys, patch):
+    """Make the command line use this instance folder and this checkpoint key."""
+    for name in ("LOCKGATE_DATABASE_URL", "LOCKGATE_USER", "LOCKGATE_PASSWORD"):
+        patch.delenv(name, raising=False)
+    patch.setenv("LOCKGATE_INSTANCE", str(instance))
+    patch.setenv("LOCKGATE_CHECKPOINT_KEY", str(keys / "checkpoint.key"))
+    patch.setenv("FLASK_RUN_FROM_CLI", "true")  # FlaskGroup sets it; restore it afterwards
+
+
+def command_line():
+    """lockgate('gate', 'status', ...) -> the click Result, once the exit code is as expected."""
+    runner = CliRunner()
+
+    def invoke(*args, code=0):
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """An empty instance folder, its checkpoint key kept apart from it."""
+    point_at(tmp_path / "instance", tmp_path / "keys", monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "instance"
+
+
+@pytest.fixture
+def lockgate(instance):
+    return command_line()
+
+
+@pytest.fixture(scope="module")
+def decided_template(tmp_path_factory):
+    """An instance where LITE-1 passed its first gate through the command line (built once)."""
+    root = tmp_path_factory.mktemp("cli-template")
+    lockgate = command_line()
+    with pytest.MonkeyPatch.context() as patch:
+        point_at(root / "instance", root / "keys", patch)
+        lockgate("init", "--admin", "admin", "--admin-name", "Ada", "--admin-password", SECRET)
+        for user, name, role in [
+            ("pm", "Pat Manager", "project_manager"),
+            ("sponsor", "Sam Sponsor", None),
+            ("pmo", "Pia PMO", "pmo"),
+            ("auditor", "Aud Itor", "auditor"),
+        ]:
+            roles = ["--role", role] if role else []
+            lockgate(
+                "user", "add", "--as", "admin", user, "--name", name, *roles, "--password", SECRET
+            )
+        lockgate(
+            "project",
+            "register",
+            "--as",
+            "pm",
+            "LITE-1",
+            "Small thing",
+            "--policy",
+            "lite",
+            "--fact",
+            "budget=10000",
+            "--fact",
+            "risk=low",
+            "--sponsor",
+            "sponsor",
+        )
+        charter = root / "charter.pdf"
+        charter.write_bytes(b"%PDF charter")
+        lockgate("attach", "--as", "pm", "LITE-1", "charter", "--file", str(charter))
+        lockgate("attach", "--as", "pm", "LITE-1", "project_plan", "--url", "https://x.example/1")
+        lockgate("gate", "submit", "--as", "pm", "LITE-1")
+        lockgate("gate", "sign", "--as", "sponsor", "LITE-1", "--password", SECRET)
+        lockgate("gate", "sign", "--as", "pmo", "LITE-1", "--password", SECRET)
+        lockgate("gate", "decide", "--as", "sponsor", "LITE-1", "go")
+    return root / "instance"
+
+
+@pytest.fixture
+def lite_project_decided(decided_template, instance):
+    """A private copy of the decided instance for one test."""
+    shutil.copytree(decided_template, instance)
+    return instance
+
+
+def test_init_creates_the_database_the_admin_and_publishes_the_library(lockgate, instance):
+    result = lockgate("init", "--admin", "admin", "--admin-password", SECRET)
+
+    assert "created at revision" in result.output
+    assert "published lite@1" in result.output
+    assert "published standard@1" in result.output
+    assert "created admin 'admin'" in result.output
+    assert (instance / "lockgate.sqlite").exists()
+    assert "at revision" in lockgate("init").output, "running init again upgrades nothing"
+
+
+def test_a_project_passes_its_first_gate_from_the_command_line(lockgate, instance, tmp_path):
+    lockgate("init", "--admin", "admin", "--admin-password", SECRET)
+    lockgate(
+        "user",
+        "add",
+        "--as",
+        "admin",
+        "pm",
+        "--name",
+        "Pat Manager",
+        "--role",
+        "project_manager",
+        "--password",
+        SECRET,
+    )
+    lockgate(
+        "user", "add", "--as", "admin", "sponsor", "--name", "Sam Sponsor", "--password", SECRET
+    )
+    lockgate(
+        "user",
+        "add",
+        "--as",
+        "admin",
+        "pmo",
+        "--name",
+        "Pia PMO",
+        "--role",
+        "pmo",
+        "--password",
+        SECRET,
+    )
+
+    registered = lockgate(
+        "project",
+        "register",
+        "--as",
+        "pm",
+        "LITE-1",
+        "Small thing",
+        "--policy",
+        "lite",
+        "--fact",
+        "budget=10000",
+        "--fact",
+        "risk=low",
+        "--sponsor",
+        "sponsor",
+    )
+    assert "registered LITE-1 under lite@1: stage initiation, tier small" in registered.output
+
+    status = lockgate("gate", "status", "--as", "pm", "LITE-1")
+    assert "One-page charter is missing" in status.output
+    assert "not ready" in status.output
+
+    charter = tmp_path / "charter.pdf"
+    charter.write_bytes(b"%PDF charter")
+    assert (
+        "attached charter v1 (file"
+        in lockgate("attach", "--as", "pm", "LITE-1", "charter", "--file", str(charter)).output
+    )
+    lockgate("attach", "--as", "pm", "LITE-1", "project_plan", "--url", "https://plan.example/1")
+    assert "ready to submit" in lockgate("gate", "status", "--as", "pm", "LITE-1").output
+
+    assert (
+        "submitted initiation round 1" in lockgate("gate", "submit", "--as", "pm", "LITE-1").output
+    )
+    signed = lockgate("gate", "sign", "--as", "sponsor", "LITE-1", "--password", SECRET)
+    assert "signed: Approved as Project sponsor (Sam Sponsor" in signed.output
+    lockgate("gate", "sign", "--as", "pmo", "LITE-1", "--password", SECRET)
+    decided = lockgate("gate", "decide", "--as", "sponsor", "LITE-1", "go")
+    assert "initiation: go; LITE-1 is now 'execution'" in decided.output
+
+    verified = lockgate("audit", "verify")
+    assert "OK: the trail is intact" in verified.output
+
+
+def test_a_refused_command_exits_1_with_the_reasons_in_words(lite_project_decided, lockgate):
+    result = lockgate("gate", "decide", "--as", "pm", "LITE-1", "go", code=1)
+
+    assert "error: cannot decide a gate:" in result.output
+    assert "Only the sponsor or the PMO may decide a gate. (LITE-1)" in result.output
+
+
+def test_a_wrong_password_exits_1_and_says_nothing_was_signed(lite_project_decided, lockgate):
+    result = lockgate("gate", "sign", "--as", "sponsor", "LITE-1", "--password", "nope", code=1)
+
+    assert "error: The password is not correct: the signature was not recorded." in result.output
+
+
+def test_audit_verify_after_tampering_exits_1_naming_the_event(lite_project_decided, lockgate):
+    with sqlite3.connect(lite_project_decided / "lockgate.sqlite") as database:
+        database.execute("UPDATE audit_events SET body = CAST('{}' AS BLOB) WHERE seq = 7")
+    database.close()
+
+    result = lockgate("audit", "verify", code=1)
+
+    assert "FAILED at event #7 (modified)" in result.output
+    assert "Event #7 was modified" in result.output
+
+
+def test_a_checkpoint_written_before_catches_a_truncation(lite_project_decided, lockgate, tmp_path):
+    saved = tmp_path / "checkpoint.json"
+    written = lockgate("audit", "checkpoint", "--as", "auditor", "-o", str(saved))
+    assert f"-> {saved}" in written.output
+    verified = lockgate("audit", "verify", "--checkpoint", str(saved))
+    assert "OK: the trail is intact and matches the checkpoint" in verified.output
+    count = json.loads(saved.read_text())["count"]
+
+    with sqlite3.connect(lite_project_decided / "lockgate.sqlite") as database:
+        database.execute("DELETE FROM audit_events WHERE seq > ?", (count - 2,))
+    database.close()
+
+    assert "OK" in lockgate("audit", "verify").output
+    result = lockgate("audit", "verify", "--checkpoint", str(saved), code=1)
+    assert f"FAILED at event #{count - 1} (truncated)" in result.output
+
+
+def test_the_trail_exports_as_csv_and_as_json_lines(lite_project_decided, lockgate, tmp_path):
+    exported = tmp_path / "events.csv"
+
+    lockgate("audit", "export", "--as", "auditor", "--format", "csv", "-o", str(exported))
+    jsonl = lockgate("audit", "export", "--as", "auditor", "--format", "jsonl")
+
+    rows = list(csv.DictReader(io.StringIO(exported.read_text())))
+    assert list(rows[0]) == ["seq", "at", "actor", "action", "project", "data", "prev_hash", "hash"]
+    assert [r["seq"] for r in rows] == [str(n) for n in range(1, len(rows) + 1)]
+    assert "review.decided" in [r["action"] for r in rows]
+    lines = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert len(lines) == len(rows) + 1, "the csv export is itself audited"
+    assert lines[-1]["action"] == "audit.exported"
+    assert {"seq", "prev_hash", "hash", "action", "actor", "at", "project", "data"} <= set(lines[0])
+
+
+def test_only_auditors_export_the_trail(lite_project_decided, lockgate):
+    result = lockgate("audit", "export", "--as", "pm", code=1)
+
+    assert "Only auditors, the PMO or admins may export the audit trail." in result.output

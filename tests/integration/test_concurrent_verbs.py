@@ -1,0 +1,202 @@
+"""Invariant 7: people acting on one project at the same moment never cause a lost update or a
+double transition. Threads with their own workspaces and sessions race on a committed database
+(PostgreSQL: row locks; SQLite: BEGIN IMMEDIATE), started together by a barrier."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.integration.factories import LITE_FACTS, PASSWORD
+from workflows import attach, audit, projects, reviews
+from workflows.errors import Conflict, Refused
+from workflows.records import ArtifactVersion, AuditEvent, Review, SignatureRecord
+from workflows.state import load_project
+from workflows.workspace import Workspace
+
+ROUNDS = 5
+
+
+@pytest.fixture(scope="module")
+def desks(committed_database, tmp_path_factory) -> Iterator[list[Workspace]]:
+    """Three workspaces on the committed database: one to prepare, two to race."""
+    evidence = tmp_path_factory.mktemp("race-evidence")
+    found = [Workspace(committed_database.engine, evidence) for _ in range(3)]
+    yield found
+    for workspace in found:  # the shared engine is disposed with the database
+        if workspace.read_engine is not committed_database.engine:
+            workspace.read_engine.dispose()
+
+
+def run(workspace: Workspace, verb: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """One verb in its own committed unit of work."""
+    with workspace.unit_of_work() as uow:
+        result = verb(uow, *args, **kwargs)
+        uow.commit()
+    return result
+
+
+def read(workspace: Workspace, query: Callable[..., Any]) -> Any:
+    with workspace.unit_of_work() as uow:
+        return query(uow)
+
+
+def race(*contenders: list[Callable[[], Any]]) -> list[list[Any]]:
+    """Run each contender's steps in its own thread, all released at once by a barrier.
+
+    Returns, per contender, what each step returned or raised.
+    """
+    barrier = threading.Barrier(len(contenders))
+    outcomes: list[list[Any]] = [[] for _ in contenders]
+
+    def contend(steps: list[Callable[[], Any]], outcome: list[Any]) -> None:
+        barrier.wait(timeout=30)
+        for step in steps:
+            try:
+                outcome.append(step())
+            except Exception as error:  # every outcome is asserted on
+                outcome.append(error)
+
+    threads = [
+        threading.Thread(target=contend, args=(steps, outcome))
+        for steps, outcome in zip(contenders, outcomes, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a contender hung (deadlock?)"
+    return outcomes
+
+
+def submitted_lite_project(workspace: Workspace, key: str) -> None:
+    name = f"Race {key}"
+    run(
+        workspace, projects.register_project, "pm", key, name, "lite", LITE_FACTS, sponsor="sponsor"
+    )
+    charter = io.BytesIO(f"charter of {key}".encode())
+    run(workspace, attach.attach_file, "pm", key, "charter", charter, "charter.pdf")
+    run(workspace, attach.attach_link, "pm", key, "project_plan", f"https://plan.example/{key}")
+    run(workspace, reviews.submit_gate, "pm", key)
+
+
+def decided_events(workspace: Workspace, key: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.project_key == key, AuditEvent.action == "review.decided")
+    )
+    return read(workspace, lambda uow: uow.session.execute(query).scalar())
+
+
+def trail_is_intact(workspace: Workspace) -> bool:
+    return read(workspace, lambda uow: audit.verify(uow).ok)
+
+
+@pytest.mark.parametrize("round_", range(1, ROUNDS + 1))
+def test_two_approvers_signing_and_deciding_at_once_move_the_project_exactly_once(desks, round_):
+    prepare, first, second = desks
+    key = f"RACE-{round_}"
+    submitted_lite_project(prepare, key)
+
+    outcomes = race(
+        [
+            lambda: run(first, reviews.sign, "sponsor", key, "go", PASSWORD),
+            lambda: run(first, reviews.decide, "sponsor", key, "go"),
+        ],
+        [
+            lambda: run(second, reviews.sign, "pmo", key, "go", PASSWORD),
+            lambda: run(second, reviews.decide, "pmo", key, "go"),
+        ],
+    )
+
+    signatures = [steps[0] for steps in outcomes]
+    decisions = [steps[1] for steps in outcomes]
+    assert all(isinstance(s, SignatureRecord) for s in signatures), signatures
+    stored = read(prepare, lambda uow: {s.id for s in uow.session.scalars(select(SignatureRecord))})
+    assert {s.id for s in signatures} <= stored, "no signature was lost"
+    won = [d for d in decisions if isinstance(d, Review)]
+    lost = [d for d in decisions if not isinstance(d, Review)]
+    assert len(won) == 1, decisions
+    assert len(lost) == 1 and isinstance(lost[0], Refused | Conflict), decisions
+    assert str(lost[0])
+    assert read(prepare, lambda uow: load_project(uow, key).stage) == "execution"
+    assert decided_events(prepare, key) == 1
+    assert trail_is_intact(prepare)
+
+
+@pytest.mark.parametrize("round_", range(1, ROUNDS + 1))
+def test_two_people_deciding_a_signed_review_at_once_make_one_transition(desks, round_):
+    prepare, first, second = desks
+    key = f"DUEL-{round_}"
+    submitted_lite_project(prepare, key)
+    run(prepare, reviews.sign, "sponsor", key, "go", PASSWORD)
+    run(prepare, reviews.sign, "pmo", key, "go", PASSWORD)
+
+    outcomes = race(
+        [lambda: run(first, reviews.decide, "sponsor", key, "go")],
+        [lambda: run(second, reviews.decide, "pmo", key, "go")],
+    )
+
+    decisions = [steps[0] for steps in outcomes]
+    assert sorted(type(d).__name__ for d in decisions) in (
+        ["Refused", "Review"],
+        ["Conflict", "Review"],
+    ), decisions
+    loser = next(d for d in decisions if not isinstance(d, Review))
+    assert "no submitted review" in str(loser) or isinstance(loser, Conflict)
+    assert read(prepare, lambda uow: load_project(uow, key).stage) == "execution"
+    assert decided_events(prepare, key) == 1
+    assert trail_is_intact(prepare)
+
+
+@pytest.mark.parametrize("round_", range(1, 4))
+def test_two_attachments_at_once_land_as_version_one_and_two(desks, round_):
+    prepare, first, second = desks
+    key = f"ATT-{round_}"
+    run(prepare, projects.register_project, "pm", key, "Attach race", "lite", LITE_FACTS)
+
+    outcomes = race(
+        [lambda: run(first, attach.attach_file, "pm", key, "charter", io.BytesIO(b"a"), "a.pdf")],
+        [lambda: run(second, attach.attach_file, "pmo", key, "charter", io.BytesIO(b"b"), "b")],
+    )
+
+    rows = [steps[0] for steps in outcomes]
+    assert all(isinstance(r, ArtifactVersion) for r in rows), rows
+    assert sorted(r.version for r in rows) == [1, 2]
+    stored = read(
+        prepare,
+        lambda uow: sorted(
+            v.version
+            for v in uow.session.scalars(
+                select(ArtifactVersion).where(
+                    ArtifactVersion.project_id == load_project(uow, key).id
+                )
+            )
+        ),
+    )
+    assert stored == [1, 2]
+    assert trail_is_intact(prepare)
+
+
+@pytest.mark.parametrize("round_", range(1, 4))
+def test_two_fact_updates_at_once_both_survive(desks, round_):
+    prepare, first, second = desks
+    key = f"FACT-{round_}"
+    run(prepare, projects.register_project, "pm", key, "Facts race", "lite", LITE_FACTS)
+
+    outcomes = race(
+        [lambda: run(first, projects.update_facts, "pm", key, {"budget": "30000"})],
+        [lambda: run(second, projects.update_facts, "pmo", key, {"risk": "medium"})],
+    )
+
+    assert not any(isinstance(steps[0], Exception) for steps in outcomes), outcomes
+    facts = read(prepare, lambda uow: dict(load_project(uow, key).facts))
+    assert (facts["budget"], facts["risk"]) == ("30000", "medium"), "no update was lost"
+    assert read(prepare, lambda uow: load_project(uow, key).tier) == "standard"
+    assert trail_is_intact(prepare)

@@ -44,6 +44,11 @@ def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPrevie
         refusals.append(f"{key} is on {old_row.ref}; it can only move to a newer version.")
     if project.stage not in (*new.stages, ON_HOLD, KILLED):
         refusals.append(f"{new_row.ref} has no stage '{project.stage}'.")
+    if project.resume_stage is not None and project.resume_stage not in new.stages:
+        refusals.append(
+            f"{new_row.ref} has no stage '{project.resume_stage}', where {key} "
+            "resumes after its hold: resume it first."
+        )
     if open_review(uow, project) is not None:
         refusals.append("A review is open: decide or withdraw it before moving the project.")
     try:

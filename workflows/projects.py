@@ -15,7 +15,14 @@ from workflows import publishing
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts, from_stored, to_stored
 from workflows.records import Project, RoleGrant
-from workflows.state import load_project, policy_of, refresh_snapshot, require, roles_on
+from workflows.state import (
+    load_project,
+    open_review,
+    policy_of,
+    refresh_snapshot,
+    require,
+    roles_on,
+)
 from workflows.uow import UnitOfWork
 from workflows.users import find_user, global_roles
 
@@ -178,5 +185,24 @@ def _move(
     new = lifecycle.fire(old, trigger, refusals, action)
     project.resume_stage = old if new == ON_HOLD else None
     project.stage, project.updated_at = new, uow.now
-    uow.record(actor, f"project.{action}", key, old_stage=old, new_stage=new, reason=reason)
+    withdrawn = _withdraw_open_review(uow, project, reason) if new == KILLED else None
+    uow.record(
+        actor,
+        f"project.{action}",
+        key,
+        old_stage=old,
+        new_stage=new,
+        reason=reason,
+        withdrawn_review=withdrawn,
+    )
     return project
+
+
+def _withdraw_open_review(uow: UnitOfWork, project: Project, reason: str) -> int | None:
+    """A killed project's open review is withdrawn: nobody may sign or decide it any more."""
+    review = open_review(uow, project, for_update=True)
+    if review is None:
+        return None
+    review.state = uow.workspace.reviews.fire(review.state, "withdraw", [], "withdraw")
+    review.reason = f"The project was killed: {reason.strip()}"
+    return review.round

@@ -217,11 +217,6 @@ def _published(row):
     return row.ref, row.source, row.published_by
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="preview_migration checks the project's stage (on_hold) but not its resume_stage: the "
-    "move is allowed, then resume raises a bare KeyError('resume_to_planning') for good",
-)
 def test_a_project_on_hold_is_not_moved_to_a_version_without_the_stage_it_resumes_to(
     act, new_project, pass_gate, refuses, stage_of
 ):

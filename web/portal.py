@@ -9,14 +9,14 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, flash, g, request
 from flask_login import LoginManager, UserMixin, current_user
-from sqlalchemy import select
 
 from gates import access
 from workflows.errors import LockgateError, NotFound, Refused
 from workflows.records import Project, User
 from workflows.state import load_project
 from workflows.uow import UnitOfWork
-from workflows.users import global_roles, project_roles
+from workflows.user_views import signed_in_user
+from workflows.users import project_roles
 from workflows.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,11 +54,10 @@ def _load_user(session_id: str) -> PortalUser | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    uow = unit_of_work()
-    record = uow.session.execute(select(User).where(User.id == int(user_id))).scalar_one_or_none()
+    record, roles = signed_in_user(unit_of_work(), int(user_id))
     if record is None or not record.active or record.session_version != int(version):
         return None
-    return PortalUser(record, global_roles(uow, record))
+    return PortalUser(record, roles)
 
 
 def workspace() -> Workspace:

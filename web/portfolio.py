@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
+from web.page_cache import cached_until_changed
 from web.portal import requires, unit_of_work
 from workflows.queries import ProjectFilter, count_by_stage_and_tier, project_page
 from workflows.review_views import PortfolioShape, overdue_reviews, portfolio_shape
@@ -44,6 +45,7 @@ class FilterForm(FlaskForm):
 @blueprint.route("/")
 @login_required
 @requires(lambda roles: bool({"pmo", "admin"} & roles))
+@cached_until_changed
 def index() -> str:
     """Counts by stage and tier, one page of projects with their readiness, overdue reviews."""
     uow = unit_of_work()

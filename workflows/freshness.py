@@ -1,0 +1,15 @@
+"""How fresh a page is: every change appends an audit event, so the chain head's sequence
+number tells whether anything changed since a page was rendered."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from workflows.records import ChainHead
+from workflows.uow import UnitOfWork
+
+
+def last_change(uow: UnitOfWork) -> int:
+    """The number of the newest audit event: it grows with every change, of any kind."""
+    seq = uow.session.execute(select(ChainHead.seq).where(ChainHead.id == 1)).scalar()
+    return seq or 0

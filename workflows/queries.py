@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from gates.decisions import next_gate
 from gates.model import Evidence, ProjectState, Signature, Waiver
@@ -235,7 +236,8 @@ def _waivers(uow: UnitOfWork, ids: Sequence[int]) -> dict[tuple[int, str], list[
 
 
 def _open_reviews(uow: UnitOfWork, ids: Sequence[int] | None) -> list[Review]:
-    query = select(Review).where(Review.state == SUBMITTED)
+    query = select(Review).options(selectinload(Review.signatures))
+    query = query.where(Review.state == SUBMITTED)
     if ids is not None:
         if not ids:
             return []
@@ -301,7 +303,7 @@ def approvals_for(
     the user's grants and delegations.
     """
     visible = visible_project_ids(uow, user, global_roles)
-    query = select(Review).where(Review.state == SUBMITTED)
+    query = select(Review).options(joinedload(Review.project)).where(Review.state == SUBMITTED)
     if visible is not None:
         query = query.where(Review.project_id.in_(visible or [-1]))
     query = query.order_by(Review.due_at.is_(None), Review.due_at, Review.submitted_at)

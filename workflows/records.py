@@ -80,9 +80,12 @@ class RoleGrant(Base):
     """A role held by a user: global (pmo, auditor, admin) or on one project."""
 
     __tablename__ = "role_grants"
+    # Every role check reads one user's grants, global and on one project: one index serves it
+    # (it also serves lookups by user alone, so no separate user_id index is kept).
+    __table_args__ = (Index("ix_role_grants_user_project", "user_id", "project_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     role: Mapped[str] = mapped_column(String(80))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     granted_by: Mapped[str] = mapped_column(String(80))
@@ -122,7 +125,9 @@ class PolicyVersion(Base):
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     digest: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(Text)
+    # The YAML is read only to compile a version the workspace has not cached yet: every verb
+    # loads the row (to find the cached policy by id and digest), so keep the text out of it.
+    source: Mapped[str] = mapped_column(Text, deferred=True)
     published_by: Mapped[str] = mapped_column(String(80))
     published_at: Mapped[datetime]
 
@@ -197,13 +202,13 @@ class Review(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
 
-    project: Mapped[Project] = relationship(lazy="joined")
-    signatures: Mapped[list[SignatureRecord]] = relationship(
-        order_by="SignatureRecord.id", lazy="selectin"
-    )
-    follow_ups: Mapped[list[FollowUpRecord]] = relationship(
-        order_by="FollowUpRecord.id", lazy="selectin"
-    )
+    # The verbs load the project first (and lock it), so the review's project is already in
+    # the session: a lazy many-to-one finds it there without a query. The gate rules read
+    # signatures as plain rows (workflows.state); lists that need these relationships ask for
+    # them with joinedload or selectinload. Follow-ups are read only by the review page.
+    project: Mapped[Project] = relationship()
+    signatures: Mapped[list[SignatureRecord]] = relationship(order_by="SignatureRecord.id")
+    follow_ups: Mapped[list[FollowUpRecord]] = relationship(order_by="FollowUpRecord.id")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

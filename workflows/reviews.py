@@ -18,7 +18,7 @@ from policies.model import Decision, Gate, Policy
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.machines import DRAFT
 from workflows.passwords import check_password
-from workflows.records import FollowUpRecord, Project, Review, SignatureRecord, User, WaiverRecord
+from workflows.records import FollowUpRecord, Project, Review, SignatureRecord, WaiverRecord
 from workflows.state import (
     gate_of,
     load_project,
@@ -30,7 +30,7 @@ from workflows.state import (
     snapshot,
 )
 from workflows.uow import UnitOfWork
-from workflows.users import delegated_roles, find_user, project_roles
+from workflows.users import Person, credentials, delegated_roles, find_user, project_roles
 
 MAX_FAILED_SIGNING = 5
 SIGNING_LOCK = timedelta(minutes=15)
@@ -160,24 +160,16 @@ def sign(
     MAX_FAILED_SIGNING failures in a row, signing is locked for SIGNING_LOCK.
     """
     choice = _decision(decision)
-    user = _reauthenticate(uow, actor, password, key)
+    signer = _reauthenticate(uow, actor, password, key)
     project = load_project(uow, key, for_update=True)
     review = _open_review_or_refuse(uow, project, "sign")
     policy = policy_of(uow, project)
     gate = gate_of(policy, project, review.gate_id)
     state = project_state(uow, project, policy, gate, review)
     report = readiness(policy, gate, state, uow.now)
-    own = project_roles(uow, user, project)
-    delegated = delegated_roles(uow, user, project)
-    role = role or _signing_role(policy, gate, report, own, delegated)
-    principal = None if role in own else delegated.get(role)
+    role, held, principal = _authority(uow, signer, project, report, role)
     request = SignRequest(
-        actor,
-        role,
-        choice,
-        own | set(delegated),
-        principal.username if principal else None,
-        comment,
+        actor, role, choice, held, principal.username if principal else None, comment
     )
     refusals = can_sign(policy, report, state, request)
     if refusals:
@@ -185,9 +177,9 @@ def sign(
     meaning = _meaning(choice, policy.role_title(role), principal)
     record = SignatureRecord(
         review_id=review.id,
-        signer_id=user.id,
+        signer_id=signer.id,
         on_behalf_of_id=principal.id if principal else None,
-        printed_name=user.display_name,
+        printed_name=signer.display_name,
         role=role,
         meaning=meaning,
         decision=choice.value,
@@ -196,10 +188,7 @@ def sign(
         signed_at=uow.now,
         superseded_at=None,
     )
-    uow.session.add(record)
-    review.signatures.append(record)
-    user.failed_sign_attempts = 0
-    uow.session.flush()
+    uow.insert(record)
     uow.record(
         actor,
         "review.signed",
@@ -209,7 +198,7 @@ def sign(
         role=role,
         decision=choice.value,
         meaning=meaning,
-        printed_name=user.display_name,
+        printed_name=signer.display_name,
         comment=record.comment,
         snapshot_digest=review.snapshot_digest,
         on_behalf_of=principal.username if principal else None,
@@ -218,13 +207,13 @@ def sign(
     return record
 
 
-def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> User:
+def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Person:
     # The slow password check (scrypt, ~60 ms) runs in a read-only transaction, so it never
     # holds SQLite's write lock; only a failure is written, and committed on its own.
     with uow.workspace.unit_of_work(read_only=True) as reader:
-        user = find_user(reader, actor)
-        locked_until = user.signing_locked_until
-        matches = user.active and check_password(user.password_hash, password)
+        signer = credentials(reader, actor)
+        matches = signer.active and check_password(signer.password_hash, password)
+    locked_until = signer.locked_until
     if locked_until is not None and locked_until > uow.now:
         raise Refused(
             "sign",
@@ -233,9 +222,13 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Use
                 "repeated wrong passwords. Try again later or ask an admin."
             ],
         )
-    user = find_user(uow, actor)
     if matches:
-        return user
+        # A right password resets the count of wrong ones (committed with the signature). The
+        # user row is loaded for that only when the reader saw a count to reset.
+        if signer.failed_attempts:
+            find_user(uow, actor).failed_sign_attempts = 0
+        return signer.person
+    user = find_user(uow, actor)
     user.failed_sign_attempts += 1
     locked = user.failed_sign_attempts >= MAX_FAILED_SIGNING
     if locked:
@@ -254,14 +247,40 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Use
     )
 
 
-def _signing_role(
-    policy: Policy, gate: Gate, report: Readiness, own: set[str], delegated: dict[str, User]
-) -> str:
-    needed = [
+def _authority(
+    uow: UnitOfWork,
+    signer: Person,
+    project: Project,
+    report: Readiness,
+    role: str | None,
+) -> tuple[str, set[str], Person | None]:
+    """The role to sign as, the roles held for it, and the principal when signing for one.
+
+    The signer's own roles come first; delegations are read only when those do not cover
+    the sign-off (the common case needs no delegation, and saves the query).
+    """
+    gate = report.gate
+    own = project_roles(uow, signer, project)
+    if role in own or (role is None and own.intersection(_needed_roles(gate, report))):
+        return role or _signing_role(gate, report, own, {}), own, None
+    delegated = delegated_roles(uow, signer, project)
+    role = role or _signing_role(gate, report, own, delegated)
+    principal = None if role in own else delegated.get(role)
+    return role, own | set(delegated), principal
+
+
+def _needed_roles(gate: Gate, report: Readiness) -> list[str]:
+    return [
         s.role
         for s in gate.signoffs
         if (line := report.line(s.key)) is not None and not line.status.ok
     ]
+
+
+def _signing_role(
+    gate: Gate, report: Readiness, own: set[str], delegated: dict[str, Person]
+) -> str:
+    needed = _needed_roles(gate, report)
     mine = [r for r in needed if r in own] or [r for r in needed if r in delegated]
     if len(mine) == 1:
         return mine[0]
@@ -271,7 +290,7 @@ def _signing_role(
     raise Refused("sign", [f"You hold several roles this gate needs ({titles}): say which."])
 
 
-def _meaning(decision: Decision, role_title: str, principal: User | None) -> str:
+def _meaning(decision: Decision, role_title: str, principal: Person | None) -> str:
     verb = {
         Decision.GO: "Approved",
         Decision.CONDITIONAL_GO: "Approved with conditions",
@@ -306,24 +325,23 @@ def decide(
     state = project_state(uow, project, policy, gate, review)
     report = readiness(policy, gate, state, uow.now)
     refusals = rules.can_decide(report, state, choice, reason, follow_ups, uow.now.date())
-    review.state = uow.workspace.reviews.fire(
+    # Both machines are asked before anything changes: a refusal leaves the review as it was.
+    decided = uow.workspace.reviews.fire(
         review.state, "decide", refusals, f"{choice.label} at {gate.name}"
     )
     old_stage = project.stage
-    trigger = {
-        Decision.GO: f"pass_{gate.id}",
-        Decision.CONDITIONAL_GO: f"pass_{gate.id}",
-        Decision.HOLD: "hold",
-        Decision.KILL: "kill",
-    }.get(choice)
-    if trigger is not None:
-        project.stage = uow.workspace.lifecycle(project.policy_version).fire(
-            old_stage, trigger, [], choice.label
-        )
-        project.resume_stage = old_stage if choice is Decision.HOLD else None
-        project.updated_at = uow.now
-    review.decision, review.decided_by, review.decided_at = choice.value, actor, uow.now
-    review.reason = reason.strip()
+    new_stage = _moved_to(uow, project, gate, choice)
+    uow.update(
+        review,
+        state=decided,
+        decision=choice.value,
+        decided_by=actor,
+        decided_at=uow.now,
+        reason=reason.strip(),
+    )
+    if new_stage is not None:
+        resume_stage = old_stage if choice is Decision.HOLD else None
+        uow.update(project, stage=new_stage, resume_stage=resume_stage, updated_at=uow.now)
     for item in follow_ups:
         uow.session.add(
             FollowUpRecord(
@@ -348,6 +366,23 @@ def decide(
         follow_ups=[{"action": f.action, "owner": f.owner, "due": f.due} for f in follow_ups],
     )
     return review
+
+
+def _moved_to(uow: UnitOfWork, project: Project, gate: Gate, choice: Decision) -> str | None:
+    """The stage a decision moves the project to; None for one that does not move it (recycle).
+
+    Raises Refused when the project's machine refuses the move (e.g. the project is on hold).
+    """
+    trigger = {
+        Decision.GO: f"pass_{gate.id}",
+        Decision.CONDITIONAL_GO: f"pass_{gate.id}",
+        Decision.HOLD: "hold",
+        Decision.KILL: "kill",
+    }.get(choice)
+    if trigger is None:
+        return None
+    lifecycle = uow.workspace.lifecycle(project.policy_version)
+    return lifecycle.fire(project.stage, trigger, [], choice.label)
 
 
 def withdraw(uow: UnitOfWork, actor: str, key: str, reason: str) -> Review:

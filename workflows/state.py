@@ -4,9 +4,11 @@ waivers; and the evidence snapshot a review is bound to."""
 from __future__ import annotations
 
 import hashlib
+from itertools import starmap
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from gates import access
 from gates.chain import canonical_bytes
@@ -17,17 +19,85 @@ from policies.model import Artifact, Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
 from workflows.facts import from_stored
 from workflows.machines import SUBMITTED
-from workflows.records import ArtifactVersion, Project, Review, WaiverRecord
+from workflows.records import (
+    ArtifactVersion,
+    Project,
+    Review,
+    SignatureRecord,
+    User,
+    WaiverRecord,
+)
 from workflows.uow import UnitOfWork
-from workflows.users import find_user, project_roles
+from workflows.users import roles_of
+
+# The statements every verb runs, built once: building one costs more than running it on
+# SQLite, and a statement object reused keeps its compiled form's cache key.
+_PROJECT = select(Project).where(Project.key == bindparam("key"))
+_PROJECT_LOCKED = _PROJECT.with_for_update(of=Project)
+_OPEN_REVIEW = select(Review).where(
+    Review.project_id == bindparam("project_id"), Review.state == SUBMITTED
+)
+_OPEN_REVIEW_LOCKED = _OPEN_REVIEW.with_for_update(of=Review)
+_NEWEST_VERSIONS = (
+    select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
+    .where(ArtifactVersion.project_id == bindparam("project_id"))
+    .group_by(ArtifactVersion.artifact_id)
+    .subquery()
+)
+# Evidence, signatures and waivers are values to the gate rules: read them as plain rows in
+# the field order of gates.model's Evidence, Signature and Waiver, not as ORM objects.
+_LATEST_EVIDENCE = (
+    select(
+        ArtifactVersion.artifact_id,
+        ArtifactVersion.version,
+        ArtifactVersion.digest,
+        ArtifactVersion.attached_at,
+        ArtifactVersion.attached_by,
+    )
+    .join(
+        _NEWEST_VERSIONS,
+        (ArtifactVersion.artifact_id == _NEWEST_VERSIONS.c.artifact_id)
+        & (ArtifactVersion.version == _NEWEST_VERSIONS.c.v),
+    )
+    .where(ArtifactVersion.project_id == bindparam("project_id"))
+)
+_SIGNER, _PRINCIPAL = aliased(User), aliased(User)
+_CURRENT_SIGNATURES = (
+    select(
+        _SIGNER.username,
+        SignatureRecord.role,
+        SignatureRecord.decision,
+        SignatureRecord.signed_at,
+        SignatureRecord.snapshot_digest,
+        _PRINCIPAL.username,
+        SignatureRecord.comment,
+    )
+    .join(_SIGNER, SignatureRecord.signer_id == _SIGNER.id)
+    .outerjoin(_PRINCIPAL, SignatureRecord.on_behalf_of_id == _PRINCIPAL.id)
+    .where(
+        SignatureRecord.review_id == bindparam("review_id"),
+        SignatureRecord.superseded_at.is_(None),
+    )
+    .order_by(SignatureRecord.id)
+)
+_WAIVERS = select(
+    WaiverRecord.requirement,
+    WaiverRecord.granted_by,
+    WaiverRecord.granted_role,
+    WaiverRecord.justification,
+    WaiverRecord.granted_at,
+    WaiverRecord.expires_at,
+).where(
+    WaiverRecord.project_id == bindparam("project_id"),
+    WaiverRecord.gate_id == bindparam("gate_id"),
+    WaiverRecord.revoked_at.is_(None),
+)
 
 
 def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Project:
     """The project with this key; with `for_update`, its row is locked until commit."""
-    query = select(Project).where(Project.key == key)
-    if for_update:
-        query = query.with_for_update(of=Project)
-    project = uow.session.execute(query).unique().scalar_one_or_none()
+    query = _PROJECT_LOCKED if for_update else _PROJECT
+    project = uow.session.execute(query, {"key": key}).unique().scalar_one_or_none()
     if project is None:
         raise NotFound(f"There is no project '{key}'.")
     return project
@@ -39,8 +109,8 @@ def policy_of(uow: UnitOfWork, project: Project) -> Policy:
 
 
 def roles_on(uow: UnitOfWork, actor: str, project: Project) -> set[str]:
-    """The roles `actor` holds on `project`."""
-    return project_roles(uow, find_user(uow, actor), project)
+    """The roles `actor` holds on `project`; raises NotFound for an unknown actor."""
+    return roles_of(uow, actor, project)
 
 
 def require(project: Project, allowed: bool, action: str, needed: str) -> None:
@@ -68,44 +138,28 @@ def gate_of(policy: Policy, project: Project, gate_id: str | None) -> Gate:
 
 def open_review(uow: UnitOfWork, project: Project, *, for_update: bool = False) -> Review | None:
     """The project's submitted review, if one is waiting for signatures and a decision."""
-    query = select(Review).where(Review.project_id == project.id, Review.state == SUBMITTED)
-    if for_update:
-        query = query.with_for_update(of=Review)
-    return uow.session.execute(query).unique().scalars().first()
+    query = _OPEN_REVIEW_LOCKED if for_update else _OPEN_REVIEW
+    return uow.session.execute(query, {"project_id": project.id}).scalars().first()
 
 
-def latest_evidence(uow: UnitOfWork, project: Project) -> dict[str, ArtifactVersion]:
+def latest_evidence(uow: UnitOfWork, project: Project) -> dict[str, Evidence]:
     """The newest version of each artifact attached to the project."""
-    newest = (
-        select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
-        .where(ArtifactVersion.project_id == project.id)
-        .group_by(ArtifactVersion.artifact_id)
-        .subquery()
-    )
-    query = (
-        select(ArtifactVersion)
-        .join(
-            newest,
-            (ArtifactVersion.artifact_id == newest.c.artifact_id)
-            & (ArtifactVersion.version == newest.c.v),
-        )
-        .where(ArtifactVersion.project_id == project.id)
-    )
-    return {row.artifact_id: row for row in uow.session.execute(query).scalars()}
+    rows = uow.rows(_LATEST_EVIDENCE, {"project_id": project.id})
+    return {row[0]: Evidence(*row) for row in rows}
+
+
+def current_signatures(uow: UnitOfWork, review: Review) -> list[Signature]:
+    """The review's signatures that still count (not superseded), oldest first."""
+    rows = uow.rows(_CURRENT_SIGNATURES, {"review_id": review.id})
+    return [
+        Signature(signer, role, Decision(decision), at, digest, behalf, comment)
+        for signer, role, decision, at, digest, behalf, comment in rows
+    ]
 
 
 def _waivers(uow: UnitOfWork, project: Project, gate: Gate) -> list[Waiver]:
-    query = select(WaiverRecord).where(
-        WaiverRecord.project_id == project.id,
-        WaiverRecord.gate_id == gate.id,
-        WaiverRecord.revoked_at.is_(None),
-    )
-    return [
-        Waiver(
-            w.requirement, w.granted_by, w.granted_role, w.justification, w.granted_at, w.expires_at
-        )
-        for w in uow.session.execute(query).scalars()
-    ]
+    rows = uow.rows(_WAIVERS, {"project_id": project.id, "gate_id": gate.id})
+    return list(starmap(Waiver, rows))
 
 
 def project_state(
@@ -117,30 +171,11 @@ def project_state(
     tier: str | None = None,
 ) -> ProjectState:
     """What the gate rules read about `project` at `gate` now."""
-    evidence = {
-        artifact_id: Evidence(
-            row.artifact_id, row.version, row.digest, row.attached_at, row.attached_by
-        )
-        for artifact_id, row in latest_evidence(uow, project).items()
-    }
-    signatures = [
-        Signature(
-            s.signer.username,
-            s.role,
-            Decision(s.decision),
-            s.signed_at,
-            s.snapshot_digest,
-            s.on_behalf_of.username if s.on_behalf_of else None,
-            s.comment,
-        )
-        for s in (review.signatures if review else [])
-        if s.superseded_at is None
-    ]
     return ProjectState(
         facts=from_stored(policy, project.facts),
         tier=tier or project.tier,
-        evidence=evidence,
-        signatures=signatures,
+        evidence=latest_evidence(uow, project),
+        signatures=current_signatures(uow, review) if review else [],
         waivers=_waivers(uow, project, gate),
         snapshot_digest=review.snapshot_digest if review else None,
         submitter=review.submitted_by if review else None,

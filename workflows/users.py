@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gates import access
 from workflows.errors import InvalidInput, NotFound, Refused
@@ -17,12 +19,87 @@ _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
 
 
+# The statements of every role check, built once (see workflows.state).
+_USER = select(User).where(User.username == bindparam("username"))
+
+
+def _in_force(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """The user's grants in force, global or on the project bound as :project_id."""
+    return and_(
+        RoleGrant.user_id == user_id,
+        or_(RoleGrant.project_id.is_(None), RoleGrant.project_id == bindparam("project_id")),
+        RoleGrant.revoked_at.is_(None),
+    )
+
+
+_ROLES_ON_PROJECT = select(RoleGrant.role).where(_in_force(bindparam("user_id")))
+# The same by username, with the user's id: one row per role, or one with no role.
+_ROLES_OF_USERNAME = (
+    select(User.id, RoleGrant.role)
+    .outerjoin(RoleGrant, _in_force(User.id))
+    .where(User.username == bindparam("username"))
+)
+_CREDENTIALS = select(
+    User.id,
+    User.username,
+    User.display_name,
+    User.active,
+    User.password_hash,
+    User.signing_locked_until,
+    User.failed_sign_attempts,
+).where(User.username == bindparam("username"))
+_DELEGATIONS_TO = (
+    select(Delegation.role, User.id, User.username, User.display_name)
+    .join(User, Delegation.delegator_id == User.id)
+    .where(
+        Delegation.delegate_id == bindparam("user_id"),
+        Delegation.revoked_at.is_(None),
+        Delegation.starts_at <= bindparam("now"),
+        Delegation.ends_at > bindparam("now"),
+        or_(Delegation.project_id.is_(None), Delegation.project_id == bindparam("project_id")),
+    )
+)
+
+
+class Person(NamedTuple):
+    """Who someone is, as a signature prints them: a delegator, a signer."""
+
+    id: int
+    username: str
+    display_name: str
+
+
+class Credentials(NamedTuple):
+    """What re-authenticating a signer reads about them."""
+
+    person: Person
+    active: bool
+    password_hash: str
+    locked_until: datetime | None
+    failed_attempts: int
+
+
+def _no_user(username: str) -> NotFound:
+    return NotFound(f"There is no user '{username}'.")
+
+
 def find_user(uow: UnitOfWork, username: str) -> User:
     """The user with this username; raises NotFound."""
-    user = uow.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = uow.session.execute(_USER, {"username": username}).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"There is no user '{username}'.")
+        raise _no_user(username)
     return user
+
+
+def credentials(uow: UnitOfWork, username: str) -> Credentials:
+    """The user's identity, password hash and signing lock, as values; raises NotFound."""
+    row = uow.rows(_CREDENTIALS, {"username": username}).first()
+    if row is None:
+        raise _no_user(username)
+    user_id, name, display_name, active, password_hash, locked_until, failed = row
+    return Credentials(
+        Person(user_id, name, display_name), active, password_hash, locked_until, failed
+    )
 
 
 def global_roles(uow: UnitOfWork, user: User) -> set[str]:
@@ -33,35 +110,42 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
-def project_roles(uow: UnitOfWork, user: User, project: Project) -> set[str]:
+def project_roles(uow: UnitOfWork, user: User | Person, project: Project) -> set[str]:
     """Every role the user holds on `project`: global, granted on it, and as its manager."""
-    query = select(RoleGrant.role).where(
-        RoleGrant.user_id == user.id,
-        or_(RoleGrant.project_id.is_(None), RoleGrant.project_id == project.id),
-        RoleGrant.revoked_at.is_(None),
-    )
-    roles = set(uow.session.execute(query).scalars())
-    if project.manager_id != user.id:
-        roles.discard(access.PROJECT_MANAGER)
-    else:
+    found = uow.rows(_ROLES_ON_PROJECT, {"user_id": user.id, "project_id": project.id})
+    return _as_manager(set(found.scalars()), user.id, project)
+
+
+def roles_of(uow: UnitOfWork, username: str, project: Project) -> set[str]:
+    """project_roles of the user with this username, in one query; raises NotFound."""
+    found = uow.rows(_ROLES_OF_USERNAME, {"username": username, "project_id": project.id}).all()
+    if not found:
+        raise _no_user(username)
+    return _as_manager({role for _, role in found if role}, found[0][0], project)
+
+
+def _as_manager(roles: set[str], user_id: int, project: Project) -> set[str]:
+    # The project manager role counts on the projects the user manages, and only there.
+    if project.manager_id == user_id:
         roles.add(access.PROJECT_MANAGER)
+    else:
+        roles.discard(access.PROJECT_MANAGER)
     return roles
 
 
-def delegated_roles(uow: UnitOfWork, user: User, project: Project) -> dict[str, User]:
-    """Roles the user may sign as on `project` by delegation now: role -> the delegator."""
-    now = uow.now
-    query = select(Delegation).where(
-        Delegation.delegate_id == user.id,
-        Delegation.revoked_at.is_(None),
-        Delegation.starts_at <= now,
-        Delegation.ends_at > now,
-        or_(Delegation.project_id.is_(None), Delegation.project_id == project.id),
+def delegated_roles(uow: UnitOfWork, user: User | Person, project: Project) -> dict[str, Person]:
+    """Roles the user may sign as on `project` by delegation now: role -> the delegator.
+
+    A delegation counts only while its delegator still holds the role on the project.
+    """
+    found = uow.rows(
+        _DELEGATIONS_TO, {"user_id": user.id, "now": uow.now, "project_id": project.id}
     )
     delegated = {}
-    for delegation in uow.session.execute(query).scalars():
-        if delegation.role in project_roles(uow, delegation.delegator, project):
-            delegated[delegation.role] = delegation.delegator
+    for role, delegator_id, username, display_name in found:
+        person = Person(delegator_id, username, display_name)
+        if role in project_roles(uow, person, project):
+            delegated[role] = person
     return delegated
 
 

@@ -512,11 +512,6 @@ def test_nothing_can_be_decided_before_the_gate_is_submitted(new_project, refuse
     refuses(Refused, reviews.decide, "sponsor", key, "go", match="no submitted review")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decide sets review.state='decided' before firing the project machine; when that "
-    "refuses (project on hold or killed) the review is left changed in the session",
-)
 @pytest.mark.parametrize("move", [projects.hold, projects.kill], ids=["hold", "kill"])
 def test_a_go_on_a_project_held_or_killed_meanwhile_is_refused_and_changes_nothing(
     act, new_project, submit_ready, collect_signatures, refuses, move
@@ -529,11 +524,6 @@ def test_a_go_on_a_project_held_or_killed_meanwhile_is_refused_and_changes_nothi
     refuses(Refused, reviews.decide, "sponsor", key, "go")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kill leaves the open review 'submitted': it can still be signed (and stays in the "
-    "overdue list) although the project can never move again",
-)
 def test_a_killed_project_has_no_review_left_to_sign(act, new_project, submit_ready, refuses):
     key = new_project("ERP-1")
     submit_ready(key)

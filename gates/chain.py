@@ -242,7 +242,9 @@ def _diagnose(
 ) -> ChainProblem:
     this, link = bad.seq, bad.prev_hash
     if event_hash(this, link, bad.body) != bad.hash:
-        return ChainProblem(this, "modified", _MODIFIED.format(seq=this))
+        return _resealed_elsewhere(bad, seq, prev2) or ChainProblem(
+            this, "modified", _MODIFIED.format(seq=this)
+        )
     if bad.hash == prev:
         return ChainProblem(this, "inserted", _DUPLICATE.format(seq=this))
     if link == prev2:
@@ -254,6 +256,18 @@ def _diagnose(
     if this <= seq:
         return _out_of_order(this, seq)
     return ChainProblem(this, "rewritten", _BROKEN_LINK.format(seq=this, before=_event(seq)))
+
+
+def _resealed_elsewhere(bad: EventLike, seq: int, prev2: str) -> ChainProblem | None:
+    """An event whose hash seals another number was moved there: where the trail is kept in
+    numbered order, an insertion or a swap shows as events carrying the wrong number."""
+    this, link = bad.seq, bad.prev_hash
+    if link == prev2 and event_hash(this - 1, link, bad.body) == bad.hash:
+        message = _INSERTED.format(seq=seq, next=_event(this), before=_event(seq - 1))
+        return ChainProblem(seq, "inserted", message)
+    if event_hash(this + 1, link, bad.body) == bad.hash:
+        return _out_of_order(this, this + 1)
+    return None
 
 
 def _gap(bad: EventLike, seq: int, prev: str, rest: Iterator[EventLike]) -> ChainProblem:

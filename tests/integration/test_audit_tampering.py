@@ -149,12 +149,6 @@ def test_an_inserted_event_is_detected(trail, tamper, stored, verify, clock):
     assert result.checked <= seq + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seq is the primary key, so an insertion renumbers the later events; verify then "
-    "calls the next event 'modified' (its hash seals its old seq) instead of naming the "
-    "inserted one (gates/chain.py _diagnose checks the hash before the link)",
-)
 def test_an_inserted_event_is_named_as_inserted(trail, tamper, stored, verify, clock):
     seq = trail - 5
 
@@ -199,11 +193,6 @@ def test_two_events_that_swapped_places_are_detected_at_the_first(trail, tamper,
     assert (result.ok, result.checked, result.problem.seq) == (False, seq - 1, seq)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the trail is read ORDER BY seq, so a reordering can only show as relabelled seqs; "
-    "verify reports 'modified' since it never tries the seq the event's hash was sealed with",
-)
 def test_two_events_that_swapped_places_are_named_as_reordered(trail, tamper, verify):
     seq = trail - 5
 
@@ -293,11 +282,6 @@ def test_postgres_refuses_to_change_or_remove_audit_events(
     assert verify().ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflows/audit.py streams the trail through a server-side cursor and never closes "
-    "the result when verify_chain stops early (ResourceWarning: ServerCursor deleted while open)",
-)
 def test_verify_closes_its_cursor_when_it_stops_at_a_problem(workspace, backend, trail, tamper):
     if backend != "postgres":
         pytest.skip("SQLite has no server-side cursors")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+SQL = "SQL: workflows.statements.run (driver + types)"
 
 # (label, module, function or Class.method): the steps of sign and decide, timed inclusively.
 STEPS = (
@@ -29,9 +29,7 @@ STEPS = (
     ("uow.__exit__: session close", "workflows.uow", "UnitOfWork.__exit__"),
     ("audit append: uow.record (lock head, hash)", "workflows.uow", "UnitOfWork.record"),
     ("password re-check: _reauthenticate", "workflows.reviews", "_reauthenticate"),
-    ("find_user", "workflows.users", "find_user"),
-    ("load_project (FOR UPDATE, joined loads)", "workflows.state", "load_project"),
-    ("open_review (joined + selectin loads)", "workflows.state", "open_review"),
+    ("load_under_review (project FOR UPDATE, open review)", "workflows.state", "load_under_review"),
     ("project_state (evidence, waivers, sigs)", "workflows.state", "project_state"),
     ("project_roles", "workflows.users", "project_roles"),
     ("delegated_roles", "workflows.users", "delegated_roles"),
@@ -41,11 +39,11 @@ STEPS = (
     ("transitions: Lifecycle.fire", "workflows.machines", "Lifecycle.fire"),
     ("canonical_bytes (orjson)", "gates.chain", "canonical_bytes"),
     ("Session.flush (explicit + autoflush)", "sqlalchemy.orm.session", "Session.flush"),
+    (SQL, "workflows.statements", "run"),
 )
 
-# Steps that are pure Lockgate computation (no SQL inside): subtracted to estimate the ORM share.
+# Steps that are pure Lockgate computation (no SQL inside), shown apart from SQL and the rest.
 PURE = (
-    "password re-check: _reauthenticate",
     "readiness() (pure, CEL)",
     "can_sign() (pure)",
     "can_decide() (pure)",
@@ -70,13 +68,14 @@ def _wrap(original: Callable[..., Any], slot: list[float]) -> Callable[..., Any]
 
 
 @contextmanager
-def timed_steps(engine: Engine) -> Iterator[dict[str, list[float]]]:
-    """Time every step in STEPS (inclusive) and the SQL inside the driver, while in the block.
+def timed_steps() -> Iterator[dict[str, list[float]]]:
+    """Time every step in STEPS (inclusive) while in the block.
 
-    Module functions are replaced wherever workflows/gates modules imported them by name.
+    Module functions are replaced wherever workflows/gates modules imported them by name. No
+    engine event listener is used: one would send every statement through SQLAlchemy's slower
+    path (see workflows.statements), and the timers would measure another engine.
     """
     totals: dict[str, list[float]] = {label: [0.0, 0] for label, _, _ in STEPS}
-    totals["SQL in the driver (cursor.execute)"] = [0.0, 0]
     patched: list[tuple[object, str, object]] = []
     for label, module_name, qualname in STEPS:
         module = importlib.import_module(module_name)
@@ -96,22 +95,9 @@ def timed_steps(engine: Engine) -> Iterator[dict[str, list[float]]]:
             ):
                 patched.append((loaded, attr, original))
                 setattr(loaded, attr, wrapper)
-    sql = totals["SQL in the driver (cursor.execute)"]
-
-    def before(conn: Any, *_: Any) -> None:
-        conn.info["bench_started"] = time.perf_counter()
-
-    def after(conn: Any, *_: Any) -> None:
-        sql[0] += time.perf_counter() - conn.info.pop("bench_started")
-        sql[1] += 1
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
     try:
         yield totals
     finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
         for owner, attr, original in reversed(patched):
             setattr(owner, attr, original)
 
@@ -129,21 +115,20 @@ def step_report(totals: dict[str, list[float]], count: int, wall: float) -> dict
         )
     per = {label: 1000 * seconds / count for label, (seconds, _) in totals.items()}
     total = 1000 * wall / count
-    sql = per["SQL in the driver (cursor.execute)"]
+    sql = per[SQL]
     pure = sum(per[label] for label in PURE)
-    statements = totals["SQL in the driver (cursor.execute)"][1] / count
+    statements = totals[SQL][1] / count
     rest = total - sql - pure
     print("\nwhere the time goes (per review = one sign + one decide, two transactions):")
     print(
-        f"  SQL round trips in the database + driver:{sql:7.3f} ms ({statements:.0f} statements, "
-        f"{1000 * sql / statements:.0f} us each)"
+        f"  SQL statements (driver + type processing):{sql:6.3f} ms ({statements:.0f} statements, "
+        f"{1000 * sql / statements:.0f} us each; BEGIN and COMMIT not included)"
     )
     for label in PURE:
         print(f"  {label:<41} {per[label]:7.3f} ms")
     print(
-        f"  SQLAlchemy ORM/Core Python + verb glue:   {rest:7.3f} ms ({rest / total:.0%}: "
-        "statement building, compile-cache lookup, row -> object loading, identity map, "
-        "unit-of-work flush)"
+        f"  the rest: sessions, BEGIN/COMMIT, verb glue: {rest:5.3f} ms ({rest / total:.0%}: "
+        "ORM session set-up and close, transaction begin and commit, building values)"
     )
     print(
         f"  of which audit append (uow.record, incl. its 3 statements): "

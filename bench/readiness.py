@@ -95,8 +95,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     states = [generate_state(policy, rng) for _ in range(args.projects)]
     requirements = sum(len(g.requirements) for g in policy.gates)
-    print(f"policy {policy.ref}: {len(policy.gates)} gates, {requirements} requirements, "
-          f"loaded and compiled in {load * 1000:.1f} ms")
+    print(
+        f"policy {policy.ref}: {len(policy.gates)} gates, {requirements} requirements, "
+        f"loaded and compiled in {load * 1000:.1f} ms"
+    )
 
     start = time.perf_counter()
     lines = 0
@@ -105,14 +107,18 @@ def main() -> None:
             lines += len(report.lines)
     elapsed = time.perf_counter() - start
     gates = args.projects * len(policy.gates)
-    print(f"readiness: {args.projects:,} projects x {len(policy.gates)} gates in {elapsed:.3f} s "
-          f"= {args.projects / elapsed:,.0f} projects/s, {gates / elapsed:,.0f} gates/s, "
-          f"{elapsed / lines * 1e6:.2f} us per requirement line "
-          f"({lines:,} lines; reasons render when read)")
+    print(
+        f"readiness: {args.projects:,} projects x {len(policy.gates)} gates in {elapsed:.3f} s "
+        f"= {args.projects / elapsed:,.0f} projects/s, {gates / elapsed:,.0f} gates/s, "
+        f"{elapsed / lines * 1e6:.2f} us per requirement line "
+        f"({lines:,} lines; reasons render when read)"
+    )
 
     count, seconds = measure_cel(policy, states)
-    print(f"CEL: {count:,} evaluations in {seconds:.3f} s = {seconds / count * 1e6:.2f} us each "
-          f"(compiled once per policy, one context per project)")
+    print(
+        f"CEL: {count:,} evaluations in {seconds:.3f} s = {seconds / count * 1e6:.2f} us each "
+        f"(compiled once per policy, one context per project)"
+    )
     verdict = "meets" if elapsed < 2.0 else "misses"
     target = f"{args.projects:,} x {len(policy.gates)} gates < 2 s"
     print(f"target: {target}: {verdict} ({elapsed:.2f} s)")

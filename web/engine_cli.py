@@ -248,7 +248,7 @@ def gate_decide(
         review = reviews.decide(uow, actor, key, decision, reason, follow_ups)
         uow.commit()
         click.echo(
-            f"{review.gate_id}: {decision.replace('_', ' ')}; {key} is now '{review.project.stage}'"
+            f"{review.gate_id}: {decision.replace('_', ' ')}; {key} is now '{review.new_stage}'"
         )
 
 

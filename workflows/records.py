@@ -4,7 +4,7 @@ artifacts, signatures, decisions and policies are superseded, and the history ke
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -156,6 +156,41 @@ class Project(Base):
     manager: Mapped[User] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own shape
+
+    @property
+    def manager_username(self) -> str:
+        return self.manager.username
+
+
+class ProjectRow(NamedTuple):
+    """A project's values as the review verbs read them: one row, not an ORM object.
+
+    Sign and decide run on every gate; loading a Project with its eager relationships costs
+    them more than all their SQL together (bench/engine.py part 2), so they read this instead.
+    """
+
+    id: int
+    key: str
+    stage: str
+    tier: str
+    facts: dict[str, Any]
+    version: int
+    manager_id: int
+    manager_username: str
+    policy_version_id: int
+    policy_digest: str
+
+
+class ReviewRow(NamedTuple):
+    """A review's values as sign and decide read them (see ProjectRow)."""
+
+    id: int
+    gate_id: str
+    round: int
+    state: str
+    submitted_by: str
+    snapshot_digest: str
+    version: int
 
 
 class ArtifactVersion(Base):

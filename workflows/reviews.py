@@ -16,13 +16,23 @@ from gates.signoffs import SignRequest, can_sign
 from gates.waivers import can_waive
 from policies.model import Decision, Gate, Policy
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
-from workflows.machines import DRAFT
+from workflows.machines import DRAFT, Lifecycle
 from workflows.passwords import check_password
-from workflows.records import FollowUpRecord, Project, Review, SignatureRecord, WaiverRecord
+from workflows.records import (
+    FollowUpRecord,
+    Project,
+    ProjectRow,
+    Review,
+    SignatureRecord,
+    WaiverRecord,
+)
 from workflows.state import (
+    AnyProject,
     gate_of,
     load_project,
+    load_under_review,
     open_review,
+    pinned,
     policy_of,
     project_state,
     require,
@@ -141,8 +151,12 @@ def _next_round(uow: UnitOfWork, project: Project, gate: Gate) -> int:
 def _open_review_or_refuse(uow: UnitOfWork, project: Project, action: str) -> Review:
     review = open_review(uow, project, for_update=True)
     if review is None:
-        raise Refused(action, [f"{project.key} has no submitted review: nothing to {action}."])
+        raise _nothing_to(action, project)
     return review
+
+
+def _nothing_to(action: str, project: AnyProject) -> Refused:
+    return Refused(action, [f"{project.key} has no submitted review: nothing to {action}."])
 
 
 def sign(
@@ -161,8 +175,9 @@ def sign(
     """
     choice = _decision(decision)
     signer = _reauthenticate(uow, actor, password, key)
-    project = load_project(uow, key, for_update=True)
-    review = _open_review_or_refuse(uow, project, "sign")
+    project, review = load_under_review(uow, key)
+    if review is None:
+        raise _nothing_to("sign", project)
     policy = policy_of(uow, project)
     gate = gate_of(policy, project, review.gate_id)
     state = project_state(uow, project, policy, gate, review)
@@ -250,7 +265,7 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Per
 def _authority(
     uow: UnitOfWork,
     signer: Person,
-    project: Project,
+    project: ProjectRow,
     report: Readiness,
     role: str | None,
 ) -> tuple[str, set[str], Person | None]:
@@ -302,6 +317,24 @@ def _meaning(decision: Decision, role_title: str, principal: Person | None) -> s
     return f"{verb} as {role_title}{behalf}"
 
 
+@dataclass(frozen=True)
+class Decided:
+    """A review as decide() left it, and where the decision moved its project."""
+
+    id: int
+    project_key: str
+    gate_id: str
+    round: int
+    state: str
+    decision: str
+    decided_by: str
+    decided_at: datetime
+    reason: str
+    snapshot_digest: str
+    old_stage: str
+    new_stage: str
+
+
 def decide(
     uow: UnitOfWork,
     actor: str,
@@ -309,18 +342,19 @@ def decide(
     decision: str | Decision,
     reason: str = "",
     follow_ups: Sequence[FollowUp] = (),
-) -> Review:
+) -> Decided:
     """Record the gate decision on the open review and move the project accordingly."""
     choice = _decision(decision)
-    project = load_project(uow, key, for_update=True)
+    project, review = load_under_review(uow, key)
     require(
         project,
         access.can_decide(roles_on(uow, actor, project)),
         "decide a gate",
         "the sponsor or the PMO",
     )
-    review = _open_review_or_refuse(uow, project, "decide")
-    policy = policy_of(uow, project)
+    if review is None:
+        raise _nothing_to("decide", project)
+    policy, lifecycle = pinned(uow, project)
     gate = gate_of(policy, project, review.gate_id)
     state = project_state(uow, project, policy, gate, review)
     report = readiness(policy, gate, state, uow.now)
@@ -329,19 +363,41 @@ def decide(
     decided = uow.workspace.reviews.fire(
         review.state, "decide", refusals, f"{choice.label} at {gate.name}"
     )
-    old_stage = project.stage
-    new_stage = _moved_to(uow, project, gate, choice)
+    new_stage = _moved_to(lifecycle, project, gate, choice)
+    result = Decided(
+        review.id,
+        key,
+        gate.id,
+        review.round,
+        decided,
+        choice.value,
+        actor,
+        uow.now,
+        reason.strip(),
+        review.snapshot_digest,
+        project.stage,
+        new_stage or project.stage,
+    )
     uow.update(
-        review,
+        Review,
+        review.id,
+        review.version,
         state=decided,
         decision=choice.value,
         decided_by=actor,
         decided_at=uow.now,
-        reason=reason.strip(),
+        reason=result.reason,
     )
     if new_stage is not None:
-        resume_stage = old_stage if choice is Decision.HOLD else None
-        uow.update(project, stage=new_stage, resume_stage=resume_stage, updated_at=uow.now)
+        resume_stage = project.stage if choice is Decision.HOLD else None
+        uow.update(
+            Project,
+            project.id,
+            project.version,
+            stage=new_stage,
+            resume_stage=resume_stage,
+            updated_at=uow.now,
+        )
     for item in follow_ups:
         uow.session.add(
             FollowUpRecord(
@@ -359,16 +415,18 @@ def decide(
         gate=gate.id,
         round=review.round,
         decision=choice.value,
-        reason=review.reason,
-        old_stage=old_stage,
-        new_stage=project.stage,
+        reason=result.reason,
+        old_stage=result.old_stage,
+        new_stage=result.new_stage,
         snapshot_digest=review.snapshot_digest,
         follow_ups=[{"action": f.action, "owner": f.owner, "due": f.due} for f in follow_ups],
     )
-    return review
+    return result
 
 
-def _moved_to(uow: UnitOfWork, project: Project, gate: Gate, choice: Decision) -> str | None:
+def _moved_to(
+    lifecycle: Lifecycle, project: ProjectRow, gate: Gate, choice: Decision
+) -> str | None:
     """The stage a decision moves the project to; None for one that does not move it (recycle).
 
     Raises Refused when the project's machine refuses the move (e.g. the project is on hold).
@@ -381,7 +439,6 @@ def _moved_to(uow: UnitOfWork, project: Project, gate: Gate, choice: Decision) -
     }.get(choice)
     if trigger is None:
         return None
-    lifecycle = uow.workspace.lifecycle(project.policy_version)
     return lifecycle.fire(project.stage, trigger, [], choice.label)
 
 

@@ -18,17 +18,24 @@ from gates.readiness import Readiness, Status, readiness
 from policies.model import Artifact, Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
 from workflows.facts import from_stored
-from workflows.machines import SUBMITTED
+from workflows.machines import SUBMITTED, Lifecycle
 from workflows.records import (
     ArtifactVersion,
+    PolicyVersion,
     Project,
+    ProjectRow,
     Review,
+    ReviewRow,
     SignatureRecord,
     User,
     WaiverRecord,
 )
 from workflows.uow import UnitOfWork
 from workflows.users import roles_of
+
+# What the gate reads need of a project: the ORM object or, in sign and decide, its row.
+AnyProject = Project | ProjectRow
+AnyReview = Review | ReviewRow
 
 # The statements every verb runs, built once: building one costs more than running it on
 # SQLite, and a statement object reused keeps its compiled form's cache key.
@@ -38,6 +45,36 @@ _OPEN_REVIEW = select(Review).where(
     Review.project_id == bindparam("project_id"), Review.state == SUBMITTED
 )
 _OPEN_REVIEW_LOCKED = _OPEN_REVIEW.with_for_update(of=Review)
+# A project's values with its manager and policy digest, locked; then its open review. Two
+# statements, not one outer join: on PostgreSQL a transaction that waited for the project's
+# lock sees the project as committed meanwhile, but rows joined to it as they were before.
+_PROJECT_ROW = (
+    select(
+        Project.id,
+        Project.key,
+        Project.stage,
+        Project.tier,
+        Project.facts,
+        Project.version,
+        Project.manager_id,
+        User.username,
+        Project.policy_version_id,
+        PolicyVersion.digest,
+    )
+    .join(User, Project.manager_id == User.id)
+    .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
+    .where(Project.key == bindparam("key"))
+    .with_for_update(of=Project)
+)
+_OPEN_REVIEW_ROW = select(
+    Review.id,
+    Review.gate_id,
+    Review.round,
+    Review.state,
+    Review.submitted_by,
+    Review.snapshot_digest,
+    Review.version,
+).where(Review.project_id == bindparam("project_id"), Review.state == SUBMITTED)
 _NEWEST_VERSIONS = (
     select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
     .where(ArtifactVersion.project_id == bindparam("project_id"))
@@ -103,23 +140,47 @@ def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Proj
     return project
 
 
-def policy_of(uow: UnitOfWork, project: Project) -> Policy:
+def load_under_review(uow: UnitOfWork, key: str) -> tuple[ProjectRow, ReviewRow | None]:
+    """The project with this key, locked until commit, and its open review if one is waiting;
+    as values (the path of sign and decide)."""
+    found = uow.rows(_PROJECT_ROW, {"key": key})
+    if not found:
+        raise NotFound(f"There is no project '{key}'.")
+    project = ProjectRow(*found[0])
+    review = uow.rows(_OPEN_REVIEW_ROW, {"project_id": project.id})
+    return project, ReviewRow(*review[0]) if review else None
+
+
+def policy_of(uow: UnitOfWork, project: AnyProject) -> Policy:
     """The policy version the project is pinned to."""
-    return uow.workspace.policy(project.policy_version)
+    return pinned(uow, project)[0]
 
 
-def roles_on(uow: UnitOfWork, actor: str, project: Project) -> set[str]:
+def pinned(uow: UnitOfWork, project: AnyProject) -> tuple[Policy, Lifecycle]:
+    """The policy version the project is pinned to, and its project machine."""
+    workspace = uow.workspace
+    if isinstance(project, ProjectRow):
+        compiled = workspace.compiled(project.policy_version_id, project.policy_digest)
+        if compiled is not None:
+            return compiled
+        version = uow.session.get_one(PolicyVersion, project.policy_version_id)
+    else:
+        version = project.policy_version
+    return workspace.policy(version), workspace.lifecycle(version)
+
+
+def roles_on(uow: UnitOfWork, actor: str, project: AnyProject) -> set[str]:
     """The roles `actor` holds on `project`; raises NotFound for an unknown actor."""
     return roles_of(uow, actor, project)
 
 
-def require(project: Project, allowed: bool, action: str, needed: str) -> None:
+def require(project: AnyProject, allowed: bool, action: str, needed: str) -> None:
     """Raise Refused unless `allowed`: 'Only the sponsor or the PMO may decide (ERP-1).'"""
     if not allowed:
         raise Refused(action, [access.refusal(action, needed) + f" ({project.key})"])
 
 
-def gate_of(policy: Policy, project: Project, gate_id: str | None) -> Gate:
+def gate_of(policy: Policy, project: AnyProject, gate_id: str | None) -> Gate:
     """The gate named, or the next gate for the project's stage; raises Refused or NotFound."""
     if gate_id is None:
         gate = next_gate(policy, project.stage)
@@ -142,13 +203,13 @@ def open_review(uow: UnitOfWork, project: Project, *, for_update: bool = False) 
     return uow.session.execute(query, {"project_id": project.id}).scalars().first()
 
 
-def latest_evidence(uow: UnitOfWork, project: Project) -> dict[str, Evidence]:
+def latest_evidence(uow: UnitOfWork, project: AnyProject) -> dict[str, Evidence]:
     """The newest version of each artifact attached to the project."""
     rows = uow.rows(_LATEST_EVIDENCE, {"project_id": project.id})
     return {row[0]: Evidence(*row) for row in rows}
 
 
-def current_signatures(uow: UnitOfWork, review: Review) -> list[Signature]:
+def current_signatures(uow: UnitOfWork, review: AnyReview) -> list[Signature]:
     """The review's signatures that still count (not superseded), oldest first."""
     rows = uow.rows(_CURRENT_SIGNATURES, {"review_id": review.id})
     return [
@@ -157,17 +218,17 @@ def current_signatures(uow: UnitOfWork, review: Review) -> list[Signature]:
     ]
 
 
-def _waivers(uow: UnitOfWork, project: Project, gate: Gate) -> list[Waiver]:
+def _waivers(uow: UnitOfWork, project: AnyProject, gate: Gate) -> list[Waiver]:
     rows = uow.rows(_WAIVERS, {"project_id": project.id, "gate_id": gate.id})
     return list(starmap(Waiver, rows))
 
 
 def project_state(
     uow: UnitOfWork,
-    project: Project,
+    project: AnyProject,
     policy: Policy,
     gate: Gate,
-    review: Review | None = None,
+    review: AnyReview | None = None,
     tier: str | None = None,
 ) -> ProjectState:
     """What the gate rules read about `project` at `gate` now."""
@@ -179,7 +240,7 @@ def project_state(
         waivers=_waivers(uow, project, gate),
         snapshot_digest=review.snapshot_digest if review else None,
         submitter=review.submitted_by if review else None,
-        project_manager=project.manager.username,
+        project_manager=project.manager_username,
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from gates import access
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.passwords import hash_password
-from workflows.records import Delegation, Project, RoleGrant, User
+from workflows.records import Delegation, Project, ProjectRow, RoleGrant, User
 from workflows.uow import UnitOfWork
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
@@ -93,10 +93,10 @@ def find_user(uow: UnitOfWork, username: str) -> User:
 
 def credentials(uow: UnitOfWork, username: str) -> Credentials:
     """The user's identity, password hash and signing lock, as values; raises NotFound."""
-    row = uow.rows(_CREDENTIALS, {"username": username}).first()
-    if row is None:
+    found = uow.rows(_CREDENTIALS, {"username": username})
+    if not found:
         raise _no_user(username)
-    user_id, name, display_name, active, password_hash, locked_until, failed = row
+    [(user_id, name, display_name, active, password_hash, locked_until, failed)] = found
     return Credentials(
         Person(user_id, name, display_name), active, password_hash, locked_until, failed
     )
@@ -110,21 +110,21 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
-def project_roles(uow: UnitOfWork, user: User | Person, project: Project) -> set[str]:
+def project_roles(uow: UnitOfWork, user: User | Person, project: Project | ProjectRow) -> set[str]:
     """Every role the user holds on `project`: global, granted on it, and as its manager."""
     found = uow.rows(_ROLES_ON_PROJECT, {"user_id": user.id, "project_id": project.id})
-    return _as_manager(set(found.scalars()), user.id, project)
+    return _as_manager({role for (role,) in found}, user.id, project)
 
 
-def roles_of(uow: UnitOfWork, username: str, project: Project) -> set[str]:
+def roles_of(uow: UnitOfWork, username: str, project: Project | ProjectRow) -> set[str]:
     """project_roles of the user with this username, in one query; raises NotFound."""
-    found = uow.rows(_ROLES_OF_USERNAME, {"username": username, "project_id": project.id}).all()
+    found = uow.rows(_ROLES_OF_USERNAME, {"username": username, "project_id": project.id})
     if not found:
         raise _no_user(username)
     return _as_manager({role for _, role in found if role}, found[0][0], project)
 
 
-def _as_manager(roles: set[str], user_id: int, project: Project) -> set[str]:
+def _as_manager(roles: set[str], user_id: int, project: Project | ProjectRow) -> set[str]:
     # The project manager role counts on the projects the user manages, and only there.
     if project.manager_id == user_id:
         roles.add(access.PROJECT_MANAGER)
@@ -133,7 +133,9 @@ def _as_manager(roles: set[str], user_id: int, project: Project) -> set[str]:
     return roles
 
 
-def delegated_roles(uow: UnitOfWork, user: User | Person, project: Project) -> dict[str, Person]:
+def delegated_roles(
+    uow: UnitOfWork, user: User | Person, project: Project | ProjectRow
+) -> dict[str, Person]:
     """Roles the user may sign as on `project` by delegation now: role -> the delegator.
 
     A delegation counts only while its delegator still holds the role on the project.

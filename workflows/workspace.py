@@ -62,6 +62,16 @@ class Workspace:
         """The project state machine of a policy version (built once, then cached)."""
         return self._compiled(row)[2]
 
+    def compiled(self, version_id: int, digest: str) -> tuple[Policy, Lifecycle] | None:
+        """The policy and machine of a version already compiled here, or None.
+
+        For readers that have the version's id and digest but not its row (the review verbs).
+        """
+        cached = self._policies.get(version_id)
+        if cached is None or cached[0] != digest:
+            return None
+        return cached[1], cached[2]
+
     def _compiled(self, row: PolicyVersion) -> tuple[str, Policy, Lifecycle]:
         cached = self._policies.get(row.id)
         if cached is not None and cached[0] == row.digest:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.integration.factories import LITE_FACTS, PASSWORD
 from workflows import attach, audit, projects, reviews
 from workflows.errors import Conflict, Refused
-from workflows.records import ArtifactVersion, AuditEvent, Review, SignatureRecord
+from workflows.records import ArtifactVersion, AuditEvent, SignatureRecord
 from workflows.state import load_project
 from workflows.workspace import Workspace
 
@@ -120,8 +120,8 @@ def test_two_approvers_signing_and_deciding_at_once_move_the_project_exactly_onc
     assert all(isinstance(s, SignatureRecord) for s in signatures), signatures
     stored = read(prepare, lambda uow: {s.id for s in uow.session.scalars(select(SignatureRecord))})
     assert {s.id for s in signatures} <= stored, "no signature was lost"
-    won = [d for d in decisions if isinstance(d, Review)]
-    lost = [d for d in decisions if not isinstance(d, Review)]
+    won = [d for d in decisions if isinstance(d, reviews.Decided)]
+    lost = [d for d in decisions if not isinstance(d, reviews.Decided)]
     assert len(won) == 1, decisions
     assert len(lost) == 1 and isinstance(lost[0], Refused | Conflict), decisions
     assert str(lost[0])
@@ -145,10 +145,10 @@ def test_two_people_deciding_a_signed_review_at_once_make_one_transition(desks, 
 
     decisions = [steps[0] for steps in outcomes]
     assert sorted(type(d).__name__ for d in decisions) in (
-        ["Refused", "Review"],
-        ["Conflict", "Review"],
+        ["Decided", "Refused"],
+        ["Conflict", "Decided"],
     ), decisions
-    loser = next(d for d in decisions if not isinstance(d, Review))
+    loser = next(d for d in decisions if not isinstance(d, reviews.Decided))
     assert "no submitted review" in str(loser) or isinstance(loser, Conflict)
     assert read(prepare, lambda uow: load_project(uow, key).stage) == "execution"
     assert decided_events(prepare, key) == 1

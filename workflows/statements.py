@@ -1,0 +1,143 @@
+"""Running the engine's hot statements: compiled once per database, executed on the driver.
+
+Sign and decide run a dozen small statements on every gate, and SQLAlchemy's execution path
+(parameter processing, the compiled-cache lookup, the execution context, result metadata,
+event dispatch) costs about twice what SQLite needs to run each of them (bench/engine.py,
+part 2). The statements stay SQLAlchemy statements, written once against the typed models
+and rendered for each dialect; only their execution is done here, with the same bind and
+result processing SQLAlchemy applies (UTCDateTime, JSON, booleans).
+
+Whenever something watches the engine's statements (echo, a cursor event listener: a test
+counting queries, the benchmark's SQL listing), statements go through SQLAlchemy instead, so
+nothing is hidden from it. A statement this module cannot run as SQLAlchemy would (one with
+Python-side defaults to fill in, or bind names the driver cannot take as they are) does too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import UpdateBase
+
+Processor = Callable[[Any], Any]
+Statement = Select[*tuple[Any, ...]] | UpdateBase
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A statement as one dialect runs it."""
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in placeholder order, for positional drivers
+    fixed: Mapping[str, Any]  # values the statement binds itself (e.g. state = 'submitted')
+    binds: tuple[tuple[str, Processor], ...]
+    results: tuple[tuple[int, Processor], ...]
+
+
+# Keyed by the statement itself, the dialect, and for INSERT and UPDATE the parameter names,
+# which decide the columns they write. Statements given to run() are built once, at module
+# level: the key keeps each alive, and the plans are as many as they are.
+_plans: dict[tuple[Statement, str, frozenset[str]], _Plan | None] = {}
+
+
+def run(
+    connection: Connection, statement: Statement, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]] | int:
+    """Execute `statement` in `connection`'s transaction.
+
+    Returns the rows (tuples, types processed) of a statement that returns rows, otherwise
+    the number of rows it changed. Driver errors are raised as SQLAlchemy's DBAPIError family,
+    as connection.execute raises them.
+    """
+    plan = None if _watched(connection) else _plan_of(connection.dialect, statement, params)
+    if plan is None:
+        result = connection.execute(statement, params)
+        return [tuple(row) for row in result] if result.returns_rows else result.rowcount
+    values = {**plan.fixed, **params}
+    for name, process in plan.binds:
+        values[name] = process(values[name])
+    arguments = values if plan.order is None else tuple(values[name] for name in plan.order)
+    if not connection.in_transaction():
+        connection.begin()
+    driver = connection.connection.dbapi_connection
+    assert driver is not None, "a connection in a transaction has its driver connection"
+    cursor = driver.cursor()
+    try:
+        cursor.execute(plan.sql, arguments)
+        if cursor.description is None:
+            return int(cursor.rowcount)
+        rows = cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            plan.sql, arguments, error, connection.dialect.loaded_dbapi.Error
+        ) from error
+    finally:
+        cursor.close()
+    if not plan.results:
+        return [tuple(row) for row in rows]
+    processed = []
+    for row in rows:
+        values_ = list(row)
+        for index, process in plan.results:
+            values_[index] = process(values_[index])
+        processed.append(tuple(values_))
+    return processed
+
+
+def _watched(connection: Connection) -> bool:
+    if connection.engine.echo:
+        return True
+    # SQLAlchemy keeps a flag per connection and engine for its own fast path: unset, nothing
+    # has ever listened. Only when one is set are the listeners themselves asked (slower).
+    if not (
+        getattr(connection, "_has_events", True) or getattr(connection.engine, "_has_events", True)
+    ):
+        return False
+    dispatch = connection.dispatch
+    return bool(
+        dispatch.before_cursor_execute
+        or dispatch.after_cursor_execute
+        or dispatch.before_execute
+        or dispatch.after_execute
+    )
+
+
+def _plan_of(dialect: Dialect, statement: Statement, params: Mapping[str, Any]) -> _Plan | None:
+    writes = isinstance(statement, UpdateBase)
+    key = (statement, dialect.name, frozenset(params) if writes else frozenset())
+    try:
+        return _plans[key]
+    except KeyError:
+        plan = _plans[key] = _compile(dialect, statement, sorted(params) if writes else None)
+        return plan
+
+
+def _compile(dialect: Dialect, statement: Statement, columns: list[str] | None) -> _Plan | None:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=columns)
+    if (
+        getattr(compiled, "insert_prefetch", None)
+        or getattr(compiled, "update_prefetch", None)
+        or getattr(compiled, "escaped_bind_names", None)
+        or any(bind.callable is not None or bind.expanding for bind in compiled.binds.values())
+    ):
+        return None
+    fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+    binds = tuple(
+        (name, process)
+        for name, bind in compiled.binds.items()
+        if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
+    columns_out = getattr(statement, "exported_columns", ())
+    results = tuple(
+        (index, process)
+        for index, column in enumerate(columns_out)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        is not None
+    )
+    order = tuple(compiled.positiontup) if dialect.positional else None
+    return _Plan(compiled.string, order, fixed, binds, results)

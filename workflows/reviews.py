@@ -223,11 +223,12 @@ def sign(
 
 
 def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Person:
-    # The slow password check (scrypt, ~60 ms) runs in a read-only transaction, so it never
-    # holds SQLite's write lock; only a failure is written, and committed on its own.
-    with uow.workspace.unit_of_work(read_only=True) as reader:
+    # The credentials are read in a short read-only transaction and the slow password check
+    # (scrypt, ~60 ms) runs after it, inside no transaction: it never holds SQLite's write
+    # lock. Only a failure is written, and committed on its own.
+    with uow.workspace.reading() as reader:
         signer = credentials(reader, actor)
-        matches = signer.active and check_password(signer.password_hash, password)
+    matches = signer.active and check_password(signer.password_hash, password)
     locked_until = signer.locked_until
     if locked_until is not None and locked_until > uow.now:
         raise Refused(

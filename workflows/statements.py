@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple, cast
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 
 Processor = Callable[[Any], Any]
+Row = TypeVarTuple("Row")
 Statement = Select[*tuple[Any, ...]] | UpdateBase
 
 
@@ -87,6 +88,13 @@ def run(
             values_[index] = process(values_[index])
         processed.append(tuple(values_))
     return processed
+
+
+def rows(
+    connection: Connection, statement: Select[*Row], params: Mapping[str, Any]
+) -> list[tuple[*Row]]:
+    """The rows of a SELECT built once (module level), as run() returns them, typed."""
+    return cast("list[tuple[*Row]]", run(connection, statement, params))
 
 
 def _watched(connection: Connection) -> bool:

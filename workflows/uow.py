@@ -6,9 +6,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-from sqlalchemy import Connection, Select, Update, bindparam, insert, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Transaction,
+    Update,
+    bindparam,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,14 +73,14 @@ class UnitOfWork:
     def __init__(self, workspace: Workspace, *, read_only: bool = False) -> None:
         self.workspace = workspace
         self.read_only = read_only
-        self.session: Session
         self.events: list[ChainedEvent] = []
+        self._session: Session | None = None
+        # The transaction of the hot statements (rows, insert, update, record) when they run
+        # before anything opened an ORM session: sign and decide never need one.
+        self._bare: Transaction | None = None
         self._connection: Connection | None = None
 
     def __enter__(self) -> UnitOfWork:
-        sessions = self.workspace.read_sessions if self.read_only else self.workspace.sessions
-        self.session = sessions()
-        self.session.begin()
         self.now = self.workspace.clock()
         return self
 
@@ -80,18 +90,60 @@ class UnitOfWork:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self.session.in_transaction():
-            self.session.rollback()
-        self.session.close()
+        self._close()
+
+    @property
+    def session(self) -> Session:
+        """The ORM session, opened on first use; it joins the transaction already begun, if any."""
+        if self._session is None:
+            if self._bare is not None:
+                self._session = Session(
+                    bind=self._bare.connection,
+                    expire_on_commit=False,
+                    join_transaction_mode="rollback_only",
+                )
+            else:
+                sessions = (
+                    self.workspace.read_sessions if self.read_only else self.workspace.sessions
+                )
+                self._session = sessions()
+                self._session.begin()
+        return self._session
 
     def commit(self) -> None:
         """Commit the change and its audit events together."""
-        self._connection = None  # the session begins anew, maybe on another connection
-        try:
-            self.session.commit()
-        except StaleDataError as error:
-            self.session.rollback()
-            raise Conflict(CONFLICT) from error
+        self._connection = None  # what follows begins anew, maybe on another connection
+        if self._bare is None:
+            if self._session is not None:
+                try:
+                    self._session.commit()
+                except StaleDataError as error:
+                    self._session.rollback()
+                    raise Conflict(CONFLICT) from error
+            return
+        if self._session is not None:
+            try:
+                self._session.flush()
+            except StaleDataError as error:
+                self._close()
+                raise Conflict(CONFLICT) from error
+            # A session that joined the transaction leaves it to us: closing it first keeps
+            # it from rolling back a transaction already committed.
+            self._session.close()
+            self._session = None
+        self._bare.commit()
+        self._close()
+
+    def _close(self) -> None:
+        if self._session is not None:
+            if self._session.in_transaction():
+                self._session.rollback()
+            self._session.close()
+            self._session = None
+        if self._bare is not None:
+            self.workspace.end(self._bare)
+            self._bare = None
+        self._connection = None
 
     # The hot verbs (sign, decide) read and write through the methods below rather than the
     # ORM: the same rows and the same checks, run by workflows.statements (bench/engine.py).
@@ -131,13 +183,22 @@ class UnitOfWork:
         per-statement work. Pending changes are flushed first, as the ORM's autoflush would,
         so the rows include what this verb wrote.
         """
-        self.session.flush()
-        return cast("list[tuple[*Row]]", self._run(statement, params))
+        if self._session is not None:
+            self._session.flush()
+        return statements.rows(self._connection_now(), statement, params)
 
     def _run(self, statement: Statement, params: Mapping[str, Any]) -> Any:
+        return statements.run(self._connection_now(), statement, params)
+
+    def _connection_now(self) -> Connection:
         if self._connection is None:
-            self._connection = self.session.connection()
-        return statements.run(self._connection, statement, params)
+            if self._session is not None:
+                self._connection = self._session.connection()
+            else:
+                if self._bare is None:
+                    self._bare = self.workspace.begin(read_only=self.read_only)
+                self._connection = self._bare.connection
+        return self._connection
 
     def record(
         self,

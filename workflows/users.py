@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gates import access
+from workflows import statements
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.passwords import hash_password
 from workflows.records import Delegation, Project, ProjectRow, RoleGrant, User
@@ -91,9 +92,12 @@ def find_user(uow: UnitOfWork, username: str) -> User:
     return user
 
 
-def credentials(uow: UnitOfWork, username: str) -> Credentials:
-    """The user's identity, password hash and signing lock, as values; raises NotFound."""
-    found = uow.rows(_CREDENTIALS, {"username": username})
+def credentials(connection: Connection, username: str) -> Credentials:
+    """The user's identity, password hash and signing lock, as values; raises NotFound.
+
+    Read on a bare connection (Workspace.reading), before the signing transaction begins.
+    """
+    found = statements.rows(connection, _CREDENTIALS, {"username": username})
     if not found:
         raise _no_user(username)
     [(user_id, name, display_name, active, password_hash, locked_until, failed)] = found

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, Transaction
+from sqlalchemy.orm import sessionmaker
 
 from policies.loader import parse_policy
 from policies.model import Policy
@@ -28,14 +29,22 @@ class Workspace:
         evidence_root: Path,
         clock: Callable[[], datetime] = utcnow,
         max_upload_bytes: int = DEFAULT_MAX_BYTES,
-        sessions: sessionmaker[Session] | None = None,
+        connection: Connection | None = None,
         read_engine: Engine | None = None,
     ) -> None:
         self.engine = engine
-        # Tests pass sessions bound to one outer transaction (rolled back after each test).
-        self.sessions = sessions or sessionmaker(engine, expire_on_commit=False)
-        self.read_engine = read_engine or _reader_of(engine)
-        self.read_sessions = sessions or sessionmaker(self.read_engine, expire_on_commit=False)
+        # Tests pass one connection whose outer transaction is rolled back after each test:
+        # every unit of work is then a savepoint in it.
+        self._outer = connection
+        if connection is None:
+            self.sessions = sessionmaker(engine, expire_on_commit=False)
+            self.read_engine = read_engine or _reader_of(engine)
+            self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        else:
+            self.sessions = self.read_sessions = sessionmaker(
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+            self.read_engine = engine
         self.evidence = EvidenceStore(evidence_root, max_upload_bytes)
         self.clock = clock
         self.reviews = review_lifecycle()
@@ -53,6 +62,33 @@ class Workspace:
         A `read_only` one never takes SQLite's write lock and cannot record audit events.
         """
         return UnitOfWork(self, read_only=read_only)
+
+    def begin(self, *, read_only: bool = False) -> Transaction:
+        """A transaction on a bare connection (no ORM session); end it with end()."""
+        if self._outer is not None:
+            return self._outer.begin_nested()
+        connection = (self.read_engine if read_only else self.engine).connect()
+        return connection.begin()
+
+    def end(self, transaction: Transaction) -> None:
+        """Roll back `transaction` unless it was committed, and release its connection."""
+        if transaction.is_active:
+            transaction.rollback()
+        if transaction.connection is not self._outer:
+            transaction.connection.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A short read-only transaction on a bare connection, for rows read as values.
+
+        Lighter than a read-only unit of work: for the password check that precedes every
+        signature. Rolled back when the block ends.
+        """
+        transaction = self.begin(read_only=True)
+        try:
+            yield transaction.connection
+        finally:
+            self.end(transaction)
 
     def policy(self, row: PolicyVersion) -> Policy:
         """The parsed policy of a published version (parsed once, then cached)."""

@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.orm import sessionmaker
 
 from gates.readiness import Status
 from policies.model import Artifact, Signoff
@@ -165,20 +164,28 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def workspace(database: Database, clock: Clock, tmp_path: Path) -> Iterator[Workspace]:
-    """A workspace whose every commit is rolled back when the test ends."""
+def test_connection(database: Database) -> Iterator[Connection]:
+    """A connection in an outer transaction, rolled back when the test ends."""
     with database.engine.connect() as connection:
         outer = connection.begin()
-        sessions = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
-        found = Workspace(database.engine, tmp_path / "evidence", clock=clock, sessions=sessions)
-        # Parsing the standard policy costs ~0.2 s; share the parsed versions between tests.
-        # The cache is keyed by row id and checked against the digest, so a version published
-        # (then rolled back) by one test is never mistaken for another.
-        found._policies = database.policies
-        yield found
+        yield connection
         outer.rollback()
+
+
+@pytest.fixture
+def workspace(
+    database: Database, test_connection: Connection, clock: Clock, tmp_path: Path
+) -> Workspace:
+    """A workspace whose every commit is rolled back when the test ends (each unit of work
+    is a savepoint in the test's outer transaction)."""
+    found = Workspace(
+        database.engine, tmp_path / "evidence", clock=clock, connection=test_connection
+    )
+    # Parsing the standard policy costs ~0.2 s; share the parsed versions between tests.
+    # The cache is keyed by row id and checked against the digest, so a version published
+    # (then rolled back) by one test is never mistaken for another.
+    found._policies = database.policies
+    return found
 
 
 @pytest.fixture

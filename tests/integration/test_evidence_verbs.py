@@ -174,14 +174,16 @@ def test_a_file_of_the_wrong_kind_is_refused_before_it_is_stored(workspace, new_
     assert stored_files(workspace) == []
 
 
-def test_a_file_over_the_upload_limit_is_refused_and_nothing_is_kept(workspace, new_project):
+def test_a_file_over_the_upload_limit_is_refused_and_nothing_is_kept(
+    workspace, test_connection, new_project
+):
     key = new_project("ERP-1")
     small = Workspace(
         workspace.engine,
         workspace.evidence.root,
         workspace.clock,
         max_upload_bytes=1024,
-        sessions=workspace.sessions,
+        connection=test_connection,
     )
     before = table_rows(workspace)
 
@@ -194,14 +196,14 @@ def test_a_file_over_the_upload_limit_is_refused_and_nothing_is_kept(workspace, 
     assert stored_files(workspace) == []
 
 
-def test_a_file_at_the_upload_limit_is_accepted(workspace, new_project):
+def test_a_file_at_the_upload_limit_is_accepted(workspace, test_connection, new_project):
     key = new_project("ERP-1")
     small = Workspace(
         workspace.engine,
         workspace.evidence.root,
         workspace.clock,
         max_upload_bytes=1024,
-        sessions=workspace.sessions,
+        connection=test_connection,
     )
 
     with small.unit_of_work() as uow:

@@ -686,6 +686,7 @@ def part_sign_decide(databases: Databases, options: argparse.Namespace) -> dict[
     with cheap_reauthentication():
         submit_all(ws, sql_keys)
         sign_and_decide(ws, sql_keys[0])
+        verb(lister, reviews.gate_status, "pm", sql_keys[1])  # compiles the policy, unlisted
         signed = statements_of(
             lister,
             lambda: verb(lister, reviews.sign, "sponsor", sql_keys[1], "go", PASSWORD, "sponsor"),

@@ -24,9 +24,9 @@ SQL = "SQL: workflows.statements.run (driver + types)"
 STEPS = (
     ("sign verb (whole transaction, in verb())", "workflows.reviews", "sign"),
     ("decide verb (whole transaction)", "workflows.reviews", "decide"),
-    ("uow.commit: ORM flush + COMMIT", "workflows.uow", "UnitOfWork.commit"),
-    ("uow.__enter__: new session + BEGIN (IMMEDIATE)", "workflows.uow", "UnitOfWork.__enter__"),
-    ("uow.__exit__: session close", "workflows.uow", "UnitOfWork.__exit__"),
+    ("uow.commit: COMMIT (+ flush, when a session)", "workflows.uow", "UnitOfWork.commit"),
+    ("Workspace.begin: connection + BEGIN (IMMEDIATE)", "workflows.workspace", "Workspace.begin"),
+    ("Workspace.end: release the connection", "workflows.workspace", "Workspace.end"),
     ("audit append: uow.record (lock head, hash)", "workflows.uow", "UnitOfWork.record"),
     ("password re-check: _reauthenticate", "workflows.reviews", "_reauthenticate"),
     ("load_under_review (project FOR UPDATE, open review)", "workflows.state", "load_under_review"),
@@ -127,13 +127,13 @@ def step_report(totals: dict[str, list[float]], count: int, wall: float) -> dict
     for label in PURE:
         print(f"  {label:<41} {per[label]:7.3f} ms")
     print(
-        f"  the rest: sessions, BEGIN/COMMIT, verb glue: {rest:5.3f} ms ({rest / total:.0%}: "
-        "ORM session set-up and close, transaction begin and commit, building values)"
+        f"  the rest: connections, BEGIN/COMMIT, glue:  {rest:5.3f} ms ({rest / total:.0%}: "
+        "pool checkout and return, transaction begin and commit, building values and rows)"
     )
     print(
         f"  of which audit append (uow.record, incl. its 3 statements): "
-        f"{per['audit append: uow.record (lock head, hash)']:.3f} ms; commit (flush + COMMIT): "
-        f"{per['uow.commit: ORM flush + COMMIT']:.3f} ms"
+        f"{per['audit append: uow.record (lock head, hash)']:.3f} ms; commit: "
+        f"{per['uow.commit: COMMIT (+ flush, when a session)']:.3f} ms"
     )
     return {"sql_ms": sql, "pure_ms": pure, "orm_ms": rest, "statements": statements}
 

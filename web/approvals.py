@@ -164,7 +164,7 @@ def decide(key: str) -> Response | tuple[str, int]:
             flash_refusal(error)
         else:
             uow.commit()
-            stage = page.status.project.stage.replace("_", " ")
+            stage = decided.new_stage.replace("_", " ")
             flash(
                 f"Decided {page.gate.name}, round {decided.round}: "
                 f"{Decision(form.decision.data).label}. {key} is now in {stage}.",

@@ -227,6 +227,9 @@ def test_deciding_go_when_ready_advances_the_project(
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/{WAITING_FOR_FINANCE}")
     assert stage_of(workspace, WAITING_FOR_FINANCE) == "planning"
+    assert f"{WAITING_FOR_FINANCE} is now in planning." in text(
+        client.get(response.headers["Location"])
+    )
     assert client.get(f"/approvals/{WAITING_FOR_FINANCE}").status_code == 404
 
 

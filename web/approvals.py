@@ -23,7 +23,7 @@ from gates import access
 from gates.decisions import FollowUp
 from policies.model import Decision
 from web.page_cache import cached_until_changed
-from web.portal import flash_refusal, me, project_or_404, unit_of_work
+from web.portal import flash_refusal, me, project_or_404, reader, unit_of_work
 from workflows import reviews
 from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Refused
 from workflows.queries import approvals_for
@@ -175,9 +175,12 @@ def decide(key: str) -> Response | tuple[str, int]:
 
 
 def _page_or_404(key: str) -> ReviewPage:
-    _project, roles = project_or_404(key)
+    # Read-only even for a POST: signing checks the password before it writes, and reading
+    # the page in the writing unit of work would hold SQLite's write lock during that check.
+    uow = reader()
+    _project, roles = project_or_404(key, uow)
     try:
-        return review_page(unit_of_work(), me().record, roles, key)
+        return review_page(uow, me().record, roles, key)
     except NotFound:
         abort(404)
 

@@ -52,7 +52,7 @@ def _safe_next(target: str | None) -> str:
 def logout() -> Response:
     """Log out everywhere: every session of this user ends, copied cookies included."""
     uow = unit_of_work()
-    log_out(uow, me().record)
+    log_out(uow, me().username)
     uow.commit()
     logout_user()
     flash("You are logged out.", "info")

@@ -54,7 +54,7 @@ def _load_user(session_id: str) -> PortalUser | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    record, roles = signed_in_user(unit_of_work(), int(user_id))
+    record, roles = signed_in_user(reader(), int(user_id))
     if record is None or not record.active or record.session_version != int(version):
         return None
     return PortalUser(record, roles)
@@ -70,21 +70,34 @@ def unit_of_work() -> UnitOfWork:
     """The request's unit of work, opened on first use and closed at teardown.
 
     GET and HEAD requests read only (on SQLite they never wait for the write lock); other
-    methods may change state.
+    methods may change state. Its transaction begins at its first statement.
     """
+    if request.method in ("GET", "HEAD"):
+        return reader()
     if "uow" not in g:
-        uow = workspace().unit_of_work(read_only=request.method in ("GET", "HEAD"))
-        uow.__enter__()
-        g.uow = uow
+        g.uow = workspace().unit_of_work().__enter__()
     found: UnitOfWork = g.uow
     return found
 
 
+def reader() -> UnitOfWork:
+    """The request's read-only unit of work: the signed-in user, and pages a POST shows.
+
+    On SQLite a writing transaction holds the database's write lock until it ends; reading
+    what a form needs here means a POST takes that lock only when its verb writes.
+    """
+    if "reader" not in g:
+        g.reader = workspace().unit_of_work(read_only=True).__enter__()
+    found: UnitOfWork = g.reader
+    return found
+
+
 def close_unit_of_work(_error: BaseException | None = None) -> None:
-    """Teardown: roll back whatever was not committed and release the connection."""
-    uow = g.pop("uow", None)
-    if uow is not None:
-        uow.__exit__(None, None, None)
+    """Teardown: roll back whatever was not committed and release the connections."""
+    for name in ("uow", "reader"):
+        uow = g.pop(name, None)
+        if uow is not None:
+            uow.__exit__(None, None, None)
 
 
 def me() -> PortalUser:
@@ -93,9 +106,12 @@ def me() -> PortalUser:
     return user
 
 
-def project_or_404(key: str) -> tuple[Project, set[str]]:
-    """The project and the user's roles on it; 404 when it does not exist or is not theirs."""
-    uow = unit_of_work()
+def project_or_404(key: str, uow: UnitOfWork | None = None) -> tuple[Project, set[str]]:
+    """The project and the user's roles on it; 404 when it does not exist or is not theirs.
+
+    Read in the request's unit of work, or in `uow`.
+    """
+    uow = uow or unit_of_work()
     try:
         project = load_project(uow, key)
     except NotFound:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Connection, bindparam, func, select
 
+from workflows import statements
 from workflows.errors import AuthenticationFailed, Refused
 from workflows.passwords import check_password
 from workflows.records import LoginFailure, User
@@ -18,16 +18,21 @@ MAX_PER_ADDRESS = 20
 _WRONG = "The username or password is not correct."
 
 
-def _recent(uow: UnitOfWork, column: InstrumentedAttribute[str], value: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(
-            column == value,
-            LoginFailure.at > uow.now - WINDOW,
-        )
-    )
-    return uow.session.execute(query).scalar() or 0
+# Read before the password check, on a read connection: see log_in.
+_FAILURES_SINCE = {
+    name: select(func.count())
+    .select_from(LoginFailure)
+    .where(column == bindparam("value"), LoginFailure.at > bindparam("since"))
+    for name, column in (("username", LoginFailure.username), ("address", LoginFailure.address))
+}
+_CREDENTIALS = select(User.id, User.active, User.password_hash).where(
+    User.username == bindparam("username")
+)
+
+
+def _recent(reader: Connection, by: str, value: str, since: datetime) -> int:
+    [(count,)] = statements.rows(reader, _FAILURES_SINCE[by], {"value": value, "since": since})
+    return int(count)
 
 
 def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
@@ -35,23 +40,32 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
 
     Raises Refused while too many recent failures came from this account or address, and
     AuthenticationFailed (after committing the failure, so throttling counts it) otherwise.
+    The counts and the password hash are read, and the slow password check (scrypt) runs,
+    before `uow` writes anything: on SQLite no login holds the write lock while it hashes.
     """
     username = username.strip().lower()
-    if (
-        _recent(uow, LoginFailure.username, username) >= MAX_PER_ACCOUNT
-        or _recent(uow, LoginFailure.address, address) >= MAX_PER_ADDRESS
-    ):
+    since = uow.now - WINDOW
+    with uow.workspace.reading() as reader:
+        throttled = (
+            _recent(reader, "username", username, since) >= MAX_PER_ACCOUNT
+            or _recent(reader, "address", address, since) >= MAX_PER_ADDRESS
+        )
+        found = statements.rows(reader, _CREDENTIALS, {"username": username})
+    if throttled:
         raise Refused("log in", ["Too many failed attempts: wait 15 minutes and try again."])
-    user = uow.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is not None and user.active and check_password(user.password_hash, password):
-        uow.record(username, "user.logged_in", None, address=address)
-        return user
+    if found:
+        [(user_id, active, password_hash)] = found
+        if active and check_password(password_hash, password):
+            user = uow.session.get_one(User, user_id)
+            uow.record(username, "user.logged_in", None, address=address)
+            return user
     uow.session.add(LoginFailure(username=username, address=address[:64], at=uow.now))
     uow.commit()
     raise AuthenticationFailed(_WRONG)
 
 
-def log_out(uow: UnitOfWork, user: User) -> None:
+def log_out(uow: UnitOfWork, username: str) -> None:
     """End every session of the user: a copied cookie is refused from now on."""
+    user = uow.session.execute(select(User).where(User.username == username)).scalar_one()
     user.session_version += 1
     uow.record(user.username, "user.logged_out", None)

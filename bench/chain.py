@@ -16,13 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gates.chain import (
-    ChainedEvent,
-    canonical_bytes,
-    chain_next,
-    sign_checkpoint,
-    verify_chain,
-)
+from gates.chain import ChainedEvent, canonical_bytes, chain_next, verify_chain
+from gates.checkpoints import sign_checkpoint
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 ROLES = ("sponsor", "finance", "security", "architecture", "operations")

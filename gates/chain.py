@@ -1,9 +1,10 @@
-"""The tamper-evident audit chain: canonical bytes, hashing, verification and checkpoints.
+"""The tamper-evident audit chain: canonical bytes, hashing and verification.
 
 Every audit event keeps its exact canonical bytes and a hash over (seq, previous hash, bytes),
 so changing, removing, adding or moving an event breaks the chain at a point we can name.
 A chain checked only against itself cannot see its newest events deleted, or the whole chain
-rewritten: a signed checkpoint (event count + head hash), kept outside the database, can.
+rewritten: a signed checkpoint (event count + head hash), kept outside the database, can
+(gates.checkpoints); verify_chain checks a trail against one.
 
 Pure functions: no I/O and no clock (times are passed in).
 """
@@ -11,15 +12,17 @@ Pure functions: no I/O and no clock (times are passed in).
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import orjson
+
+if TYPE_CHECKING:
+    from gates.checkpoints import Checkpoint
 
 GENESIS = "0" * 64
 """The previous hash recorded by event #1."""
@@ -28,12 +31,6 @@ PROGRESS_EVERY = 10_000
 LOOKAHEAD = 10_000
 _NOT_A_HASH = ""  # stands for "the event two back" before there is one; matches no prev_hash
 _DUMPS_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-_CHECKPOINT_FIELDS = frozenset({"count", "created_at", "head_hash", "signature"})
-_HEX_DIGITS = frozenset("0123456789abcdef")
-BAD_SIGNATURE = (
-    "The checkpoint file's signature does not match: "
-    "it was altered, or it was signed with another key."
-)
 
 # What an auditor reads. Each names the first bad event, and what happened to it.
 _MODIFIED = "Event #{seq:,} was modified: its content no longer matches its recorded hash."
@@ -49,10 +46,6 @@ _TRUNCATED = "The trail was truncated: the checkpoint of {when} saw {count:,} ev
 _REWRITTEN = "The trail was rewritten: {event} no longer has the hash the checkpoint recorded."
 
 ProblemKind = Literal["modified", "missing", "inserted", "reordered", "truncated", "rewritten"]
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that is malformed or whose signature does not verify."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +107,6 @@ class Verification:
     problem: ChainProblem | None
 
 
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """A signed record that the trail once held `count` events ending in `head_hash`."""
-
-    count: int
-    head_hash: str
-    created_at: datetime
-    signature: str
-
-
 # -- canonical bytes and hashing ---------------------------------------------------------------
 
 
@@ -165,7 +148,7 @@ def _dumps(value: object, options: int = 0) -> bytes:
 
 def _json_default(value: object) -> str:
     if isinstance(value, datetime):
-        return _utc_text(value)
+        return utc_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -173,7 +156,11 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} cannot be stored in an audit event")
 
 
-def _utc_text(moment: datetime) -> str:
+def utc_text(moment: datetime) -> str:
+    """Return a timezone-aware time as canonical UTC text: "2026-11-28T10:00:00Z".
+
+    Raises ValueError for a naive datetime.
+    """
     if moment.tzinfo is not UTC:
         if moment.utcoffset() is None:
             raise ValueError("naive datetime in audit event: store UTC")
@@ -291,7 +278,7 @@ def _out_of_order(seq: int, after: int) -> ChainProblem:
 def _against(checkpoint: Checkpoint, checked: int, seen: str) -> ChainProblem | None:
     count = checkpoint.count
     if count > checked:
-        when = _utc_text(checkpoint.created_at.replace(microsecond=0))
+        when = utc_text(checkpoint.created_at.replace(microsecond=0))
         message = _TRUNCATED.format(when=when, count=count, left=_remaining(checked))
         return ChainProblem(checked + 1, "truncated", message)
     if seen != checkpoint.head_hash:
@@ -305,85 +292,3 @@ def _remaining(count: int) -> str:
 
 def _event(seq: int) -> str:
     return f"event #{seq:,}" if seq else "the start of the trail"
-
-
-# -- checkpoints -------------------------------------------------------------------------------
-
-
-def sign_checkpoint(head: ChainHead, created_at: datetime, key: bytes) -> Checkpoint:
-    """Return a checkpoint of the trail ending at `head`, signed with `key` (HMAC-SHA256).
-
-    Raises ValueError if `created_at` is naive.
-    """
-    signature = _signature(head.seq, head.hash, created_at, key)
-    return Checkpoint(head.seq, head.hash, created_at.astimezone(UTC), signature)
-
-
-def checkpoint_to_json(checkpoint: Checkpoint) -> str:
-    """Return the text of a checkpoint file: JSON, keys sorted, one per line."""
-    fields = {
-        "count": checkpoint.count,
-        "created_at": checkpoint.created_at,
-        "head_hash": checkpoint.head_hash,
-        "signature": checkpoint.signature,
-    }
-    return _dumps(fields, orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
-
-
-def checkpoint_from_json(text: str | bytes, key: bytes) -> Checkpoint:
-    """Return the checkpoint held by a checkpoint file, once its signature checks out.
-
-    Raises CheckpointError if the text is not a well-formed checkpoint, or if its signature
-    does not match `key`.
-    """
-    checkpoint = _parse_checkpoint(text)
-    expected = _signature(checkpoint.count, checkpoint.head_hash, checkpoint.created_at, key)
-    if not hmac.compare_digest(expected, checkpoint.signature):
-        raise CheckpointError(BAD_SIGNATURE)
-    return checkpoint
-
-
-def _signature(count: int, head_hash: str, created_at: datetime, key: bytes) -> str:
-    signed = canonical_bytes({"count": count, "head_hash": head_hash, "created_at": created_at})
-    return hmac.new(key, signed, hashlib.sha256).hexdigest()
-
-
-def _parse_checkpoint(text: str | bytes) -> Checkpoint:
-    try:
-        fields = orjson.loads(text)
-    except orjson.JSONDecodeError as error:
-        raise CheckpointError(f"The checkpoint file is not valid JSON: {error}.") from None
-    if not isinstance(fields, dict) or set(fields) != _CHECKPOINT_FIELDS:
-        raise _malformed("it must hold exactly count, created_at, head_hash and signature")
-    return Checkpoint(
-        _count(fields["count"]),
-        _hex(fields["head_hash"], "head_hash"),
-        _moment(fields["created_at"]),
-        _hex(fields["signature"], "signature"),
-    )
-
-
-def _malformed(why: str) -> CheckpointError:
-    return CheckpointError(f"The checkpoint file is malformed: {why}.")
-
-
-def _count(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _malformed("count must be a whole number of at least 1")
-    return value
-
-
-def _hex(value: object, name: str) -> str:
-    if not isinstance(value, str) or len(value) != 64 or not _HEX_DIGITS.issuperset(value):
-        raise _malformed(f"{name} must be 64 lowercase hexadecimal digits")
-    return value
-
-
-def _moment(value: object) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise _malformed("created_at must be a UTC time such as 2026-11-28T10:00:00Z")
-    return moment.astimezone(UTC)

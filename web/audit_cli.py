@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gates.chain import CheckpointError, checkpoint_to_json
+from gates.checkpoints import CheckpointError, checkpoint_to_json
 from web.cli_support import as_option, reports_errors, workspace
 from workflows import audit, migration
 from workflows.freshness import last_change

@@ -16,15 +16,8 @@ import orjson
 from sqlalchemy import Select, select
 
 from gates import access
-from gates.chain import (
-    ChainHead,
-    Checkpoint,
-    CheckpointError,
-    Verification,
-    checkpoint_from_json,
-    sign_checkpoint,
-    verify_chain,
-)
+from gates.chain import ChainHead, Verification, verify_chain
+from gates.checkpoints import Checkpoint, CheckpointError, checkpoint_from_json, sign_checkpoint
 from workflows.db import instance_path
 from workflows.errors import InvalidInput, Refused
 from workflows.records import AuditEvent

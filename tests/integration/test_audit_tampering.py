@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from gates.chain import CheckpointError, canonical_bytes, checkpoint_to_json, event_hash
+from gates.chain import canonical_bytes, event_hash
+from gates.checkpoints import CheckpointError, checkpoint_to_json
 from tests.integration.factories import table_rows
 from workflows import audit
 from workflows.errors import Refused

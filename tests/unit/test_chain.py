@@ -14,19 +14,21 @@ import orjson
 import pytest
 
 from gates.chain import (
-    BAD_SIGNATURE,
     GENESIS,
     ChainedEvent,
     ChainHead,
-    Checkpoint,
-    CheckpointError,
     canonical_bytes,
     chain_next,
+    event_hash,
+    verify_chain,
+)
+from gates.checkpoints import (
+    BAD_SIGNATURE,
+    Checkpoint,
+    CheckpointError,
     checkpoint_from_json,
     checkpoint_to_json,
-    event_hash,
     sign_checkpoint,
-    verify_chain,
 )
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)

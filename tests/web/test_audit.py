@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from gates.chain import checkpoint_to_json
+from gates.checkpoints import checkpoint_to_json
 from tests.web.conftest import Auth
 from workflows import audit
 from workflows.records import AuditEvent

@@ -40,10 +40,11 @@ class _Plan:
     results: tuple[tuple[int, Processor], ...]
 
 
-# Keyed by the statement itself, the dialect, and for INSERT and UPDATE the parameter names,
-# which decide the columns they write. Statements given to run() are built once, at module
-# level: the key keeps each alive, and the plans are as many as they are.
-_plans: dict[tuple[Statement, str, frozenset[str]], _Plan | None] = {}
+# Keyed by the statement itself, the engine's dialect (what it renders can depend on the
+# server's version), and for INSERT and UPDATE the parameter names, which decide the columns
+# they write. Statements given to run() are built once, at module level: the key keeps each
+# alive, and the plans are as many as statements times engines.
+_plans: dict[tuple[Statement, Dialect, frozenset[str]], _Plan | None] = {}
 
 
 def run(
@@ -67,26 +68,35 @@ def run(
         connection.begin()
     driver = connection.connection.dbapi_connection
     assert driver is not None, "a connection in a transaction has its driver connection"
-    cursor = driver.cursor()
+    dialect, cursor = connection.dialect, driver.cursor()
     try:
         cursor.execute(plan.sql, arguments)
         if cursor.description is None:
             return int(cursor.rowcount)
-        rows = cursor.fetchall()
-    except connection.dialect.loaded_dbapi.Error as error:
+        found = cursor.fetchall()
+    except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy does: a lost connection is invalidated, so the pool replaces it.
+        lost = dialect.is_disconnect(error, driver, cursor)
+        if lost:
+            connection.invalidate(error)
         raise DBAPIError.instance(
-            plan.sql, arguments, error, connection.dialect.loaded_dbapi.Error
+            plan.sql,
+            arguments,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
         ) from error
     finally:
         cursor.close()
     if not plan.results:
-        return [tuple(row) for row in rows]
+        return [tuple(row) for row in found]
     processed = []
-    for row in rows:
-        values_ = list(row)
+    for row in found:
+        columns = list(row)
         for index, process in plan.results:
-            values_[index] = process(values_[index])
-        processed.append(tuple(values_))
+            columns[index] = process(columns[index])
+        processed.append(tuple(columns))
     return processed
 
 
@@ -117,7 +127,7 @@ def _watched(connection: Connection) -> bool:
 
 def _plan_of(dialect: Dialect, statement: Statement, params: Mapping[str, Any]) -> _Plan | None:
     writes = isinstance(statement, UpdateBase)
-    key = (statement, dialect.name, frozenset(params) if writes else frozenset())
+    key = (statement, dialect, frozenset(params) if writes else frozenset())
     try:
         return _plans[key]
     except KeyError:

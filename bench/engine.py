@@ -17,6 +17,8 @@ and created anew; nothing else in the database is touched). Prints figures; asse
    cProfile of the sign+decide loop and where its time goes.
 3. The peer: SpiffWorkflow completing the five user tasks of bench/spiff_approval.bpmn, with
    the serialized workflow stored after every task (one UPDATE per task, same database).
+   Lockgate, the raw limit and the peer are timed in interleaved rounds (one per gate), so a
+   busy moment of a shared machine does not fall on one of them only.
 4. `audit verify` on a generated chain of 1,000,000 events (100,000 with --quick).
 
 Signing re-authenticates with the password every time, and Lockgate hashes passwords with
@@ -505,130 +507,135 @@ class Timings:
         )
 
 
-def timed_rounds(ws: Workspace, keys: list[str], rounds: int) -> Timings:
+def timed_round(ws: Workspace, keys: list[str], into: Timings) -> None:
     """Submit every project's next gate (not timed), then sign+decide each one (timed)."""
-    timings = Timings()
-    for _ in range(rounds):
-        submit_all(ws, keys)
-        for key in keys:
-            cpu = time.process_time()
-            sign, decide = sign_and_decide(ws, key)
-            timings.cpu += time.process_time() - cpu
-            timings.sign.append(sign)
-            timings.decide.append(decide)
-    return timings
+    submit_all(ws, keys)
+    for key in keys:
+        cpu = time.process_time()
+        sign, decide = sign_and_decide(ws, key)
+        into.cpu += time.process_time() - cpu
+        into.sign.append(sign)
+        into.decide.append(decide)
 
 
-def raw_core_limit(databases: Databases, transactions: int) -> Spent:
+class RawCore:
     """The raw limit: per transaction, one UPDATE of a projects row and one INSERT of a chained
-    audit_events row (sha256), in bare SQLAlchemy Core, on Lockgate's own schema and engine."""
-    engine = databases.fresh("raw")
-    upgrade(engine)
-    now = datetime.now(UTC)
-    rows = 1_000
-    with engine.begin() as connection:
-        user = connection.execute(
-            insert(User.__table__).returning(User.__table__.c.id),
-            {
-                "username": "raw",
-                "display_name": "Raw",
-                "email": "",
-                "password_hash": "x",
-                "active": True,
-                "session_version": 1,
-                "failed_sign_attempts": 0,
-                "signing_locked_until": None,
-                "created_at": now,
-            },
-        ).scalar_one()
-        policy = connection.execute(
-            insert(PolicyVersion.__table__).returning(PolicyVersion.__table__.c.id),
-            {
-                "policy_id": "raw",
-                "version": 1,
-                "title": "Raw",
-                "digest": "0" * 64,
-                "source": "",
-                "published_by": "raw",
-                "published_at": now,
-            },
-        ).scalar_one()
-        connection.execute(
-            insert(Project.__table__),
-            [
-                {
-                    "key": f"RAW-{n}",
-                    "name": f"Raw {n}",
-                    "policy_version_id": policy,
-                    "stage": "initiation",
-                    "resume_stage": None,
-                    "tier": "small",
-                    "facts": {"budget": "90000", "risk": "medium"},
-                    "manager_id": user,
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-                for n in range(1, rows + 1)
-            ],
-        )
-    projects_table, events_table = Project.__table__, AuditEvent.__table__
-    # Built once, with typed bind parameters (UTCDateTime applies, as in the ORM).
-    change = (
-        update(projects_table)
-        .where(projects_table.c.id == bindparam("pid"))
-        .values(
-            stage=bindparam("new_stage"),
-            version=projects_table.c.version + 1,
-            updated_at=bindparam("new_at"),
-        )
-    )
-    append = insert(events_table)
-    head: ChainHead | None = None
-    spent = Spent()
-    wall, cpu = time.perf_counter(), time.process_time()
-    for number in range(transactions):
-        pid = number % rows + 1
-        at = datetime.now(UTC)
-        stage = GATES[number % 5][2]
-        body = canonical_bytes(
-            {
-                "action": "review.decided",
-                "actor": "sponsor",
-                "at": at,
-                "project": f"RAW-{pid}",
-                "data": {
-                    "gate": GATES[number % 5][0],
-                    "round": 1,
-                    "decision": "go",
-                    "reason": "",
-                    "old_stage": "initiation",
-                    "new_stage": stage,
-                    "snapshot_digest": f"{number:064x}",
-                    "follow_ups": [],
-                },
-            }
-        )
-        sealed = chain_next(head, body)
+    audit_events row (sha256), in bare SQLAlchemy Core, on Lockgate's own schema and engine.
+
+    Set up once; each run() times a batch, the chain continuing from the last one.
+    """
+
+    def __init__(self, databases: Databases) -> None:
+        engine = self.engine = databases.fresh("raw")
+        upgrade(engine)
+        now = datetime.now(UTC)
+        rows = self.rows = 1_000
         with engine.begin() as connection:
-            connection.execute(change, {"pid": pid, "new_stage": stage, "new_at": at})
-            connection.execute(
-                append,
+            user = connection.execute(
+                insert(User.__table__).returning(User.__table__.c.id),
                 {
-                    "seq": sealed.seq,
-                    "prev_hash": sealed.prev_hash,
-                    "hash": sealed.hash,
-                    "body": sealed.body,
-                    "at": at,
-                    "actor": "sponsor",
-                    "action": "review.decided",
-                    "project_key": f"RAW-{pid}",
+                    "username": "raw",
+                    "display_name": "Raw",
+                    "email": "",
+                    "password_hash": "x",
+                    "active": True,
+                    "session_version": 1,
+                    "failed_sign_attempts": 0,
+                    "signing_locked_until": None,
+                    "created_at": now,
                 },
+            ).scalar_one()
+            policy = connection.execute(
+                insert(PolicyVersion.__table__).returning(PolicyVersion.__table__.c.id),
+                {
+                    "policy_id": "raw",
+                    "version": 1,
+                    "title": "Raw",
+                    "digest": "0" * 64,
+                    "source": "",
+                    "published_by": "raw",
+                    "published_at": now,
+                },
+            ).scalar_one()
+            connection.execute(
+                insert(Project.__table__),
+                [
+                    {
+                        "key": f"RAW-{n}",
+                        "name": f"Raw {n}",
+                        "policy_version_id": policy,
+                        "stage": "initiation",
+                        "resume_stage": None,
+                        "tier": "small",
+                        "facts": {"budget": "90000", "risk": "medium"},
+                        "manager_id": user,
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                    for n in range(1, rows + 1)
+                ],
             )
-        head = sealed
-    spent.wall, spent.cpu = time.perf_counter() - wall, time.process_time() - cpu
-    engine.dispose()
-    return spent
+        projects_table, events_table = Project.__table__, AuditEvent.__table__
+        # Built once, with typed bind parameters (UTCDateTime applies, as in the ORM).
+        self.change = (
+            update(projects_table)
+            .where(projects_table.c.id == bindparam("pid"))
+            .values(
+                stage=bindparam("new_stage"),
+                version=projects_table.c.version + 1,
+                updated_at=bindparam("new_at"),
+            )
+        )
+        self.append = insert(events_table)
+        self.head: ChainHead | None = None
+        self.done = 0
+
+    def run(self, transactions: int, into: Spent) -> None:
+        with spending(into):
+            for number in range(self.done, self.done + transactions):
+                pid = number % self.rows + 1
+                at = datetime.now(UTC)
+                stage = GATES[number % 5][2]
+                body = canonical_bytes(
+                    {
+                        "action": "review.decided",
+                        "actor": "sponsor",
+                        "at": at,
+                        "project": f"RAW-{pid}",
+                        "data": {
+                            "gate": GATES[number % 5][0],
+                            "round": 1,
+                            "decision": "go",
+                            "reason": "",
+                            "old_stage": "initiation",
+                            "new_stage": stage,
+                            "snapshot_digest": f"{number:064x}",
+                            "follow_ups": [],
+                        },
+                    }
+                )
+                sealed = chain_next(self.head, body)
+                with self.engine.begin() as connection:
+                    connection.execute(self.change, {"pid": pid, "new_stage": stage, "new_at": at})
+                    connection.execute(
+                        self.append,
+                        {
+                            "seq": sealed.seq,
+                            "prev_hash": sealed.prev_hash,
+                            "hash": sealed.hash,
+                            "body": sealed.body,
+                            "at": at,
+                            "actor": "sponsor",
+                            "action": "review.decided",
+                            "project_key": f"RAW-{pid}",
+                        },
+                    )
+                self.head = sealed
+        self.done += transactions
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
 
 def statements_of(ws: Workspace, action: Callable[[], object]) -> list[str]:
@@ -657,7 +664,9 @@ def print_statements(what: str, statements: list[str]) -> None:
         print(f"  {number:2d}. {short}")
 
 
-def part_sign_decide(databases: Databases, options: argparse.Namespace) -> dict[str, float]:
+def part_sign_decide(
+    databases: Databases, options: argparse.Namespace
+) -> tuple[dict[str, float], PeerProcess]:
     print(RULE)
     print("2. sign+decide on submitted reviews vs the raw SQLAlchemy Core limit")
     print(RULE)
@@ -699,16 +708,31 @@ def part_sign_decide(databases: Databases, options: argparse.Namespace) -> dict[
     print_statements("decide", decided)
 
     # As shipped: scrypt re-authentication on every signature.
-    scrypt = timed_rounds(ws, scrypt_keys, 1)
+    scrypt = Timings()
+    timed_round(ws, scrypt_keys, scrypt)
     scrypt_rate = rate(scrypt.reviews, scrypt.seconds)
     print(
         f"[scrypt, as shipped]   {scrypt.reviews} reviews signed+decided in "
         f"{scrypt.seconds:.2f} s: {scrypt_rate:,.1f} reviews/s = "
         f"{rate(2 * scrypt.reviews, scrypt.seconds):,.1f} txn/s; {scrypt.line()}"
     )
-    # The engine's own cost: cheap re-authentication.
+    # The engine's own cost (cheap re-authentication), the raw limit and the peer, measured in
+    # interleaved rounds (one per gate), so that a slower or faster moment of a shared machine
+    # weighs on all three alike.
+    raw, peer = RawCore(databases), PeerProcess(databases, options.spiff_processes)
+    raw.run(500, Spent())  # warm-up, not counted
+    cheap, spent = Timings(), Spent()
+    per_round = options.raw_transactions // len(GATES)
     with cheap_reauthentication():
-        cheap = timed_rounds(ws, keys, len(GATES))
+        for _ in GATES:
+            timed_round(ws, keys, cheap)
+            raw.run(per_round, spent)
+            if peer.available:
+                peer.round_resident()
+                peer.round_reload()
+    raw.dispose()
+    peer.dispose()
+    transactions = per_round * len(GATES)
     cheap_rate = rate(cheap.reviews, cheap.seconds)
     lockgate_txn = rate(2 * cheap.reviews, cheap.seconds)
     print(
@@ -717,19 +741,18 @@ def part_sign_decide(databases: Databases, options: argparse.Namespace) -> dict[
         f"{lockgate_txn:,.1f} txn/s (2 transactions per review; on CPU time "
         f"{rate(2 * cheap.reviews, cheap.cpu):,.1f} txn/s); {cheap.line()}"
     )
-    spent = raw_core_limit(databases, options.raw_transactions)
-    raw = rate(options.raw_transactions, spent.wall)
-    ratio = lockgate_txn / raw
-    cpu_ratio = rate(2 * cheap.reviews, cheap.cpu) / rate(options.raw_transactions, spent.cpu)
+    raw_rate = rate(transactions, spent.wall)
+    ratio = lockgate_txn / raw_rate
+    cpu_ratio = rate(2 * cheap.reviews, cheap.cpu) / rate(transactions, spent.cpu)
     print(
-        f"raw Core limit: {options.raw_transactions:,} transactions (UPDATE projects row + INSERT "
-        f"chained audit_events row, sha256, BEGIN IMMEDIATE...COMMIT): "
-        f"{spent.rates(options.raw_transactions, 'txn/s')}"
+        f"raw Core limit: {transactions:,} transactions (UPDATE projects row + INSERT "
+        f"chained audit_events row, sha256, BEGIN IMMEDIATE...COMMIT), in the same rounds: "
+        f"{spent.rates(transactions, 'txn/s')}"
     )
     print(
-        f"Lockgate sign+decide / raw limit = {lockgate_txn:,.0f} / {raw:,.0f} = {ratio:.1%} "
+        f"Lockgate sign+decide / raw limit = {lockgate_txn:,.0f} / {raw_rate:,.0f} = {ratio:.1%} "
         f"(target >= {RAW_RATIO_TARGET:.0%}); per review: "
-        f"{1000 * cheap.seconds / cheap.reviews:.2f} ms vs {2000 / raw:.2f} ms for two raw "
+        f"{1000 * cheap.seconds / cheap.reviews:.2f} ms vs {2000 / raw_rate:.2f} ms for two raw "
         f"transactions (on CPU time: {cpu_ratio:.1%})"
     )
     print(load())
@@ -755,134 +778,218 @@ def part_sign_decide(databases: Databases, options: argparse.Namespace) -> dict[
         "reviews_scrypt": scrypt_rate,
         "reviews_cheap": cheap_rate,
         "lockgate_txn": lockgate_txn,
-        "raw_txn": raw,
+        "raw_txn": raw_rate,
         "raw_ratio": ratio,
         "raw_ratio_cpu": cpu_ratio,
         "sign_ms": 1000 * mean(cheap.sign),
         "decide_ms": 1000 * mean(cheap.decide),
         **parts,
-    }
+    }, peer
 
 
 # -- 3. the peer: SpiffWorkflow with its state stored after every user task --------------------
 
 
-def part_spiff(
-    databases: Databases, options: argparse.Namespace, lockgate: dict[str, float]
-) -> dict[str, float]:
-    print(RULE)
-    print("3. The peer: SpiffWorkflow, five sequential user tasks, state persisted per task")
-    print(RULE)
-    try:
+class SpiffPeer:
+    """SpiffWorkflow running bench/spiff_approval.bpmn (start -> 5 user tasks -> end) for
+    `count` processes, its serialized state stored in the same kind of database after every
+    task. Each round completes the next task of every process, in two ways:
+
+    A: the workflow object stays in memory between tasks (the brief's measurement);
+    B: each task loads and deserializes the stored state first, as a stateless web request
+       (and every Lockgate verb) does.
+    """
+
+    def __init__(self, databases: Databases, count: int) -> None:
         from SpiffWorkflow.bpmn.parser import BpmnParser
         from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
         from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
         from SpiffWorkflow.util.task import TaskState
-        from SpiffWorkflow.version import __version__ as spiff_version
-    except ImportError:
-        print("SpiffWorkflow is not installed: pip install -e '.[bench]'; part 3 skipped")
-        return {}
-    parser = BpmnParser()
-    parser.add_bpmn_file(str(BPMN))
-    spec = parser.get_spec("gate_approvals")
-    serializer = BpmnWorkflowSerializer()
-    engine = databases.fresh("spiff")
-    metadata = MetaData()
-    table = Table(
-        "spiff_workflows",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("state", Text, nullable=False),
-        Column("tasks_done", Integer, nullable=False),
-        Column("updated_at", UTCDateTime(), nullable=False),
-    )
-    metadata.create_all(engine)
-    change = (
-        update(table)
-        .where(table.c.id == bindparam("wid"))
-        .values(state=bindparam("new_state"), tasks_done=table.c.tasks_done + 1)
-        .values(updated_at=bindparam("new_at"))
-    )
-    fetch = select(table.c.state).where(table.c.id == bindparam("wid"))
-    count = options.spiff_processes
-    print(
-        f"SpiffWorkflow {spiff_version}, {BPMN.name}: start -> 5 user tasks -> end. Per task: "
-        "find the READY user task, set_data(decision='go', approver=...), run(), "
-        "do_engine_steps(), serialize_json(workflow), then one transaction: UPDATE the "
-        "workflow's row (JSON text). Same engine settings (make_engine)."
-    )
+        from SpiffWorkflow.version import __version__
 
-    def create(first: int) -> tuple[dict[int, Any], float]:
+        self.version, self.count, self.ready = __version__, count, TaskState.READY
+        parser = BpmnParser()
+        parser.add_bpmn_file(str(BPMN))
+        spec = parser.get_spec("gate_approvals")
+        self.serializer = BpmnWorkflowSerializer()
+        self.engine = databases.fresh("spiff")
+        metadata = MetaData()
+        table = Table(
+            "spiff_workflows",
+            metadata,
+            Column("id", Integer, primary_key=True),
+            Column("state", Text, nullable=False),
+            Column("tasks_done", Integer, nullable=False),
+            Column("updated_at", UTCDateTime(), nullable=False),
+        )
+        metadata.create_all(self.engine)
+        self.change = (
+            update(table)
+            .where(table.c.id == bindparam("wid"))
+            .values(state=bindparam("new_state"), tasks_done=table.c.tasks_done + 1)
+            .values(updated_at=bindparam("new_at"))
+        )
+        self.fetch = select(table.c.state).where(table.c.id == bindparam("wid"))
         started = time.perf_counter()
-        resident = {}
-        for wid in range(first, first + count):
+        self.resident: dict[int, Any] = {}
+        for wid in range(1, 2 * count + 1):
             workflow = BpmnWorkflow(spec)
             workflow.do_engine_steps()
-            state = serializer.serialize_json(workflow)
-            with engine.begin() as connection:
+            state = self.serializer.serialize_json(workflow)
+            with self.engine.begin() as connection:
                 connection.execute(
                     insert(table),
                     {"id": wid, "state": state, "tasks_done": 0, "updated_at": datetime.now(UTC)},
                 )
-            resident[wid] = workflow
-        return resident, time.perf_counter() - started
+            if wid <= count:
+                self.resident[wid] = workflow
+        self.created = time.perf_counter() - started
+        self.sizes: list[int] = []
+        self.spent_resident, self.spent_reload = Spent(), Spent()
 
-    def complete(workflow: Any, wid: int) -> str:
-        task = workflow.get_next_task(state=TaskState.READY, manual=True)
+    def _complete(self, workflow: Any) -> str:
+        task = workflow.get_next_task(state=self.ready, manual=True)
         task.set_data(decision="go", approver="sponsor", gate=task.task_spec.bpmn_id)
         task.run()
         workflow.do_engine_steps()
-        return serializer.serialize_json(workflow)
+        return str(self.serializer.serialize_json(workflow))
 
-    # A: the workflow object stays in memory between tasks (the brief's measurement).
-    resident, created = create(1)
-    sizes = []
-    spent_a = Spent()
-    with spending(spent_a):
-        for _ in GATES:
-            for wid, workflow in resident.items():
-                state = complete(workflow, wid)
-                with engine.begin() as connection:
+    def round_resident(self) -> None:
+        """A: complete the next task of every resident workflow, storing each state."""
+        with spending(self.spent_resident):
+            for wid, workflow in self.resident.items():
+                state = self._complete(workflow)
+                with self.engine.begin() as connection:
                     connection.execute(
-                        change, {"wid": wid, "new_state": state, "new_at": datetime.now(UTC)}
+                        self.change, {"wid": wid, "new_state": state, "new_at": datetime.now(UTC)}
                     )
-            sizes.append(len(state))
-    resident_seconds = spent_a.wall
-    if not all(w.is_completed() for w in resident.values()):
-        raise RuntimeError("a Spiff workflow did not complete")
-    resident_rate = rate(5 * count, resident_seconds)
+        self.sizes.append(len(state))
+
+    def round_reload(self) -> None:
+        """B: the same, loading and deserializing each stored workflow first."""
+        with spending(self.spent_reload):
+            for wid in range(self.count + 1, 2 * self.count + 1):
+                with self.engine.begin() as connection:
+                    stored = connection.execute(self.fetch, {"wid": wid}).scalar_one()
+                    state = self._complete(self.serializer.deserialize_json(stored))
+                    connection.execute(
+                        self.change, {"wid": wid, "new_state": state, "new_at": datetime.now(UTC)}
+                    )
+
+    def dispose(self) -> None:
+        if not all(w.is_completed() for w in self.resident.values()):
+            raise RuntimeError("a Spiff workflow did not complete")
+        self.engine.dispose()
+
+
+class PeerProcess:
+    """The SpiffPeer, run in a process of its own and driven round by round.
+
+    In this process its resident workflows (tens of thousands of objects) would be scanned by
+    every garbage collection Lockgate's verbs trigger, slowing Lockgate by a third: a cost of
+    sharing a process, which neither has in service. Each round is timed in the child.
+    """
+
+    def __init__(self, databases: Databases, count: int) -> None:
+        spec = {"folder": str(databases.folder), "url": databases.url, "count": count}
+        self.child = subprocess.Popen(
+            [sys.executable, __file__, "--spiff-child", json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if databases.url:
+            databases.schemas.append("lockgate_bench_spiff")
+        hello = self._ask(None)
+        self.available = not hello.get("missing", False)
+        self.version, self.created, self.count = hello.get("version"), hello.get("created"), count
+        self.spent_resident, self.spent_reload = Spent(), Spent()
+        self.sizes: list[int] = []
+
+    def _ask(self, command: str | None) -> dict[str, Any]:
+        assert self.child.stdin is not None and self.child.stdout is not None
+        if command is not None:
+            self.child.stdin.write(command + "\n")
+            self.child.stdin.flush()
+        line = self.child.stdout.readline()
+        if not line:
+            raise RuntimeError("the SpiffWorkflow process ended early")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def round_resident(self) -> None:
+        answer = self._ask("resident")
+        self.spent_resident.wall += answer["wall"]
+        self.spent_resident.cpu += answer["cpu"]
+        self.sizes.append(answer["size"])
+
+    def round_reload(self) -> None:
+        answer = self._ask("reload")
+        self.spent_reload.wall += answer["wall"]
+        self.spent_reload.cpu += answer["cpu"]
+
+    def dispose(self) -> None:
+        if self.available:
+            self._ask("end")
+        self.child.wait(timeout=60)
+
+
+def spiff_child(spec_text: str) -> None:
+    """The peer's process: answers one JSON line per command read from stdin."""
+    spec = json.loads(spec_text)
+    try:
+        peer = SpiffPeer(Databases(Path(spec["folder"]), spec["url"]), spec["count"])
+    except ImportError:
+        print(json.dumps({"missing": True}), flush=True)
+        return
+    print(json.dumps({"version": peer.version, "created": peer.created}), flush=True)
+    for command in sys.stdin:
+        if command.strip() == "end":
+            peer.dispose()
+            print(json.dumps({"ended": True}), flush=True)
+            return
+        spent = peer.spent_resident if command.strip() == "resident" else peer.spent_reload
+        wall, cpu = spent.wall, spent.cpu
+        if command.strip() == "resident":
+            peer.round_resident()
+        else:
+            peer.round_reload()
+        answer = {
+            "wall": spent.wall - wall,
+            "cpu": spent.cpu - cpu,
+            "size": (peer.sizes or [0])[-1],
+        }
+        print(json.dumps(answer), flush=True)
+
+
+def part_spiff(peer: PeerProcess, lockgate: dict[str, float]) -> dict[str, float]:
+    print(RULE)
+    print("3. The peer: SpiffWorkflow, five sequential user tasks, state persisted per task")
+    print(RULE)
+    if not peer.available:
+        print("skipped: SpiffWorkflow is not installed (pip install -e '.[bench]')")
+        return {}
+    count, tasks = peer.count, 5 * peer.count
     print(
-        f"[A: resident workflow] {count} processes x 5 tasks in {resident_seconds:.2f} s: "
-        f"{spent_a.rates(5 * count, 'user tasks/s')} "
-        f"({1000 * resident_seconds / (5 * count):.2f} ms/task)"
-        f"; creating + INSERTing the {count} processes (not counted): {created:.2f} s; "
-        f"stored JSON ~{mean(sizes) / 1024:.1f} KB per workflow"
+        f"SpiffWorkflow {peer.version}, {BPMN.name}: start -> 5 user tasks -> end. Per task: "
+        "find the READY user task, set_data(decision='go', approver=...), run(), "
+        "do_engine_steps(), serialize_json(workflow), then one transaction: UPDATE the "
+        "workflow's row (JSON text). Same engine settings (make_engine). Measured in part 2's "
+        "rounds, interleaved with Lockgate's: round n completes task n of every process."
     )
-
-    # B: each task loads and deserializes the stored state first, as a stateless web request
-    # (and every Lockgate verb) does.
-    create(count + 1)
-    spent_b = Spent()
-    with spending(spent_b):
-        for _ in GATES:
-            for wid in range(count + 1, 2 * count + 1):
-                with engine.begin() as connection:
-                    stored = connection.execute(fetch, {"wid": wid}).scalar_one()
-                    workflow = serializer.deserialize_json(stored)
-                    state = complete(workflow, wid)
-                    connection.execute(
-                        change, {"wid": wid, "new_state": state, "new_at": datetime.now(UTC)}
-                    )
-    reload_seconds = spent_b.wall
-    reload_rate = rate(5 * count, reload_seconds)
+    resident, reload = peer.spent_resident, peer.spent_reload
+    resident_rate, reload_rate = rate(tasks, resident.wall), rate(tasks, reload.wall)
     print(
-        f"[B: reload per task]   {count} processes x 5 tasks in {reload_seconds:.2f} s: "
-        f"{spent_b.rates(5 * count, 'user tasks/s')} "
-        f"({1000 * reload_seconds / (5 * count):.2f} ms/task): "
+        f"[A: resident workflow] {count} processes x 5 tasks in {resident.wall:.2f} s: "
+        f"{resident.rates(tasks, 'user tasks/s')} ({1000 * resident.wall / tasks:.2f} ms/task); "
+        f"creating + INSERTing the {2 * count} processes of A and B (not counted): "
+        f"{peer.created:.2f} s; stored JSON ~{mean(peer.sizes) / 1024:.1f} KB per workflow"
+    )
+    print(
+        f"[B: reload per task]   {count} processes x 5 tasks in {reload.wall:.2f} s: "
+        f"{reload.rates(tasks, 'user tasks/s')} ({1000 * reload.wall / tasks:.2f} ms/task): "
         "SELECT + deserialize_json + complete + serialize_json + UPDATE in one transaction"
     )
-    engine.dispose()
-
     gates = lockgate["reviews_cheap"]
     print(
         "Lockgate per gate (from part 2): a sign transaction (user, cheap re-authentication, "
@@ -1217,9 +1324,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL URL (default: SQLite temp files)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--verify-child", help=argparse.SUPPRESS)
+    parser.add_argument("--spiff-child", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.verify_child:
         verify_child(options.verify_child)
+        return
+    if options.spiff_child:
+        spiff_child(options.spiff_child)
         return
     for name, value in sizes(options.quick).items():
         setattr(options, name, value)
@@ -1237,8 +1348,9 @@ def main() -> None:
         describe_run(databases, options)
         figures: dict[str, float] = {}
         figures.update(part_lifecycles(databases, options))
-        figures.update(part_sign_decide(databases, options))
-        figures.update(part_spiff(databases, options, figures))
+        found, peer = part_sign_decide(databases, options)
+        figures.update(found)
+        figures.update(part_spiff(peer, figures))
         figures.update(part_audit(databases, options))
         summary(figures)
         print(f"total run time {time.perf_counter() - started:.0f} s")

@@ -180,7 +180,9 @@ def sign(
         raise _nothing_to("sign", project)
     policy = policy_of(uow, project)
     gate = gate_of(policy, project, review.gate_id)
-    state = project_state(uow, project, policy, gate, review)
+    # Signing reads only the sign-off lines of the report (who still has to sign, in which
+    # order): the evidence is bound by the snapshot digest, and is not read here.
+    state = project_state(uow, project, policy, gate, review, with_evidence=False)
     report = readiness(policy, gate, state, uow.now)
     role, held, principal = _authority(uow, signer, project, report, role)
     request = SignRequest(

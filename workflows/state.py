@@ -230,12 +230,18 @@ def project_state(
     gate: Gate,
     review: AnyReview | None = None,
     tier: str | None = None,
+    *,
+    with_evidence: bool = True,
 ) -> ProjectState:
-    """What the gate rules read about `project` at `gate` now."""
+    """What the gate rules read about `project` at `gate` now.
+
+    Without evidence, the report's artifact lines read as missing: for callers that read only
+    its sign-off lines (signing), which depend on signatures, waivers, facts and tier alone.
+    """
     return ProjectState(
         facts=from_stored(policy, project.facts),
         tier=tier or project.tier,
-        evidence=latest_evidence(uow, project),
+        evidence=latest_evidence(uow, project) if with_evidence else {},
         signatures=current_signatures(uow, review) if review else [],
         waivers=_waivers(uow, project, gate),
         snapshot_digest=review.snapshot_digest if review else None,

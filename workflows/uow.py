@@ -41,11 +41,6 @@ _LOCK_HEAD = (
 _SEED_HEAD = insert(ChainHeadRow)
 _APPEND = insert(AuditEvent)
 _INSERT_SIGNATURE = insert(SignatureRecord).returning(SignatureRecord.id)
-_ADVANCE_HEAD = (
-    update(ChainHeadRow)
-    .where(ChainHeadRow.id == 1)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-)
 
 
 CONFLICT = "Someone else changed this record at the same moment; reload it and try again."
@@ -210,7 +205,8 @@ class UnitOfWork:
         """Append one audit event to the chain, inside this transaction.
 
         The chain head row is locked first (FOR UPDATE on PostgreSQL; SQLite transactions
-        already hold the write lock), so appends have one total order.
+        already hold the write lock), so appends have one total order; the database moves the
+        head to the new event as part of its INSERT (a trigger: migrations 0004).
         """
         if self.read_only:
             raise RuntimeError(f"'{action}' changes state: it needs a writing unit of work")
@@ -219,8 +215,8 @@ class UnitOfWork:
             {"action": action, "actor": actor, "at": self.now, "project": project_key, "data": data}
         )
         sealed = chain_next(head if head.seq else None, body)
-        # The event and the head are never read back as ORM objects: the unit-of-work
-        # bookkeeping would be pure cost.
+        # The event is never read back as an ORM object: the unit-of-work bookkeeping would
+        # be pure cost.
         self._run(
             _APPEND,
             {
@@ -234,7 +230,6 @@ class UnitOfWork:
                 "project_key": project_key,
             },
         )
-        self._run(_ADVANCE_HEAD, {"new_seq": sealed.seq, "new_hash": sealed.hash})
         self.events.append(sealed)
         return sealed
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tests.integration.factories import STANDARD_FACTS, table_rows
 from workflows import attach, audit, projects, reviews
 from workflows.errors import Refused
-from workflows.records import User
+from workflows.records import AuditEvent, ChainHead, User
 from workflows.uow import UnitOfWork
 
 
@@ -107,3 +108,31 @@ def test_after_failed_verbs_the_next_event_continues_the_chain(workspace, act, h
     assert head() == newest + 1
     with workspace.unit_of_work() as uow:
         assert audit.verify(uow).ok
+
+
+def test_the_chain_head_moves_with_every_event_and_back_with_a_rollback(
+    workspace, read, new_project, monkeypatch
+):
+    def stored_head(uow: UnitOfWork) -> tuple[int, str]:
+        seq, hash_ = uow.session.execute(select(ChainHead.seq, ChainHead.hash)).one()
+        return seq, hash_
+
+    def newest_event(uow: UnitOfWork) -> tuple[int, str]:
+        query = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        seq, hash_ = uow.session.execute(query).one()
+        return seq, hash_
+
+    key = new_project("ERP-1")
+    assert read(stored_head) == read(newest_event)
+    before = read(stored_head)
+
+    def fail(*args, **kwargs):
+        raise DiskFull("the snapshot could not be refreshed")
+
+    monkeypatch.setattr(attach, "refresh_snapshot", fail)
+    with pytest.raises(DiskFull), workspace.unit_of_work() as uow:
+        attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"charter"), "c.pdf")
+        assert stored_head(uow)[0] == before[0] + 1, "the head moved with the event"
+        uow.commit()
+
+    assert read(stored_head) == before

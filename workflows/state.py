@@ -45,28 +45,24 @@ _OPEN_REVIEW = select(Review).where(
     Review.project_id == bindparam("project_id"), Review.state == SUBMITTED
 )
 _OPEN_REVIEW_LOCKED = _OPEN_REVIEW.with_for_update(of=Review)
-# A project's values with its manager and policy digest, locked; then its open review. Two
-# statements, not one outer join: on PostgreSQL a transaction that waited for the project's
-# lock sees the project as committed meanwhile, but rows joined to it as they were before.
-_PROJECT_ROW = (
-    select(
-        Project.id,
-        Project.key,
-        Project.stage,
-        Project.tier,
-        Project.facts,
-        Project.version,
-        Project.manager_id,
-        User.username,
-        Project.policy_version_id,
-        PolicyVersion.digest,
-    )
-    .join(User, Project.manager_id == User.id)
-    .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
-    .where(Project.key == bindparam("key"))
-    .with_for_update(of=Project)
+# A project's values with its manager and policy digest, locked; then its open review. On
+# PostgreSQL these are two statements, not one outer join: a transaction that waited for the
+# project's lock sees the project as committed meanwhile, but rows joined to it as they were
+# before. SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), so there one
+# statement reads both (_UNDER_REVIEW).
+_PROJECT_COLUMNS = (
+    Project.id,
+    Project.key,
+    Project.stage,
+    Project.tier,
+    Project.facts,
+    Project.version,
+    Project.manager_id,
+    User.username,
+    Project.policy_version_id,
+    PolicyVersion.digest,
 )
-_OPEN_REVIEW_ROW = select(
+_REVIEW_COLUMNS = (
     Review.id,
     Review.gate_id,
     Review.round,
@@ -74,7 +70,25 @@ _OPEN_REVIEW_ROW = select(
     Review.submitted_by,
     Review.snapshot_digest,
     Review.version,
-).where(Review.project_id == bindparam("project_id"), Review.state == SUBMITTED)
+)
+_PROJECT_ROW = (
+    select(*_PROJECT_COLUMNS)
+    .join(User, Project.manager_id == User.id)
+    .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
+    .where(Project.key == bindparam("key"))
+    .with_for_update(of=Project)
+)
+_OPEN_REVIEW_ROW = select(*_REVIEW_COLUMNS).where(
+    Review.project_id == bindparam("project_id"), Review.state == SUBMITTED
+)
+_UNDER_REVIEW = (
+    select(*_PROJECT_COLUMNS, *_REVIEW_COLUMNS)
+    .join(User, Project.manager_id == User.id)
+    .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
+    .outerjoin(Review, (Review.project_id == Project.id) & (Review.state == SUBMITTED))
+    .where(Project.key == bindparam("key"))
+)
+_SPLIT = len(_PROJECT_COLUMNS)
 _NEWEST_VERSIONS = (
     select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
     .where(ArtifactVersion.project_id == bindparam("project_id"))
@@ -143,6 +157,13 @@ def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Proj
 def load_under_review(uow: UnitOfWork, key: str) -> tuple[ProjectRow, ReviewRow | None]:
     """The project with this key, locked until commit, and its open review if one is waiting;
     as values (the path of sign and decide)."""
+    if uow.workspace.one_writer_at_a_time:
+        found = uow.rows(_UNDER_REVIEW, {"key": key})
+        if not found:
+            raise NotFound(f"There is no project '{key}'.")
+        row = found[0]
+        project = ProjectRow(*row[:_SPLIT])
+        return project, None if row[_SPLIT] is None else ReviewRow(*row[_SPLIT:])
     found = uow.rows(_PROJECT_ROW, {"key": key})
     if not found:
         raise NotFound(f"There is no project '{key}'.")

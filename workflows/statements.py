@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeVarTuple, cast
 
 from sqlalchemy import Connection, Select
@@ -34,77 +35,108 @@ class _Plan:
     """A statement as one dialect runs it."""
 
     sql: str
-    order: tuple[str, ...] | None  # parameter names in placeholder order, for positional drivers
+    arguments: Callable[[Mapping[str, Any]], Any]  # the driver's parameters, from the values
     fixed: Mapping[str, Any]  # values the statement binds itself (e.g. state = 'submitted')
     binds: tuple[tuple[str, Processor], ...]
     results: tuple[tuple[int, Processor], ...]
 
 
-# Keyed by the statement itself, the engine's dialect (what it renders can depend on the
-# server's version), and for INSERT and UPDATE the parameter names, which decide the columns
-# they write. Statements given to run() are built once, at module level: the key keeps each
-# alive, and the plans are as many as statements times engines.
-_plans: dict[tuple[Statement, Dialect, frozenset[str]], _Plan | None] = {}
+_NO_KEYS: frozenset[str] = frozenset()
+# Per dialect of an engine (what it renders can depend on the server's version), keyed by
+# the statement itself and, for INSERT and UPDATE, the parameter names, which decide the
+# columns they write. Statements given to run() are built once, at module level: the key
+# keeps each alive, and the plans are as many as statements times engines.
+_plans: dict[Dialect, dict[tuple[Statement, frozenset[str]], _Plan | None]] = {}
+
+
+class Runner:
+    """Runs statements in one transaction of a connection (a unit of work holds one).
+
+    Whether anything watches the engine is checked when the runner is made: a listener
+    added in the middle of a transaction sees that transaction's statements only from the
+    next one on.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        if not connection.in_transaction():
+            connection.begin()
+        self.connection = connection
+        self.dialect = connection.dialect
+        self.watched = _watched(connection)
+        self.driver = connection.connection.dbapi_connection
+        self.plans = _plans.setdefault(self.dialect, {})
+
+    def run(self, statement: Statement, params: Mapping[str, Any]) -> list[tuple[Any, ...]] | int:
+        """Execute `statement`: its rows (tuples, types processed) when it returns rows,
+        otherwise the number of rows it changed. Driver errors are raised as SQLAlchemy's
+        DBAPIError family, as connection.execute raises them."""
+        plan = None if self.watched else self._plan(statement, params)
+        if plan is None:
+            result = self.connection.execute(statement, params)
+            return [tuple(row) for row in result] if result.returns_rows else result.rowcount
+        values = {**plan.fixed, **params}
+        for name, process in plan.binds:
+            values[name] = process(values[name])
+        arguments = plan.arguments(values)
+        assert self.driver is not None, "a connection in a transaction has its driver connection"
+        cursor = self.driver.cursor()
+        try:
+            cursor.execute(plan.sql, arguments)
+            if cursor.description is None:
+                return int(cursor.rowcount)
+            found = cursor.fetchall()
+        except self.dialect.loaded_dbapi.Error as error:
+            raise self._failed(plan.sql, arguments, error, cursor) from error
+        finally:
+            cursor.close()
+        if not plan.results:
+            return [tuple(row) for row in found]
+        processed = []
+        for row in found:
+            columns = list(row)
+            for index, process in plan.results:
+                columns[index] = process(columns[index])
+            processed.append(tuple(columns))
+        return processed
+
+    def rows(self, statement: Select[*Row], params: Mapping[str, Any]) -> list[tuple[*Row]]:
+        """The rows of a SELECT built once (module level), as run() returns them, typed."""
+        return cast("list[tuple[*Row]]", self.run(statement, params))
+
+    def _plan(self, statement: Statement, params: Mapping[str, Any]) -> _Plan | None:
+        writes = isinstance(statement, UpdateBase)
+        key = (statement, frozenset(params) if writes else _NO_KEYS)
+        try:
+            return self.plans[key]
+        except KeyError:
+            columns = sorted(params) if writes else None
+            plan = self.plans[key] = _compile(self.dialect, statement, columns)
+            return plan
+
+    def _failed(self, sql: str, arguments: Any, error: Any, cursor: Any) -> Exception:
+        # As SQLAlchemy does: a lost connection is invalidated, so the pool replaces it.
+        dialect = self.dialect
+        lost = dialect.is_disconnect(error, self.driver, cursor)
+        if lost:
+            self.connection.invalidate(error)
+        failure: Exception = DBAPIError.instance(
+            sql, arguments, error, dialect.loaded_dbapi.Error, lost, dialect=dialect
+        )
+        return failure
 
 
 def run(
     connection: Connection, statement: Statement, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]] | int:
-    """Execute `statement` in `connection`'s transaction.
-
-    Returns the rows (tuples, types processed) of a statement that returns rows, otherwise
-    the number of rows it changed. Driver errors are raised as SQLAlchemy's DBAPIError family,
-    as connection.execute raises them.
-    """
-    plan = None if _watched(connection) else _plan_of(connection.dialect, statement, params)
-    if plan is None:
-        result = connection.execute(statement, params)
-        return [tuple(row) for row in result] if result.returns_rows else result.rowcount
-    values = {**plan.fixed, **params}
-    for name, process in plan.binds:
-        values[name] = process(values[name])
-    arguments = values if plan.order is None else tuple(values[name] for name in plan.order)
-    if not connection.in_transaction():
-        connection.begin()
-    driver = connection.connection.dbapi_connection
-    assert driver is not None, "a connection in a transaction has its driver connection"
-    dialect, cursor = connection.dialect, driver.cursor()
-    try:
-        cursor.execute(plan.sql, arguments)
-        if cursor.description is None:
-            return int(cursor.rowcount)
-        found = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as error:
-        # As SQLAlchemy does: a lost connection is invalidated, so the pool replaces it.
-        lost = dialect.is_disconnect(error, driver, cursor)
-        if lost:
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            plan.sql,
-            arguments,
-            error,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from error
-    finally:
-        cursor.close()
-    if not plan.results:
-        return [tuple(row) for row in found]
-    processed = []
-    for row in found:
-        columns = list(row)
-        for index, process in plan.results:
-            columns[index] = process(columns[index])
-        processed.append(tuple(columns))
-    return processed
+    """Run one statement in `connection`'s transaction (see Runner.run)."""
+    return Runner(connection).run(statement, params)
 
 
 def rows(
     connection: Connection, statement: Select[*Row], params: Mapping[str, Any]
 ) -> list[tuple[*Row]]:
-    """The rows of a SELECT built once (module level), as run() returns them, typed."""
-    return cast("list[tuple[*Row]]", run(connection, statement, params))
+    """The rows of one SELECT in `connection`'s transaction (see Runner.rows)."""
+    return Runner(connection).rows(statement, params)
 
 
 def _watched(connection: Connection) -> bool:
@@ -123,16 +155,6 @@ def _watched(connection: Connection) -> bool:
         or dispatch.before_execute
         or dispatch.after_execute
     )
-
-
-def _plan_of(dialect: Dialect, statement: Statement, params: Mapping[str, Any]) -> _Plan | None:
-    writes = isinstance(statement, UpdateBase)
-    key = (statement, dialect, frozenset(params) if writes else frozenset())
-    try:
-        return _plans[key]
-    except KeyError:
-        plan = _plans[key] = _compile(dialect, statement, sorted(params) if writes else None)
-        return plan
 
 
 def _compile(dialect: Dialect, statement: Statement, columns: list[str] | None) -> _Plan | None:
@@ -157,5 +179,17 @@ def _compile(dialect: Dialect, statement: Statement, columns: list[str] | None) 
         if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
         is not None
     )
-    order = tuple(compiled.positiontup) if dialect.positional else None
-    return _Plan(compiled.string, order, fixed, binds, results)
+    return _Plan(compiled.string, _arguments(dialect, compiled), fixed, binds, results)
+
+
+def _arguments(dialect: Dialect, compiled: Any) -> Callable[[Mapping[str, Any]], Any]:
+    """How the driver takes the values: a dict by name, or a tuple in placeholder order."""
+    if not dialect.positional:
+        return dict
+    order = tuple(compiled.positiontup)
+    if not order:
+        return lambda _values: ()
+    if len(order) == 1:
+        name = order[0]
+        return lambda values: (values[name],)
+    return itemgetter(*order)

@@ -9,7 +9,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 from sqlalchemy import (
-    Connection,
     Select,
     Transaction,
     Update,
@@ -23,11 +22,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from gates.chain import GENESIS, ChainedEvent, ChainHead, canonical_bytes, chain_next
-from workflows import statements
 from workflows.errors import Conflict
 from workflows.records import AuditEvent, Project, Review, SignatureRecord
 from workflows.records import ChainHead as ChainHeadRow
-from workflows.statements import Statement
+from workflows.statements import Runner, Statement
 
 if TYPE_CHECKING:
     from workflows.workspace import Workspace
@@ -73,7 +71,7 @@ class UnitOfWork:
         # The transaction of the hot statements (rows, insert, update, record) when they run
         # before anything opened an ORM session: sign and decide never need one.
         self._bare: Transaction | None = None
-        self._connection: Connection | None = None
+        self._runner: Runner | None = None  # runs the hot statements in this transaction
 
     def __enter__(self) -> UnitOfWork:
         self.now = self.workspace.clock()
@@ -107,7 +105,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit the change and its audit events together."""
-        self._connection = None  # what follows begins anew, maybe on another connection
+        self._runner = None  # what follows begins anew, maybe on another connection
         if self._bare is None:
             if self._session is not None:
                 try:
@@ -138,7 +136,7 @@ class UnitOfWork:
         if self._bare is not None:
             self.workspace.end(self._bare)
             self._bare = None
-        self._connection = None
+        self._runner = None
 
     # The hot verbs (sign, decide) read and write through the methods below rather than the
     # ORM: the same rows and the same checks, run by workflows.statements (bench/engine.py).
@@ -180,20 +178,20 @@ class UnitOfWork:
         """
         if self._session is not None:
             self._session.flush()
-        return statements.rows(self._connection_now(), statement, params)
+        return self._runner_now().rows(statement, params)
 
     def _run(self, statement: Statement, params: Mapping[str, Any]) -> Any:
-        return statements.run(self._connection_now(), statement, params)
+        return self._runner_now().run(statement, params)
 
-    def _connection_now(self) -> Connection:
-        if self._connection is None:
+    def _runner_now(self) -> Runner:
+        if self._runner is None:
             if self._session is not None:
-                self._connection = self._session.connection()
+                self._runner = Runner(self._session.connection())
             else:
                 if self._bare is None:
                     self._bare = self.workspace.begin(read_only=self.read_only)
-                self._connection = self._bare.connection
-        return self._connection
+                self._runner = Runner(self._bare.connection)
+        return self._runner
 
     def record(
         self,

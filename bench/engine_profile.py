@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SQL = "SQL: workflows.statements.run (driver + types)"
+SQL = "SQL: statements.Runner.run (driver + types)"
 
 # (label, module, function or Class.method): the steps of sign and decide, timed inclusively.
 STEPS = (
@@ -39,7 +39,7 @@ STEPS = (
     ("transitions: Lifecycle.fire", "workflows.machines", "Lifecycle.fire"),
     ("canonical_bytes (orjson)", "gates.chain", "canonical_bytes"),
     ("Session.flush (explicit + autoflush)", "sqlalchemy.orm.session", "Session.flush"),
-    (SQL, "workflows.statements", "run"),
+    (SQL, "workflows.statements", "Runner.run"),
 )
 
 # Steps that are pure Lockgate computation (no SQL inside), shown apart from SQL and the rest.

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from gates.model import Waiver
-from policies.model import Requirement
+from policies.model import Gate, Requirement
 
 
 def can_waive(requirement: Requirement, role: str, justification: str) -> list[str]:
@@ -20,6 +20,12 @@ def can_waive(requirement: Requirement, role: str, justification: str) -> list[s
     if not justification.strip():
         reasons.append("A waiver needs a justification.")
     return reasons
+
+
+def any_waivable(gate: Gate) -> bool:
+    """True when the policy lets someone waive a requirement of `gate`: otherwise no waiver
+    of it can be valid (see is_valid), and there is nothing to read."""
+    return any(requirement.waivable_by for requirement in gate.requirements)
 
 
 def is_valid(waiver: Waiver, requirement: Requirement, now: datetime) -> bool:

@@ -15,6 +15,7 @@ from gates.chain import canonical_bytes
 from gates.decisions import next_gate
 from gates.model import Evidence, ProjectState, Signature, Waiver
 from gates.readiness import Readiness, Status, readiness
+from gates.waivers import any_waivable
 from policies.model import Artifact, Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
 from workflows.facts import from_stored
@@ -264,7 +265,7 @@ def project_state(
         tier=tier or project.tier,
         evidence=latest_evidence(uow, project) if with_evidence else {},
         signatures=current_signatures(uow, review) if review else [],
-        waivers=_waivers(uow, project, gate),
+        waivers=_waivers(uow, project, gate) if any_waivable(gate) else [],
         snapshot_digest=review.snapshot_digest if review else None,
         submitter=review.submitted_by if review else None,
         project_manager=project.manager_username,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from gates.waivers import can_waive, describe_waiver, is_valid, valid_waiver
+from gates.waivers import any_waivable, can_waive, describe_waiver, is_valid, valid_waiver
 from policies import Requirement
 from tests.unit.gate_fixtures import NOW, gate, matrix, standard, waiver
 
@@ -114,3 +114,18 @@ def test_a_waiver_is_described_with_who_until_when_and_why() -> None:
     assert describe_waiver(granted) == "Waived by pat (pmo) until 2026-07-01: Held jointly with G4"
     forever = waiver(LESSONS[1], "pmo", by="pat", expires_at=None, justification="ok")
     assert describe_waiver(forever) == "Waived by pat (pmo): ok"
+
+
+@pytest.mark.parametrize(
+    ("gate_id", "expected"),
+    [("initiation", True), ("execution", False), ("cutover", True), ("closure", True)],
+)
+def test_a_gate_is_waivable_when_any_of_its_requirements_is(gate_id: str, expected: bool) -> None:
+    assert any_waivable(gate(standard(), gate_id)) is expected
+
+
+def test_no_waiver_is_valid_for_a_gate_with_no_waivable_requirement() -> None:
+    execution = gate(standard(), "execution")
+    for requirement_ in execution.requirements:
+        for role in ("pmo", "sponsor", "finance"):
+            assert not is_valid(waiver(requirement_.key, role), requirement_, NOW)

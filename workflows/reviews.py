@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -159,6 +160,24 @@ def _nothing_to(action: str, project: AnyProject) -> Refused:
     return Refused(action, [f"{project.key} has no submitted review: nothing to {action}."])
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A signature as sign() wrote it: the values of its row (SignatureRecord)."""
+
+    id: int
+    review_id: int
+    signer_id: int
+    on_behalf_of_id: int | None
+    printed_name: str
+    role: str
+    meaning: str
+    decision: str
+    comment: str
+    snapshot_digest: str
+    signed_at: datetime
+    superseded_at: datetime | None
+
+
 def sign(
     uow: UnitOfWork,
     actor: str,
@@ -167,7 +186,7 @@ def sign(
     password: str,
     role: str | None = None,
     comment: str = "",
-) -> SignatureRecord:
+) -> Signed:
     """Sign the open review with a decision, after typing the password again.
 
     A wrong password is refused and audited (that record is committed on its own); after
@@ -192,20 +211,20 @@ def sign(
     if refusals:
         raise Refused("sign", refusals)
     meaning = _meaning(choice, policy.role_title(role), principal)
-    record = SignatureRecord(
-        review_id=review.id,
-        signer_id=signer.id,
-        on_behalf_of_id=principal.id if principal else None,
-        printed_name=signer.display_name,
-        role=role,
-        meaning=meaning,
-        decision=choice.value,
-        comment=comment.strip(),
-        snapshot_digest=review.snapshot_digest,
-        signed_at=uow.now,
-        superseded_at=None,
-    )
-    uow.insert(record)
+    values: dict[str, Any] = {
+        "review_id": review.id,
+        "signer_id": signer.id,
+        "on_behalf_of_id": principal.id if principal else None,
+        "printed_name": signer.display_name,
+        "role": role,
+        "meaning": meaning,
+        "decision": choice.value,
+        "comment": comment.strip(),
+        "snapshot_digest": review.snapshot_digest,
+        "signed_at": uow.now,
+        "superseded_at": None,
+    }
+    signed = Signed(id=uow.insert(SignatureRecord, **values), **values)
     uow.record(
         actor,
         "review.signed",
@@ -216,12 +235,12 @@ def sign(
         decision=choice.value,
         meaning=meaning,
         printed_name=signer.display_name,
-        comment=record.comment,
+        comment=signed.comment,
         snapshot_digest=review.snapshot_digest,
         on_behalf_of=principal.username if principal else None,
-        signature=record.id,
+        signature=signed.id,
     )
-    return record
+    return signed
 
 
 def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Person:

@@ -14,12 +14,12 @@ from sqlalchemy import (
     Update,
     bindparam,
     insert,
-    inspect,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.dml import ReturningInsert
 
 from gates.chain import GENESIS, ChainedEvent, ChainHead, canonical_bytes, chain_next
 from workflows.errors import Conflict
@@ -38,10 +38,14 @@ _LOCK_HEAD = (
 )
 _SEED_HEAD = insert(ChainHeadRow)
 _APPEND = insert(AuditEvent)
-_INSERT_SIGNATURE = insert(SignatureRecord).returning(SignatureRecord.id)
 
 
 CONFLICT = "Someone else changed this record at the same moment; reload it and try again."
+
+
+@cache
+def _inserting(model: type[SignatureRecord]) -> ReturningInsert[int]:
+    return insert(model).returning(model.id)
 
 
 @cache
@@ -141,17 +145,10 @@ class UnitOfWork:
     # The hot verbs (sign, decide) read and write through the methods below rather than the
     # ORM: the same rows and the same checks, run by workflows.statements (bench/engine.py).
 
-    def insert(self, record: SignatureRecord) -> None:
-        """INSERT a new signature now; its id is set from the database, as a flush sets it.
-
-        The record stays out of the session: the verbs read signatures as rows.
-        """
-        values = {
-            column.key: getattr(record, column.key)
-            for column in inspect(SignatureRecord).column_attrs
-            if column.key in record.__dict__
-        }
-        [(record.id,)] = self._run(_INSERT_SIGNATURE, values)
+    def insert(self, model: type[SignatureRecord], **values: Any) -> int:
+        """INSERT a new row of `model` now, with every column's value; returns its id."""
+        [(record_id,)] = self._run(_inserting(model), values)
+        return int(record_id)
 
     def update(
         self, model: type[Project] | type[Review], record_id: int, seen: int, **values: Any

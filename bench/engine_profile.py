@@ -131,7 +131,7 @@ def step_report(totals: dict[str, list[float]], count: int, wall: float) -> dict
         "pool checkout and return, transaction begin and commit, building values and rows)"
     )
     print(
-        f"  of which audit append (uow.record, incl. its 3 statements): "
+        f"  of which audit append (uow.record: lock the head, hash, INSERT): "
         f"{per['audit append: uow.record (lock head, hash)']:.3f} ms; commit: "
         f"{per['uow.commit: COMMIT (+ flush, when a session)']:.3f} ms"
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from workflows import statements
 from workflows.errors import AuthenticationFailed, Refused
@@ -30,9 +33,16 @@ _CREDENTIALS = select(User.id, User.active, User.password_hash).where(
 )
 
 
-def _recent(reader: Connection, by: str, value: str, since: datetime) -> int:
-    [(count,)] = statements.rows(reader, _FAILURES_SINCE[by], {"value": value, "since": since})
-    return int(count)
+def _throttled(
+    rows: Callable[[Select[int], Mapping[str, Any]], list[tuple[int]]],
+    username: str,
+    address: str,
+    since: datetime,
+) -> bool:
+    """True while too many recent failures came from this account or this address."""
+    [(by_account,)] = rows(_FAILURES_SINCE["username"], {"value": username, "since": since})
+    [(by_address,)] = rows(_FAILURES_SINCE["address"], {"value": address, "since": since})
+    return by_account >= MAX_PER_ACCOUNT or by_address >= MAX_PER_ADDRESS
 
 
 def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
@@ -42,23 +52,24 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
     AuthenticationFailed (after committing the failure, so throttling counts it) otherwise.
     The counts and the password hash are read, and the slow password check (scrypt) runs,
     before `uow` writes anything: on SQLite no login holds the write lock while it hashes.
+    The counts are read again in the writing transaction, where logins are serialized: a
+    guess that raced others past the first count learns nothing once they reach the limit.
     """
     username = username.strip().lower()
     since = uow.now - WINDOW
     with uow.workspace.reading() as reader:
-        throttled = (
-            _recent(reader, "username", username, since) >= MAX_PER_ACCOUNT
-            or _recent(reader, "address", address, since) >= MAX_PER_ADDRESS
-        )
+        throttled = _throttled(partial(statements.rows, reader), username, address, since)
         found = statements.rows(reader, _CREDENTIALS, {"username": username})
-    if throttled:
-        raise Refused("log in", ["Too many failed attempts: wait 15 minutes and try again."])
-    if found:
+    matches = False
+    if not throttled and found:
         [(user_id, active, password_hash)] = found
-        if active and check_password(password_hash, password):
-            user = uow.session.get_one(User, user_id)
-            uow.record(username, "user.logged_in", None, address=address)
-            return user
+        matches = active and check_password(password_hash, password)
+    if throttled or _throttled(uow.rows, username, address, since):
+        raise Refused("log in", ["Too many failed attempts: wait 15 minutes and try again."])
+    if matches:
+        user = uow.session.get_one(User, user_id)
+        uow.record(username, "user.logged_in", None, address=address)
+        return user
     uow.session.add(LoginFailure(username=username, address=address[:64], at=uow.now))
     uow.commit()
     raise AuthenticationFailed(_WRONG)

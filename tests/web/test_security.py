@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.web.conftest import Auth, csrf_token
-from workflows.records import Project, User
+from workflows import logins
+from workflows.records import LoginFailure, Project, User
 from workflows.workspace import Workspace
 
 PROJECT_PAGE = "/projects/{key}"
@@ -96,6 +97,29 @@ def test_logins_are_throttled_per_account(client: FlaskClient) -> None:
         data={"username": "finance", "password": "demo-password", "csrf_token": csrf_token(page)},
     )
     assert response.status_code == 200
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_a_guess_racing_others_is_refused_once_they_reach_the_limit(
+    client: FlaskClient, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = logins.check_password
+
+    def while_five_other_guesses_fail(stored: str, password: str) -> bool:
+        with workspace.unit_of_work() as uow:
+            for _ in range(logins.MAX_PER_ACCOUNT):
+                uow.session.add(LoginFailure(username="finance", address="10.0.0.9", at=uow.now))
+            uow.commit()
+        return real(stored, password)
+
+    monkeypatch.setattr(logins, "check_password", while_five_other_guesses_fail)
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={"username": "finance", "password": "demo-password", "csrf_token": csrf_token(page)},
+    )
+
+    assert response.status_code == 200, "not logged in"
     assert "Too many failed attempts" in response.get_data(as_text=True)
 
 

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select
 
 from workflows import statements
-from workflows.errors import AuthenticationFailed, Refused
+from workflows.errors import AuthenticationFailed, NotFound, Refused
 from workflows.passwords import check_password
 from workflows.records import LoginFailure, User
 from workflows.uow import UnitOfWork
+from workflows.users import credentials, find_user
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_ACCOUNT = 5
@@ -28,9 +29,6 @@ _FAILURES_SINCE = {
     .where(column == bindparam("value"), LoginFailure.at > bindparam("since"))
     for name, column in (("username", LoginFailure.username), ("address", LoginFailure.address))
 }
-_CREDENTIALS = select(User.id, User.active, User.password_hash).where(
-    User.username == bindparam("username")
-)
 
 
 def _throttled(
@@ -59,15 +57,18 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
     since = uow.now - WINDOW
     with uow.workspace.reading() as reader:
         throttled = _throttled(partial(statements.rows, reader), username, address, since)
-        found = statements.rows(reader, _CREDENTIALS, {"username": username})
-    matches = False
-    if not throttled and found:
-        [(user_id, active, password_hash)] = found
-        matches = active and check_password(password_hash, password)
+        try:
+            account = None if throttled else credentials(reader, username)
+        except NotFound:  # said as a wrong password: the form never tells which part was wrong
+            account = None
+    if account is not None and not (
+        account.active and check_password(account.password_hash, password)
+    ):
+        account = None
     if throttled or _throttled(uow.rows, username, address, since):
         raise Refused("log in", ["Too many failed attempts: wait 15 minutes and try again."])
-    if matches:
-        user = uow.session.get_one(User, user_id)
+    if account is not None:
+        user = uow.session.get_one(User, account.person.id)
         uow.record(username, "user.logged_in", None, address=address)
         return user
     uow.session.add(LoginFailure(username=username, address=address[:64], at=uow.now))
@@ -77,6 +78,6 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
 
 def log_out(uow: UnitOfWork, username: str) -> None:
     """End every session of the user: a copied cookie is refused from now on."""
-    user = uow.session.execute(select(User).where(User.username == username)).scalar_one()
+    user = find_user(uow, username)
     user.session_version += 1
     uow.record(user.username, "user.logged_out", None)

@@ -181,6 +181,10 @@ class ProjectRow(NamedTuple):
     policy_digest: str
 
 
+# What the gate reads need of a project: the ORM object or, in sign and decide, its row.
+AnyProject = Project | ProjectRow
+
+
 class ReviewRow(NamedTuple):
     """A review's values as sign and decide read them (see ProjectRow)."""
 

@@ -20,6 +20,7 @@ from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.machines import DRAFT, Lifecycle
 from workflows.passwords import check_password
 from workflows.records import (
+    AnyProject,
     FollowUpRecord,
     Project,
     ProjectRow,
@@ -28,7 +29,6 @@ from workflows.records import (
     WaiverRecord,
 )
 from workflows.state import (
-    AnyProject,
     gate_of,
     load_project,
     load_under_review,
@@ -387,18 +387,18 @@ def decide(
     )
     new_stage = _moved_to(lifecycle, project, gate, choice)
     result = Decided(
-        review.id,
-        key,
-        gate.id,
-        review.round,
-        decided,
-        choice.value,
-        actor,
-        uow.now,
-        reason.strip(),
-        review.snapshot_digest,
-        project.stage,
-        new_stage or project.stage,
+        id=review.id,
+        project_key=key,
+        gate_id=gate.id,
+        round=review.round,
+        state=decided,
+        decision=choice.value,
+        decided_by=actor,
+        decided_at=uow.now,
+        reason=reason.strip(),
+        snapshot_digest=review.snapshot_digest,
+        old_stage=project.stage,
+        new_stage=new_stage or project.stage,
     )
     uow.update(
         Review,

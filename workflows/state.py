@@ -21,6 +21,7 @@ from workflows.errors import NotFound, Refused
 from workflows.facts import from_stored
 from workflows.machines import SUBMITTED, Lifecycle
 from workflows.records import (
+    AnyProject,
     ArtifactVersion,
     PolicyVersion,
     Project,
@@ -34,8 +35,6 @@ from workflows.records import (
 from workflows.uow import UnitOfWork
 from workflows.users import roles_of
 
-# What the gate reads need of a project: the ORM object or, in sign and decide, its row.
-AnyProject = Project | ProjectRow
 AnyReview = Review | ReviewRow
 
 # The statements every verb runs, built once: building one costs more than running it on
@@ -72,22 +71,18 @@ _REVIEW_COLUMNS = (
     Review.snapshot_digest,
     Review.version,
 )
-_PROJECT_ROW = (
+_PROJECT_VALUES = (
     select(*_PROJECT_COLUMNS)
     .join(User, Project.manager_id == User.id)
     .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
     .where(Project.key == bindparam("key"))
-    .with_for_update(of=Project)
 )
+_PROJECT_ROW = _PROJECT_VALUES.with_for_update(of=Project)
 _OPEN_REVIEW_ROW = select(*_REVIEW_COLUMNS).where(
     Review.project_id == bindparam("project_id"), Review.state == SUBMITTED
 )
-_UNDER_REVIEW = (
-    select(*_PROJECT_COLUMNS, *_REVIEW_COLUMNS)
-    .join(User, Project.manager_id == User.id)
-    .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
-    .outerjoin(Review, (Review.project_id == Project.id) & (Review.state == SUBMITTED))
-    .where(Project.key == bindparam("key"))
+_UNDER_REVIEW = _PROJECT_VALUES.add_columns(*_REVIEW_COLUMNS).outerjoin(
+    Review, (Review.project_id == Project.id) & (Review.state == SUBMITTED)
 )
 _SPLIT = len(_PROJECT_COLUMNS)
 _NEWEST_VERSIONS = (
@@ -158,19 +153,18 @@ def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Proj
 def load_under_review(uow: UnitOfWork, key: str) -> tuple[ProjectRow, ReviewRow | None]:
     """The project with this key, locked until commit, and its open review if one is waiting;
     as values (the path of sign and decide)."""
-    if uow.workspace.one_writer_at_a_time:
-        found = uow.rows(_UNDER_REVIEW, {"key": key})
-        if not found:
-            raise NotFound(f"There is no project '{key}'.")
-        row = found[0]
-        project = ProjectRow(*row[:_SPLIT])
-        return project, None if row[_SPLIT] is None else ReviewRow(*row[_SPLIT:])
-    found = uow.rows(_PROJECT_ROW, {"key": key})
+    joined = uow.workspace.one_writer_at_a_time
+    found = uow.rows(_UNDER_REVIEW if joined else _PROJECT_ROW, {"key": key})
     if not found:
         raise NotFound(f"There is no project '{key}'.")
-    project = ProjectRow(*found[0])
-    review = uow.rows(_OPEN_REVIEW_ROW, {"project_id": project.id})
-    return project, ReviewRow(*review[0]) if review else None
+    row = found[0]
+    project = ProjectRow(*row[:_SPLIT])
+    if joined:
+        review = row[_SPLIT:]  # NULLs when no review is open
+    else:
+        opened = uow.rows(_OPEN_REVIEW_ROW, {"project_id": project.id})
+        review = opened[0] if opened else (None,)
+    return project, None if review[0] is None else ReviewRow(*review)
 
 
 def policy_of(uow: UnitOfWork, project: AnyProject) -> Policy:

@@ -13,7 +13,7 @@ from gates import access
 from workflows import statements
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.passwords import hash_password
-from workflows.records import Delegation, Project, ProjectRow, RoleGrant, User
+from workflows.records import AnyProject, Delegation, Project, RoleGrant, User
 from workflows.uow import UnitOfWork
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
@@ -114,13 +114,13 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
-def project_roles(uow: UnitOfWork, user: User | Person, project: Project | ProjectRow) -> set[str]:
+def project_roles(uow: UnitOfWork, user: User | Person, project: AnyProject) -> set[str]:
     """Every role the user holds on `project`: global, granted on it, and as its manager."""
     found = uow.rows(_ROLES_ON_PROJECT, {"user_id": user.id, "project_id": project.id})
     return _as_manager({role for (role,) in found}, user.id, project)
 
 
-def roles_of(uow: UnitOfWork, username: str, project: Project | ProjectRow) -> set[str]:
+def roles_of(uow: UnitOfWork, username: str, project: AnyProject) -> set[str]:
     """project_roles of the user with this username, in one query; raises NotFound."""
     found = uow.rows(_ROLES_OF_USERNAME, {"username": username, "project_id": project.id})
     if not found:
@@ -128,7 +128,7 @@ def roles_of(uow: UnitOfWork, username: str, project: Project | ProjectRow) -> s
     return _as_manager({role for _, role in found if role}, found[0][0], project)
 
 
-def _as_manager(roles: set[str], user_id: int, project: Project | ProjectRow) -> set[str]:
+def _as_manager(roles: set[str], user_id: int, project: AnyProject) -> set[str]:
     # The project manager role counts on the projects the user manages, and only there.
     if project.manager_id == user_id:
         roles.add(access.PROJECT_MANAGER)
@@ -137,9 +137,7 @@ def _as_manager(roles: set[str], user_id: int, project: Project | ProjectRow) ->
     return roles
 
 
-def delegated_roles(
-    uow: UnitOfWork, user: User | Person, project: Project | ProjectRow
-) -> dict[str, Person]:
+def delegated_roles(uow: UnitOfWork, user: User | Person, project: AnyProject) -> dict[str, Person]:
     """Roles the user may sign as on `project` by delegation now: role -> the delegator.
 
     A delegation counts only while its delegator still holds the role on the project.

@@ -94,11 +94,11 @@ class Workspace:
 
     def policy(self, row: PolicyVersion) -> Policy:
         """The parsed policy of a published version (parsed once, then cached)."""
-        return self._compiled(row)[1]
+        return self._compiled(row)[0]
 
     def lifecycle(self, row: PolicyVersion) -> Lifecycle:
         """The project state machine of a policy version (built once, then cached)."""
-        return self._compiled(row)[2]
+        return self._compiled(row)[1]
 
     def compiled(self, version_id: int, digest: str) -> tuple[Policy, Lifecycle] | None:
         """The policy and machine of a version already compiled here, or None.
@@ -110,15 +110,15 @@ class Workspace:
             return None
         return cached[1], cached[2]
 
-    def _compiled(self, row: PolicyVersion) -> tuple[str, Policy, Lifecycle]:
-        cached = self._policies.get(row.id)
-        if cached is not None and cached[0] == row.digest:
-            return cached
+    def _compiled(self, row: PolicyVersion) -> tuple[Policy, Lifecycle]:
+        found = self.compiled(row.id, row.digest)
+        if found is not None:
+            return found
         with self._lock:
             policy = parse_policy(row.source, f"{row.ref} (published)")
-            entry = (row.digest, policy, project_lifecycle(policy))
-            self._policies[row.id] = entry
-        return entry
+            lifecycle = project_lifecycle(policy)
+            self._policies[row.id] = (row.digest, policy, lifecycle)
+        return policy, lifecycle
 
     def dispose(self) -> None:
         """Close every pooled database connection."""

@@ -154,6 +154,19 @@ def committed_database(
     found.close()
 
 
+@pytest.fixture(scope="module")
+def desks(
+    committed_database: Database, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[Workspace]]:
+    """Three workspaces on the committed database (e.g. one to prepare, two to race)."""
+    evidence = tmp_path_factory.mktemp("desk-evidence")
+    found = [Workspace(committed_database.engine, evidence) for _ in range(3)]
+    yield found
+    for workspace in found:  # the shared engine is disposed with the database
+        if workspace.read_engine is not committed_database.engine:
+            workspace.read_engine.dispose()
+
+
 # -- time and the workspace --------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -170,3 +171,17 @@ def policy_source(name: str = "standard", version: int = 2) -> str:
     renumbered = source.replace("\nversion: 1\n", f"\nversion: {version}\n", 1)
     assert renumbered != source or version == 1
     return renumbered
+
+
+def run_in(workspace: Workspace, verb: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """One verb in its own committed unit of work of `workspace`."""
+    with workspace.unit_of_work() as uow:
+        result = verb(uow, *args, **kwargs)
+        uow.commit()
+    return result
+
+
+def read_in(workspace: Workspace, query: Callable[[UnitOfWork], Any]) -> Any:
+    """`query(uow)` in a unit of work of `workspace` that is not committed."""
+    with workspace.unit_of_work() as uow:
+        return query(uow)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.factories import LITE_FACTS, PASSWORD
+from tests.integration.factories import LITE_FACTS, PASSWORD, read_in, run_in
 from workflows import attach, audit, projects, reviews
 from workflows.errors import Conflict, Refused
 from workflows.records import ArtifactVersion, AuditEvent, SignatureRecord
@@ -20,30 +20,6 @@ from workflows.state import load_project
 from workflows.workspace import Workspace
 
 ROUNDS = 5
-
-
-@pytest.fixture(scope="module")
-def desks(committed_database, tmp_path_factory) -> Iterator[list[Workspace]]:
-    """Three workspaces on the committed database: one to prepare, two to race."""
-    evidence = tmp_path_factory.mktemp("race-evidence")
-    found = [Workspace(committed_database.engine, evidence) for _ in range(3)]
-    yield found
-    for workspace in found:  # the shared engine is disposed with the database
-        if workspace.read_engine is not committed_database.engine:
-            workspace.read_engine.dispose()
-
-
-def run(workspace: Workspace, verb: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """One verb in its own committed unit of work."""
-    with workspace.unit_of_work() as uow:
-        result = verb(uow, *args, **kwargs)
-        uow.commit()
-    return result
-
-
-def read(workspace: Workspace, query: Callable[..., Any]) -> Any:
-    with workspace.unit_of_work() as uow:
-        return query(uow)
 
 
 def race(*contenders: list[Callable[[], Any]]) -> list[list[Any]]:
@@ -76,13 +52,13 @@ def race(*contenders: list[Callable[[], Any]]) -> list[list[Any]]:
 
 def submitted_lite_project(workspace: Workspace, key: str) -> None:
     name = f"Race {key}"
-    run(
+    run_in(
         workspace, projects.register_project, "pm", key, name, "lite", LITE_FACTS, sponsor="sponsor"
     )
     charter = io.BytesIO(f"charter of {key}".encode())
-    run(workspace, attach.attach_file, "pm", key, "charter", charter, "charter.pdf")
-    run(workspace, attach.attach_link, "pm", key, "project_plan", f"https://plan.example/{key}")
-    run(workspace, reviews.submit_gate, "pm", key)
+    run_in(workspace, attach.attach_file, "pm", key, "charter", charter, "charter.pdf")
+    run_in(workspace, attach.attach_link, "pm", key, "project_plan", f"https://plan.example/{key}")
+    run_in(workspace, reviews.submit_gate, "pm", key)
 
 
 def decided_events(workspace: Workspace, key: str) -> int:
@@ -91,11 +67,11 @@ def decided_events(workspace: Workspace, key: str) -> int:
         .select_from(AuditEvent)
         .where(AuditEvent.project_key == key, AuditEvent.action == "review.decided")
     )
-    return read(workspace, lambda uow: uow.session.execute(query).scalar())
+    return read_in(workspace, lambda uow: uow.session.execute(query).scalar())
 
 
 def trail_is_intact(workspace: Workspace) -> bool:
-    return read(workspace, lambda uow: audit.verify(uow).ok)
+    return read_in(workspace, lambda uow: audit.verify(uow).ok)
 
 
 @pytest.mark.parametrize("round_", range(1, ROUNDS + 1))
@@ -106,26 +82,28 @@ def test_two_approvers_signing_and_deciding_at_once_move_the_project_exactly_onc
 
     outcomes = race(
         [
-            lambda: run(first, reviews.sign, "sponsor", key, "go", PASSWORD),
-            lambda: run(first, reviews.decide, "sponsor", key, "go"),
+            lambda: run_in(first, reviews.sign, "sponsor", key, "go", PASSWORD),
+            lambda: run_in(first, reviews.decide, "sponsor", key, "go"),
         ],
         [
-            lambda: run(second, reviews.sign, "pmo", key, "go", PASSWORD),
-            lambda: run(second, reviews.decide, "pmo", key, "go"),
+            lambda: run_in(second, reviews.sign, "pmo", key, "go", PASSWORD),
+            lambda: run_in(second, reviews.decide, "pmo", key, "go"),
         ],
     )
 
     signatures = [steps[0] for steps in outcomes]
     decisions = [steps[1] for steps in outcomes]
     assert all(isinstance(s, reviews.Signed) for s in signatures), signatures
-    stored = read(prepare, lambda uow: {s.id for s in uow.session.scalars(select(SignatureRecord))})
+    stored = read_in(
+        prepare, lambda uow: {s.id for s in uow.session.scalars(select(SignatureRecord))}
+    )
     assert {s.id for s in signatures} <= stored, "no signature was lost"
     won = [d for d in decisions if isinstance(d, reviews.Decided)]
     lost = [d for d in decisions if not isinstance(d, reviews.Decided)]
     assert len(won) == 1, decisions
     assert len(lost) == 1 and isinstance(lost[0], Refused | Conflict), decisions
     assert str(lost[0])
-    assert read(prepare, lambda uow: load_project(uow, key).stage) == "execution"
+    assert read_in(prepare, lambda uow: load_project(uow, key).stage) == "execution"
     assert decided_events(prepare, key) == 1
     assert trail_is_intact(prepare)
 
@@ -135,12 +113,12 @@ def test_two_people_deciding_a_signed_review_at_once_make_one_transition(desks, 
     prepare, first, second = desks
     key = f"DUEL-{round_}"
     submitted_lite_project(prepare, key)
-    run(prepare, reviews.sign, "sponsor", key, "go", PASSWORD)
-    run(prepare, reviews.sign, "pmo", key, "go", PASSWORD)
+    run_in(prepare, reviews.sign, "sponsor", key, "go", PASSWORD)
+    run_in(prepare, reviews.sign, "pmo", key, "go", PASSWORD)
 
     outcomes = race(
-        [lambda: run(first, reviews.decide, "sponsor", key, "go")],
-        [lambda: run(second, reviews.decide, "pmo", key, "go")],
+        [lambda: run_in(first, reviews.decide, "sponsor", key, "go")],
+        [lambda: run_in(second, reviews.decide, "pmo", key, "go")],
     )
 
     decisions = [steps[0] for steps in outcomes]
@@ -150,7 +128,7 @@ def test_two_people_deciding_a_signed_review_at_once_make_one_transition(desks, 
     ), decisions
     loser = next(d for d in decisions if not isinstance(d, reviews.Decided))
     assert "no submitted review" in str(loser) or isinstance(loser, Conflict)
-    assert read(prepare, lambda uow: load_project(uow, key).stage) == "execution"
+    assert read_in(prepare, lambda uow: load_project(uow, key).stage) == "execution"
     assert decided_events(prepare, key) == 1
     assert trail_is_intact(prepare)
 
@@ -159,17 +137,21 @@ def test_two_people_deciding_a_signed_review_at_once_make_one_transition(desks, 
 def test_two_attachments_at_once_land_as_version_one_and_two(desks, round_):
     prepare, first, second = desks
     key = f"ATT-{round_}"
-    run(prepare, projects.register_project, "pm", key, "Attach race", "lite", LITE_FACTS)
+    run_in(prepare, projects.register_project, "pm", key, "Attach race", "lite", LITE_FACTS)
 
     outcomes = race(
-        [lambda: run(first, attach.attach_file, "pm", key, "charter", io.BytesIO(b"a"), "a.pdf")],
-        [lambda: run(second, attach.attach_file, "pmo", key, "charter", io.BytesIO(b"b"), "b")],
+        [
+            lambda: run_in(
+                first, attach.attach_file, "pm", key, "charter", io.BytesIO(b"a"), "a.pdf"
+            )
+        ],
+        [lambda: run_in(second, attach.attach_file, "pmo", key, "charter", io.BytesIO(b"b"), "b")],
     )
 
     rows = [steps[0] for steps in outcomes]
     assert all(isinstance(r, ArtifactVersion) for r in rows), rows
     assert sorted(r.version for r in rows) == [1, 2]
-    stored = read(
+    stored = read_in(
         prepare,
         lambda uow: sorted(
             v.version
@@ -188,15 +170,15 @@ def test_two_attachments_at_once_land_as_version_one_and_two(desks, round_):
 def test_two_fact_updates_at_once_both_survive(desks, round_):
     prepare, first, second = desks
     key = f"FACT-{round_}"
-    run(prepare, projects.register_project, "pm", key, "Facts race", "lite", LITE_FACTS)
+    run_in(prepare, projects.register_project, "pm", key, "Facts race", "lite", LITE_FACTS)
 
     outcomes = race(
-        [lambda: run(first, projects.update_facts, "pm", key, {"budget": "30000"})],
-        [lambda: run(second, projects.update_facts, "pmo", key, {"risk": "medium"})],
+        [lambda: run_in(first, projects.update_facts, "pm", key, {"budget": "30000"})],
+        [lambda: run_in(second, projects.update_facts, "pmo", key, {"risk": "medium"})],
     )
 
     assert not any(isinstance(steps[0], Exception) for steps in outcomes), outcomes
-    facts = read(prepare, lambda uow: dict(load_project(uow, key).facts))
+    facts = read_in(prepare, lambda uow: dict(load_project(uow, key).facts))
     assert (facts["budget"], facts["risk"]) == ("30000", "medium"), "no update was lost"
-    assert read(prepare, lambda uow: load_project(uow, key).tier) == "standard"
+    assert read_in(prepare, lambda uow: load_project(uow, key).tier) == "standard"
     assert trail_is_intact(prepare)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -26,6 +27,21 @@ EVIDENCE = select(ArtifactVersion.artifact_id, ArtifactVersion.form, ArtifactVer
 WAIVERS = select(WaiverRecord.requirement, WaiverRecord.expires_at)
 RENAME = update(Project).where(Project.key == bindparam("project_key"))
 ADD_USER = insert(User).returning(User.id)
+
+
+def user_values(username: str, now: datetime) -> dict[str, Any]:
+    """Every column of a users row, as ADD_USER takes them."""
+    return {
+        "username": username,
+        "display_name": username.title(),
+        "email": "",
+        "password_hash": "x",
+        "active": True,
+        "session_version": 1,
+        "failed_sign_attempts": 0,
+        "signing_locked_until": None,
+        "created_at": now,
+    }
 
 
 def through_sqlalchemy(uow: UnitOfWork, statement: Any, params: dict[str, Any]) -> list[Any]:
@@ -79,17 +95,7 @@ def test_an_update_returns_how_many_rows_it_changed(read, new_project):
 
 def test_an_insert_returning_gives_the_new_row_id(read, clock):
     def add(uow: UnitOfWork) -> tuple[Any, str]:
-        values = {
-            "username": "newcomer",
-            "display_name": "New Comer",
-            "email": "",
-            "password_hash": "x",
-            "active": True,
-            "session_version": 1,
-            "failed_sign_attempts": 0,
-            "signing_locked_until": None,
-            "created_at": clock.now,
-        }
+        values = user_values("newcomer", clock.now)
         [(new_id,)] = statements.run(uow.session.connection(), ADD_USER, values)
         return new_id, uow.session.get_one(User, new_id).username
 
@@ -99,17 +105,7 @@ def test_an_insert_returning_gives_the_new_row_id(read, clock):
 
 
 def test_a_database_error_is_raised_as_sqlalchemy_raises_it(workspace, clock):
-    clash = {
-        "username": "pm",
-        "display_name": "Clash",
-        "email": "",
-        "password_hash": "x",
-        "active": True,
-        "session_version": 1,
-        "failed_sign_attempts": 0,
-        "signing_locked_until": None,
-        "created_at": clock.now,
-    }
+    clash = user_values("pm", clock.now)  # the seeded project manager's username
     with pytest.raises(IntegrityError), workspace.unit_of_work() as uow:
         statements.run(uow.session.connection(), ADD_USER, clash)
 

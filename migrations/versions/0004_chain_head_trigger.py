@@ -50,9 +50,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(
-        "DROP TRIGGER audit_events_advance_chain_head"
-        + (" ON audit_events" if op.get_bind().dialect.name == "postgresql" else "")
-    )
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_events_advance_chain_head ON audit_events")
         op.execute("DROP FUNCTION lockgate_advance_chain_head()")
+    else:
+        op.execute("DROP TRIGGER audit_events_advance_chain_head")

@@ -6,7 +6,7 @@ Run from the repository root:
     python bench/engine.py [--quick] [--database-url postgresql://user:pw@host/db]
 
 Every figure comes from one run, in a temporary folder (SQLite files, one per part, WAL,
-synchronous=NORMAL, BEGIN IMMEDIATE: `workflows.db.make_engine`). With --database-url, each
+synchronous=NORMAL, BEGIN IMMEDIATE: `workflows.store.db.make_engine`). With --database-url, each
 part uses its own schema `lockgate_bench_<part>` of that PostgreSQL database instead (dropped
 and created anew; nothing else in the database is touched). Prints figures; asserts nothing.
 
@@ -23,7 +23,7 @@ and created anew; nothing else in the database is touched). Prints figures; asse
 
 Signing re-authenticates with the password every time, and Lockgate hashes passwords with
 scrypt (~50 ms a check, by design). Sign throughput is therefore shown twice: as it is, and with
-`workflows.reviews.check_password` replaced in this process by a cheap SHA-256 comparison, so
+`workflows.verbs.reviews.check_password` replaced in this process by a cheap SHA-256 comparison, so
 that the engine's own cost is visible. Re-authentication is a deliberate, separate cost.
 """
 
@@ -70,16 +70,16 @@ from sqlalchemy import (
     update,
 )
 
-import workflows.reviews
+import workflows.verbs.reviews
 from gates.chain import ChainHead, canonical_bytes, chain_next, verify_chain
 from gates.readiness import Status
 from policies.model import Artifact, ArtifactKind, FactType, Signoff
-from workflows import attach, audit, projects, publishing, reviews, users
-from workflows.db import is_postgres, make_engine
-from workflows.records import AuditEvent, PolicyVersion, Project, User, UTCDateTime
-from workflows.records import ChainHead as ChainHeadRow
-from workflows.schema import upgrade
 from workflows.state import load_project
+from workflows.store.db import is_postgres, make_engine
+from workflows.store.records import AuditEvent, PolicyVersion, Project, User, UTCDateTime
+from workflows.store.records import ChainHead as ChainHeadRow
+from workflows.store.schema import upgrade
+from workflows.verbs import attach, audit, projects, publishing, reviews, users
 from workflows.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
@@ -192,13 +192,13 @@ def cheap_check_password(stored: str, password: str) -> bool:
 
 @contextmanager
 def cheap_reauthentication() -> Iterator[None]:
-    """Replace workflows.reviews.check_password (this process only) for the duration."""
-    real = workflows.reviews.check_password
-    workflows.reviews.check_password = cheap_check_password
+    """Replace workflows.verbs.reviews.check_password (this process only) for the duration."""
+    real = workflows.verbs.reviews.check_password
+    workflows.verbs.reviews.check_password = cheap_check_password
     try:
         yield
     finally:
-        workflows.reviews.check_password = real
+        workflows.verbs.reviews.check_password = real
 
 
 # -- databases ---------------------------------------------------------------------------------
@@ -690,7 +690,8 @@ def part_sign_decide(
 
     # Warm-up, and the SQL each verb sends (one project, cheap re-authentication). The listing
     # listens to statements, which sends them through SQLAlchemy's slower path (see
-    # workflows.statements): it runs on a second engine, so the timed one never had a listener.
+    # workflows.store.statements): it runs on a second engine, so the timed one never had a
+    # listener.
     lister = Workspace(open_engine(databases.spec("signdecide")), databases.folder / "listing")
     with cheap_reauthentication():
         submit_all(ws, sql_keys)
@@ -1112,7 +1113,8 @@ def part_audit(databases: Databases, options: argparse.Namespace) -> dict[str, f
     verify_rate = rate(result["checked"], best)
     runs = ", ".join(f"{s:.2f} s" for s in result["seconds"])
     print(
-        f"workflows.audit.verify (in a fresh process, through a UnitOfWork): ok={result['ok']}, "
+        f"workflows.verbs.audit.verify (in a fresh process, through a UnitOfWork): "
+        f"ok={result['ok']}, "
         f"{result['checked']:,} events; runs: {runs}; best {verify_rate:,.0f} events/s "
         f"({rate(result['checked'], min(result['cpu'])):,.0f}/s on CPU time; "
         f"target >= {VERIFY_TARGET:,})"
@@ -1309,7 +1311,8 @@ def describe_run(databases: Databases, options: argparse.Namespace) -> None:
     )
     print(f"database: {where}; {load()}")
     print(
-        "NOTE: where marked [cheap password check], workflows.reviews.check_password is replaced "
+        "NOTE: where marked [cheap password check], workflows.verbs.reviews.check_password is "
+        "replaced "
         "in this process by one SHA-256 compare. Signing re-authenticates with the password every "
         "time and scrypt costs ~50 ms by design: that deliberate cost is reported separately "
         "([scrypt, as shipped]) so that it does not hide the engine's own cost."

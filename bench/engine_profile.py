@@ -22,24 +22,24 @@ SQL = "SQL: statements.Runner.run (driver + types)"
 
 # (label, module, function or Class.method): the steps of sign and decide, timed inclusively.
 STEPS = (
-    ("sign verb (whole transaction, in verb())", "workflows.reviews", "sign"),
-    ("decide verb (whole transaction)", "workflows.reviews", "decide"),
-    ("uow.commit: COMMIT (+ flush, when a session)", "workflows.uow", "UnitOfWork.commit"),
+    ("sign verb (whole transaction, in verb())", "workflows.verbs.reviews", "sign"),
+    ("decide verb (whole transaction)", "workflows.verbs.reviews", "decide"),
+    ("uow.commit: COMMIT (+ flush, when a session)", "workflows.store.uow", "UnitOfWork.commit"),
     ("Workspace.begin: connection + BEGIN (IMMEDIATE)", "workflows.workspace", "Workspace.begin"),
     ("Workspace.end: release the connection", "workflows.workspace", "Workspace.end"),
-    ("audit append: uow.record (lock head, hash)", "workflows.uow", "UnitOfWork.record"),
-    ("password re-check: _reauthenticate", "workflows.reviews", "_reauthenticate"),
+    ("audit append: uow.record (lock head, hash)", "workflows.store.uow", "UnitOfWork.record"),
+    ("password re-check: _reauthenticate", "workflows.verbs.reviews", "_reauthenticate"),
     ("load_under_review (project FOR UPDATE, open review)", "workflows.state", "load_under_review"),
     ("project_state (evidence, waivers, sigs)", "workflows.state", "project_state"),
-    ("project_roles", "workflows.users", "project_roles"),
-    ("delegated_roles", "workflows.users", "delegated_roles"),
+    ("project_roles", "workflows.verbs.users", "project_roles"),
+    ("delegated_roles", "workflows.verbs.users", "delegated_roles"),
     ("readiness() (pure, CEL)", "gates.readiness", "readiness"),
     ("can_sign() (pure)", "gates.signoffs", "can_sign"),
     ("can_decide() (pure)", "gates.decisions", "can_decide"),
     ("transitions: Lifecycle.fire", "workflows.machines", "Lifecycle.fire"),
     ("canonical_bytes (orjson)", "gates.chain", "canonical_bytes"),
     ("Session.flush (explicit + autoflush)", "sqlalchemy.orm.session", "Session.flush"),
-    (SQL, "workflows.statements", "Runner.run"),
+    (SQL, "workflows.store.statements", "Runner.run"),
 )
 
 # Steps that are pure Lockgate computation (no SQL inside), shown apart from SQL and the rest.
@@ -73,7 +73,7 @@ def timed_steps() -> Iterator[dict[str, list[float]]]:
 
     Module functions are replaced wherever workflows/gates modules imported them by name. No
     engine event listener is used: one would send every statement through SQLAlchemy's slower
-    path (see workflows.statements), and the timers would measure another engine.
+    path (see workflows.store.statements), and the timers would measure another engine.
     """
     totals: dict[str, list[float]] = {label: [0.0, 0] for label, _, _ in STEPS}
     patched: list[tuple[object, str, object]] = []

@@ -37,10 +37,10 @@ from sqlalchemy import event, insert, select
 from gates.tiering import classify
 from policies.facts import read_facts
 from web.app import create_app
-from workflows.db import make_engine
-from workflows.demo import APPROVERS, PASSWORD, seed_demo
+from web.demo import APPROVERS, PASSWORD, seed_demo
 from workflows.facts import to_stored
-from workflows.records import (
+from workflows.store.db import make_engine
+from workflows.store.records import (
     ArtifactVersion,
     PolicyVersion,
     Project,
@@ -49,7 +49,7 @@ from workflows.records import (
     SignatureRecord,
     User,
 )
-from workflows.schema import upgrade
+from workflows.store.schema import upgrade
 from workflows.workspace import Workspace
 
 NOW = datetime.now(UTC)

@@ -1,11 +1,12 @@
-"""Alembic environment: runs against the connection or URL that `workflows.schema` passes in."""
+"""Alembic environment: runs against the connection or URL that `workflows.store.schema`
+passes in."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from workflows.db import make_engine
-from workflows.records import Base
+from workflows.store.db import make_engine
+from workflows.store.records import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from workflows.db import make_engine
-from workflows.demo import seed_demo
-from workflows.schema import upgrade
+from web.demo import seed_demo
+from workflows.store.db import make_engine
+from workflows.store.schema import upgrade
 from workflows.workspace import Workspace
 
 

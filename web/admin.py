@@ -23,10 +23,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from gates import access
 from web.portal import flash_refusal, me, requires, unit_of_work
-from workflows import user_views, users
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
-from workflows.records import Project
 from workflows.state import load_project
+from workflows.store.records import Project
+from workflows.verbs import users
+from workflows.views import users as user_views
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -11,8 +11,8 @@ from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from web.portal import close_unit_of_work, login_manager
-from workflows.db import instance_path, make_engine
-from workflows.evidence import DEFAULT_MAX_BYTES
+from workflows.store.db import instance_path, make_engine
+from workflows.store.evidence import DEFAULT_MAX_BYTES
 from workflows.workspace import Workspace
 
 csrf = CSRFProtect()

@@ -24,10 +24,10 @@ from gates.decisions import FollowUp
 from policies.model import Decision
 from web.page_cache import cached_until_changed
 from web.portal import flash_refusal, me, project_or_404, reader, unit_of_work
-from workflows import reviews
 from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Refused
-from workflows.queries import approvals_for
-from workflows.review_views import ReviewPage, review_page
+from workflows.verbs import reviews
+from workflows.views.approvals import approvals_for
+from workflows.views.reviews import ReviewPage, review_page
 
 blueprint = Blueprint("approvals", __name__, url_prefix="/approvals")
 

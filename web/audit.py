@@ -19,9 +19,9 @@ from wtforms.widgets import HiddenInput
 from gates import access
 from gates.chain import Verification
 from web.portal import flash_refusal, me, requires, unit_of_work
-from workflows.audit import EventFilter, export_events, verify_trail
-from workflows.audit_views import FORMATS, event_filter, event_page
 from workflows.errors import InvalidInput, LockgateError
+from workflows.verbs.audit import EventFilter, export_events, verify_trail
+from workflows.views.audit import FORMATS, event_filter, event_page
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 

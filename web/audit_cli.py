@@ -10,8 +10,8 @@ import click
 
 from gates.checkpoints import CheckpointError, checkpoint_to_json
 from web.cli_support import as_option, reports_errors, workspace
-from workflows import audit, migration
 from workflows.freshness import last_change
+from workflows.verbs import audit, migration
 
 
 @click.group("audit")

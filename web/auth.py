@@ -11,8 +11,8 @@ from wtforms.validators import DataRequired, Length
 
 from web.portal import PortalUser, flash_refusal, me, unit_of_work
 from workflows.errors import AuthenticationFailed, Refused
-from workflows.logins import log_in, log_out
-from workflows.users import global_roles
+from workflows.verbs.logins import log_in, log_out
+from workflows.verbs.users import global_roles
 
 blueprint = Blueprint("auth", __name__)
 

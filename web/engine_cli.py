@@ -10,13 +10,13 @@ import click
 
 from gates.decisions import FollowUp
 from web.cli_support import as_option, parse_pairs, reports_errors, workspace
+from web.demo import APPROVERS, PASSWORD, PEOPLE, seed_demo
 from web.tables import table
-from workflows import attach, projects, publishing, reviews, users
-from workflows.demo import APPROVERS, PASSWORD, PEOPLE, seed_demo
-from workflows.queries import project_summaries
-from workflows.records import Project
-from workflows.schema import upgrade
 from workflows.state import load_project
+from workflows.store.records import Project
+from workflows.store.schema import upgrade
+from workflows.verbs import attach, projects, publishing, reviews, users
+from workflows.views.portfolio import project_summaries
 
 
 @click.command("init")

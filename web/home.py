@@ -6,7 +6,8 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 
 from web.portal import me, unit_of_work
-from workflows.queries import ProjectFilter, approvals_for, project_page
+from workflows.views.approvals import approvals_for
+from workflows.views.portfolio import ProjectFilter, project_page
 
 blueprint = Blueprint("home", __name__)
 

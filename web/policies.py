@@ -14,9 +14,9 @@ from wtforms.validators import Length
 from gates import access
 from web.diagram import describe_flow, gate_flow_svg
 from web.portal import me, requires, unit_of_work
-from workflows import policy_views
 from workflows.errors import InvalidInput, NotFound, Refused
-from workflows.publishing import publish
+from workflows.verbs.publishing import publish
+from workflows.views import policies as policy_views
 
 blueprint = Blueprint("policies", __name__, url_prefix="/policies")
 

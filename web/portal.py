@@ -12,11 +12,11 @@ from flask_login import LoginManager, UserMixin, current_user
 
 from gates import access
 from workflows.errors import LockgateError, NotFound, Refused
-from workflows.records import Project, User
 from workflows.state import load_project
-from workflows.uow import UnitOfWork
-from workflows.user_views import signed_in_user
-from workflows.users import project_roles
+from workflows.store.records import Project, User
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.users import project_roles
+from workflows.views.users import signed_in_user
 from workflows.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,8 +14,14 @@ from wtforms.validators import Length, Optional
 
 from web.page_cache import cached_until_changed
 from web.portal import requires, unit_of_work
-from workflows.queries import ProjectFilter, count_by_stage_and_tier, project_page
-from workflows.review_views import PortfolioShape, overdue_reviews, portfolio_shape
+from workflows.views.portfolio import (
+    PortfolioShape,
+    ProjectFilter,
+    count_by_stage_and_tier,
+    overdue_reviews,
+    portfolio_shape,
+    project_page,
+)
 
 blueprint = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 

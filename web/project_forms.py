@@ -26,7 +26,7 @@ from wtforms.widgets import DateInput
 from policies.facts import Typed
 from policies.model import FactType
 from workflows.errors import InvalidInput
-from workflows.project_views import Person
+from workflows.views.projects import Person
 
 try:  # WTForms 3.3 deprecates choices given as tuples
     from wtforms.fields.choices import SelectChoice

@@ -34,13 +34,13 @@ from web.project_forms import (
     structured_form,
     typed_values,
 )
-from workflows import attach as attaching
-from workflows import project_views as views
 from workflows.errors import Conflict, InvalidInput, LockgateError, NotFound, Refused
-from workflows.projects import register_project, update_facts
-from workflows.queries import ProjectFilter, project_page, visible_project_ids
-from workflows.reviews import gate_status, submit_gate
 from workflows.state import policy_of
+from workflows.verbs import attach as attaching
+from workflows.verbs.projects import register_project, update_facts
+from workflows.verbs.reviews import gate_status, submit_gate
+from workflows.views import projects as views
+from workflows.views.portfolio import ProjectFilter, project_page, visible_project_ids
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 

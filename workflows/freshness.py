@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workflows.records import ChainHead
-from workflows.uow import UnitOfWork
+from workflows.store.records import ChainHead
+from workflows.store.uow import UnitOfWork
 
 
 def last_change(uow: UnitOfWork) -> int:

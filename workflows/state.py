@@ -20,7 +20,7 @@ from policies.model import Artifact, Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
 from workflows.facts import from_stored
 from workflows.machines import SUBMITTED, Lifecycle
-from workflows.records import (
+from workflows.store.records import (
     AnyProject,
     ArtifactVersion,
     PolicyVersion,
@@ -32,8 +32,8 @@ from workflows.records import (
     User,
     WaiverRecord,
 )
-from workflows.uow import UnitOfWork
-from workflows.users import roles_of
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.users import roles_of
 
 AnyReview = Review | ReviewRow
 

@@ -13,11 +13,11 @@ from sqlalchemy.orm import sessionmaker
 
 from policies.loader import parse_policy
 from policies.model import Policy
-from workflows.db import instance_path, make_engine
-from workflows.evidence import DEFAULT_MAX_BYTES, EvidenceStore
 from workflows.machines import Lifecycle, project_lifecycle, review_lifecycle
-from workflows.records import PolicyVersion
-from workflows.uow import UnitOfWork, utcnow
+from workflows.store.db import instance_path, make_engine
+from workflows.store.evidence import DEFAULT_MAX_BYTES, EvidenceStore
+from workflows.store.records import PolicyVersion
+from workflows.store.uow import UnitOfWork, utcnow
 
 
 class Workspace:

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from tests.e2e.conftest import Page
-from workflows import attach, projects
-from workflows.demo import PASSWORD
+from web.demo import PASSWORD
+from workflows.verbs import attach, projects
 from workflows.workspace import Workspace
 
 KEY = "E2E-1"

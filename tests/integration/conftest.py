@@ -41,12 +41,13 @@ from tests.integration.factories import (
     audit_events,
     table_rows,
 )
-from workflows import passwords, projects, publishing, reviews, users
-from workflows.db import make_engine
-from workflows.records import AuditEvent
-from workflows.schema import upgrade
 from workflows.state import load_project, policy_of
-from workflows.uow import UnitOfWork
+from workflows.store import passwords
+from workflows.store.db import make_engine
+from workflows.store.records import AuditEvent
+from workflows.store.schema import upgrade
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import projects, publishing, reviews, users
 from workflows.workspace import Workspace
 
 MAINTENANCE_DB = os.environ.get("LOCKGATE_TEST_POSTGRES_MAINTENANCE_DB", "test")

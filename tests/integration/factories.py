@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from policies.library import LIBRARY
 from policies.model import Artifact, ArtifactKind, FactType, FormField
-from workflows import attach
-from workflows.records import AuditEvent, Base
-from workflows.uow import UnitOfWork
+from workflows.store.records import AuditEvent, Base
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import attach
 from workflows.workspace import Workspace
 
 POSTGRES_URL = os.environ.get("LOCKGATE_TEST_POSTGRES_URL")

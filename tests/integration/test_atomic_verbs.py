@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tests.integration.factories import STANDARD_FACTS, table_rows
-from workflows import attach, audit, projects, reviews
 from workflows.errors import Refused
-from workflows.records import AuditEvent, ChainHead, User
-from workflows.uow import UnitOfWork
+from workflows.store.records import AuditEvent, ChainHead, User
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import attach, audit, projects, reviews
 
 
 class DiskFull(RuntimeError):

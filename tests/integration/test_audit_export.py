@@ -7,9 +7,9 @@ import io
 import json
 from itertools import pairwise
 
-from workflows import audit
-from workflows.audit import EventFilter
-from workflows.records import AuditEvent
+from workflows.store.records import AuditEvent
+from workflows.verbs import audit
+from workflows.verbs.audit import EventFilter
 
 
 def exported(workspace, fmt, where=None):

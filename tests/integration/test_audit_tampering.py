@@ -16,9 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from gates.chain import canonical_bytes, event_hash
 from gates.checkpoints import CheckpointError, checkpoint_to_json
 from tests.integration.factories import table_rows
-from workflows import audit
 from workflows.errors import Refused
-from workflows.records import AuditEvent
+from workflows.store.records import AuditEvent
+from workflows.verbs import audit
 
 LEAKED_CURSOR = r"<psycopg.ServerCursor .*> was deleted while still open"
 

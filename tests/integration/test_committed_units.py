@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from gates.decisions import FollowUp
 from tests.integration.factories import LITE_FACTS, PASSWORD, read_in, run_in
-from workflows import attach, audit, projects, reviews
-from workflows.records import AuditEvent, FollowUpRecord, Project, Review
 from workflows.state import load_project
-from workflows.uow import UnitOfWork
+from workflows.store.records import AuditEvent, FollowUpRecord, Project, Review
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import attach, audit, projects, reviews
 from workflows.workspace import Workspace
 
 

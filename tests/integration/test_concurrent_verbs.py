@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integration.factories import LITE_FACTS, PASSWORD, read_in, run_in
-from workflows import attach, audit, projects, reviews
 from workflows.errors import Conflict, Refused
-from workflows.records import ArtifactVersion, AuditEvent, SignatureRecord
 from workflows.state import load_project
+from workflows.store.records import ArtifactVersion, AuditEvent, SignatureRecord
+from workflows.verbs import attach, audit, projects, reviews
 from workflows.workspace import Workspace
 
 ROUNDS = 5

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.factories import PASSWORD, table_rows
-from workflows import attach, reviews
 from workflows.errors import InvalidInput, Refused
-from workflows.records import ArtifactVersion, Project, SignatureRecord
+from workflows.store.records import ArtifactVersion, Project, SignatureRecord
+from workflows.verbs import attach, reviews
 from workflows.workspace import Workspace
 
 CHARTER = b"%PDF-1.7 charter v1"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from workflows import audit, reviews
 from workflows.errors import Refused
 from workflows.state import load_project
+from workflows.verbs import audit, reviews
 
 GATES = ["initiation", "planning", "execution", "cutover", "closure"]
 STAGES = ["initiation", "planning", "execution", "cutover", "closure", "closed"]

@@ -6,9 +6,9 @@ import pytest
 
 from policies.library import LIBRARY
 from tests.integration.factories import policy_source
-from workflows import migration, projects, publishing
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.state import load_project
+from workflows.verbs import migration, projects, publishing
 
 STAKEHOLDER_MAP = (
     "      - id: business_case\n",

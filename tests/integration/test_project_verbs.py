@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.factories import PASSWORD, STANDARD_FACTS, policy_source
-from workflows import projects, publishing, reviews
 from workflows.errors import InvalidInput, NotFound, Refused
-from workflows.records import SignatureRecord
 from workflows.state import load_project
+from workflows.store.records import SignatureRecord
+from workflows.verbs import projects, publishing, reviews
 
 register = projects.register_project
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from gates.decisions import FollowUp
 from gates.readiness import Status
 from tests.integration.factories import PASSWORD
-from workflows import projects, reviews, users
 from workflows.errors import AuthenticationFailed, InvalidInput, NotFound, Refused
-from workflows.records import FollowUpRecord, Review, SignatureRecord
 from workflows.state import load_project
+from workflows.store.records import FollowUpRecord, Review, SignatureRecord
+from workflows.verbs import projects, reviews, users
 
 # -- submit ------------------------------------------------------------------------------------
 

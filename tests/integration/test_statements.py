@@ -12,9 +12,10 @@ from sqlalchemy import Engine, bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tests.integration.factories import PASSWORD
-from workflows import reviews, statements
-from workflows.records import ArtifactVersion, Project, User, WaiverRecord
-from workflows.uow import UnitOfWork
+from workflows.store import statements
+from workflows.store.records import ArtifactVersion, Project, User, WaiverRecord
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import reviews
 
 # Built once, as statements.run expects: one per column type the engine's statements read.
 PROJECT = select(Project.id, Project.key, Project.facts, Project.created_at, Project.version).where(

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.factories import PASSWORD
-from workflows import reviews, users
 from workflows.errors import InvalidInput, Refused
 from workflows.state import load_project
+from workflows.verbs import reviews, users
 
 
 def on_project(verb):

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from workflows.db import make_engine
-from workflows.records import Base
-from workflows.schema import head_revision, upgrade
+from workflows.store.db import make_engine
+from workflows.store.records import Base
+from workflows.store.schema import head_revision, upgrade
 
 
 def test_the_migrated_schema_matches_the_models(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ def test_init_upgrades_an_existing_database_and_keeps_its_rows(tmp_path: Path) -
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     from alembic import command
 
-    from workflows.schema import alembic_config
+    from workflows.store.schema import alembic_config
 
     config = alembic_config(engine)
     with engine.begin() as connection:

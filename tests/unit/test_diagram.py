@@ -12,7 +12,7 @@ from policies.library import find_policy, shipped
 from policies.model import Policy
 from web.diagram import describe_flow, flow_of, gate_flow_svg, wrap
 from workflows.machines import Definition, project_definition
-from workflows.policy_views import gate_flow
+from workflows.views.policies import gate_flow
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from web.app import create_app
-from workflows.demo import PASSWORD
+from web.demo import PASSWORD
 from workflows.workspace import Workspace
 
 

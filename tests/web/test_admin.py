@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.web.conftest import Auth
-from workflows import users
-from workflows.records import AuditEvent
+from workflows.store.records import AuditEvent
+from workflows.verbs import users
 from workflows.workspace import Workspace
 
 OTHER_PAGES = (

@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from policies.model import Signoff
-from workflows import reviews, users
-from workflows.demo import APPROVERS, PASSWORD
-from workflows.records import AuditEvent, Review
+from web.demo import APPROVERS, PASSWORD
 from workflows.state import load_project
+from workflows.store.records import AuditEvent, Review
+from workflows.verbs import reviews, users
 from workflows.workspace import Workspace
 
 # Seeded demo reviews (workflows/demo.py, seed 7): each waits for one more sign-off.

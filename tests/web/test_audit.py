@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 
 from gates.checkpoints import checkpoint_to_json
 from tests.web.conftest import Auth
-from workflows import audit
-from workflows.records import AuditEvent
+from workflows.store.records import AuditEvent
+from workflows.verbs import audit
 from workflows.workspace import Workspace
 
 OTHER_PAGES = (

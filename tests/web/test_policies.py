@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from policies.library import LIBRARY
 from tests.web.conftest import Auth
-from workflows.records import AuditEvent, PolicyVersion
+from workflows.store.records import AuditEvent, PolicyVersion
 from workflows.workspace import Workspace
 
 STANDARD = (LIBRARY / "standard.yaml").read_text(encoding="utf-8")

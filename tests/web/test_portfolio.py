@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 
-from workflows import attach, projects, reviews
 from workflows.machines import SUBMITTED
-from workflows.records import PolicyVersion, Project, Review
+from workflows.store.records import PolicyVersion, Project, Review
+from workflows.verbs import attach, projects, reviews
 from workflows.workspace import Workspace
 
 

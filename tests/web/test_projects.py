@@ -14,8 +14,8 @@ from werkzeug.test import TestResponse
 
 from policies.model import Artifact, ArtifactKind
 from tests.web.conftest import Auth, csrf_token
-from workflows.records import ArtifactVersion, AuditEvent, Project, RoleGrant
-from workflows.reviews import gate_status
+from workflows.store.records import ArtifactVersion, AuditEvent, Project, RoleGrant
+from workflows.verbs.reviews import gate_status
 from workflows.workspace import Workspace
 
 MANAGERS = ("pm.lee", "pm.garcia", "pm.chen")

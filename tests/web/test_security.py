@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.web.conftest import Auth, csrf_token
-from workflows import logins
-from workflows.records import LoginFailure, Project, User
+from workflows.store.records import LoginFailure, Project, User
+from workflows.verbs import logins
 from workflows.workspace import Workspace
 
 PROJECT_PAGE = "/projects/{key}"
@@ -67,7 +67,7 @@ def test_a_cookie_replayed_after_logout_is_refused(client: FlaskClient, auth: Au
 
 
 def test_a_disabled_users_sessions_end_at_once(app: Flask, workspace: Workspace) -> None:
-    from workflows.users import set_active
+    from workflows.verbs.users import set_active
 
     victim = app.test_client()
     Auth(victim).login("pm.lee")

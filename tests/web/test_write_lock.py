@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from tests.web.conftest import csrf_token
 from tests.web.test_approvals import WAITING_FOR_FINANCE, sign
-from workflows import logins, reviews
-from workflows.demo import PASSWORD
+from web.demo import PASSWORD
+from workflows.verbs import logins, reviews
 from workflows.workspace import Workspace
 
 

@@ -9,9 +9,9 @@ from policies.library import LIBRARY, shipped
 from policies.loader import check_policy_text
 from policies.model import Policy
 from workflows.errors import InvalidInput, NotFound, Refused
-from workflows.records import PolicyVersion
-from workflows.uow import UnitOfWork
-from workflows.users import find_user, global_roles
+from workflows.store.records import PolicyVersion
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.users import find_user, global_roles
 
 
 def latest(uow: UnitOfWork, policy_id: str) -> PolicyVersion:

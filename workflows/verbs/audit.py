@@ -18,12 +18,12 @@ from sqlalchemy import Select, select
 from gates import access
 from gates.chain import ChainHead, Verification, verify_chain
 from gates.checkpoints import Checkpoint, CheckpointError, checkpoint_from_json, sign_checkpoint
-from workflows.db import instance_path
 from workflows.errors import InvalidInput, Refused
-from workflows.records import AuditEvent
-from workflows.records import ChainHead as ChainHeadRow
-from workflows.uow import UnitOfWork
-from workflows.users import find_user, global_roles
+from workflows.store.db import instance_path
+from workflows.store.records import AuditEvent
+from workflows.store.records import ChainHead as ChainHeadRow
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.users import find_user, global_roles
 
 BATCH = 10_000
 

@@ -8,22 +8,21 @@ for all its projects at once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
-from gates.decisions import next_gate
+from gates.decisions import KILLED, ON_HOLD, next_gate
 from gates.model import Evidence, ProjectState, Signature, Waiver
 from gates.readiness import Readiness, readiness
-from gates.signoffs import SignRequest, can_sign, waiting_for
 from policies.model import Decision, Gate, Policy
 from workflows.facts import from_stored
 from workflows.machines import SUBMITTED
-from workflows.records import (
+from workflows.store.records import (
     ArtifactVersion,
     Delegation,
     PolicyVersion,
@@ -33,7 +32,7 @@ from workflows.records import (
     User,
     WaiverRecord,
 )
-from workflows.uow import UnitOfWork
+from workflows.store.uow import UnitOfWork
 
 S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
 
@@ -279,99 +278,77 @@ def _state(
 
 
 @dataclass(frozen=True)
-class Approval:
-    """A review waiting for the user's signature."""
+class PortfolioShape:
+    """The published policies' ids, their stages in order (then on hold, killed), their tiers."""
 
-    row: ProjectRow
-    roles: tuple[str, ...]
-    waiting_for: tuple[str, ...]
-    on_behalf_of: str | None
-
-    overdue: bool
-
-    @property
-    def since(self) -> datetime | None:
-        return self.row.review.submitted_at if self.row.review else None
+    policies: tuple[str, ...]
+    stages: tuple[str, ...]
+    tiers: tuple[str, ...]
 
 
-def approvals_for(
-    uow: UnitOfWork, user: User, global_roles: set[str], limit: int = 200
-) -> list[Approval]:
-    """Open reviews that still need a signature `user` may give, overdue first, then oldest.
-
-    A fixed number of queries: open reviews on visible projects, their evidence, waivers,
-    the user's grants and delegations.
-    """
-    visible = visible_project_ids(uow, user, global_roles)
-    query = select(Review).options(joinedload(Review.project)).where(Review.state == SUBMITTED)
-    if visible is not None:
-        query = query.where(Review.project_id.in_(visible or [-1]))
-    query = query.order_by(Review.due_at.is_(None), Review.due_at, Review.submitted_at)
-    reviews = list(uow.session.execute(query.limit(limit)).unique().scalars())
-    held = _held_roles(uow, user, [r.project_id for r in reviews])
-    delegated = _delegated(uow, user)
-    projects = [r.project for r in reviews]
-    approvals = []
-    for row in rows_for(uow, projects):
-        mine = held.get(row.project.id, set()) | set(global_roles)
-        if row.project.manager_id == user.id:
-            mine.add("project_manager")
-        extra = delegated.get(row.project.id, {}) | delegated.get(None, {})
-        approval = _approval(row, user, mine, extra, uow.now)
-        if approval is not None:
-            approvals.append(approval)
-    return sorted(approvals, key=lambda a: (not a.overdue, a.since or uow.now))
+def portfolio_shape(uow: UnitOfWork) -> PortfolioShape:
+    """Stages and tiers of every published policy version, merged in order; one query."""
+    rows = uow.session.execute(
+        select(PolicyVersion).order_by(PolicyVersion.policy_id, PolicyVersion.version)
+    ).scalars()
+    policies = [uow.workspace.policy(row) for row in rows]
+    stages = _merged(p.stages for p in policies)
+    stages += [s for s in (ON_HOLD, KILLED) if s not in stages]
+    tiers = _merged(tuple(t.id for t in p.tiers) for p in policies)
+    ids = tuple(dict.fromkeys(p.id for p in policies))
+    return PortfolioShape(ids, tuple(stages), tuple(tiers))
 
 
-def _held_roles(uow: UnitOfWork, user: User, ids: Sequence[int]) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = defaultdict(set)
-    if not ids:
-        return found
-    query = select(RoleGrant.project_id, RoleGrant.role).where(
-        RoleGrant.user_id == user.id, RoleGrant.project_id.in_(ids), RoleGrant.revoked_at.is_(None)
-    )
-    for project_id, role in uow.session.execute(query):
-        if project_id is not None:
-            found[project_id].add(role)
-    return found
+def _merged(sequences: Iterable[Sequence[str]]) -> list[str]:
+    """The union of ordered sequences, the longest first; each new item is placed after its
+    predecessor in its own sequence, or else before its successor."""
+    merged: list[str] = []
+    for sequence in sorted(sequences, key=len, reverse=True):
+        for index, item in enumerate(sequence):
+            if item in merged:
+                continue
+            merged.insert(_place(merged, sequence, index), item)
+    return merged
 
 
-def _delegated(uow: UnitOfWork, user: User) -> dict[int | None, dict[str, str]]:
-    query = select(Delegation).where(
-        Delegation.delegate_id == user.id,
-        Delegation.revoked_at.is_(None),
-        Delegation.starts_at <= uow.now,
-        Delegation.ends_at > uow.now,
-    )
-    found: dict[int | None, dict[str, str]] = defaultdict(dict)
-    for d in uow.session.execute(query).unique().scalars():
-        found[d.project_id][d.role] = d.delegator.username
-    return found
+def _place(merged: list[str], sequence: Sequence[str], index: int) -> int:
+    if index > 0 and sequence[index - 1] in merged:
+        return merged.index(sequence[index - 1]) + 1
+    after = next((merged.index(s) for s in sequence[index + 1 :] if s in merged), None)
+    return len(merged) if after is None else after
 
 
-def _approval(
-    row: ProjectRow, user: User, roles: set[str], delegated: dict[str, str], now: datetime
-) -> Approval | None:
-    if row.report is None or row.review is None or row.gate is None:
-        return None
-    state = _state(row.project, row.policy, row.gate, row.review, {}, [])
-    mine, waiting, behalf = [], [], None
-    for signoff in row.gate.signoffs:
-        line = row.report.line(signoff.key)
-        if line is None or line.status.ok:
-            continue
-        principal = None if signoff.role in roles else delegated.get(signoff.role)
-        if signoff.role not in roles and principal is None:
-            continue
-        request = SignRequest(
-            user.username, signoff.role, Decision.GO, roles | set(delegated), principal
+@dataclass(frozen=True)
+class OverdueReview:
+    """A submitted review past its due date."""
+
+    key: str
+    name: str
+    gate: str
+    round: int
+    due_at: datetime
+    days_overdue: int
+
+
+def overdue_reviews(
+    uow: UnitOfWork, where: ProjectFilter | None = None, limit: int = 20
+) -> list[OverdueReview]:
+    """Submitted reviews whose due date has passed, the longest overdue first; one query."""
+    query = (
+        select(
+            Project.key, Project.name, Review.gate_id, Review.round, Review.due_at, PolicyVersion
         )
-        if can_sign(row.policy, row.report, state, request, check_order=False):
-            continue
-        mine.append(signoff.role)
-        waiting.extend(waiting_for(row.policy, row.report, signoff))
-        behalf = behalf or principal
-    if not mine:
-        return None
-    due = row.review.due_at
-    return Approval(row, tuple(mine), tuple(waiting), behalf, bool(due and due < now))
+        .join(Project, Review.project_id == Project.id)
+        .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
+        .where(Review.state == SUBMITTED, Review.due_at < uow.now)
+        .order_by(Review.due_at, Project.key)
+    )
+    if where is not None:
+        query = where.apply(query)
+    overdue = []
+    for key, name, gate_id, round_, due_at, version in uow.session.execute(query.limit(limit)):
+        assert due_at is not None  # the query asks for a due date in the past
+        gate = uow.workspace.policy(version).gate(gate_id)
+        title = gate.name if gate else gate_id
+        overdue.append(OverdueReview(key, name, title, round_, due_at, (uow.now - due_at).days))
+    return overdue

@@ -18,16 +18,6 @@ from gates.waivers import can_waive
 from policies.model import Decision, Gate, Policy
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.machines import DRAFT, Lifecycle
-from workflows.passwords import check_password
-from workflows.records import (
-    AnyProject,
-    FollowUpRecord,
-    Project,
-    ProjectRow,
-    Review,
-    SignatureRecord,
-    WaiverRecord,
-)
 from workflows.state import (
     gate_of,
     load_project,
@@ -40,8 +30,18 @@ from workflows.state import (
     roles_on,
     snapshot,
 )
-from workflows.uow import UnitOfWork
-from workflows.users import Person, credentials, delegated_roles, find_user, project_roles
+from workflows.store.passwords import check_password
+from workflows.store.records import (
+    AnyProject,
+    FollowUpRecord,
+    Project,
+    ProjectRow,
+    Review,
+    SignatureRecord,
+    WaiverRecord,
+)
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.users import Person, credentials, delegated_roles, find_user, project_roles
 
 MAX_FAILED_SIGNING = 5
 SIGNING_LOCK = timedelta(minutes=15)

@@ -19,11 +19,18 @@ from gates.readiness import Readiness
 from gates.tiering import TierChoice, classify
 from policies.facts import FactError, format_value, parse_value
 from policies.model import Artifact, FormField, Policy
-from workflows import publishing
 from workflows.errors import NotFound
 from workflows.facts import checked_facts, from_stored
-from workflows.records import ArtifactVersion, AuditEvent, PolicyVersion, Project, RoleGrant, User
-from workflows.uow import UnitOfWork
+from workflows.store.records import (
+    ArtifactVersion,
+    AuditEvent,
+    PolicyVersion,
+    Project,
+    RoleGrant,
+    User,
+)
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import publishing
 
 HISTORY_LIMIT = 200
 _SHORT_DIGEST = 12

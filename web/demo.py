@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from gates.decisions import FollowUp
 from policies.model import Artifact, ArtifactKind, Decision, FactType, FormField, Signoff
-from workflows import attach, projects, publishing, reviews, users
 from workflows.errors import LockgateError
-from workflows.records import Project
 from workflows.state import load_project, policy_of
-from workflows.uow import UnitOfWork
+from workflows.store.records import Project
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import attach, projects, publishing, reviews, users
 from workflows.workspace import Workspace
 
 PASSWORD = "demo-password"

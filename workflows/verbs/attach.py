@@ -15,11 +15,11 @@ from policies.facts import read_form
 from policies.model import Artifact, ArtifactKind, Policy
 from policies.problems import did_you_mean
 from workflows.errors import InvalidInput
-from workflows.evidence import safe_filename
 from workflows.facts import to_stored
-from workflows.records import ArtifactVersion, Project
 from workflows.state import load_project, policy_of, refresh_snapshot, require, roles_on
-from workflows.uow import UnitOfWork
+from workflows.store.evidence import safe_filename
+from workflows.store.records import ArtifactVersion, Project
+from workflows.store.uow import UnitOfWork
 
 MAX_URL = 2000
 

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
-from workflows.audit import EventFilter
-from workflows.records import AuditEvent
-from workflows.uow import UnitOfWork
+from workflows.store.records import AuditEvent
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.audit import EventFilter
 
 PAGE_SIZE = 100
 MAX_VALUE_CHARS = 300

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 
-from workflows import statements
 from workflows.errors import AuthenticationFailed, NotFound, Refused
-from workflows.passwords import check_password
-from workflows.records import LoginFailure, User
-from workflows.uow import UnitOfWork
-from workflows.users import credentials, find_user
+from workflows.store import statements
+from workflows.store.passwords import check_password
+from workflows.store.records import LoginFailure, User
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.users import credentials, find_user
 
 WINDOW = timedelta(minutes=15)
 MAX_PER_ACCOUNT = 5

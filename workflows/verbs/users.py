@@ -10,11 +10,11 @@ from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gates import access
-from workflows import statements
 from workflows.errors import InvalidInput, NotFound, Refused
-from workflows.passwords import hash_password
-from workflows.records import AnyProject, Delegation, Project, RoleGrant, User
-from workflows.uow import UnitOfWork
+from workflows.store import statements
+from workflows.store.passwords import hash_password
+from workflows.store.records import AnyProject, Delegation, Project, RoleGrant, User
+from workflows.store.uow import UnitOfWork
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8

@@ -17,9 +17,9 @@ from policies.model import Artifact, Criterion, Fact, Gate, Policy, Requirement,
 from policies.problems import Problem
 from workflows.errors import NotFound
 from workflows.machines import Definition, project_definition
-from workflows.publishing import latest, version, version_refusals
-from workflows.records import PolicyVersion, Project
-from workflows.uow import UnitOfWork
+from workflows.store.records import PolicyVersion, Project
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.publishing import latest, version, version_refusals
 
 CONTEXT_LINES = 2
 

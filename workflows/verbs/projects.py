@@ -11,10 +11,8 @@ from gates import access
 from gates.decisions import KILLED, ON_HOLD
 from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
-from workflows import publishing
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts, from_stored, to_stored
-from workflows.records import Project, RoleGrant
 from workflows.state import (
     load_project,
     open_review,
@@ -23,8 +21,10 @@ from workflows.state import (
     require,
     roles_on,
 )
-from workflows.uow import UnitOfWork
-from workflows.users import find_user, global_roles
+from workflows.store.records import Project, RoleGrant
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import publishing
+from workflows.verbs.users import find_user, global_roles
 
 _KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{1,6}$")
 

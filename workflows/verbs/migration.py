@@ -9,13 +9,13 @@ from gates.decisions import KILLED, ON_HOLD, next_gate
 from gates.readiness import Readiness
 from gates.tiering import classify
 from policies.diff import Change, diff_policies
-from workflows import publishing
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts
-from workflows.records import Project
 from workflows.state import current_readiness, load_project, open_review
-from workflows.uow import UnitOfWork
-from workflows.users import find_user, global_roles
+from workflows.store.records import Project
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import publishing
+from workflows.verbs.users import find_user, global_roles
 
 
 @dataclass(frozen=True)

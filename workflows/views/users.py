@@ -11,9 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from gates import access
-from workflows.records import Delegation, PolicyVersion, Project, RoleGrant, User
-from workflows.uow import UnitOfWork
-from workflows.users import find_user
+from workflows.store.records import Delegation, PolicyVersion, Project, RoleGrant, User
+from workflows.store.uow import UnitOfWork
+from workflows.verbs.users import find_user
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from gates.chain import GENESIS, ChainedEvent, ChainHead, canonical_bytes, chain_next
 from workflows.errors import Conflict
-from workflows.records import AuditEvent, Project, Review, SignatureRecord
-from workflows.records import ChainHead as ChainHeadRow
-from workflows.statements import Runner, Statement
+from workflows.store.records import AuditEvent, Project, Review, SignatureRecord
+from workflows.store.records import ChainHead as ChainHeadRow
+from workflows.store.statements import Runner, Statement
 
 if TYPE_CHECKING:
     from workflows.workspace import Workspace
@@ -143,7 +143,7 @@ class UnitOfWork:
         self._runner = None
 
     # The hot verbs (sign, decide) read and write through the methods below rather than the
-    # ORM: the same rows and the same checks, run by workflows.statements (bench/engine.py).
+    # ORM: the same rows and the same checks, run by workflows.store.statements (bench/engine.py).
 
     def insert(self, model: type[SignatureRecord], **values: Any) -> int:
         """INSERT a new row of `model` now, with every column's value; returns its id."""

@@ -1,0 +1,1 @@
+"""Read models for pages, queues and the command line's listings."""

@@ -689,8 +689,7 @@ def part_sign_decide(
     )
 
     # Warm-up, and the SQL each verb sends (one project, cheap re-authentication). The listing
-    # listens to statements, which sends them through SQLAlchemy's slower path (see
-    # workflows.store.statements): it runs on a second engine, so the timed one never had a
+    # listens to statements: it runs on a second engine, so the timed one never had a
     # listener.
     lister = Workspace(open_engine(databases.spec("signdecide")), databases.folder / "listing")
     with cheap_reauthentication():

@@ -18,19 +18,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SQL = "SQL: statements.Runner.run (driver + types)"
+SQL = "SQL: Session.execute (ORM/Core + driver)"
 
 # (label, module, function or Class.method): the steps of sign and decide, timed inclusively.
 STEPS = (
     ("sign verb (whole transaction, in verb())", "workflows.verbs.reviews", "sign"),
     ("decide verb (whole transaction)", "workflows.verbs.reviews", "decide"),
-    ("uow.commit: COMMIT (+ flush, when a session)", "workflows.store.uow", "UnitOfWork.commit"),
-    ("Workspace.begin: connection + BEGIN (IMMEDIATE)", "workflows.workspace", "Workspace.begin"),
-    ("Workspace.end: release the connection", "workflows.workspace", "Workspace.end"),
+    ("uow.commit: flush + COMMIT", "workflows.store.uow", "UnitOfWork.commit"),
+    ("uow exit: close the session, release", "workflows.store.uow", "UnitOfWork.__exit__"),
     ("audit append: uow.record (lock head, hash)", "workflows.store.uow", "UnitOfWork.record"),
     ("password re-check: _reauthenticate", "workflows.verbs.reviews", "_reauthenticate"),
     ("load_under_review (project FOR UPDATE, open review)", "workflows.state", "load_under_review"),
-    ("project_state (evidence, waivers, sigs)", "workflows.state", "project_state"),
+    ("gate_inputs (signatures, waivers, evidence)", "workflows.gate_inputs", "gate_inputs"),
     ("project_roles", "workflows.verbs.users", "project_roles"),
     ("delegated_roles", "workflows.verbs.users", "delegated_roles"),
     ("readiness() (pure, CEL)", "gates.readiness", "readiness"),
@@ -39,7 +38,7 @@ STEPS = (
     ("transitions: Lifecycle.fire", "workflows.machines", "Lifecycle.fire"),
     ("canonical_bytes (orjson)", "gates.chain", "canonical_bytes"),
     ("Session.flush (explicit + autoflush)", "sqlalchemy.orm.session", "Session.flush"),
-    (SQL, "workflows.store.statements", "Runner.run"),
+    (SQL, "sqlalchemy.orm.session", "Session.execute"),
 )
 
 # Steps that are pure Lockgate computation (no SQL inside), shown apart from SQL and the rest.
@@ -71,9 +70,8 @@ def _wrap(original: Callable[..., Any], slot: list[float]) -> Callable[..., Any]
 def timed_steps() -> Iterator[dict[str, list[float]]]:
     """Time every step in STEPS (inclusive) while in the block.
 
-    Module functions are replaced wherever workflows/gates modules imported them by name. No
-    engine event listener is used: one would send every statement through SQLAlchemy's slower
-    path (see workflows.store.statements), and the timers would measure another engine.
+    Module functions are replaced wherever workflows/gates modules imported them by name.
+    Statements a flush sends are timed within Session.flush, not Session.execute.
     """
     totals: dict[str, list[float]] = {label: [0.0, 0] for label, _, _ in STEPS}
     patched: list[tuple[object, str, object]] = []
@@ -121,8 +119,8 @@ def step_report(totals: dict[str, list[float]], count: int, wall: float) -> dict
     rest = total - sql - pure
     print("\nwhere the time goes (per review = one sign + one decide, two transactions):")
     print(
-        f"  SQL statements (driver + type processing):{sql:6.3f} ms ({statements:.0f} statements, "
-        f"{1000 * sql / statements:.0f} us each; BEGIN and COMMIT not included)"
+        f"  Session.execute (ORM/Core + driver):      {sql:6.3f} ms ({statements:.0f} statements, "
+        f"{1000 * sql / statements:.0f} us each; flush, BEGIN and COMMIT not included)"
     )
     for label in PURE:
         print(f"  {label:<41} {per[label]:7.3f} ms")
@@ -133,7 +131,7 @@ def step_report(totals: dict[str, list[float]], count: int, wall: float) -> dict
     print(
         f"  of which audit append (uow.record: lock the head, hash, INSERT): "
         f"{per['audit append: uow.record (lock head, hash)']:.3f} ms; commit: "
-        f"{per['uow.commit: COMMIT (+ flush, when a session)']:.3f} ms"
+        f"{per['uow.commit: flush + COMMIT']:.3f} ms"
     )
     return {"sql_ms": sql, "pure_ms": pure, "orm_ms": rest, "statements": statements}
 

@@ -166,7 +166,7 @@ def decide(key: str) -> Response | tuple[str, int]:
             uow.commit()
             stage = decided.new_stage.replace("_", " ")
             flash(
-                f"Decided {page.gate.name}, round {decided.round}: "
+                f"Decided {page.gate.name}, round {decided.review.round}: "
                 f"{Decision(form.decision.data).label}. {key} is now in {stage}.",
                 "success",
             )

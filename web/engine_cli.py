@@ -245,11 +245,10 @@ def gate_decide(
     """Decide PROJECT's open review: go, conditional_go, recycle, hold or kill."""
     follow_ups = [_follow_up(c) for c in conditions]
     with workspace().unit_of_work() as uow:
-        review = reviews.decide(uow, actor, key, decision, reason, follow_ups)
+        decided = reviews.decide(uow, actor, key, decision, reason, follow_ups)
         uow.commit()
-        click.echo(
-            f"{review.gate_id}: {decision.replace('_', ' ')}; {key} is now '{review.new_stage}'"
-        )
+        gate = decided.review.gate_id
+        click.echo(f"{gate}: {decision.replace('_', ' ')}; {key} is now '{decided.new_stage}'")
 
 
 @gate_group.command("withdraw")

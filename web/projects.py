@@ -40,7 +40,7 @@ from workflows.verbs import attach as attaching
 from workflows.verbs.projects import register_project, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
 from workflows.views import projects as views
-from workflows.views.portfolio import ProjectFilter, project_page, visible_project_ids
+from workflows.views.portfolio import ProjectFilter, project_page, visible_projects
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -62,12 +62,12 @@ def index() -> str:
         [("", "Any stage"), *((s, s.replace("_", " ")) for s in stages)]
     )
     filters.tier.choices = choices([("", "Any tier"), *((t, t) for t in tiers)])
-    visible = visible_project_ids(uow, me().record, me().roles)
+    visible = visible_projects(uow, me().record, me().roles)
     where = ProjectFilter(
         stage=filters.stage.data or None,
         tier=filters.tier.data or None,
         search=(filters.q.data or "").strip() or None,
-        project_ids=visible,
+        visible=visible,
     )
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     size = current_app.config["PAGE_SIZE"]

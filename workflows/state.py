@@ -1,41 +1,25 @@
-"""Loading a project and what the gate rules read about it: facts, evidence, signatures,
-waivers; and the evidence snapshot a review is bound to."""
+"""Loading a project, its open review and what the gate rules read about it; and the evidence
+snapshot a review is bound to."""
 
 from __future__ import annotations
 
 import hashlib
-from itertools import starmap
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, select
 
 from gates import access
 from gates.chain import canonical_bytes
 from gates.decisions import next_gate
-from gates.model import Evidence, ProjectState, Signature, Waiver
+from gates.model import ProjectState
 from gates.readiness import Readiness, Status, readiness
-from gates.waivers import any_waivable
-from policies.model import Artifact, Decision, Gate, Policy
+from policies.model import Artifact, Gate, Policy
 from workflows.errors import NotFound, Refused
-from workflows.facts import from_stored
+from workflows.gate_inputs import gate_inputs
 from workflows.machines import SUBMITTED, Lifecycle
-from workflows.store.records import (
-    AnyProject,
-    ArtifactVersion,
-    PolicyVersion,
-    Project,
-    ProjectRow,
-    Review,
-    ReviewRow,
-    SignatureRecord,
-    User,
-    WaiverRecord,
-)
+from workflows.store.records import Project, Review
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.users import roles_of
-
-AnyReview = Review | ReviewRow
 
 # The statements every verb runs, built once: building one costs more than running it on
 # SQLite, and a statement object reused keeps its compiled form's cache key.
@@ -45,100 +29,6 @@ _OPEN_REVIEW = select(Review).where(
     Review.project_id == bindparam("project_id"), Review.state == SUBMITTED
 )
 _OPEN_REVIEW_LOCKED = _OPEN_REVIEW.with_for_update(of=Review)
-# A project's values with its manager and policy digest, locked; then its open review. On
-# PostgreSQL these are two statements, not one outer join: a transaction that waited for the
-# project's lock sees the project as committed meanwhile, but rows joined to it as they were
-# before. SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), so there one
-# statement reads both (_UNDER_REVIEW).
-_PROJECT_COLUMNS = (
-    Project.id,
-    Project.key,
-    Project.stage,
-    Project.tier,
-    Project.facts,
-    Project.version,
-    Project.manager_id,
-    User.username,
-    Project.policy_version_id,
-    PolicyVersion.digest,
-)
-_REVIEW_COLUMNS = (
-    Review.id,
-    Review.gate_id,
-    Review.round,
-    Review.state,
-    Review.submitted_by,
-    Review.snapshot_digest,
-    Review.version,
-)
-_PROJECT_VALUES = (
-    select(*_PROJECT_COLUMNS)
-    .join(User, Project.manager_id == User.id)
-    .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
-    .where(Project.key == bindparam("key"))
-)
-_PROJECT_ROW = _PROJECT_VALUES.with_for_update(of=Project)
-_OPEN_REVIEW_ROW = select(*_REVIEW_COLUMNS).where(
-    Review.project_id == bindparam("project_id"), Review.state == SUBMITTED
-)
-_UNDER_REVIEW = _PROJECT_VALUES.add_columns(*_REVIEW_COLUMNS).outerjoin(
-    Review, (Review.project_id == Project.id) & (Review.state == SUBMITTED)
-)
-_SPLIT = len(_PROJECT_COLUMNS)
-_NEWEST_VERSIONS = (
-    select(ArtifactVersion.artifact_id, func.max(ArtifactVersion.version).label("v"))
-    .where(ArtifactVersion.project_id == bindparam("project_id"))
-    .group_by(ArtifactVersion.artifact_id)
-    .subquery()
-)
-# Evidence, signatures and waivers are values to the gate rules: read them as plain rows in
-# the field order of gates.model's Evidence, Signature and Waiver, not as ORM objects.
-_LATEST_EVIDENCE = (
-    select(
-        ArtifactVersion.artifact_id,
-        ArtifactVersion.version,
-        ArtifactVersion.digest,
-        ArtifactVersion.attached_at,
-        ArtifactVersion.attached_by,
-    )
-    .join(
-        _NEWEST_VERSIONS,
-        (ArtifactVersion.artifact_id == _NEWEST_VERSIONS.c.artifact_id)
-        & (ArtifactVersion.version == _NEWEST_VERSIONS.c.v),
-    )
-    .where(ArtifactVersion.project_id == bindparam("project_id"))
-)
-_SIGNER, _PRINCIPAL = aliased(User), aliased(User)
-_CURRENT_SIGNATURES = (
-    select(
-        _SIGNER.username,
-        SignatureRecord.role,
-        SignatureRecord.decision,
-        SignatureRecord.signed_at,
-        SignatureRecord.snapshot_digest,
-        _PRINCIPAL.username,
-        SignatureRecord.comment,
-    )
-    .join(_SIGNER, SignatureRecord.signer_id == _SIGNER.id)
-    .outerjoin(_PRINCIPAL, SignatureRecord.on_behalf_of_id == _PRINCIPAL.id)
-    .where(
-        SignatureRecord.review_id == bindparam("review_id"),
-        SignatureRecord.superseded_at.is_(None),
-    )
-    .order_by(SignatureRecord.id)
-)
-_WAIVERS = select(
-    WaiverRecord.requirement,
-    WaiverRecord.granted_by,
-    WaiverRecord.granted_role,
-    WaiverRecord.justification,
-    WaiverRecord.granted_at,
-    WaiverRecord.expires_at,
-).where(
-    WaiverRecord.project_id == bindparam("project_id"),
-    WaiverRecord.gate_id == bindparam("gate_id"),
-    WaiverRecord.revoked_at.is_(None),
-)
 
 
 def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Project:
@@ -150,53 +40,40 @@ def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Proj
     return project
 
 
-def load_under_review(uow: UnitOfWork, key: str) -> tuple[ProjectRow, ReviewRow | None]:
-    """The project with this key, locked until commit, and its open review if one is waiting;
-    as values (the path of sign and decide)."""
-    joined = uow.workspace.one_writer_at_a_time
-    found = uow.rows(_UNDER_REVIEW if joined else _PROJECT_ROW, {"key": key})
-    if not found:
-        raise NotFound(f"There is no project '{key}'.")
-    row = found[0]
-    project = ProjectRow(*row[:_SPLIT])
-    if joined:
-        review = row[_SPLIT:]  # NULLs when no review is open
-    else:
-        opened = uow.rows(_OPEN_REVIEW_ROW, {"project_id": project.id})
-        review = opened[0] if opened else (None,)
-    return project, None if review[0] is None else ReviewRow(*review)
+def load_under_review(uow: UnitOfWork, key: str) -> tuple[Project, Review | None]:
+    """The project with this key and its open review if one is waiting, both locked until
+    commit (the path of sign and decide).
+
+    Two statements, not one join: on PostgreSQL a transaction that waited for the project's
+    lock sees the project as committed meanwhile, but rows joined to it as they were before.
+    """
+    project = load_project(uow, key, for_update=True)
+    return project, open_review(uow, project, for_update=True)
 
 
-def policy_of(uow: UnitOfWork, project: AnyProject) -> Policy:
+def policy_of(uow: UnitOfWork, project: Project) -> Policy:
     """The policy version the project is pinned to."""
-    return pinned(uow, project)[0]
+    return uow.workspace.policy(project.policy_version)
 
 
-def pinned(uow: UnitOfWork, project: AnyProject) -> tuple[Policy, Lifecycle]:
+def pinned(uow: UnitOfWork, project: Project) -> tuple[Policy, Lifecycle]:
     """The policy version the project is pinned to, and its project machine."""
-    workspace = uow.workspace
-    if isinstance(project, ProjectRow):
-        compiled = workspace.compiled(project.policy_version_id, project.policy_digest)
-        if compiled is not None:
-            return compiled
-        version = uow.session.get_one(PolicyVersion, project.policy_version_id)
-    else:
-        version = project.policy_version
-    return workspace.policy(version), workspace.lifecycle(version)
+    version = project.policy_version
+    return uow.workspace.policy(version), uow.workspace.lifecycle(version)
 
 
-def roles_on(uow: UnitOfWork, actor: str, project: AnyProject) -> set[str]:
+def roles_on(uow: UnitOfWork, actor: str, project: Project) -> set[str]:
     """The roles `actor` holds on `project`; raises NotFound for an unknown actor."""
     return roles_of(uow, actor, project)
 
 
-def require(project: AnyProject, allowed: bool, action: str, needed: str) -> None:
+def require(project: Project, allowed: bool, action: str, needed: str) -> None:
     """Raise Refused unless `allowed`: 'Only the sponsor or the PMO may decide (ERP-1).'"""
     if not allowed:
         raise Refused(action, [access.refusal(action, needed) + f" ({project.key})"])
 
 
-def gate_of(policy: Policy, project: AnyProject, gate_id: str | None) -> Gate:
+def gate_of(policy: Policy, project: Project, gate_id: str | None) -> Gate:
     """The gate named, or the next gate for the project's stage; raises Refused or NotFound."""
     if gate_id is None:
         gate = next_gate(policy, project.stage)
@@ -219,51 +96,33 @@ def open_review(uow: UnitOfWork, project: Project, *, for_update: bool = False) 
     return uow.session.execute(query, {"project_id": project.id}).scalars().first()
 
 
-def latest_evidence(uow: UnitOfWork, project: AnyProject) -> dict[str, Evidence]:
-    """The newest version of each artifact attached to the project."""
-    rows = uow.rows(_LATEST_EVIDENCE, {"project_id": project.id})
-    return {row[0]: Evidence(*row) for row in rows}
-
-
-def current_signatures(uow: UnitOfWork, review: AnyReview) -> list[Signature]:
-    """The review's signatures that still count (not superseded), oldest first."""
-    rows = uow.rows(_CURRENT_SIGNATURES, {"review_id": review.id})
-    return [
-        Signature(signer, role, Decision(decision), at, digest, behalf, comment)
-        for signer, role, decision, at, digest, behalf, comment in rows
-    ]
-
-
-def _waivers(uow: UnitOfWork, project: AnyProject, gate: Gate) -> list[Waiver]:
-    rows = uow.rows(_WAIVERS, {"project_id": project.id, "gate_id": gate.id})
-    return list(starmap(Waiver, rows))
-
-
 def project_state(
     uow: UnitOfWork,
-    project: AnyProject,
+    project: Project,
     policy: Policy,
     gate: Gate,
-    review: AnyReview | None = None,
+    review: Review | None = None,
     tier: str | None = None,
     *,
     with_evidence: bool = True,
 ) -> ProjectState:
-    """What the gate rules read about `project` at `gate` now.
+    """What the gate rules read about `project` at `gate` now, with `review` its open review
+    (or None before submission): the gate inputs of a batch of one.
 
     Without evidence, the report's artifact lines read as missing: for callers that read only
     its sign-off lines (signing), which depend on signatures, waivers, facts and tier alone.
     """
-    return ProjectState(
-        facts=from_stored(policy, project.facts),
-        tier=tier or project.tier,
-        evidence=latest_evidence(uow, project) if with_evidence else {},
-        signatures=current_signatures(uow, review) if review else [],
-        waivers=_waivers(uow, project, gate) if any_waivable(gate) else [],
-        snapshot_digest=review.snapshot_digest if review else None,
-        submitter=review.submitted_by if review else None,
-        project_manager=project.manager_username,
+    inputs = gate_inputs(
+        uow,
+        [project],
+        project.id,
+        gates={project.id: gate},
+        policies={project.id: policy},
+        reviews={project.id: review},
+        evidence=with_evidence,
+        tiers={project.id: tier} if tier else None,
     )
+    return inputs[project.id].state
 
 
 def current_readiness(

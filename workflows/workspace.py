@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Transaction
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
 from policies.loader import parse_policy
@@ -33,11 +32,8 @@ class Workspace:
         read_engine: Engine | None = None,
     ) -> None:
         self.engine = engine
-        # SQLite: every writing transaction takes the database's write lock when it begins.
-        self.one_writer_at_a_time = engine.dialect.name == "sqlite"
         # Tests pass one connection whose outer transaction is rolled back after each test:
         # every unit of work is then a savepoint in it.
-        self._outer = connection
         if connection is None:
             self.sessions = sessionmaker(engine, expire_on_commit=False)
             self.read_engine = read_engine or _reader_of(engine)
@@ -65,33 +61,6 @@ class Workspace:
         """
         return UnitOfWork(self, read_only=read_only)
 
-    def begin(self, *, read_only: bool = False) -> Transaction:
-        """A transaction on a bare connection (no ORM session); end it with end()."""
-        if self._outer is not None:
-            return self._outer.begin_nested()
-        connection = (self.read_engine if read_only else self.engine).connect()
-        return connection.begin()
-
-    def end(self, transaction: Transaction) -> None:
-        """Roll back `transaction` unless it was committed, and release its connection."""
-        if transaction.is_active:
-            transaction.rollback()
-        if transaction.connection is not self._outer:
-            transaction.connection.close()
-
-    @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A short read-only transaction on a bare connection, for rows read as values.
-
-        Lighter than a read-only unit of work: for the password check that precedes every
-        signature. Rolled back when the block ends.
-        """
-        transaction = self.begin(read_only=True)
-        try:
-            yield transaction.connection
-        finally:
-            self.end(transaction)
-
     def policy(self, row: PolicyVersion) -> Policy:
         """The parsed policy of a published version (parsed once, then cached)."""
         return self._compiled(row)[0]
@@ -100,20 +69,10 @@ class Workspace:
         """The project state machine of a policy version (built once, then cached)."""
         return self._compiled(row)[1]
 
-    def compiled(self, version_id: int, digest: str) -> tuple[Policy, Lifecycle] | None:
-        """The policy and machine of a version already compiled here, or None.
-
-        For readers that have the version's id and digest but not its row (the review verbs).
-        """
-        cached = self._policies.get(version_id)
-        if cached is None or cached[0] != digest:
-            return None
-        return cached[1], cached[2]
-
     def _compiled(self, row: PolicyVersion) -> tuple[Policy, Lifecycle]:
-        found = self.compiled(row.id, row.digest)
-        if found is not None:
-            return found
+        cached = self._policies.get(row.id)
+        if cached is not None and cached[0] == row.digest:
+            return cached[1], cached[2]
         with self._lock:
             policy = parse_policy(row.source, f"{row.ref} (published)")
             lifecycle = project_lifecycle(policy)

@@ -59,7 +59,7 @@ def test_a_conditional_go_commits_its_follow_ups_with_the_decision(desk):
         lambda uow: [
             (f.action, f.owner, f.due)
             for f in uow.session.scalars(
-                select(FollowUpRecord).where(FollowUpRecord.review_id == decided.id)
+                select(FollowUpRecord).where(FollowUpRecord.review_id == decided.review.id)
             )
         ],
     )

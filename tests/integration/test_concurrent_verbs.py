@@ -93,7 +93,7 @@ def test_two_approvers_signing_and_deciding_at_once_move_the_project_exactly_onc
 
     signatures = [steps[0] for steps in outcomes]
     decisions = [steps[1] for steps in outcomes]
-    assert all(isinstance(s, reviews.Signed) for s in signatures), signatures
+    assert all(isinstance(s, SignatureRecord) for s in signatures), signatures
     stored = read_in(
         prepare, lambda uow: {s.id for s in uow.session.scalars(select(SignatureRecord))}
     )

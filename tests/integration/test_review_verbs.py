@@ -371,7 +371,7 @@ def test_go_moves_the_project_to_the_next_stage(
     collect_signatures(key)
     start = head()
 
-    review = act(reviews.decide, "pmo", key, "go")
+    review = act(reviews.decide, "pmo", key, "go").review
 
     assert (review.state, review.decision, review.decided_by) == ("decided", "go", "pmo")
     assert stage_of(key) == "planning"
@@ -394,7 +394,7 @@ def test_a_conditional_go_moves_the_project_and_records_its_follow_ups(
 
     conditions = [FollowUp("Re-baseline the AFE", "Fay Finance", due)]
 
-    review = act(reviews.decide, "sponsor", key, "conditional_go", "", conditions)
+    review = act(reviews.decide, "sponsor", key, "conditional_go", "", conditions).review
 
     assert stage_of(key) == "planning"
     follow_ups = read(

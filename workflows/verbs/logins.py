@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 
 from workflows.errors import AuthenticationFailed, NotFound, Refused
-from workflows.store import statements
 from workflows.store.passwords import check_password
 from workflows.store.records import LoginFailure, User
 from workflows.store.uow import UnitOfWork
@@ -31,16 +27,12 @@ _FAILURES_SINCE = {
 }
 
 
-def _throttled(
-    rows: Callable[[Select[int], Mapping[str, Any]], list[tuple[int]]],
-    username: str,
-    address: str,
-    since: datetime,
-) -> bool:
+def _throttled(uow: UnitOfWork, username: str, address: str, since: datetime) -> bool:
     """True while too many recent failures came from this account or this address."""
-    [(by_account,)] = rows(_FAILURES_SINCE["username"], {"value": username, "since": since})
-    [(by_address,)] = rows(_FAILURES_SINCE["address"], {"value": address, "since": since})
-    return by_account >= MAX_PER_ACCOUNT or by_address >= MAX_PER_ADDRESS
+    count = uow.session.execute
+    by_account = count(_FAILURES_SINCE["username"], {"value": username, "since": since})
+    by_address = count(_FAILURES_SINCE["address"], {"value": address, "since": since})
+    return by_account.scalar_one() >= MAX_PER_ACCOUNT or by_address.scalar_one() >= MAX_PER_ADDRESS
 
 
 def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
@@ -55,8 +47,8 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
     """
     username = username.strip().lower()
     since = uow.now - WINDOW
-    with uow.workspace.reading() as reader:
-        throttled = _throttled(partial(statements.rows, reader), username, address, since)
+    with uow.workspace.unit_of_work(read_only=True) as reader:
+        throttled = _throttled(reader, username, address, since)
         try:
             account = None if throttled else credentials(reader, username)
         except NotFound:  # said as a wrong password: the form never tells which part was wrong
@@ -65,7 +57,7 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
         account.active and check_password(account.password_hash, password)
     ):
         account = None
-    if throttled or _throttled(uow.rows, username, address, since):
+    if throttled or _throttled(uow, username, address, since):
         raise Refused("log in", ["Too many failed attempts: wait 15 minutes and try again."])
     if account is not None:
         user = uow.session.get_one(User, account.person.id)

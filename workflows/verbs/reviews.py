@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -32,15 +31,14 @@ from workflows.state import (
 )
 from workflows.store.passwords import check_password
 from workflows.store.records import (
-    AnyProject,
     FollowUpRecord,
     Project,
-    ProjectRow,
     Review,
     SignatureRecord,
     WaiverRecord,
 )
 from workflows.store.uow import UnitOfWork
+from workflows.store.writes import insert_row, update_row
 from workflows.verbs.users import Person, credentials, delegated_roles, find_user, project_roles
 
 MAX_FAILED_SIGNING = 5
@@ -156,26 +154,8 @@ def _open_review_or_refuse(uow: UnitOfWork, project: Project, action: str) -> Re
     return review
 
 
-def _nothing_to(action: str, project: AnyProject) -> Refused:
+def _nothing_to(action: str, project: Project) -> Refused:
     return Refused(action, [f"{project.key} has no submitted review: nothing to {action}."])
-
-
-@dataclass(frozen=True)
-class Signed:
-    """A signature as sign() wrote it: the values of its row (SignatureRecord)."""
-
-    id: int
-    review_id: int
-    signer_id: int
-    on_behalf_of_id: int | None
-    printed_name: str
-    role: str
-    meaning: str
-    decision: str
-    comment: str
-    snapshot_digest: str
-    signed_at: datetime
-    superseded_at: datetime | None
 
 
 def sign(
@@ -186,7 +166,7 @@ def sign(
     password: str,
     role: str | None = None,
     comment: str = "",
-) -> Signed:
+) -> SignatureRecord:
     """Sign the open review with a decision, after typing the password again.
 
     A wrong password is refused and audited (that record is committed on its own); after
@@ -211,20 +191,20 @@ def sign(
     if refusals:
         raise Refused("sign", refusals)
     meaning = _meaning(choice, policy.role_title(role), principal)
-    values: dict[str, Any] = {
-        "review_id": review.id,
-        "signer_id": signer.id,
-        "on_behalf_of_id": principal.id if principal else None,
-        "printed_name": signer.display_name,
-        "role": role,
-        "meaning": meaning,
-        "decision": choice.value,
-        "comment": comment.strip(),
-        "snapshot_digest": review.snapshot_digest,
-        "signed_at": uow.now,
-        "superseded_at": None,
-    }
-    signed = Signed(id=uow.insert(SignatureRecord, **values), **values)
+    signed = SignatureRecord(
+        review_id=review.id,
+        signer_id=signer.id,
+        on_behalf_of_id=principal.id if principal else None,
+        printed_name=signer.display_name,
+        role=role,
+        meaning=meaning,
+        decision=choice.value,
+        comment=comment.strip(),
+        snapshot_digest=review.snapshot_digest,
+        signed_at=uow.now,
+        superseded_at=None,
+    )
+    insert_row(uow.session, signed)
     uow.record(
         actor,
         "review.signed",
@@ -247,7 +227,7 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Per
     # The credentials are read in a short read-only transaction and the slow password check
     # (scrypt, ~60 ms) runs after it, inside no transaction: it never holds SQLite's write
     # lock. Only a failure is written, and committed on its own.
-    with uow.workspace.reading() as reader:
+    with uow.workspace.unit_of_work(read_only=True) as reader:
         signer = credentials(reader, actor)
     matches = signer.active and check_password(signer.password_hash, password)
     locked_until = signer.locked_until
@@ -287,7 +267,7 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Per
 def _authority(
     uow: UnitOfWork,
     signer: Person,
-    project: ProjectRow,
+    project: Project,
     report: Readiness,
     role: str | None,
 ) -> tuple[str, set[str], Person | None]:
@@ -341,18 +321,9 @@ def _meaning(decision: Decision, role_title: str, principal: Person | None) -> s
 
 @dataclass(frozen=True)
 class Decided:
-    """A review as decide() left it, and where the decision moved its project."""
+    """The review decide() decided, and the stages its project moved from and to."""
 
-    id: int
-    project_key: str
-    gate_id: str
-    round: int
-    state: str
-    decision: str
-    decided_by: str
-    decided_at: datetime
-    reason: str
-    snapshot_digest: str
+    review: Review
     old_stage: str
     new_stage: str
 
@@ -386,36 +357,21 @@ def decide(
         review.state, "decide", refusals, f"{choice.label} at {gate.name}"
     )
     new_stage = _moved_to(lifecycle, project, gate, choice)
-    result = Decided(
-        id=review.id,
-        project_key=key,
-        gate_id=gate.id,
-        round=review.round,
+    result = Decided(review, project.stage, new_stage or project.stage)
+    update_row(
+        uow.session,
+        review,
         state=decided,
         decision=choice.value,
         decided_by=actor,
         decided_at=uow.now,
         reason=reason.strip(),
-        snapshot_digest=review.snapshot_digest,
-        old_stage=project.stage,
-        new_stage=new_stage or project.stage,
-    )
-    uow.update(
-        Review,
-        review.id,
-        review.version,
-        state=decided,
-        decision=choice.value,
-        decided_by=actor,
-        decided_at=uow.now,
-        reason=result.reason,
     )
     if new_stage is not None:
         resume_stage = project.stage if choice is Decision.HOLD else None
-        uow.update(
-            Project,
-            project.id,
-            project.version,
+        update_row(
+            uow.session,
+            project,
             stage=new_stage,
             resume_stage=resume_stage,
             updated_at=uow.now,
@@ -437,7 +393,7 @@ def decide(
         gate=gate.id,
         round=review.round,
         decision=choice.value,
-        reason=result.reason,
+        reason=review.reason,
         old_stage=result.old_stage,
         new_stage=result.new_stage,
         snapshot_digest=review.snapshot_digest,
@@ -446,9 +402,7 @@ def decide(
     return result
 
 
-def _moved_to(
-    lifecycle: Lifecycle, project: ProjectRow, gate: Gate, choice: Decision
-) -> str | None:
+def _moved_to(lifecycle: Lifecycle, project: Project, gate: Gate, choice: Decision) -> str | None:
     """The stage a decision moves the project to; None for one that does not move it (recycle).
 
     Raises Refused when the project's machine refuses the move (e.g. the project is on hold).

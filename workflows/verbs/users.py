@@ -6,14 +6,12 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
 from gates import access
 from workflows.errors import InvalidInput, NotFound, Refused
-from workflows.store import statements
 from workflows.store.passwords import hash_password
-from workflows.store.records import AnyProject, Delegation, Project, RoleGrant, User
+from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
 from workflows.store.uow import UnitOfWork
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
@@ -24,40 +22,48 @@ MIN_PASSWORD = 8
 _USER = select(User).where(User.username == bindparam("username"))
 
 
-def _in_force(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+# Role checks read values, not records: Core statements on the tables (see table_of).
+_GRANTS, _USERS, _DELEGATIONS = table_of(RoleGrant), table_of(User), table_of(Delegation)
+
+
+def _in_force(user_id: ColumnElement[int]) -> ColumnElement[bool]:
     """The user's grants in force, global or on the project bound as :project_id."""
+    grants = _GRANTS.c
     return and_(
-        RoleGrant.user_id == user_id,
-        or_(RoleGrant.project_id.is_(None), RoleGrant.project_id == bindparam("project_id")),
-        RoleGrant.revoked_at.is_(None),
+        grants.user_id == user_id,
+        or_(grants.project_id.is_(None), grants.project_id == bindparam("project_id")),
+        grants.revoked_at.is_(None),
     )
 
 
-_ROLES_ON_PROJECT = select(RoleGrant.role).where(_in_force(bindparam("user_id")))
+_ROLES_ON_PROJECT = select(_GRANTS.c.role).where(_in_force(bindparam("user_id")))
 # The same by username, with the user's id: one row per role, or one with no role.
 _ROLES_OF_USERNAME = (
-    select(User.id, RoleGrant.role)
-    .outerjoin(RoleGrant, _in_force(User.id))
-    .where(User.username == bindparam("username"))
+    select(_USERS.c.id, _GRANTS.c.role)
+    .outerjoin(_GRANTS, _in_force(_USERS.c.id))
+    .where(_USERS.c.username == bindparam("username"))
 )
 _CREDENTIALS = select(
-    User.id,
-    User.username,
-    User.display_name,
-    User.active,
-    User.password_hash,
-    User.signing_locked_until,
-    User.failed_sign_attempts,
-).where(User.username == bindparam("username"))
+    _USERS.c.id,
+    _USERS.c.username,
+    _USERS.c.display_name,
+    _USERS.c.active,
+    _USERS.c.password_hash,
+    _USERS.c.signing_locked_until,
+    _USERS.c.failed_sign_attempts,
+).where(_USERS.c.username == bindparam("username"))
 _DELEGATIONS_TO = (
-    select(Delegation.role, User.id, User.username, User.display_name)
-    .join(User, Delegation.delegator_id == User.id)
+    select(_DELEGATIONS.c.role, _USERS.c.id, _USERS.c.username, _USERS.c.display_name)
+    .join(_USERS, _DELEGATIONS.c.delegator_id == _USERS.c.id)
     .where(
-        Delegation.delegate_id == bindparam("user_id"),
-        Delegation.revoked_at.is_(None),
-        Delegation.starts_at <= bindparam("now"),
-        Delegation.ends_at > bindparam("now"),
-        or_(Delegation.project_id.is_(None), Delegation.project_id == bindparam("project_id")),
+        _DELEGATIONS.c.delegate_id == bindparam("user_id"),
+        _DELEGATIONS.c.revoked_at.is_(None),
+        _DELEGATIONS.c.starts_at <= bindparam("now"),
+        _DELEGATIONS.c.ends_at > bindparam("now"),
+        or_(
+            _DELEGATIONS.c.project_id.is_(None),
+            _DELEGATIONS.c.project_id == bindparam("project_id"),
+        ),
     )
 )
 
@@ -92,15 +98,16 @@ def find_user(uow: UnitOfWork, username: str) -> User:
     return user
 
 
-def credentials(connection: Connection, username: str) -> Credentials:
+def credentials(uow: UnitOfWork, username: str) -> Credentials:
     """The user's identity, password hash and signing lock, as values; raises NotFound.
 
-    Read on a bare connection (Workspace.reading), before the signing transaction begins.
+    Read in a read-only unit of work before the signing transaction begins, so the slow
+    password check that follows holds no write lock.
     """
-    found = statements.rows(connection, _CREDENTIALS, {"username": username})
-    if not found:
+    found = uow.session.execute(_CREDENTIALS, {"username": username}).first()
+    if found is None:
         raise _no_user(username)
-    [(user_id, name, display_name, active, password_hash, locked_until, failed)] = found
+    user_id, name, display_name, active, password_hash, locked_until, failed = found
     return Credentials(
         Person(user_id, name, display_name), active, password_hash, locked_until, failed
     )
@@ -114,21 +121,25 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
-def project_roles(uow: UnitOfWork, user: User | Person, project: AnyProject) -> set[str]:
+def project_roles(uow: UnitOfWork, user: User | Person, project: Project) -> set[str]:
     """Every role the user holds on `project`: global, granted on it, and as its manager."""
-    found = uow.rows(_ROLES_ON_PROJECT, {"user_id": user.id, "project_id": project.id})
-    return _as_manager({role for (role,) in found}, user.id, project)
+    found = uow.session.execute(
+        _ROLES_ON_PROJECT, {"user_id": user.id, "project_id": project.id}
+    ).scalars()
+    return _as_manager(set(found), user.id, project)
 
 
-def roles_of(uow: UnitOfWork, username: str, project: AnyProject) -> set[str]:
+def roles_of(uow: UnitOfWork, username: str, project: Project) -> set[str]:
     """project_roles of the user with this username, in one query; raises NotFound."""
-    found = uow.rows(_ROLES_OF_USERNAME, {"username": username, "project_id": project.id})
+    found = uow.session.execute(
+        _ROLES_OF_USERNAME, {"username": username, "project_id": project.id}
+    ).all()
     if not found:
         raise _no_user(username)
     return _as_manager({role for _, role in found if role}, found[0][0], project)
 
 
-def _as_manager(roles: set[str], user_id: int, project: AnyProject) -> set[str]:
+def _as_manager(roles: set[str], user_id: int, project: Project) -> set[str]:
     # The project manager role counts on the projects the user manages, and only there.
     if project.manager_id == user_id:
         roles.add(access.PROJECT_MANAGER)
@@ -137,12 +148,12 @@ def _as_manager(roles: set[str], user_id: int, project: AnyProject) -> set[str]:
     return roles
 
 
-def delegated_roles(uow: UnitOfWork, user: User | Person, project: AnyProject) -> dict[str, Person]:
+def delegated_roles(uow: UnitOfWork, user: User | Person, project: Project) -> dict[str, Person]:
     """Roles the user may sign as on `project` by delegation now: role -> the delegator.
 
     A delegation counts only while its delegator still holds the role on the project.
     """
-    found = uow.rows(
+    found = uow.session.execute(
         _DELEGATIONS_TO, {"user_id": user.id, "now": uow.now, "project_id": project.id}
     )
     delegated = {}

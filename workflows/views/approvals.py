@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from gates.signoffs import SignRequest, can_sign, waiting_for
@@ -20,14 +19,14 @@ from workflows.store.records import (
     User,
 )
 from workflows.store.uow import UnitOfWork
-from workflows.views.portfolio import ProjectRow, _state, rows_for, visible_project_ids
+from workflows.views.portfolio import ProjectListing, listings, visible_projects
 
 
 @dataclass(frozen=True)
 class Approval:
     """A review waiting for the user's signature."""
 
-    row: ProjectRow
+    row: ProjectListing
     roles: tuple[str, ...]
     waiting_for: tuple[str, ...]
     on_behalf_of: str | None
@@ -47,17 +46,19 @@ def approvals_for(
     A fixed number of queries: open reviews on visible projects, their evidence, waivers,
     the user's grants and delegations.
     """
-    visible = visible_project_ids(uow, user, global_roles)
+    visible = visible_projects(uow, user, global_roles)
     query = select(Review).options(joinedload(Review.project)).where(Review.state == SUBMITTED)
     if visible is not None:
-        query = query.where(Review.project_id.in_(visible or [-1]))
+        query = query.where(Review.project_id.in_(visible))
     query = query.order_by(Review.due_at.is_(None), Review.due_at, Review.submitted_at)
-    reviews = list(uow.session.execute(query.limit(limit)).unique().scalars())
-    held = _held_roles(uow, user, [r.project_id for r in reviews])
+    query = query.limit(limit)
+    reviews = list(uow.session.execute(query).unique().scalars())
+    batch = query.with_only_columns(Review.project_id)
+    held = _held_roles(uow, user, batch)
     delegated = _delegated(uow, user)
     projects = [r.project for r in reviews]
     approvals = []
-    for row in rows_for(uow, projects):
+    for row in listings(uow, projects, batch):
         mine = held.get(row.project.id, set()) | set(global_roles)
         if row.project.manager_id == user.id:
             mine.add("project_manager")
@@ -68,12 +69,12 @@ def approvals_for(
     return sorted(approvals, key=lambda a: (not a.overdue, a.since or uow.now))
 
 
-def _held_roles(uow: UnitOfWork, user: User, ids: Sequence[int]) -> dict[int, set[str]]:
+def _held_roles(uow: UnitOfWork, user: User, batch: Select[int]) -> dict[int, set[str]]:
     found: dict[int, set[str]] = defaultdict(set)
-    if not ids:
-        return found
     query = select(RoleGrant.project_id, RoleGrant.role).where(
-        RoleGrant.user_id == user.id, RoleGrant.project_id.in_(ids), RoleGrant.revoked_at.is_(None)
+        RoleGrant.user_id == user.id,
+        RoleGrant.project_id.in_(batch),
+        RoleGrant.revoked_at.is_(None),
     )
     for project_id, role in uow.session.execute(query):
         if project_id is not None:
@@ -95,11 +96,11 @@ def _delegated(uow: UnitOfWork, user: User) -> dict[int | None, dict[str, str]]:
 
 
 def _approval(
-    row: ProjectRow, user: User, roles: set[str], delegated: dict[str, str], now: datetime
+    row: ProjectListing, user: User, roles: set[str], delegated: dict[str, str], now: datetime
 ) -> Approval | None:
-    if row.report is None or row.review is None or row.gate is None:
+    if row.report is None or row.review is None or row.gate is None or row.state is None:
         return None
-    state = _state(row.project, row.policy, row.gate, row.review, {}, [])
+    state = row.state
     mine, waiting, behalf = [], [], None
     for signoff in row.gate.signoffs:
         line = row.report.line(signoff.key)

@@ -7,30 +7,26 @@ for all its projects at once.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from gates.decisions import KILLED, ON_HOLD, next_gate
-from gates.model import Evidence, ProjectState, Signature, Waiver
-from gates.readiness import Readiness, readiness
-from policies.model import Decision, Gate, Policy
-from workflows.facts import from_stored
+from gates.model import ProjectState
+from gates.readiness import Readiness
+from policies.model import Gate, Policy
+from workflows.gate_inputs import Batch, gate_inputs
 from workflows.machines import SUBMITTED
 from workflows.store.records import (
-    ArtifactVersion,
     Delegation,
     PolicyVersion,
     Project,
     Review,
     RoleGrant,
     User,
-    WaiverRecord,
 )
 from workflows.store.uow import UnitOfWork
 
@@ -46,7 +42,7 @@ class ProjectFilter:
     policy: str | None = None
     manager: str | None = None
     search: str | None = None
-    project_ids: Sequence[int] | None = None
+    visible: Select[int] | None = None  # the ids of the projects one may see
 
     def apply(self, query: S) -> S:
         if self.stage:
@@ -61,20 +57,21 @@ class ProjectFilter:
         if self.search:
             pattern = f"%{self.search.strip()}%"
             query = query.where(or_(Project.key.ilike(pattern), Project.name.ilike(pattern)))
-        if self.project_ids is not None:
-            query = query.where(Project.id.in_(self.project_ids))
+        if self.visible is not None:
+            query = query.where(Project.id.in_(self.visible))
         return query
 
 
 @dataclass(frozen=True)
-class ProjectRow:
-    """One project of a list, with where it stands at its next gate."""
+class ProjectListing:
+    """One line of a project list: a project and where it stands at its next gate."""
 
     project: Project
     policy: Policy
     gate: Gate | None
     report: Readiness | None
     review: Review | None
+    state: ProjectState | None = None  # what the report was worked out from
 
     @property
     def blocking(self) -> int:
@@ -117,8 +114,12 @@ def project_summaries(
     return summaries
 
 
-def visible_project_ids(uow: UnitOfWork, user: User, global_roles: set[str]) -> list[int] | None:
-    """Ids of the projects `user` may see; None when they see every project."""
+def visible_projects(uow: UnitOfWork, user: User, global_roles: set[str]) -> Select[int] | None:
+    """A SELECT of the ids of the projects `user` may see; None when they see every project.
+
+    A subquery, never a list of ids: a user granted on 100,000 projects would otherwise send
+    100,000 parameters back (PostgreSQL refuses more than 65,535).
+    """
     if global_roles & {"pmo", "auditor", "admin"}:
         return None
     granted = select(RoleGrant.project_id).where(
@@ -133,8 +134,8 @@ def visible_project_ids(uow: UnitOfWork, user: User, global_roles: set[str]) -> 
         Delegation.ends_at > uow.now,
         Delegation.project_id.is_not(None),
     )
-    ids = uow.session.execute(granted.union(managed, delegated)).scalars()
-    return sorted({i for i in ids if i is not None})
+    union = granted.union(managed, delegated).subquery()
+    return select(union.c[0])
 
 
 def count_by_stage_and_tier(uow: UnitOfWork, where: ProjectFilter) -> dict[tuple[str, str], int]:
@@ -146,135 +147,28 @@ def count_by_stage_and_tier(uow: UnitOfWork, where: ProjectFilter) -> dict[tuple
 
 def project_page(
     uow: UnitOfWork, where: ProjectFilter, page: int, size: int
-) -> tuple[list[ProjectRow], int]:
+) -> tuple[list[ProjectListing], int]:
     """One page of projects by key, each with its next gate's readiness; and the total."""
     total = uow.session.execute(where.apply(select(func.count(Project.id)))).scalar() or 0
-    query = where.apply(select(Project)).order_by(Project.key)
-    projects = list(uow.session.execute(query.offset(page * size).limit(size)).unique().scalars())
-    return rows_for(uow, projects), total
+    query = where.apply(select(Project)).order_by(Project.key).offset(page * size).limit(size)
+    projects = list(uow.session.execute(query).unique().scalars())
+    return listings(uow, projects, query.with_only_columns(Project.id)), total
 
 
-def rows_for(uow: UnitOfWork, projects: Sequence[Project]) -> list[ProjectRow]:
-    """Readiness of each project's next gate, with three queries for all of them."""
-    ids = [p.id for p in projects]
-    evidence = _latest_evidence(uow, ids)
-    waivers = _waivers(uow, ids)
-    reviews = {r.project_id: r for r in _open_reviews(uow, ids)}
-    rows = []
+def listings(uow: UnitOfWork, projects: Sequence[Project], batch: Batch) -> list[ProjectListing]:
+    """Each project with the readiness of its next gate: the gate inputs of `batch` (a
+    SELECT of the same projects' ids), read in a fixed number of statements."""
+    inputs = gate_inputs(uow, projects, batch)
+    found = []
     for project in projects:
-        policy = uow.workspace.policy(project.policy_version)
-        gate = next_gate(policy, project.stage)
-        review = reviews.get(project.id)
-        review = review if review is not None and gate and review.gate_id == gate.id else None
-        report = None
-        if gate is not None:
-            state = _state(
-                project,
-                policy,
-                gate,
-                review,
-                evidence.get(project.id, {}),
-                waivers.get((project.id, gate.id), []),
-            )
-            report = readiness(policy, gate, state, uow.now)
-        rows.append(ProjectRow(project, policy, gate, report, review))
-    return rows
-
-
-def _latest_evidence(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, dict[str, Evidence]]:
-    if not ids:
-        return {}
-    newest = (
-        select(
-            ArtifactVersion.project_id,
-            ArtifactVersion.artifact_id,
-            func.max(ArtifactVersion.version).label("v"),
-        )
-        .where(ArtifactVersion.project_id.in_(ids))
-        .group_by(ArtifactVersion.project_id, ArtifactVersion.artifact_id)
-        .subquery()
-    )
-    query = select(
-        ArtifactVersion.project_id,
-        ArtifactVersion.artifact_id,
-        ArtifactVersion.version,
-        ArtifactVersion.digest,
-        ArtifactVersion.attached_at,
-        ArtifactVersion.attached_by,
-    ).join(
-        newest,
-        (ArtifactVersion.project_id == newest.c.project_id)
-        & (ArtifactVersion.artifact_id == newest.c.artifact_id)
-        & (ArtifactVersion.version == newest.c.v),
-    )
-    found: dict[int, dict[str, Evidence]] = defaultdict(dict)
-    for project_id, artifact_id, version, digest, at, by in uow.session.execute(query):
-        found[project_id][artifact_id] = Evidence(artifact_id, version, digest, at, by)
+        at = inputs.get(project.id)
+        if at is None:  # at its final stage: no gate ahead
+            policy = uow.workspace.policy(project.policy_version)
+            found.append(ProjectListing(project, policy, None, None, None))
+        else:
+            report = at.readiness(uow.now)
+            found.append(ProjectListing(project, at.policy, at.gate, report, at.review, at.state))
     return found
-
-
-def _waivers(uow: UnitOfWork, ids: Sequence[int]) -> dict[tuple[int, str], list[Waiver]]:
-    found: dict[tuple[int, str], list[Waiver]] = defaultdict(list)
-    if not ids:
-        return found
-    query = select(WaiverRecord).where(
-        WaiverRecord.project_id.in_(ids), WaiverRecord.revoked_at.is_(None)
-    )
-    for w in uow.session.execute(query).scalars():
-        found[(w.project_id, w.gate_id)].append(
-            Waiver(
-                w.requirement,
-                w.granted_by,
-                w.granted_role,
-                w.justification,
-                w.granted_at,
-                w.expires_at,
-            )
-        )
-    return found
-
-
-def _open_reviews(uow: UnitOfWork, ids: Sequence[int] | None) -> list[Review]:
-    query = select(Review).options(selectinload(Review.signatures))
-    query = query.where(Review.state == SUBMITTED)
-    if ids is not None:
-        if not ids:
-            return []
-        query = query.where(Review.project_id.in_(ids))
-    return list(uow.session.execute(query).unique().scalars())
-
-
-def _state(
-    project: Project,
-    policy: Policy,
-    gate: Gate,
-    review: Review | None,
-    evidence: dict[str, Evidence],
-    waivers: list[Waiver],
-) -> ProjectState:
-    signatures = [
-        Signature(
-            s.signer.username,
-            s.role,
-            Decision(s.decision),
-            s.signed_at,
-            s.snapshot_digest,
-            s.on_behalf_of.username if s.on_behalf_of else None,
-            s.comment,
-        )
-        for s in (review.signatures if review else [])
-        if s.superseded_at is None
-    ]
-    return ProjectState(
-        facts=from_stored(policy, project.facts),
-        tier=project.tier,
-        evidence=evidence,
-        signatures=signatures,
-        waivers=waivers,
-        snapshot_digest=review.snapshot_digest if review else None,
-        submitter=review.submitted_by if review else None,
-        project_manager=project.manager.username,
-    )
 
 
 @dataclass(frozen=True)

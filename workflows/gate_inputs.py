@@ -1,0 +1,265 @@
+"""What the gate rules read about projects, read for many projects at once.
+
+The evidence, the open review and its signatures, and the waivers of a project are read by
+one reader for a batch of projects: a page of a list, the reviews of an inbox, or the one
+project a verb works on (a batch of one). A batch is named by one project id or by a
+selection (a SELECT of project ids, e.g. the page's own query), never by a list of ids sent
+back to the database: a list's length is the user's portfolio size, and a database caps the
+parameters of one statement (PostgreSQL: 65,535).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from gates.decisions import next_gate
+from gates.model import Evidence, ProjectState, Signature, Waiver
+from gates.readiness import Readiness, readiness
+from gates.waivers import any_waivable
+from policies.model import Decision, Gate, Policy
+from workflows.facts import from_stored
+from workflows.machines import SUBMITTED
+from workflows.store.records import (
+    ArtifactVersion,
+    Project,
+    Review,
+    SignatureRecord,
+    User,
+    WaiverRecord,
+    table_of,
+)
+from workflows.store.uow import UnitOfWork
+
+# One project's id, or a SELECT of project ids.
+Batch = int | Select[int]
+# The gate rules read values, not records: these statements select table columns (see
+# table_of), and only the open reviews, which verbs change, are loaded as records.
+_REVIEWS, _VERSIONS, _WAIVERS = table_of(Review), table_of(ArtifactVersion), table_of(WaiverRecord)
+
+
+# A statement of the batch, built from a restriction on a project id column.
+Restrict = Callable[[ColumnElement[int] | InstrumentedAttribute[int]], ColumnElement[bool]]
+Build = Callable[[Restrict], Select[Any]]
+
+
+def _for(batch: Batch, build: Build) -> tuple[Select[Any], dict[str, int]]:
+    """The statement `build` makes for `batch`, and its parameters.
+
+    For one project the statement is built once and reused with the id bound: building one
+    (its subqueries, its cache key) costs more than running it on SQLite.
+    """
+    if isinstance(batch, int):
+        return _for_one(build), {"project_id": batch}
+    return build(lambda column: column.in_(batch)), {}
+
+
+@cache
+def _for_one(build: Build) -> Select[Any]:
+    return build(lambda column: column == bindparam("project_id"))
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """One project at one gate: its pinned policy, the open review of that gate (if any) and
+    everything the gate rules read (facts, tier, evidence, signatures, waivers)."""
+
+    project: Project
+    policy: Policy
+    gate: Gate
+    review: Review | None
+    state: ProjectState
+
+    def readiness(self, now: datetime) -> Readiness:
+        """The gate's readiness report at `now`."""
+        return readiness(self.policy, self.gate, self.state, now)
+
+
+def gate_inputs(
+    uow: UnitOfWork,
+    projects: Sequence[Project],
+    batch: Batch,
+    *,
+    gates: Mapping[int, Gate] | None = None,
+    policies: Mapping[int, Policy] | None = None,
+    reviews: Mapping[int, Review | None] | None = None,
+    evidence: bool = True,
+    tiers: Mapping[int, str] | None = None,
+) -> dict[int, GateInputs]:
+    """The gate inputs of `projects` (all of them in `batch`), by project id.
+
+    Each project is read at the gate `gates` names for it, else at its next gate; one at its
+    final stage has none and is left out. `reviews` passes open reviews already loaded (a
+    verb locks its own); otherwise they are read. Without `evidence`, artifact lines read as
+    missing: for callers that read only sign-off lines (signing), which never depend on it.
+    `policies` and `tiers` evaluate a project under another policy version and tier than its
+    own (a policy migration's preview).
+    A fixed number of statements whatever the batch's size: at most four.
+    """
+    at = _gates(uow, projects, gates, policies)
+    if not at:
+        return {}
+    opened = dict(reviews) if reviews is not None else _open_reviews(uow, batch)
+    current = {
+        pid: review
+        for pid, review in opened.items()
+        if review is not None and pid in at and review.gate_id == at[pid][1].id
+    }
+    signatures = _signatures(uow, batch, current)
+    found = _latest_evidence(uow, batch) if evidence else {}
+    waivers = _waivers(uow, batch) if any(any_waivable(g) for _, g in at.values()) else {}
+    inputs = {}
+    for project in projects:
+        if project.id not in at:
+            continue
+        policy, gate = at[project.id]
+        review = current.get(project.id)
+        state = ProjectState(
+            facts=from_stored(policy, project.facts),
+            tier=(tiers or {}).get(project.id, project.tier),
+            evidence=found.get(project.id, {}),
+            signatures=signatures.get(review.id, []) if review else [],
+            waivers=waivers.get((project.id, gate.id), []),
+            snapshot_digest=review.snapshot_digest if review else None,
+            submitter=review.submitted_by if review else None,
+            project_manager=project.manager.username,
+        )
+        inputs[project.id] = GateInputs(project, policy, gate, review, state)
+    return inputs
+
+
+def _gates(
+    uow: UnitOfWork,
+    projects: Iterable[Project],
+    gates: Mapping[int, Gate] | None,
+    policies: Mapping[int, Policy] | None,
+) -> dict[int, tuple[Policy, Gate]]:
+    found = {}
+    for project in projects:
+        policy = (policies or {}).get(project.id) or uow.workspace.policy(project.policy_version)
+        gate = (gates or {}).get(project.id) or next_gate(policy, project.stage)
+        if gate is not None:
+            found[project.id] = (policy, gate)
+    return found
+
+
+def _open_reviews(uow: UnitOfWork, batch: Batch) -> dict[int, Review | None]:
+    query, params = _for(batch, _open_reviews_of)
+    return {review.project_id: review for review in uow.session.execute(query, params).scalars()}
+
+
+def _open_reviews_of(restrict: Restrict) -> Select[Any]:
+    return select(Review).where(Review.state == SUBMITTED, restrict(Review.project_id))
+
+
+_SIGNATURES, _USERS = table_of(SignatureRecord), table_of(User)
+_SIGNER, _PRINCIPAL = _USERS.alias("signer"), _USERS.alias("principal")
+# In the field order of gates.model.Signature, after the review's id.
+_SIGNATURE_VALUES = (
+    select(
+        _SIGNATURES.c.review_id,
+        _SIGNER.c.username,
+        _SIGNATURES.c.role,
+        _SIGNATURES.c.decision,
+        _SIGNATURES.c.signed_at,
+        _SIGNATURES.c.snapshot_digest,
+        _PRINCIPAL.c.username,
+        _SIGNATURES.c.comment,
+    )
+    .join(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
+    .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
+    .where(_SIGNATURES.c.superseded_at.is_(None))
+    .order_by(_SIGNATURES.c.id)
+)
+_SIGNATURES_OF_REVIEW = _SIGNATURE_VALUES.where(_SIGNATURES.c.review_id == bindparam("review_id"))
+
+
+def _signatures_of_open_reviews(restrict: Restrict) -> Select[Any]:
+    opened = select(_REVIEWS.c.id).where(
+        _REVIEWS.c.state == SUBMITTED, restrict(_REVIEWS.c.project_id)
+    )
+    return _SIGNATURE_VALUES.where(_SIGNATURES.c.review_id.in_(opened))
+
+
+def _signatures(
+    uow: UnitOfWork, batch: Batch, reviews: Mapping[int, Review]
+) -> dict[int, list[Signature]]:
+    """The signatures that still count on the given open reviews, by review id."""
+    if not reviews:
+        return {}
+    if isinstance(batch, int):
+        [review] = reviews.values()
+        query, params = _SIGNATURES_OF_REVIEW, {"review_id": review.id}
+    else:
+        query, params = _for(batch, _signatures_of_open_reviews)
+    found: dict[int, list[Signature]] = defaultdict(list)
+    for review_id, signer, role, decision, at, digest, behalf, comment in uow.session.execute(
+        query, params
+    ):
+        signature = Signature(signer, role, Decision(decision), at, digest, behalf, comment)
+        found[review_id].append(signature)
+    return found
+
+
+def _latest_evidence(uow: UnitOfWork, batch: Batch) -> dict[int, dict[str, Evidence]]:
+    """The newest version of each artifact of each project in the batch."""
+    found: dict[int, dict[str, Evidence]] = defaultdict(dict)
+    query, params = _for(batch, _newest_versions)
+    for project_id, artifact_id, version, digest, at, by in uow.session.execute(query, params):
+        found[project_id][artifact_id] = Evidence(artifact_id, version, digest, at, by)
+    return found
+
+
+def _newest_versions(restrict: Restrict) -> Select[Any]:
+    versions = _VERSIONS.c
+    newest = (
+        select(versions.project_id, versions.artifact_id, func.max(versions.version).label("v"))
+        .where(restrict(versions.project_id))
+        .group_by(versions.project_id, versions.artifact_id)
+        .subquery()
+    )
+    return select(
+        versions.project_id,
+        versions.artifact_id,
+        versions.version,
+        versions.digest,
+        versions.attached_at,
+        versions.attached_by,
+    ).join(
+        newest,
+        (versions.project_id == newest.c.project_id)
+        & (versions.artifact_id == newest.c.artifact_id)
+        & (versions.version == newest.c.v),
+    )
+
+
+def _waivers(uow: UnitOfWork, batch: Batch) -> dict[tuple[int, str], list[Waiver]]:
+    """The waivers in force (not revoked) of each project in the batch, by (project, gate)."""
+    found: dict[tuple[int, str], list[Waiver]] = defaultdict(list)
+    query, params = _for(batch, _waivers_in_force)
+    for project_id, gate_id, requirement, by, role, why, at, expires in uow.session.execute(
+        query, params
+    ):
+        found[(project_id, gate_id)].append(Waiver(requirement, by, role, why, at, expires))
+    return found
+
+
+def _waivers_in_force(restrict: Restrict) -> Select[Any]:
+    waivers = _WAIVERS.c
+    return select(
+        waivers.project_id,
+        waivers.gate_id,
+        waivers.requirement,
+        waivers.granted_by,
+        waivers.granted_role,
+        waivers.justification,
+        waivers.granted_at,
+        waivers.expires_at,
+    ).where(restrict(waivers.project_id), waivers.revoked_at.is_(None))

@@ -265,3 +265,17 @@ def test_a_refusal_quoting_what_was_typed_makes_it_visible(lite_project_decided,
     result = lockgate("gate", "status", "--as", "\x1b[2J\u2066pm", "LITE-1", code=1)
 
     assert result.output == "error: There is no user '\\x1b[2J\\u2066pm'.\n"
+
+
+def test_init_works_in_a_folder_whose_name_has_percent_question_mark_and_hash(
+    lockgate, tmp_path, monkeypatch
+):
+    folder = tmp_path / "100% sure? #1"
+    monkeypatch.setenv("LOCKGATE_INSTANCE", str(folder))
+
+    created = lockgate("init", "--admin", "admin", "--admin-password", SECRET)
+
+    assert "created at revision" in created.output
+    assert (folder / "lockgate.sqlite").exists()
+    assert "at revision" in lockgate("init").output
+    assert lockgate("project", "list").output.endswith("0 project(s)\n")

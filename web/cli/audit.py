@@ -73,8 +73,9 @@ def checkpoint(actor: str, output: Path) -> None:
     outside the database (LOCKGATE_CHECKPOINT_KEY)."""
     with workspace().unit_of_work() as uow:
         signed = audit.checkpoint(uow, actor)
+        # Written before the commit: a file that cannot be written leaves no audited checkpoint.
+        output.write_text(checkpoint_to_json(signed))
         uow.commit()
-    output.write_text(checkpoint_to_json(signed))
     say(f"checkpoint of {signed.count:,} events, head {signed.head_hash} -> {output}")
 
 

@@ -73,7 +73,8 @@ class LazyGroup(click.Group):
     """A click group that imports a command's module only when that command is looked up.
 
     Listing the commands (`--help`) reads the registry alone. A failure the user can act on
-    (a refusal, a bad input) ends the command with one line per reason and exit status 1.
+    (a refusal, a bad input, an unreachable or full or read-only database) ends the command
+    with one line per reason and exit status 1, never a traceback.
     """
 
     def __init__(self, *args: Any, registry: Mapping[str, Entry], **kwargs: Any) -> None:

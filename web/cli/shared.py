@@ -2,7 +2,7 @@
 NAME=VALUE options, and failures in words.
 
 Imported by the command line's root, so it imports neither Flask nor SQLAlchemy: the
-workspace is imported when a command needs it.
+workspace and the storage-failure translator are imported when a command needs them.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
 
 def failure_lines(error: BaseException) -> list[str] | None:
     """What to print for a failure the user can act on: a refusal with its reasons, a bad
-    input with its problems. None for anything else, which keeps its traceback."""
+    input with its problems, or a storage failure (database unreachable, read-only, full) in
+    one sentence. None for anything else, which is a bug and keeps its traceback."""
     if isinstance(error, Refused):
         return [f"error: cannot {error.action}:", *(f"  - {r}" for r in error.reasons)]
     if isinstance(error, InvalidInput):
@@ -109,4 +110,7 @@ def failure_lines(error: BaseException) -> list[str] | None:
         return [f"error: {summary}", *(f"  - {f}: {p}" for f, p in error.problems.items())]
     if isinstance(error, LockgateError):
         return [f"error: {error}"]
-    return None
+    from workflows.store.failures import explain
+
+    sentence = explain(error)
+    return None if sentence is None else [f"error: {sentence}"]

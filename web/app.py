@@ -7,12 +7,14 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError
 
 from web.portal import close_unit_of_work, login_manager
 from workflows.store.db import instance_path, make_engine
 from workflows.store.evidence import DEFAULT_MAX_BYTES
+from workflows.store.failures import Kind, diagnose
 from workflows.workspace import Workspace
 
 csrf = CSRFProtect()
@@ -95,10 +97,40 @@ def _register_errors(app: Flask) -> None:
     for code, (title, text) in messages.items():
         app.register_error_handler(code, _error_page(code, title, text))
 
+    app.register_error_handler(DBAPIError, _storage_failure)
+    app.register_error_handler(OSError, _storage_failure)
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
         text = "The form expired or did not come from this site. Go back, reload and try again."
         return render_template("errors/error.html", title="Form expired", text=text), 400
+
+
+STORAGE_FAILURES = {
+    Kind.UNAVAILABLE: (503, "Database unavailable"),
+    Kind.FULL: (507, "Storage full"),
+    Kind.READ_ONLY: (500, "Storage read-only"),
+    Kind.MISSING: (500, "Storage missing"),
+    Kind.DISK: (500, "Storage failing"),
+}
+
+
+def _storage_failure(error: DBAPIError | OSError) -> tuple[str, int, dict[str, str]]:
+    """The database or the disk failed: a page in words (the request's unit of work rolls
+    back at teardown, so nothing of the action is saved). Any other error of these types
+    is a bug and goes on to Flask's own 500."""
+    failure = diagnose(error)
+    if failure is None:
+        raise error
+    current_app.logger.error("storage failure: %s", failure.sentence, exc_info=error)
+    code, title = STORAGE_FAILURES[failure.kind]
+    text = (
+        f"{failure.what[0].upper()}{failure.what[1:]}, so nothing was changed. "
+        "Try again in a few minutes; if it persists, tell your administrator."
+    )
+    headers = {"Retry-After": "60"} if code == 503 else {}
+    # Its own template: the usual layout reads the signed-in user from the database.
+    return render_template("errors/storage.html", title=title, text=text), code, headers
 
 
 def _error_page(code: int, title: str, text: str) -> Any:

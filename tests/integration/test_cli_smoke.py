@@ -9,32 +9,8 @@ import shutil
 import sqlite3
 
 import pytest
-from click.testing import CliRunner
 
-from web.cli import cli
-
-SECRET = "secret-pass"
-
-
-def point_at(instance, keys, patch):
-    """Make the command line use this instance folder and this checkpoint key."""
-    for name in ("LOCKGATE_DATABASE_URL", "LOCKGATE_USER", "LOCKGATE_PASSWORD"):
-        patch.delenv(name, raising=False)
-    patch.setenv("LOCKGATE_INSTANCE", str(instance))
-    patch.setenv("LOCKGATE_CHECKPOINT_KEY", str(keys / "checkpoint.key"))
-    patch.setenv("FLASK_RUN_FROM_CLI", "true")  # FlaskGroup sets it; restore it afterwards
-
-
-def command_line():
-    """lockgate('gate', 'status', ...) -> the click Result, once the exit code is as expected."""
-    runner = CliRunner()
-
-    def invoke(*args, code=0):
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result
-
-    return invoke
+from tests.integration.command_line import SECRET, command_line, point_at
 
 
 @pytest.fixture
@@ -250,3 +226,56 @@ def test_only_auditors_export_the_trail(lite_project_decided, lockgate):
     result = lockgate("audit", "export", "--as", "pm", code=1)
 
     assert "Only auditors, the PMO or admins may export the audit trail." in result.output
+
+
+HOSTILE = "\u202eevil\x1b[31m red\nline"
+
+
+def test_stored_text_is_printed_with_control_and_bidi_characters_made_visible(
+    lite_project_decided, lockgate
+):
+    lockgate(
+        "project",
+        "register",
+        "--as",
+        "pm",
+        "LITE-2",
+        HOSTILE,
+        "--policy",
+        "lite",
+        "--fact",
+        "budget=10000",
+        "--fact",
+        "risk=low",
+        "--sponsor",
+        "sponsor",
+    )
+
+    listed = lockgate("project", "list").output
+    shown = lockgate("project", "show", "--as", "pm", "LITE-2").output
+
+    assert "LITE-2  \\u202eevil\\x1b[31m red\\nline" in listed
+    assert "LITE-2  \\u202eevil\\x1b[31m red\\nline\n" in shown
+    for output in (listed, shown):
+        assert "\u202e" not in output
+        assert "\x1b" not in output
+
+
+def test_a_refusal_quoting_what_was_typed_makes_it_visible(lite_project_decided, lockgate):
+    result = lockgate("gate", "status", "--as", "\x1b[2J\u2066pm", "LITE-1", code=1)
+
+    assert result.output == "error: There is no user '\\x1b[2J\\u2066pm'.\n"
+
+
+def test_init_works_in_a_folder_whose_name_has_percent_question_mark_and_hash(
+    lockgate, tmp_path, monkeypatch
+):
+    folder = tmp_path / "100% sure? #1"
+    monkeypatch.setenv("LOCKGATE_INSTANCE", str(folder))
+
+    created = lockgate("init", "--admin", "admin", "--admin-password", SECRET)
+
+    assert "created at revision" in created.output
+    assert (folder / "lockgate.sqlite").exists()
+    assert "at revision" in lockgate("init").output
+    assert lockgate("project", "list").output.endswith("0 project(s)\n")

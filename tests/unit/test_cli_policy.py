@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 from policies import Policy
 from policies.library import LIBRARY
 from tests.unit.gate_fixtures import MATRIX_POLICY, lite, standard
-from web import policy_cli
-from web.cli import cli
+from web.cli import policy as policy_cli
+from web.cli.main import cli
 
 PROBLEM_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+) (?P<path>\S+): (?P<msg>.+)$")
 
@@ -357,3 +357,24 @@ def test_schema_prints_the_json_schema() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["title"] == "Lockgate policy"
     assert schema["additionalProperties"] is False
+
+
+# --- text from the policy file ---------------------------------------------------------------
+
+
+def test_a_title_and_a_file_name_with_control_characters_are_printed_visibly(
+    tmp_path: Path,
+) -> None:
+    text = broken(MATRIX_POLICY, ("title: Readiness matrix", 'title: "\\u202Exirtam\\e[2J"'))
+    path = write(tmp_path, "matrix\x1b[31m.yaml", text)
+
+    checked = run("check", path)
+    shown = run("show", path)
+
+    assert checked.stdout.splitlines()[0] == (
+        f"{tmp_path}/matrix\\x1b[31m.yaml: ok (matrix@1, 2 gates, 2 tiers, 11 requirements)"
+    )
+    assert shown.stdout.splitlines()[0] == "matrix@1  \\u202exirtam\\x1b[2J"
+    for result in (checked, shown):
+        assert "\x1b" not in result.output
+        assert "\u202e" not in result.output

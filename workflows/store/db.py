@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 DEFAULT_INSTANCE = "instance"
 
@@ -22,7 +22,9 @@ def database_url() -> str:
     url = os.environ.get("LOCKGATE_DATABASE_URL")
     if url:
         return url
-    return f"sqlite:///{instance_path() / 'lockgate.sqlite'}"
+    # Built, not formatted: a ?, # or % in the folder's name is part of the path.
+    path = URL.create("sqlite", database=str(instance_path() / "lockgate.sqlite"))
+    return path.render_as_string()
 
 
 def make_engine(url: str | None = None, *, read_only: bool = False, **options: Any) -> Engine:
@@ -34,15 +36,25 @@ def make_engine(url: str | None = None, *, read_only: bool = False, **options: A
     url = url or database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, parsed.database, read_only, **options)
+        return _sqlite_engine(url, _sqlite_file(parsed), read_only, **options)
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, pool_pre_ping=True, **options)
 
 
-def _sqlite_engine(url: str, database: str | None, read_only: bool, **options: Any) -> Engine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_file(url: URL) -> Path | None:
+    """The SQLite database file of `url`: None in memory; a `file:` URI's path."""
+    database = url.database
+    if not database or database == ":memory:":
+        return None
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        return Path(database.removeprefix("file:"))
+    return Path(database)
+
+
+def _sqlite_engine(url: str, database: Path | None, read_only: bool, **options: Any) -> Engine:
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine, "connect")

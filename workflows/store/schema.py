@@ -15,7 +15,10 @@ def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration pointing at the shipped migrations and this engine."""
     config = Config()
     config.set_main_option("script_location", str(resources.files("migrations")))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # Alembic's options go through ConfigParser, which reads % as the start of an
+    # interpolation: a percent-encoded password (p%40ss) or a % in a file name is doubled.
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -1,4 +1,4 @@
-"""`lockgate audit verify|checkpoint|export` and `lockgate policy migrate`."""
+"""`lockgate audit verify|checkpoint|export`: the tamper-evident trail, as an auditor runs it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from gates.checkpoints import CheckpointError, checkpoint_to_json
-from web.cli_support import as_option, reports_errors, workspace
+from web.cli.shared import as_option, say, workspace
 from workflows.freshness import last_change
-from workflows.verbs import audit, migration
+from workflows.verbs import audit
 
 
 @click.group("audit")
@@ -26,7 +26,6 @@ def audit_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also check against a saved checkpoint file.",
 )
-@reports_errors
 def verify(checkpoint_file: Path | None) -> None:
     """Verify the whole chain; name the first bad event and why. Exits 1 on any problem."""
     text = checkpoint_file.read_text() if checkpoint_file else None
@@ -45,19 +44,19 @@ def verify(checkpoint_file: Path | None) -> None:
             try:
                 result = audit.verify(uow, text, progress)
             except CheckpointError as error:
-                click.echo(f"error: {error}", err=True)
+                say(f"error: {error}", err=True)
                 sys.exit(1)
             bar.update(result.checked - done[0])
         elapsed = time.perf_counter() - start
     head = result.head.hash if result.head else "(empty)"
-    click.echo(f"{result.checked:,} events checked in {elapsed:.2f} s; head {head}")
+    say(f"{result.checked:,} events checked in {elapsed:.2f} s; head {head}")
     if result.problem is not None:
-        click.echo(
+        say(
             f"FAILED at event #{result.problem.seq:,} ({result.problem.kind}): "
             f"{result.problem.message}"
         )
         sys.exit(1)
-    click.echo("OK: the trail is intact" + (" and matches the checkpoint" if text else ""))
+    say("OK: the trail is intact" + (" and matches the checkpoint" if text else ""))
 
 
 @audit_group.command("checkpoint")
@@ -69,15 +68,15 @@ def verify(checkpoint_file: Path | None) -> None:
     required=True,
     help="Where to write the signed checkpoint (keep it outside the database).",
 )
-@reports_errors
 def checkpoint(actor: str, output: Path) -> None:
     """Write a signed checkpoint: event count and head hash, HMAC-signed with a key kept
     outside the database (LOCKGATE_CHECKPOINT_KEY)."""
     with workspace().unit_of_work() as uow:
         signed = audit.checkpoint(uow, actor)
+        # Written before the commit: a file that cannot be written leaves no audited checkpoint.
+        output.write_text(checkpoint_to_json(signed))
         uow.commit()
-    output.write_text(checkpoint_to_json(signed))
-    click.echo(f"checkpoint of {signed.count:,} events, head {signed.head_hash} -> {output}")
+    say(f"checkpoint of {signed.count:,} events, head {signed.head_hash} -> {output}")
 
 
 @audit_group.command("export")
@@ -87,7 +86,6 @@ def checkpoint(actor: str, output: Path) -> None:
 @click.option("--project", help="Only this project's events.")
 @click.option("--actor", "who", help="Only this actor's events.")
 @click.option("--action", help="Only actions starting with this (e.g. review.).")
-@reports_errors
 def export(
     actor: str,
     fmt: str,
@@ -114,32 +112,4 @@ def export(
             filters={"project": project, "actor": who, "action": action},
         )
         uow.commit()
-    click.echo(f"exported {count:,} events", err=True)
-
-
-@click.command("migrate")
-@as_option
-@click.argument("key")
-@click.argument("version", type=int)
-@click.option("--reason", default="", help="Why (required to apply).")
-@click.option("--apply", "apply_", is_flag=True, help="Move the project (default: preview).")
-@reports_errors
-def policy_migrate(actor: str, key: str, version: int, reason: str, apply_: bool) -> None:
-    """Preview (or --apply) moving PROJECT to VERSION of its policy."""
-    with workspace().unit_of_work() as uow:
-        preview = migration.preview_migration(uow, key, version)
-        click.echo(
-            f"{key}: {preview.old} -> {preview.new}; tier {preview.old_tier} -> {preview.new_tier}"
-        )
-        for change in preview.changes:
-            click.echo(f"  {change}")
-        for refusal in preview.refusals:
-            click.echo(f"  cannot move: {refusal}")
-        if preview.next_gate_after is not None:
-            click.echo("  next gate after the move:")
-            for line in preview.next_gate_after.blocking:
-                click.echo(f"    - {line.reason}")
-        if apply_:
-            migration.migrate(uow, actor, key, version, reason)
-            uow.commit()
-            click.echo(f"moved {key} to {preview.new}")
+    say(f"exported {count:,} events", err=True)

@@ -1,0 +1,160 @@
+"""`lockgate gate status|submit|sign|decide|withdraw|waive`: one gate review's verbs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import click
+
+from gates.decisions import FollowUp
+from web.cli.shared import as_option, say, show_table, workspace
+from workflows.store.uow import UnitOfWork
+from workflows.verbs import reviews
+
+DECISIONS = click.Choice(["go", "conditional_go", "recycle", "hold", "kill"])
+
+
+@click.group("gate")
+def gate_group() -> None:
+    """Gate reviews: status, submit, sign, decide, withdraw, waive."""
+
+
+def print_gate_status(uow: UnitOfWork, actor: str, key: str, gate: str | None) -> None:
+    """Print a gate's review state and its readiness checklist (`gate status`, `project show`)."""
+    status = reviews.gate_status(uow, actor, key, gate)
+    review = status.review
+    state = (
+        f"round {review.round} submitted {review.submitted_at:%Y-%m-%d} by "
+        f"{review.submitted_by}, snapshot {review.snapshot_digest[:12]}"
+        if review
+        else "not submitted"
+    )
+    say()
+    say(f"{status.gate.name} [{status.gate.id}] -> {status.gate.stage}: {state}")
+    if status.report.skipped:
+        say(status.report.skipped)
+    rows = [[line.status.label.upper(), line.key, line.reason] for line in status.report.lines]
+    show_table(["STATUS", "KEY", "REQUIREMENT"], rows)
+    verdict = (
+        "ready to decide"
+        if status.report.ready_to_decide
+        else "ready to submit"
+        if status.report.ready_to_submit
+        else "not ready"
+    )
+    say(f"{len(status.report.blocking)} blocking; {verdict}")
+
+
+@gate_group.command("status")
+@as_option
+@click.argument("key")
+@click.option("--gate", help="A gate id (default: the next gate).")
+def gate_status(actor: str, key: str, gate: str | None) -> None:
+    """The readiness checklist of PROJECT's next gate: what is satisfied, missing, and why."""
+    with workspace().unit_of_work(read_only=True) as uow:
+        print_gate_status(uow, actor, key, gate)
+
+
+@gate_group.command("submit")
+@as_option
+@click.argument("key")
+@click.option("--gate", help="The gate id (default: the next gate).")
+def gate_submit(actor: str, key: str, gate: str | None) -> None:
+    """Submit PROJECT's next gate: freezes the evidence snapshot signers sign."""
+    with workspace().unit_of_work() as uow:
+        review = reviews.submit_gate(uow, actor, key, gate)
+        uow.commit()
+        say(f"submitted {review.gate_id} round {review.round}; snapshot {review.snapshot_digest}")
+
+
+@gate_group.command("sign")
+@as_option
+@click.argument("key")
+@click.option("--decision", default="go", show_default=True, type=DECISIONS)
+@click.option("--role", help="The role you sign as (when you hold several).")
+@click.option("--comment", default="", help="Required for anything but a plain go.")
+@click.option(
+    "--password",
+    envvar="LOCKGATE_PASSWORD",
+    default=None,
+    help="Your password (prompted when omitted).",
+)
+def gate_sign(
+    actor: str, key: str, decision: str, role: str | None, comment: str, password: str | None
+) -> None:
+    """Sign PROJECT's open review, re-entering your password."""
+    password = password or click.prompt("Password", hide_input=True)
+    with workspace().unit_of_work() as uow:
+        signature = reviews.sign(uow, actor, key, decision, password, role, comment)
+        uow.commit()
+        say(
+            f"signed: {signature.meaning} ({signature.printed_name}, "
+            f"{signature.signed_at:%Y-%m-%d %H:%M} UTC, snapshot "
+            f"{signature.snapshot_digest[:12]})"
+        )
+
+
+def _follow_up(text: str) -> FollowUp:
+    parts = [p.strip() for p in text.split(";")]
+    if len(parts) != 3:
+        raise click.BadParameter("use 'action; owner; YYYY-MM-DD'", param_hint="--condition")
+    try:
+        due = date.fromisoformat(parts[2])
+    except ValueError:
+        raise click.BadParameter(
+            f"'{parts[2]}' is not a date (YYYY-MM-DD)", param_hint="--condition"
+        ) from None
+    return FollowUp(parts[0], parts[1], due)
+
+
+@gate_group.command("decide")
+@as_option
+@click.argument("key")
+@click.argument("decision", type=DECISIONS)
+@click.option("--reason", default="", help="Required for recycle, hold and kill.")
+@click.option(
+    "--condition",
+    "conditions",
+    multiple=True,
+    metavar="'ACTION; OWNER; YYYY-MM-DD'",
+    help="A condition of a conditional go.",
+)
+def gate_decide(
+    actor: str, key: str, decision: str, reason: str, conditions: tuple[str, ...]
+) -> None:
+    """Decide PROJECT's open review: go, conditional_go, recycle, hold or kill."""
+    follow_ups = [_follow_up(c) for c in conditions]
+    with workspace().unit_of_work() as uow:
+        decided = reviews.decide(uow, actor, key, decision, reason, follow_ups)
+        uow.commit()
+        gate = decided.review.gate_id
+        say(f"{gate}: {decision.replace('_', ' ')}; {key} is now '{decided.new_stage}'")
+
+
+@gate_group.command("withdraw")
+@as_option
+@click.argument("key")
+@click.option("--reason", required=True)
+def gate_withdraw(actor: str, key: str, reason: str) -> None:
+    """Withdraw PROJECT's open review."""
+    with workspace().unit_of_work() as uow:
+        review = reviews.withdraw(uow, actor, key, reason)
+        uow.commit()
+        say(f"withdrew {review.gate_id} round {review.round}")
+
+
+@gate_group.command("waive")
+@as_option
+@click.argument("key")
+@click.argument("requirement")
+@click.option("--justification", required=True)
+@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), help="Expiry date (UTC).")
+def gate_waive(
+    actor: str, key: str, requirement: str, justification: str, expires: datetime | None
+) -> None:
+    """Waive REQUIREMENT (e.g. artifact:business_case) of PROJECT's next gate."""
+    expiry = expires.replace(tzinfo=UTC) if expires else None
+    with workspace().unit_of_work() as uow:
+        waiver = reviews.waive(uow, actor, key, requirement, justification, expiry)
+        uow.commit()
+        say(f"waived {waiver.requirement} at {waiver.gate_id} as {waiver.granted_role}")

@@ -1,0 +1,179 @@
+"""`lockgate policy ...`: check, show, diff and explain policy files, print their JSON Schema,
+publish a version and move a project to another version.
+
+check, list, show, diff, explain and schema read files only: the engine (SQLAlchemy) is
+imported by publish and migrate when they run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from gates.explain import explain
+from policies.diff import diff_policies
+from policies.facts import read_facts
+from policies.library import find_policy, policy_path, shipped
+from policies.loader import check_policy_text
+from policies.model import Policy
+from policies.problems import PolicyError, Problem
+from policies.schema import json_schema
+from web.cli.policy_text import explanation_json, print_explanation, print_policy, summary
+from web.cli.shared import as_option, parse_pairs, say, say_lines, show_table, workspace
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """Check, show, compare, explain, publish and migrate policies."""
+
+
+def _load(name_or_path: str) -> Policy:
+    try:
+        return find_policy(name_or_path)
+    except PolicyError as error:
+        _fail_with(error.problems)
+
+
+def _fail_with(problems: tuple[Problem, ...] | list[Problem]) -> NoReturn:
+    for problem in problems:
+        say(str(problem), err=True)
+    noun = "problem" if len(problems) == 1 else "problems"
+    say(f"{len(problems)} {noun}", err=True)
+    sys.exit(1)
+
+
+@policy_group.command("check")
+@click.argument("files", nargs=-1, required=True)
+def check(files: tuple[str, ...]) -> None:
+    """Check policy FILES and list every problem with its line and column.
+
+    FILES may be paths or names of shipped policies. Exits 1 when any problem is found.
+    """
+    total = sum(len(_check_one(name)) for name in files)
+    noun = "problem" if total == 1 else "problems"
+    plural = "file" if len(files) == 1 else "files"
+    say(f"{total} {noun} in {len(files)} {plural}")
+    sys.exit(1 if total else 0)
+
+
+def _check_one(name: str) -> list[Problem]:
+    try:
+        path = policy_path(name)
+        text = path.read_text(encoding="utf-8")
+    except PolicyError as error:
+        problems = list(error.problems)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        problems = [Problem(name, 1, 1, "", f"cannot read the file: {reason}")]
+    else:
+        policy, problems = check_policy_text(text, str(path))
+        if policy is not None:
+            say(f"{path}: ok ({policy.ref}, {summary(policy)})")
+    for problem in problems:
+        say(str(problem))
+    return problems
+
+
+@policy_group.command("list")
+def list_library() -> None:
+    """List the policies shipped with Lockgate."""
+    rows = []
+    for name in shipped():
+        policy = _load(name)
+        rows.append([policy.ref, policy.title, summary(policy)])
+    show_table(["POLICY", "TITLE", "CONTENTS"], rows)
+
+
+@policy_group.command("show")
+@click.argument("policy")
+def show(policy: str) -> None:
+    """Show POLICY (a file or a shipped policy name) as tables: facts, tiers, gates."""
+    print_policy(_load(policy))
+
+
+@policy_group.command("diff")
+@click.argument("old")
+@click.argument("new")
+def diff(old: str, new: str) -> None:
+    """Compare two policy versions: requirements added, removed and changed, per gate."""
+    before, after = _load(old), _load(new)
+    changes = diff_policies(before, after)
+    say(f"{before.ref} -> {after.ref}")
+    for change in changes:
+        say_lines(str(change))
+    say(f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
+
+
+@policy_group.command("explain")
+@click.argument("policy")
+@click.option("--fact", "facts", multiple=True, metavar="NAME=VALUE", help="A project fact.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def explain_command(policy: str, facts: tuple[str, ...], as_json: bool) -> None:
+    """Show what a project with the given facts needs under POLICY, gate by gate, and why."""
+    loaded = _load(policy)
+    raw = parse_pairs(facts, "--fact")
+    values, problems = read_facts(loaded.facts, raw)
+    invalid = {k: v for k, v in problems.items() if k in raw or k not in values}
+    blocking = {k: v for k, v in invalid.items() if k in raw}
+    if blocking:
+        for message in blocking.values():
+            say(f"error: {message}", err=True)
+        sys.exit(2)
+    explanation = explain(loaded, values, datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps(explanation_json(explanation), indent=2))
+        return
+    for name, message in invalid.items():
+        say(f"note: {message} (conditions reading {name} cannot be checked)")
+    print_explanation(explanation)
+
+
+@policy_group.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of policy files, for editors to validate and autocomplete."""
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@policy_group.command("publish")
+@as_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def publish(actor: str, path: Path) -> None:
+    """Publish a policy file as a new, immutable version (PMO)."""
+    from workflows.verbs import publishing
+
+    with workspace().unit_of_work() as uow:
+        row = publishing.publish(uow, actor, path.read_text(encoding="utf-8"), str(path))
+        uow.commit()
+        say(f"published {row.ref} ({row.digest[:12]})")
+
+
+@policy_group.command("migrate")
+@as_option
+@click.argument("key")
+@click.argument("version", type=int)
+@click.option("--reason", default="", help="Why (required to apply).")
+@click.option("--apply", "apply_", is_flag=True, help="Move the project (default: preview).")
+def migrate(actor: str, key: str, version: int, reason: str, apply_: bool) -> None:
+    """Preview (or --apply) moving PROJECT to VERSION of its policy."""
+    from workflows.verbs import migration
+
+    with workspace().unit_of_work() as uow:
+        preview = migration.preview_migration(uow, key, version)
+        say(f"{key}: {preview.old} -> {preview.new}; tier {preview.old_tier} -> {preview.new_tier}")
+        for change in preview.changes:
+            say_lines(str(change), indent="  ")
+        for refusal in preview.refusals:
+            say(f"  cannot move: {refusal}")
+        if preview.next_gate_after is not None:
+            say("  next gate after the move:")
+            for line in preview.next_gate_after.blocking:
+                say(f"    - {line.reason}")
+        if apply_:
+            migration.migrate(uow, actor, key, version, reason)
+            uow.commit()
+            say(f"moved {key} to {preview.new}")

@@ -1,0 +1,75 @@
+"""`lockgate project list|register|show`."""
+
+from __future__ import annotations
+
+import click
+
+from web.cli.gate import print_gate_status
+from web.cli.shared import as_option, parse_pairs, say, show_table, workspace
+from workflows.state import load_project
+from workflows.verbs import projects
+from workflows.views.portfolio import project_summaries
+
+
+@click.group("project")
+def project_group() -> None:
+    """Register, list and show projects."""
+
+
+@project_group.command("list")
+@click.option("--stage", help="Only projects in this stage.")
+@click.option("--tier", help="Only projects of this tier.")
+def project_list(stage: str | None, tier: str | None) -> None:
+    """List projects with their stage, tier and next gate."""
+    with workspace().unit_of_work(read_only=True) as uow:
+        rows = [
+            [s.key, s.name[:40], s.policy, s.stage, s.tier, s.manager, s.next_gate or "-"]
+            for s in project_summaries(uow, stage=stage, tier=tier)
+        ]
+    show_table(["KEY", "NAME", "POLICY", "STAGE", "TIER", "MANAGER", "NEXT GATE"], rows)
+    say(f"{len(rows)} project(s)")
+
+
+@project_group.command("register")
+@as_option
+@click.argument("key")
+@click.argument("name")
+@click.option("--policy", "policy_id", default="standard", show_default=True)
+@click.option("--fact", "facts", multiple=True, metavar="NAME=VALUE")
+@click.option("--manager", help="The project manager (default: you).")
+@click.option("--sponsor", help="The sponsor.")
+def project_register(
+    actor: str,
+    key: str,
+    name: str,
+    policy_id: str,
+    facts: tuple[str, ...],
+    manager: str | None,
+    sponsor: str | None,
+) -> None:
+    """Register project KEY named NAME under the latest version of a policy."""
+    with workspace().unit_of_work() as uow:
+        project = projects.register_project(
+            uow, actor, key, name, policy_id, parse_pairs(facts, "--fact"), manager, sponsor
+        )
+        uow.commit()
+        say(
+            f"registered {project.key} under {project.policy_version.ref}: "
+            f"stage {project.stage}, tier {project.tier}"
+        )
+
+
+@project_group.command("show")
+@as_option
+@click.argument("key")
+def project_show(actor: str, key: str) -> None:
+    """Show a project: facts, tier, stage, and its next gate's checklist."""
+    with workspace().unit_of_work(read_only=True) as uow:
+        project = load_project(uow, key)
+        say(f"{project.key}  {project.name}")
+        say(
+            f"policy {project.policy_version.ref}, stage {project.stage}, "
+            f"tier {project.tier}, manager {project.manager.username}"
+        )
+        show_table(["FACT", "VALUE"], [[k, v] for k, v in project.facts.items()])
+        print_gate_status(uow, actor, key, None)

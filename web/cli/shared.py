@@ -1,0 +1,116 @@
+"""What every `lockgate` command shares: printing text safely, the workspace, the acting user,
+NAME=VALUE options, and failures in words.
+
+Imported by the command line's root, so it imports neither Flask nor SQLAlchemy: the
+workspace and the storage-failure translator are imported when a command needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from web.tables import table
+from workflows.errors import InvalidInput, LockgateError, Refused
+
+if TYPE_CHECKING:
+    from workflows.workspace import Workspace
+
+# Text typed by users (a project name, a reason, a file name, a policy title) is printed with
+# these made visible: control characters could move the cursor, recolour or clear the
+# terminal, and bidirectional overrides could reorder what is printed around them.
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_LINE_BREAKS = "\u2028\u2029"
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+_ESCAPES = {
+    ord(char): _escape(char)
+    for char in [
+        *map(chr, range(0x20)),
+        *map(chr, range(0x7F, 0xA0)),
+        *_BIDI_CONTROLS,
+        *_LINE_BREAKS,
+    ]
+}
+
+
+def visible(text: str) -> str:
+    """`text` with every C0 and C1 control character, DEL, line separator and bidirectional
+    formatting character replaced by an escape such as `\\x1b`, `\\n` or `\\u202e`."""
+    return text.translate(_ESCAPES)
+
+
+def say(line: str = "", *, err: bool = False) -> None:
+    """Print one line (to standard error when `err`), its control characters made visible."""
+    click.echo(visible(line), err=err)
+
+
+def say_lines(text: str, indent: str = "") -> None:
+    """Print text of several lines (a policy description, a change), each line indented."""
+    for line in text.splitlines():
+        say(indent + line)
+
+
+def show_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print rows under headers in aligned columns, each cell's control characters visible."""
+    click.echo(table(headers, [[visible(str(cell)) for cell in row] for row in rows]))
+
+
+as_option = click.option(
+    "--as",
+    "actor",
+    envvar="LOCKGATE_USER",
+    required=True,
+    metavar="USER",
+    help="Who is acting (or set LOCKGATE_USER). Recorded in the audit trail.",
+)
+
+
+def workspace() -> Workspace:
+    """The workspace of this command: the context's object when a caller passed one (tests),
+    else LOCKGATE_DATABASE_URL or the instance SQLite file, disposed when the command ends."""
+    from workflows.workspace import Workspace
+
+    context = click.get_current_context()
+    found = context.find_object(Workspace)
+    if found is None:
+        found = Workspace.from_environment()
+        context.obj = found
+        context.call_on_close(found.dispose)
+    return found
+
+
+def parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    """NAME=VALUE options as a dict; a malformed one is a usage error."""
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint=option)
+        values[name.strip()] = value.strip()
+    return values
+
+
+def failure_lines(error: BaseException) -> list[str] | None:
+    """What to print for a failure the user can act on: a refusal with its reasons, a bad
+    input with its problems, or a storage failure (database unreachable, read-only, full) in
+    one sentence. None for anything else, which is a bug and keeps its traceback."""
+    if isinstance(error, Refused):
+        return [f"error: cannot {error.action}:", *(f"  - {r}" for r in error.reasons)]
+    if isinstance(error, InvalidInput):
+        summary = error.args[0].split(": ")[0]
+        return [f"error: {summary}", *(f"  - {f}: {p}" for f, p in error.problems.items())]
+    if isinstance(error, LockgateError):
+        return [f"error: {error}"]
+    from workflows.store.failures import explain
+
+    sentence = explain(error)
+    return None if sentence is None else [f"error: {sentence}"]

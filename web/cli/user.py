@@ -1,0 +1,53 @@
+"""`lockgate user add|grant`."""
+
+from __future__ import annotations
+
+import click
+
+from web.cli.shared import as_option, say, workspace
+from workflows.state import load_project
+from workflows.verbs import users
+
+
+@click.group("user")
+def user_group() -> None:
+    """Users and roles."""
+
+
+@user_group.command("add")
+@as_option
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Printed name, shown on signatures.")
+@click.option("--email", default="")
+@click.option(
+    "--role", "roles", multiple=True, help="Global role: pmo, auditor, admin, project_manager."
+)
+@click.option("--password", envvar="LOCKGATE_NEW_PASSWORD", default=None)
+def user_add(
+    actor: str,
+    username: str,
+    display_name: str,
+    email: str,
+    roles: tuple[str, ...],
+    password: str | None,
+) -> None:
+    """Add a user (admins only)."""
+    password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with workspace().unit_of_work() as uow:
+        users.add_user(uow, actor, username, display_name, password, email, roles)
+        uow.commit()
+        say(f"added {username}" + (f" ({', '.join(roles)})" if roles else ""))
+
+
+@user_group.command("grant")
+@as_option
+@click.argument("username")
+@click.argument("role")
+@click.option("--project", "key", help="Grant the role on one project (sponsor, finance, ...).")
+def user_grant(actor: str, username: str, role: str, key: str | None) -> None:
+    """Grant ROLE to USERNAME, globally or on one project."""
+    with workspace().unit_of_work() as uow:
+        project = load_project(uow, key) if key else None
+        users.grant_role(uow, actor, username, role, project)
+        uow.commit()
+        say(f"granted {role} to {username}" + (f" on {key}" if key else ""))

@@ -62,6 +62,8 @@ MEANINGFUL_WORDS = [
     "project.summary",
     "has(project.summary)",
     "((",
+    "(((((((((((((true)))))))))))))",
+    "[1, 2].map(x, [1, 2].map(y, [1, 2].map(z, x + y + z))).size() > 0",
     "true",
     "2026-02-30",
 ]

@@ -32,8 +32,8 @@ URL = 2000
 FOLLOW_UP_ACTION = 500
 """What a condition of a conditional go asks to be done."""
 
-FILE_NAME = 255
-"""The name of an uploaded file, as it is shown back."""
+FILE_NAME = 1024
+"""The name (or path) of a policy file, as its problems name it."""
 
 PROJECT_KEY = 40
 """A project key; its pattern ('ERP-12') keeps it far shorter."""

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import cel
 
+from policies import cel_cost
 from policies.facts import cel_value
 from policies.model import Condition, Fact, FactType, FactValue
 from policies.problems import did_you_mean, one_of
@@ -54,11 +55,19 @@ def compile_condition(source: str, names: Names) -> tuple[Condition | None, list
     """Compile and check a CEL condition.
 
     Returns (condition, []) when it is sound, or (None, messages) listing every problem.
+    A condition too big to compile safely, or whose worst case costs too much to run, is
+    refused before it is ever run (see policies.cel_cost).
     """
+    oversized = cel_cost.before_compiling(source)
+    if oversized:
+        return None, oversized
     try:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as error:
         return None, [_syntax_message(str(error))]
+    costly = cel_cost.after_compiling(source)
+    if costly:
+        return None, costly
     masked = _STRING.sub(lambda m: '"' + " " * (len(m.group(0)) - 2) + '"', source)
     problems = [*_name_problems(program, masked, names), *_literal_problems(source, names)]
     if problems:

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from policies.bounds import shape_problems, size_problem
+from policies.limits import MAX_IDENTIFIER_CHARS
 from policies.problems import Problem, did_you_mean, one_of
 from policies.spec import IDENTIFIER, ListOf, MapOf, Mapping, Scalar, Spec
 
@@ -51,8 +53,16 @@ def _join(path: str, key: str) -> str:
 
 
 def read(text: str, name: str, spec: Mapping) -> tuple[dict[str, Any] | None, Document]:
-    """Parse YAML `text` and check it against `spec`; values that fail are left out."""
+    """Parse YAML `text` and check it against `spec`; values that fail are left out.
+
+    A file over the bounds of policies.limits (size, depth, values, aliases) is refused with
+    one problem before it is composed, so it can exhaust neither the stack nor memory.
+    """
     doc = Document(name)
+    oversized = size_problem(text.encode("utf-8", errors="replace"), name)
+    doc.problems.extend([oversized] if oversized else shape_problems(text, name))
+    if doc.problems:
+        return None, doc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
@@ -161,7 +171,13 @@ def _map_of(doc: Document, node: yaml.Node, spec: MapOf, path: str) -> Any:
         return _INVALID
     result: dict[str, Any] = {}
     for key, _, value_node in pairs:
-        if not _IDENTIFIER.match(key):
+        if len(key) > MAX_IDENTIFIER_CHARS:
+            doc.problem(
+                _join(path, key),
+                f"a name may have at most {MAX_IDENTIFIER_CHARS} characters, not {len(key):,}",
+            )
+            continue
+        if not _IDENTIFIER.fullmatch(key):
             doc.problem(_join(path, key), f"'{key}' is not a valid name: {_NAME_RULE}")
             continue
         value = _check(doc, value_node, spec.value, _join(path, key))
@@ -179,6 +195,13 @@ def _scalar(doc: Document, node: yaml.Node, spec: Scalar, path: str) -> Any:
         return _INVALID
     if node.tag == "tag:yaml.org,2002:null":
         doc.problem(path, "has no value: give one or remove the key")
+        return _INVALID
+    if spec.max_length is not None and len(node.value) > spec.max_length:
+        doc.problem(
+            path,
+            f"is {len(node.value):,} characters long; at most {spec.max_length:,} are allowed "
+            "here: shorten it",
+        )
         return _INVALID
     try:
         value = node.value if spec.kind in _TEXT_KINDS else _construct(node)
@@ -199,6 +222,9 @@ def _scalar(doc: Document, node: yaml.Node, spec: Scalar, path: str) -> Any:
         return _INVALID
     if spec.minimum is not None and checked < spec.minimum:
         doc.problem(path, f"must be at least {spec.minimum}, found {checked}")
+        return _INVALID
+    if spec.maximum is not None and checked > spec.maximum:
+        doc.problem(path, f"must be at most {spec.maximum:,}, found {checked:,}")
         return _INVALID
     return checked
 
@@ -222,7 +248,9 @@ def _as_text(node: yaml.ScalarNode, value: Any) -> Any:
 def _as_identifier(node: yaml.ScalarNode, value: Any) -> Any:
     text = str(node.value)
     return (
-        text if _IDENTIFIER.match(text) else _Refusal(f"'{text}' is not a valid name: {_NAME_RULE}")
+        text
+        if _IDENTIFIER.fullmatch(text)
+        else _Refusal(f"'{text}' is not a valid name: {_NAME_RULE}")
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
@@ -19,17 +21,52 @@ class FactError(ValueError):
     """A fact value is not of the fact's type; the message says what was expected."""
 
 
-def parse_value(kind: FactType, raw: object, values: tuple[str, ...] = ()) -> FactValue:
-    """Read `raw` (a typed value or text as typed by a person) as a value of `kind`.
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The values a fact type accepts beyond its shape: stated once, checked and worded here."""
+
+    lowest: Decimal | int | date | None = None
+    highest: Decimal | int | date | None = None
+    places: int | None = None
+    """Decimal places (money: cents)."""
+    max_chars: int | None = None
+    example: str = ""
+
+
+BOUNDS: dict[FactType, Bounds] = {
+    FactType.MONEY: Bounds(Decimal(0), Decimal(10**15), places=2, example="250000"),
+    FactType.INTEGER: Bounds(0, 10**12, example="12"),
+    FactType.DATE: Bounds(date(1900, 1, 1), date(2999, 12, 31), example="2026-03-31"),
+    FactType.TEXT: Bounds(max_chars=4000),
+}
+"""Money up to 10^15 in cents; whole numbers are counts and durations, 0 to 10^12 (CEL and
+JSON hold them exactly); dates a project can mean; text a paragraph long, without control
+characters other than tab and line breaks."""
+
+
+def parse_value(
+    kind: FactType, raw: object, values: tuple[str, ...] = (), *, bounded: bool = True
+) -> FactValue:
+    """Read `raw` (a typed value or text as typed by a person) as a value of `kind`, within
+    the type's BOUNDS unless `bounded` is false (values stored under older bounds).
 
     Raises FactError with a plain-words message when it cannot be read.
     """
     try:
-        return _PARSERS[kind](raw, values)
+        value = _PARSERS[kind](raw, values)
     except (InvalidOperation, ValueError, TypeError) as error:
         if isinstance(error, FactError):
             raise
-        raise FactError(f"'{raw}' is not {_EXPECTED[kind]}") from None
+        raise FactError(f"'{_shown(raw)}' is not {_EXPECTED[kind]}") from None
+    if bounded:
+        _check_bounds(kind, value, raw)
+    return value
+
+
+def _shown(raw: object) -> str:
+    """`raw` as a message repeats it: cut short when long."""
+    text = str(raw)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _money(raw: object, values: tuple[str, ...]) -> FactValue:
@@ -40,10 +77,56 @@ def _money(raw: object, values: tuple[str, ...]) -> FactValue:
     else:
         amount = Decimal(_digits(str(raw)))
     if not amount.is_finite():
-        raise ValueError
+        example = BOUNDS[FactType.MONEY].example
+        raise FactError(f"{_shown(raw)} is not a finite amount; use a number such as {example}")
     if amount < 0:
-        raise FactError(f"{raw} is negative: an amount of money here is zero or more")
+        raise FactError(f"{_shown(raw)} is negative: an amount of money here is zero or more")
     return amount
+
+
+def _check_bounds(kind: FactType, value: FactValue, raw: object) -> None:
+    bounds = BOUNDS.get(kind)
+    if bounds is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        _check_text(value, bounds)
+        return
+    low, high = bounds.lowest, bounds.highest
+    if low is not None and high is not None and not _between(value, low, high):
+        example = f"; use a number such as {bounds.example}" if kind is FactType.MONEY else ""
+        raise FactError(
+            f"{_shown(raw)} is out of range: {_NOUNS[kind]} here is from {format_value(low)} "
+            f"to {format_value(high)}{example}"
+        )
+    places = bounds.places
+    if places is not None and isinstance(value, Decimal) and value != round(value, places):
+        raise FactError(
+            f"{_shown(raw)} has more than {places} decimals: give the amount in cents at "
+            "most, e.g. 12500.50"
+        )
+
+
+def _between(value: FactValue, low: Decimal | int | date, high: Decimal | int | date) -> bool:
+    if isinstance(value, date):
+        return not isinstance(low, date) or not isinstance(high, date) or low <= value <= high
+    if isinstance(value, int | Decimal):
+        return isinstance(low, date) or isinstance(high, date) or low <= value <= high
+    return True
+
+
+def _check_text(text: str, bounds: Bounds) -> None:
+    if bounds.max_chars is not None and len(text) > bounds.max_chars:
+        raise FactError(f"has {len(text):,} characters; at most {bounds.max_chars:,} are allowed")
+    for char in text:
+        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
+            raise FactError(f"contains a control character (U+{ord(char):04X}): remove it")
+
+
+_NOUNS = {
+    FactType.MONEY: "an amount",
+    FactType.INTEGER: "a whole number",
+    FactType.DATE: "a date",
+}
 
 
 _GROUPED = re.compile(r"^-?\d{1,3}([,_]\d{3})+(\.\d+)?$")

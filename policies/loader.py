@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from policies.bounds import size_problem
 from policies.conditions import Names, compile_condition
 from policies.document import Document, read
 from policies.facts import FactError, parse_value
+from policies.limits import MAX_POLICY_BYTES
 from policies.model import (
     Artifact,
     ArtifactKind,
@@ -42,7 +44,12 @@ def load_policy(path: str | Path) -> Policy:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as stream:
+            data = stream.read(MAX_POLICY_BYTES + 1)
+        oversized = size_problem(data, str(path))
+        if oversized is not None:
+            raise PolicyError([oversized])
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise PolicyError(

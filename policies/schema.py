@@ -72,6 +72,10 @@ def _scalar(spec: Scalar) -> dict[str, Any]:
         result["enum"] = list(spec.choices)
     if spec.minimum is not None:
         result["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        result["maximum"] = spec.maximum
+    if spec.max_length is not None:
+        result["maxLength"] = spec.max_length
     return _described(spec.description, result)
 
 

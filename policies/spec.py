@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from policies.limits import (
+    MAX_DAYS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_IDENTIFIER_CHARS,
+    MAX_SIGNERS,
+    MAX_TITLE_CHARS,
+    MAX_VERSION,
+)
 from policies.model import ArtifactKind, Decision, FactType, Independence
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -21,6 +29,8 @@ class Scalar:
     description: str = ""
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,40 +69,61 @@ class MapOf:
 Spec = Scalar | Mapping | ListOf | MapOf
 
 
+def _title(description: str) -> Scalar:
+    return Scalar("string", description, max_length=MAX_TITLE_CHARS)
+
+
 def _text(description: str) -> Scalar:
-    return Scalar("string", description)
+    return Scalar("string", description, max_length=MAX_DESCRIPTION_CHARS)
 
 
 def _cel(description: str) -> Scalar:
+    # Its length is bounded with the condition's other costs (policies.cel_cost).
     return Scalar("cel", description)
 
 
+def _id(description: str = "") -> Scalar:
+    return Scalar("identifier", description, max_length=MAX_IDENTIFIER_CHARS)
+
+
 def _ids(description: str) -> ListOf:
-    return ListOf(Scalar("identifier"), description)
+    return ListOf(_id(), description)
+
+
+def _days(description: str) -> Scalar:
+    return Scalar("integer", description, minimum=1, maximum=MAX_DAYS)
+
+
+def _signers(description: str) -> Scalar:
+    return Scalar("integer", description, minimum=1, maximum=MAX_SIGNERS)
+
+
+def _values(description: str) -> ListOf:
+    return ListOf(Scalar("string", max_length=MAX_TITLE_CHARS), description)
 
 
 WAIVABLE_BY = _ids("Roles that may waive this requirement (with a justification and an expiry).")
 
 FORM_FIELD = Mapping(
     {
-        "id": Field(Scalar("identifier", "Field id."), required=True),
-        "title": Field(_text("Label shown on the form."), required=True),
+        "id": Field(_id("Field id."), required=True),
+        "title": Field(_title("Label shown on the form."), required=True),
         "type": Field(Scalar("string", "Value type.", tuple(FactType)), required=True),
         "required": Field(Scalar("boolean", "Must be filled in (default true).")),
-        "values": Field(ListOf(Scalar("string"), "Allowed values of an enum field.")),
+        "values": Field(_values("Allowed values of an enum field.")),
     },
     "A typed field of a structured form.",
 )
 
 ARTIFACT = Mapping(
     {
-        "id": Field(Scalar("identifier", "Artifact id, unique in the gate."), required=True),
-        "title": Field(_text("What the artifact is called: 'Project charter'."), required=True),
+        "id": Field(_id("Artifact id, unique in the gate."), required=True),
+        "title": Field(_title("What the artifact is called: 'Project charter'."), required=True),
         "why": Field(_text("Why the gate needs it, in a sentence.")),
         "kind": Field(Scalar("string", "How it is supplied.", tuple(ArtifactKind)), required=True),
         "fields": Field(ListOf(FORM_FIELD, "The fields of a form artifact.")),
         "when": Field(_cel("Needed only when this CEL condition holds.")),
-        "max_age_days": Field(Scalar("integer", "Stale when older than this.", minimum=1)),
+        "max_age_days": Field(_days("Stale when older than this.")),
         "waivable_by": Field(WAIVABLE_BY),
     },
     "Evidence the gate needs.",
@@ -100,8 +131,8 @@ ARTIFACT = Mapping(
 
 CRITERION = Mapping(
     {
-        "id": Field(Scalar("identifier", "Criterion id, unique in the gate."), required=True),
-        "title": Field(_text("What must hold, in words."), required=True),
+        "id": Field(_id("Criterion id, unique in the gate."), required=True),
+        "title": Field(_title("What must hold, in words."), required=True),
         "expr": Field(_cel("CEL expression over the project facts; must be true."), required=True),
         "why": Field(_text("Why it matters.")),
         "when": Field(_cel("Checked only when this CEL condition holds.")),
@@ -112,12 +143,10 @@ CRITERION = Mapping(
 
 SIGNOFF = Mapping(
     {
-        "role": Field(Scalar("identifier", "The signing role."), required=True),
-        "min": Field(Scalar("integer", "How many people of this role (default 1).", minimum=1)),
+        "role": Field(_id("The signing role."), required=True),
+        "min": Field(_signers("How many people of this role (default 1).")),
         "when": Field(_cel("Needed only when this CEL condition holds.")),
-        "order": Field(
-            Scalar("integer", "Position in a sequential chain (1 signs first).", minimum=1)
-        ),
+        "order": Field(_signers("Position in a sequential chain (1 signs first).")),
         "independent_of": Field(
             ListOf(
                 Scalar("string", "", tuple(Independence)),
@@ -131,9 +160,9 @@ SIGNOFF = Mapping(
 
 GATE = Mapping(
     {
-        "id": Field(Scalar("identifier", "Gate id, unique in the policy."), required=True),
-        "name": Field(_text("The gate's name: 'Initiation gate'."), required=True),
-        "stage": Field(Scalar("identifier", "The stage entered on go."), required=True),
+        "id": Field(_id("Gate id, unique in the policy."), required=True),
+        "name": Field(_title("The gate's name: 'Initiation gate'."), required=True),
+        "stage": Field(_id("The stage entered on go."), required=True),
         "description": Field(_text("What this gate decides.")),
         "skip_when": Field(_cel("The gate is skipped when this CEL condition holds.")),
         "artifacts": Field(ListOf(ARTIFACT, "Evidence required.")),
@@ -142,8 +171,8 @@ GATE = Mapping(
         "decisions": Field(
             ListOf(Scalar("string", "", tuple(Decision)), "Decisions allowed (default: all).")
         ),
-        "sla_days": Field(Scalar("integer", "Days a review may wait for a decision.", minimum=1)),
-        "escalate_to": Field(Scalar("identifier", "Role told when the SLA is missed.")),
+        "sla_days": Field(_days("Days a review may wait for a decision.")),
+        "escalate_to": Field(_id("Role told when the SLA is missed.")),
     },
     "A decision point between two stages.",
 )
@@ -151,9 +180,9 @@ GATE = Mapping(
 FACT = Mapping(
     {
         "type": Field(Scalar("string", "Value type.", tuple(FactType)), required=True),
-        "title": Field(_text("Label shown to people.")),
+        "title": Field(_title("Label shown to people.")),
         "description": Field(_text("What the fact means.")),
-        "values": Field(ListOf(Scalar("string"), "Allowed values of an enum fact.")),
+        "values": Field(_values("Allowed values of an enum fact.")),
         "required": Field(Scalar("boolean", "Must be given at registration (default true).")),
         "default": Field(Scalar("any", "Value used when the fact is not given.")),
     },
@@ -162,7 +191,7 @@ FACT = Mapping(
 
 ROLE = Mapping(
     {
-        "title": Field(_text("Label shown to people."), required=True),
+        "title": Field(_title("Label shown to people."), required=True),
         "description": Field(_text("Who holds this role.")),
     },
     "A sign-off role.",
@@ -170,8 +199,8 @@ ROLE = Mapping(
 
 TIER = Mapping(
     {
-        "id": Field(Scalar("identifier", "Tier id."), required=True),
-        "title": Field(_text("Label shown to people.")),
+        "id": Field(_id("Tier id."), required=True),
+        "title": Field(_title("Label shown to people.")),
         "description": Field(_text("What kind of project this is.")),
         "when": Field(_cel("Chosen when this CEL condition holds; the last tier has none.")),
     },
@@ -180,14 +209,19 @@ TIER = Mapping(
 
 POLICY = Mapping(
     {
-        "id": Field(Scalar("identifier", "Policy id: 'standard'."), required=True),
+        "id": Field(_id("Policy id: 'standard'."), required=True),
         "version": Field(
-            Scalar("integer", "Version number; a new version is a new file.", minimum=1),
+            Scalar(
+                "integer",
+                "Version number; a new version is a new file.",
+                minimum=1,
+                maximum=MAX_VERSION,
+            ),
             required=True,
         ),
-        "title": Field(_text("The policy's name."), required=True),
+        "title": Field(_title("The policy's name."), required=True),
         "description": Field(_text("What projects it governs.")),
-        "initial_stage": Field(Scalar("identifier", "The stage a new project starts in.")),
+        "initial_stage": Field(_id("The stage a new project starts in.")),
         "facts": Field(MapOf(FACT, "The project facts the policy reads."), required=True),
         "roles": Field(MapOf(ROLE, "The sign-off roles the policy uses."), required=True),
         "tiers": Field(

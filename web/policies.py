@@ -12,6 +12,7 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from gates import access
+from policies.limits import MAX_POLICY_BYTES
 from web.diagram import describe_flow, gate_flow_svg
 from web.portal import me, requires, unit_of_work
 from workflows.errors import InvalidInput, NotFound, Refused
@@ -20,7 +21,7 @@ from workflows.views import policies as policy_views
 
 blueprint = Blueprint("policies", __name__, url_prefix="/policies")
 
-MAX_POLICY_CHARS = 512 * 1024
+MAX_POLICY_CHARS = MAX_POLICY_BYTES  # a character is at least a byte: the loader says more
 PASTED = "pasted policy"
 
 
@@ -123,8 +124,13 @@ def _publish(form: PolicyUploadForm, text: str, name: str) -> BaseResponse | Non
     uow = unit_of_work()
     try:
         row = publish(uow, me().username, text, name)
-    except InvalidInput:
-        form.source.errors.append("Nothing was published: the policy has problems (below).")
+    except InvalidInput as error:
+        if "name" in error.problems:  # the file's name, not its text
+            form.file.errors.append(
+                f"Nothing was published: the file name {error.problems['name']}"
+            )
+        else:
+            form.source.errors.append("Nothing was published: the policy has problems (below).")
         return None
     except Refused as error:
         form.source.errors.extend(["Nothing was published.", *error.reasons])

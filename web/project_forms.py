@@ -26,6 +26,7 @@ from wtforms.widgets import DateInput
 from policies.facts import Typed
 from policies.model import FactType
 from workflows.errors import InvalidInput
+from workflows.inputs import FACT_TEXT, LONG_TEXT, PROJECT_KEY, SHORT_TEXT, URL
 from workflows.views.projects import Person
 
 try:  # WTForms 3.3 deprecates choices given as tuples
@@ -78,11 +79,13 @@ def _input(spec: Typed, value: object) -> Any:
             label, choices=options, default=value or "", validate_choice=False, description=hint
         )
     text = "" if value is None else str(value)
+    # The browser stops at the bound; the verb checks it again and says why.
+    length = [Length(max=FACT_TEXT if spec.type is FactType.TEXT else SHORT_TEXT)]
     if spec.type is FactType.DATE:
-        return StringField(label, default=text, widget=DateInput(), description=hint)
+        return StringField(label, length, default=text, widget=DateInput(), description=hint)
     mode = _INPUT_MODES.get(spec.type)
     kw = {"inputmode": mode} if mode else {}
-    return StringField(label, default=text, render_kw=kw, description=hint)
+    return StringField(label, length, default=text, render_kw=kw, description=hint)
 
 
 def typed_values(values: Form, specs: Iterable[Typed]) -> dict[str, str]:
@@ -125,10 +128,10 @@ class RegistrationForm(FlaskForm):
     policy = HiddenField()
     key = StringField(
         "Project key",
-        validators=[DataRequired(), Length(max=40)],
+        validators=[DataRequired(), Length(max=PROJECT_KEY)],
         description="A prefix, a dash and a number, e.g. ERP-12",
     )
-    name = StringField("Project name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Project name", validators=[DataRequired(), Length(max=SHORT_TEXT)])
     manager = SelectField("Project manager")
     sponsor = SelectField("Sponsor")
     preview = SubmitField("Preview tier")
@@ -161,7 +164,7 @@ def registration_form(
 class FactsForm(FlaskForm):
     """Changing a project's facts; the facts are added per policy."""
 
-    reason = TextAreaField("Why the facts change", validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField("Why the facts change", validators=[Optional(), Length(max=LONG_TEXT)])
     save = SubmitField("Save facts")
 
 
@@ -178,24 +181,24 @@ def facts_form(facts: Sequence[Typed], current: Mapping[str, object]) -> FactsFo
 
 class FileEvidenceForm(FlaskForm):
     file = FileField("File", validators=[FileRequired("Choose a file to attach.")])
-    note = TextAreaField(NOTE, validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(NOTE, validators=[Optional(), Length(max=LONG_TEXT)])
     attach = SubmitField("Attach")
 
 
 class LinkEvidenceForm(FlaskForm):
     url = URLField(
         "Link",
-        validators=[DataRequired(), Length(max=2000)],
+        validators=[DataRequired(), Length(max=URL)],
         description="An http:// or https:// address",
     )
-    note = TextAreaField(NOTE, validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(NOTE, validators=[Optional(), Length(max=LONG_TEXT)])
     attach = SubmitField("Attach")
 
 
 class StructuredEvidenceForm(FlaskForm):
     """A policy-defined form; its fields are added per artifact."""
 
-    note = TextAreaField(NOTE, validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(NOTE, validators=[Optional(), Length(max=LONG_TEXT)])
     attach = SubmitField("Attach")
 
 

@@ -26,11 +26,15 @@ def _stored(value: FactValue) -> Any:
 
 
 def from_stored(policy: Policy, stored: Mapping[str, Any]) -> dict[str, FactValue]:
-    """Stored facts read back as typed values, by the policy's declarations."""
+    """Stored facts read back as typed values, by the policy's declarations.
+
+    Not held to today's bounds: a value stored before they were tightened still reads back
+    (a project must stay loadable); changing the facts holds it to them again.
+    """
     values: dict[str, FactValue] = {}
     for fact in policy.facts:
         if stored.get(fact.id) is not None:
-            values[fact.id] = parse_value(fact.type, stored[fact.id], fact.values)
+            values[fact.id] = parse_value(fact.type, stored[fact.id], fact.values, bounded=False)
     return values
 
 

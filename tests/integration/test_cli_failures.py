@@ -250,12 +250,10 @@ def test_a_full_disk_is_one_line_and_nothing_is_written(instance: Path, tmp_path
 
 
 def test_a_database_at_its_size_limit_is_full_and_nothing_is_written(instance: Path) -> None:
-    # The limit is the database's size when a connection opens; a long project name needs
-    # pages of its own (overflow pages), so registering it must grow the file.
-    register = [*REGISTER]
-    register[register.index("Nine")] = "Nine " * 2000
+    # The limit is the database's size when a connection opens: projects are registered one
+    # after another until one needs a page the file may not grow by. That one is refused in
+    # one line and writes nothing; the ones before it were whole.
     database = instance / "lockgate.sqlite"
-    before = row_counts(database)
     engine = make_engine(f"sqlite:///{database}")
 
     @event.listens_for(engine, "connect")
@@ -266,10 +264,18 @@ def test_a_database_at_its_size_limit_is_full_and_nothing_is_written(instance: P
         cursor.close()
 
     workspace = Workspace(engine, instance / "evidence")
+    register = [*REGISTER]
     try:
-        result = command_line(obj=workspace)(*register, code=1)
+        for number in range(10, 500):
+            register[4], register[5] = f"LITE-{number}", "N" * 200
+            before = row_counts(database)
+            result = command_line(obj=workspace)(*register, code=None)
+            if result.exit_code != 0:
+                break
+        else:
+            pytest.fail("490 projects fitted in the pages the database had")
     finally:
         workspace.dispose()
 
-    assert (result.stdout, only_line(result.stderr)) == ("", FULL)
+    assert (result.exit_code, result.stdout, only_line(result.stderr)) == (1, "", FULL)
     assert row_counts(database) == before

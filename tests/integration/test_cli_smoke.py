@@ -9,8 +9,11 @@ import shutil
 import sqlite3
 
 import pytest
+from sqlalchemy import update
 
 from tests.integration.command_line import SECRET, command_line, point_at
+from workflows.store.db import make_engine
+from workflows.store.records import Project
 
 
 @pytest.fixture
@@ -234,28 +237,18 @@ HOSTILE = "\u202eevil\x1b[31m red\nline"
 def test_stored_text_is_printed_with_control_and_bidi_characters_made_visible(
     lite_project_decided, lockgate
 ):
-    lockgate(
-        "project",
-        "register",
-        "--as",
-        "pm",
-        "LITE-2",
-        HOSTILE,
-        "--policy",
-        "lite",
-        "--fact",
-        "budget=10000",
-        "--fact",
-        "risk=low",
-        "--sponsor",
-        "sponsor",
-    )
+    # The verbs refuse such a name now; one stored before, or written by someone with database
+    # access, must still print harmlessly.
+    engine = make_engine(f"sqlite:///{lite_project_decided / 'lockgate.sqlite'}")
+    with engine.begin() as connection:
+        connection.execute(update(Project).where(Project.key == "LITE-1").values(name=HOSTILE))
+    engine.dispose()
 
     listed = lockgate("project", "list").output
-    shown = lockgate("project", "show", "--as", "pm", "LITE-2").output
+    shown = lockgate("project", "show", "--as", "pm", "LITE-1").output
 
-    assert "LITE-2  \\u202eevil\\x1b[31m red\\nline" in listed
-    assert "LITE-2  \\u202eevil\\x1b[31m red\\nline\n" in shown
+    assert "LITE-1  \\u202eevil\\x1b[31m red\\nline" in listed
+    assert "LITE-1  \\u202eevil\\x1b[31m red\\nline\n" in shown
     for output in (listed, shown):
         assert "\u202e" not in output
         assert "\x1b" not in output

@@ -133,6 +133,38 @@ def test_check_reports_broken_yaml_with_its_line_and_no_traceback(tmp_path: Path
     assert "Traceback" not in result.output
 
 
+def test_check_reports_a_policy_nested_thousands_deep_as_one_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "deep.yaml", "id: x\nversion: 1\nfacts: " + "[" * 5000 + "]" * 5000)
+
+    result = run("check", path)
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "RecursionError" not in result.output
+    [problem, total] = result.stdout.splitlines()
+    match = PROBLEM_LINE.match(problem)
+    assert match, problem
+    assert (match["line"], match["col"], match["path"]) == ("3", "39", "facts" + "[0]" * 31)
+    assert match["msg"].startswith("this value is nested 33 levels deep")
+    assert total == "1 problem in 1 file"
+
+
+def test_check_refuses_a_condition_that_could_hang_a_worker_without_running_it(
+    tmp_path: Path,
+) -> None:
+    numbers = "[" + ", ".join(str(n) for n in range(100)) + "]"
+    costly = f"{numbers}.all(a, {numbers}.exists(b, a == b))"
+    path = write(
+        tmp_path,
+        "costly.yaml",
+        broken(MATRIX_POLICY, ("expr: project.budget <= 1000000", f"expr: '{costly}'")),
+    )
+
+    result = run("check", path)
+
+    assert result.exit_code == 1
+    assert "run their bodies 10,100 times per evaluation; at most 1,000" in result.stdout
+
+
 def test_check_needs_at_least_one_file() -> None:
     result = run("check")
     assert result.exit_code == 2

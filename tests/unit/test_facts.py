@@ -20,9 +20,11 @@ from policies import (
     read_facts,
     read_form,
 )
+from policies.facts import BOUNDS
 
 RISK = ("low", "medium", "high")
 MONEY = "an amount of money (digits, e.g. 250000 or 12500.50)"
+NOT_FINITE = "not a finite amount; use a number such as 250000"
 
 # -- parse_value ---------------------------------------------------------------------------
 
@@ -76,8 +78,8 @@ def test_parse_value_reads_no_words_as_false(word: object) -> None:
     [
         pytest.param(FactType.MONEY, "lots", f"'lots' is not {MONEY}", id="money words"),
         pytest.param(FactType.MONEY, "", f"'' is not {MONEY}", id="money empty"),
-        pytest.param(FactType.MONEY, "NaN", f"'NaN' is not {MONEY}", id="money NaN"),
-        pytest.param(FactType.MONEY, "Infinity", f"'Infinity' is not {MONEY}", id="money inf"),
+        pytest.param(FactType.MONEY, "NaN", f"NaN is {NOT_FINITE}", id="money NaN"),
+        pytest.param(FactType.MONEY, "Infinity", f"Infinity is {NOT_FINITE}", id="money inf"),
         pytest.param(FactType.MONEY, True, f"'True' is not {MONEY}", id="money boolean"),
         pytest.param(
             FactType.MONEY,
@@ -313,20 +315,133 @@ def test_format_value_shows_a_value_as_a_person_reads_it(value: FactValue, text:
     assert format_value(value) == text
 
 
+MONEY_BOUNDS, INTEGER_BOUNDS = BOUNDS[FactType.MONEY], BOUNDS[FactType.INTEGER]
+DATE_BOUNDS, TEXT_BOUNDS = BOUNDS[FactType.DATE], BOUNDS[FactType.TEXT]
+# Text a person can type: no control characters but tab and line breaks.
+typed_text = st.text(
+    st.characters(blacklist_categories=["Cc", "Cs"]) | st.sampled_from("\t\n"),
+    max_size=TEXT_BOUNDS.max_chars,
+)
+
+
 @settings(max_examples=200, deadline=None, database=None)
 @given(
     st.one_of(
         st.tuples(
             st.just(FactType.MONEY),
-            st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False),
+            st.decimals(
+                min_value=MONEY_BOUNDS.lowest,
+                max_value=MONEY_BOUNDS.highest,
+                places=MONEY_BOUNDS.places,
+                allow_nan=False,
+            ),
         ),
-        st.tuples(st.just(FactType.INTEGER), st.integers(-(10**12), 10**12)),
+        st.tuples(
+            st.just(FactType.INTEGER),
+            st.integers(INTEGER_BOUNDS.lowest, INTEGER_BOUNDS.highest),
+        ),
         st.tuples(st.just(FactType.BOOLEAN), st.booleans()),
-        st.tuples(st.just(FactType.DATE), st.dates()),
-        st.tuples(st.just(FactType.TEXT), st.text()),
+        st.tuples(
+            st.just(FactType.DATE),
+            st.dates(DATE_BOUNDS.lowest, DATE_BOUNDS.highest),
+        ),
+        st.tuples(st.just(FactType.TEXT), typed_text),
     )
 )
 def test_a_formatted_value_reads_back_as_the_same_value(typed: tuple[FactType, FactValue]) -> None:
     kind, value = typed
 
     assert parse_value(kind, format_value(value)) == value
+
+
+# -- bounds --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "message"),
+    [
+        pytest.param(
+            FactType.MONEY,
+            "1e400",
+            "1e400 is out of range: an amount here is from 0 to 1,000,000,000,000,000; "
+            "use a number such as 250000",
+            id="money overflowing a float",
+        ),
+        pytest.param(FactType.MONEY, float("nan"), f"nan is {NOT_FINITE}", id="money float nan"),
+        pytest.param(FactType.MONEY, 1e400, f"inf is {NOT_FINITE}", id="money float inf"),
+        pytest.param(FactType.MONEY, "-inf", f"-inf is {NOT_FINITE}", id="money minus inf"),
+        pytest.param(
+            FactType.MONEY,
+            "12500.505",
+            "12500.505 has more than 2 decimals: give the amount in cents at most, e.g. 12500.50",
+            id="money fractions of a cent",
+        ),
+        pytest.param(
+            FactType.INTEGER,
+            "-3",
+            "-3 is out of range: a whole number here is from 0 to 1,000,000,000,000",
+            id="negative duration",
+        ),
+        pytest.param(
+            FactType.INTEGER,
+            10**13,
+            "10000000000000 is out of range: a whole number here is from 0 to 1,000,000,000,000",
+            id="integer too big",
+        ),
+        pytest.param(
+            FactType.DATE,
+            "0001-01-01",
+            "0001-01-01 is out of range: a date here is from 1900-01-01 to 2999-12-31",
+            id="date too early",
+        ),
+        pytest.param(
+            FactType.TEXT, "x" * 4001, "has 4,001 characters; at most 4,000 are allowed", id="long"
+        ),
+        pytest.param(
+            FactType.TEXT,
+            "bell\x07",
+            "contains a control character (U+0007): remove it",
+            id="control character",
+        ),
+    ],
+)
+def test_parse_value_refuses_a_value_outside_its_types_bounds_in_words(
+    kind: FactType, raw: object, message: str
+) -> None:
+    with pytest.raises(FactError) as raised:
+        parse_value(kind, raw)
+
+    assert str(raised.value) == message
+
+
+def test_a_refused_value_is_cut_short_in_the_message() -> None:
+    with pytest.raises(FactError) as raised:
+        parse_value(FactType.MONEY, "9" * 100_000)
+
+    assert str(raised.value).startswith("9" * 40 + "… is out of range")
+
+
+def test_a_value_stored_under_older_bounds_still_reads_back_when_unbounded() -> None:
+    assert parse_value(FactType.MONEY, "1E+400", bounded=False) == Decimal("1E+400")
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(
+    st.one_of(
+        st.decimals(min_value=MONEY_BOUNDS.highest, allow_nan=False).filter(
+            lambda d: d > MONEY_BOUNDS.highest
+        ),
+        st.sampled_from(["nan", "inf", "-Infinity", "sNaN", "1e400", "1E+16"]),
+        st.floats(allow_nan=True, allow_infinity=True).filter(lambda f: f != f or abs(f) > 10**15),
+    )
+)
+def test_no_amount_outside_the_bounds_is_ever_read(raw: object) -> None:
+    with pytest.raises(FactError, match=r"finite amount|out of range|negative"):
+        parse_value(FactType.MONEY, raw)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(st.integers().filter(lambda n: not INTEGER_BOUNDS.lowest <= n <= INTEGER_BOUNDS.highest))
+def test_no_whole_number_outside_the_bounds_is_ever_read(number: int) -> None:
+    with pytest.raises(FactError):
+        parse_value(FactType.INTEGER, str(number))

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from policies import Policy, Problem, check_policy_text
+from policies.limits import MAX_DEPTH, MAX_VALUES
 from policies.spec import POLICY, Field, ListOf, MapOf, Mapping, Spec
 
 NAME = "fuzzed.yaml"
@@ -61,6 +62,8 @@ MEANINGFUL_WORDS = [
     "project.summary",
     "has(project.summary)",
     "((",
+    "(((((((((((((true)))))))))))))",
+    "[1, 2].map(x, [1, 2].map(y, [1, 2].map(z, x + y + z))).size() > 0",
     "true",
     "2026-02-30",
 ]
@@ -358,3 +361,58 @@ def test_random_text_corruption_with_yaml_tags_never_crashes_the_loader(
     valid_policy_text: str, edits: list[tuple[str, float, str]]
 ) -> None:
     check(corrupt(valid_policy_text, edits))
+
+
+# -- bounds: depth and aliases ----------------------------------------------------------------
+
+
+@settings(FUZZ, max_examples=50)
+@given(data=st.data(), depth=st.integers(1, 4 * MAX_DEPTH), flow=st.booleans())
+def test_a_value_nested_to_any_depth_anywhere_never_crashes_the_loader(
+    tree: Any, paths: list[Path], data: Any, depth: int, flow: bool
+) -> None:
+    path = data.draw(st.sampled_from(paths))
+    broken = copy.deepcopy(tree)
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+
+    parent_of(broken, path)[path[-1]] = value
+
+    text = yaml.dump(broken, Dumper=SAFE_DUMPER, sort_keys=False, default_flow_style=flow)
+    problems = check(text)
+    # The root is level 1, the value at `path` level len(path) + 1, its innermost 'x' below.
+    if len(path) + 1 + depth > MAX_DEPTH:
+        assert [p for p in problems if "levels deep" in p.message]
+
+
+def values_in(node: yaml.Node) -> int:
+    """How many values a composed node holds, itself included."""
+    if isinstance(node, yaml.ScalarNode):
+        return 1
+    if isinstance(node, yaml.SequenceNode):
+        return 1 + sum(values_in(item) for item in node.value)
+    return 1 + sum(values_in(key) + values_in(value) for key, value in node.value)
+
+
+@settings(FUZZ, max_examples=50)
+@given(levels=st.integers(1, 12), fan_out=st.integers(1, 12))
+def test_aliases_of_aliases_are_refused_exactly_when_they_expand_past_the_bound(
+    valid_policy_text: str, levels: int, fan_out: int
+) -> None:
+    """x1 names a list of fan_out uses of the facts, x2 of x1, ...: a "billion laughs"."""
+    text = valid_policy_text.replace("facts:\n", "facts: &a0\n", 1)
+    for level in range(1, levels + 1):
+        uses = ", ".join([f"*a{level - 1}"] * fan_out)
+        text += f"x{level}: &a{level} [{uses}]\n"
+    root = yaml.compose(valid_policy_text, Loader=yaml.SafeLoader)
+    size = values_in(root)
+    named = next(values_in(value) for key, value in root.value if key.value == "facts")
+    for _ in range(levels):
+        named = 1 + fan_out * named
+        size += 1 + named
+
+    problems = check(text)
+
+    refused = [p for p in problems if f"more than {MAX_VALUES:,} values" in p.message]
+    assert bool(refused) == (size > MAX_VALUES)

@@ -59,6 +59,7 @@ def test_the_top_level_lists_every_key_and_requires_the_mandatory_ones() -> None
         "description": "Version number; a new version is a new file.",
         "type": "integer",
         "minimum": 1,
+        "maximum": 1_000_000,
     }
     assert PROPERTIES["gates"]["minItems"] == 1
     assert PROPERTIES["tiers"]["minItems"] == 1

@@ -16,12 +16,13 @@ from policies.model import Artifact, ArtifactKind, Policy
 from policies.problems import did_you_mean
 from workflows.errors import InvalidInput
 from workflows.facts import to_stored
+from workflows.inputs import URL, long_text, short_text
 from workflows.state import load_project, policy_of, refresh_snapshot, require, roles_on
 from workflows.store.evidence import safe_filename
 from workflows.store.records import ArtifactVersion, Project
 from workflows.store.uow import UnitOfWork
 
-MAX_URL = 2000
+_NO_LINK = "give an http:// or https:// address"
 
 
 def find_artifact(policy: Policy, artifact_id: str) -> Artifact:
@@ -99,6 +100,7 @@ def attach_file(
     note: str = "",
 ) -> ArtifactVersion:
     """Attach an uploaded file, stored by its SHA-256 (size-limited)."""
+    note = long_text(note, "note")
     project, policy, artifact = _start(uow, actor, key, artifact_id, ArtifactKind.FILE)
     digest, size = uow.workspace.evidence.put(stream)
     row = ArtifactVersion(
@@ -117,11 +119,12 @@ def attach_link(
     uow: UnitOfWork, actor: str, key: str, artifact_id: str, url: str, note: str = ""
 ) -> ArtifactVersion:
     """Attach a link (http or https) to evidence kept elsewhere."""
+    url = short_text(url, "url", URL, missing=_NO_LINK)
+    note = long_text(note, "note")
     project, policy, artifact = _start(uow, actor, key, artifact_id, ArtifactKind.LINK)
-    url = url.strip()
     parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > MAX_URL:
-        raise InvalidInput("The link is not valid", {"url": "give an http:// or https:// address"})
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidInput("The link is not valid", {"url": _NO_LINK})
     digest = hashlib.sha256(url.encode()).hexdigest()
     row = ArtifactVersion(
         digest=digest, size=0, filename="", media_type="", url=url, form=None, note=note.strip()
@@ -137,7 +140,9 @@ def attach_form(
     values: Mapping[str, object],
     note: str = "",
 ) -> ArtifactVersion:
-    """Attach a structured form; every field is checked against the policy's form."""
+    """Attach a structured form; every field is checked against the policy's form (a text
+    field within the bounds of text facts, policies.facts.BOUNDS)."""
+    note = long_text(note, "note")
     project, policy, artifact = _start(uow, actor, key, artifact_id, ArtifactKind.FORM)
     typed, problems = read_form(artifact.fields, values)
     if problems:

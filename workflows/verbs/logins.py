@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 
 from workflows.errors import AuthenticationFailed, NotFound, Refused
+from workflows.inputs import USERNAME
 from workflows.store.passwords import check_password
 from workflows.store.records import LoginFailure, User
 from workflows.store.uow import UnitOfWork
@@ -63,7 +64,9 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
         user = uow.session.get_one(User, account.person.id)
         uow.record(username, "user.logged_in", None, address=address)
         return user
-    uow.session.add(LoginFailure(username=username, address=address[:64], at=uow.now))
+    # Kept as long as the columns: no user has a longer name, and the failure must count.
+    failure = LoginFailure(username=username[:USERNAME], address=address[:64], at=uow.now)
+    uow.session.add(failure)
     uow.commit()
     raise AuthenticationFailed(_WRONG)
 

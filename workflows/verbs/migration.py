@@ -11,6 +11,7 @@ from gates.tiering import classify
 from policies.diff import Change, diff_policies
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts
+from workflows.inputs import long_text
 from workflows.state import current_readiness, load_project, open_review
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
@@ -76,6 +77,7 @@ def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPrevie
 
 def migrate(uow: UnitOfWork, actor: str, key: str, number: int, reason: str) -> Project:
     """Move project `key` to version `number` of its policy (PMO); audited with the impact."""
+    reason = long_text(reason, "reason")
     if not access.can_publish(global_roles(uow, find_user(uow, actor))):
         raise Refused(
             "move a project to another policy version",

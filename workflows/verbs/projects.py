@@ -13,6 +13,7 @@ from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts, from_stored, to_stored
+from workflows.inputs import long_text, short_text_problem
 from workflows.state import (
     load_project,
     open_review,
@@ -98,12 +99,13 @@ def register_project(
 
 def _registration_problems(uow: UnitOfWork, key: str, name: str) -> dict[str, str]:
     problems = {}
-    if not _KEY.match(key):
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
         problems["key"] = "use a prefix, a dash and a number, e.g. 'ERP-12'"
     elif uow.session.execute(select(Project.id).where(Project.key == key)).first():
         problems["key"] = f"'{key}' is already registered"
-    if not name.strip():
-        problems["name"] = "the project needs a name"
+    name_problem = short_text_problem(name, missing="the project needs a name")
+    if name_problem is not None:
+        problems["name"] = name_problem
     return problems
 
 
@@ -111,6 +113,7 @@ def update_facts(
     uow: UnitOfWork, actor: str, key: str, changes: Mapping[str, object], reason: str = ""
 ) -> TierChoice:
     """Change some facts; the project is re-tiered. Returns the tier chosen now."""
+    reason = long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
     require(
         project,
@@ -172,6 +175,7 @@ def resume(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
 def _move(
     uow: UnitOfWork, actor: str, key: str, trigger: str, reason: str, project: Project | None = None
 ) -> Project:
+    reason = long_text(reason, "reason")
     project = project or load_project(uow, key, for_update=True)
     action = trigger.split("_to_")[0]
     require(

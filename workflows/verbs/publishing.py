@@ -9,6 +9,7 @@ from policies.library import LIBRARY, shipped
 from policies.loader import check_policy_text
 from policies.model import Policy
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.inputs import FILE_NAME, short_text
 from workflows.store.records import PolicyVersion
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.users import find_user, global_roles
@@ -45,8 +46,10 @@ def publish(
     """Publish a policy version from its YAML `source`.
 
     Raises InvalidInput with every problem of the file, or Refused when the version exists
-    (a published version never changes) or is not newer than the latest.
+    (a published version never changes) or is not newer than the latest. The size and
+    shape of `source` are bounded by the policy loader (policies.limits).
     """
+    name = short_text(name, "name", FILE_NAME)
     if not system and not access.can_publish(global_roles(uow, find_user(uow, actor))):
         raise Refused("publish a policy", [access.refusal("publish policies", "the PMO")])
     policy, problems = check_policy_text(source, name)

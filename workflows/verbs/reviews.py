@@ -15,6 +15,7 @@ from gates.readiness import Readiness, readiness
 from gates.signoffs import SignRequest, can_sign
 from gates.waivers import can_waive
 from policies.model import Decision, Gate, Policy
+from workflows import inputs
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.machines import DRAFT, Lifecycle
 from workflows.state import (
@@ -172,6 +173,7 @@ def sign(
     A wrong password is refused and audited (that record is committed on its own); after
     MAX_FAILED_SIGNING failures in a row, signing is locked for SIGNING_LOCK.
     """
+    comment = inputs.long_text(comment, "comment")
     choice = _decision(decision)
     signer = _reauthenticate(uow, actor, password, key)
     project, review = load_under_review(uow, key)
@@ -337,6 +339,7 @@ def decide(
     follow_ups: Sequence[FollowUp] = (),
 ) -> Decided:
     """Record the gate decision on the open review and move the project accordingly."""
+    reason, follow_ups = inputs.long_text(reason, "reason"), inputs.follow_ups(follow_ups)
     choice = _decision(decision)
     project, review = load_under_review(uow, key)
     require(
@@ -420,6 +423,7 @@ def _moved_to(lifecycle: Lifecycle, project: Project, gate: Gate, choice: Decisi
 
 def withdraw(uow: UnitOfWork, actor: str, key: str, reason: str) -> Review:
     """Withdraw the open review (project manager or PMO), e.g. to rework the evidence."""
+    reason = inputs.long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
     require(
         project,
@@ -452,6 +456,7 @@ def waive(
     gate_id: str | None = None,
 ) -> WaiverRecord:
     """Waive one requirement of a gate, by a role the policy allows, with a justification."""
+    justification = inputs.long_text(justification, "justification")
     project = load_project(uow, key, for_update=True)
     policy = policy_of(uow, project)
     gate = gate_of(policy, project, gate_id)

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
 from gates import access
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.inputs import ROLE, long_text, short_text, short_text_problem
 from workflows.store.passwords import hash_password
 from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
 from workflows.store.uow import UnitOfWork
@@ -18,7 +19,6 @@ _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
 
 
-# The statements of every role check, built once (see workflows.state).
 _USER = select(User).where(User.username == bindparam("username"))
 
 
@@ -186,6 +186,9 @@ def add_user(
     if not bootstrap:
         _require_admin(uow, actor, "add users")
     problems = _user_problems(uow, username, display_name, password, roles)
+    email_problem = short_text_problem(email, missing=None)
+    if email_problem is not None:
+        problems["email"] = email_problem
     if problems:
         raise InvalidInput("The user cannot be added", problems)
     user = User(
@@ -215,12 +218,15 @@ def _user_problems(
     uow: UnitOfWork, username: str, display_name: str, password: str, roles: tuple[str, ...]
 ) -> dict[str, str]:
     problems = {}
-    if not _USERNAME.match(username):
+    if not isinstance(username, str) or not _USERNAME.fullmatch(username):
         problems["username"] = "use 2-40 lower-case letters, digits, '.', '_' or '-'"
     elif uow.session.execute(select(User.id).where(User.username == username)).first():
         problems["username"] = f"'{username}' is taken"
-    if not display_name.strip():
-        problems["display_name"] = "the printed name is required (it appears on signatures)"
+    name_problem = short_text_problem(
+        display_name, missing="the printed name is required (it appears on signatures)"
+    )
+    if name_problem is not None:
+        problems["display_name"] = name_problem
     if len(password) < MIN_PASSWORD:
         problems["password"] = f"use at least {MIN_PASSWORD} characters"
     unknown = [r for r in roles if r not in access.GLOBAL_ROLES]
@@ -246,6 +252,7 @@ def grant_role(
     uow: UnitOfWork, actor: str, username: str, role: str, project: Project | None = None
 ) -> None:
     """Give `username` a global role, or a role on `project` (sponsor, an approver role)."""
+    role = short_text(role, "role", ROLE)
     _require_admin(uow, actor, "grant roles")
     user = find_user(uow, username)
     if project is None and role not in access.GLOBAL_ROLES:
@@ -317,6 +324,7 @@ def delegate(
     reason: str = "",
 ) -> Delegation:
     """Pass the actor's signing authority for `role` to another user for a period."""
+    role, reason = short_text(role, "role", ROLE), long_text(reason, "reason")
     delegator = find_user(uow, actor)
     target = find_user(uow, delegate_username)
     problems = []

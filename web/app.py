@@ -7,12 +7,18 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from web.portal import close_unit_of_work, login_manager
 from workflows.store.db import instance_path, make_engine
-from workflows.store.evidence import DEFAULT_MAX_BYTES
+from workflows.store.evidence import (
+    DEFAULT_MAX_BYTES,
+    EvidenceMismatch,
+    EvidenceMissing,
+    StoreUnavailable,
+    store_from_environment,
+)
 from workflows.workspace import Workspace
 
 csrf = CSRFProtect()
@@ -40,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     workspace = app.config.get("WORKSPACE") or Workspace(
-        make_engine(app.config.get("DATABASE_URL")), instance / "evidence"
+        make_engine(app.config.get("DATABASE_URL")), store_from_environment(instance / "evidence")
     )
     app.extensions["lockgate"] = workspace
     login_manager.init_app(app)
@@ -95,10 +101,38 @@ def _register_errors(app: Flask) -> None:
     for code, (title, text) in messages.items():
         app.register_error_handler(code, _error_page(code, title, text))
 
+    log = " Tell an admin: the portal's log says which file and why."
+    evidence_errors = {
+        EvidenceMismatch: (
+            500,
+            "Stored file does not match its record",
+            "The stored file does not match its record: it was altered or damaged after it "
+            "was attached, so it is not served." + log,
+        ),
+        EvidenceMissing: (500, "Stored file is missing", "The stored file is missing." + log),
+        StoreUnavailable: (
+            503,
+            "Evidence store unavailable",
+            "The evidence store cannot be used just now; try again later." + log,
+        ),
+    }
+    for error, (code, title, text) in evidence_errors.items():
+        app.register_error_handler(error, _logged_error_page(code, title, text))
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
         text = "The form expired or did not come from this site. Go back, reload and try again."
         return render_template("errors/error.html", title="Form expired", text=text), 400
+
+
+def _logged_error_page(code: int, title: str, text: str) -> Any:
+    """An error page in general words; the details (digests, where) go to the log only."""
+
+    def handler(error: Exception) -> tuple[str, int]:
+        current_app.logger.error("%s", error)
+        return render_template("errors/error.html", title=title, text=text), code
+
+    return handler
 
 
 def _error_page(code: int, title: str, text: str) -> Any:

@@ -17,6 +17,7 @@ from web.engine_cli import (
     serve,
     user_group,
 )
+from web.evidence_cli import evidence_group
 from web.policy_cli import policy_group
 
 cli = FlaskGroup(
@@ -38,6 +39,7 @@ for command in (
     user_group,
     audit_group,
     policy_group,
+    evidence_group,
 ):
     cli.add_command(command)
 

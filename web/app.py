@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web.portal import close_unit_of_work, login_manager
 from workflows.store.db import instance_path, make_engine
@@ -42,9 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
         PAGE_SIZE=50,
+        TRUSTED_PROXIES=os.environ.get("LOCKGATE_TRUSTED_PROXIES", ""),
     )
     if test_config:
         app.config.from_mapping(test_config)
+    proxies = trusted_proxies(app.config["TRUSTED_PROXIES"])
     workspace = app.config.get("WORKSPACE") or Workspace(
         make_engine(app.config.get("DATABASE_URL")), store_from_environment(instance / "evidence")
     )
@@ -56,7 +60,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    if proxies:
+        # Behind `proxies` reverse proxies, the client's address (what login throttling
+        # counts) and scheme are the ones they append to X-Forwarded-For and -Proto; the
+        # host stays the Host header they pass on: trusting X-Forwarded-Host would let a
+        # client choose the host of redirects wherever the proxy does not set it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
+
+
+def trusted_proxies(setting: object) -> int:
+    """How many reverse proxies stand in front of the portal (LOCKGATE_TRUSTED_PROXIES).
+
+    Empty means 0: trust no X-Forwarded-* header. Raises ValueError, in words, for anything
+    but a whole number of 0 or more.
+    """
+    text = str(setting).strip()
+    if not text:
+        return 0
+    if not re.fullmatch(r"[0-9]{1,2}", text):
+        raise ValueError(
+            f"LOCKGATE_TRUSTED_PROXIES={text!r} is not a number of proxies: set it to how many "
+            "reverse proxies stand in front of the portal (usually 1), or 0 when clients "
+            "connect to it directly."
+        )
+    return int(text)
 
 
 def _healthz() -> Response:

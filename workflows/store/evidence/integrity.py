@@ -7,7 +7,7 @@ import hashlib
 import io
 import shutil
 import tempfile
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
 from workflows.errors import InvalidInput
 from workflows.store.evidence.store import EvidenceMismatch, too_large
@@ -34,10 +34,18 @@ def receive(stream: BinaryIO, into: IO[bytes], max_bytes: int) -> tuple[str, int
     return digest.hexdigest(), size
 
 
+class Source(Protocol):
+    """Where stored bytes come from: an open file, or an S3 object's body."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 class _CheckedSource(io.RawIOBase):
     """The bytes of `source`, hashed as they pass; at their end, compared with the record."""
 
-    def __init__(self, source: IO[bytes], digest: str, size: int | None, location: str) -> None:
+    def __init__(self, source: Source, digest: str, size: int | None, location: str) -> None:
         super().__init__()
         self._source = source
         self._expected = (digest, size)
@@ -86,7 +94,7 @@ class _CheckedSource(io.RawIOBase):
         super().close()
 
 
-def checked(source: IO[bytes], digest: str, size: int | None, location: str) -> BinaryIO:
+def checked(source: Source, digest: str, size: int | None, location: str) -> BinaryIO:
     """`source` as a stream that raises EvidenceMismatch, at the latest when read to its end,
     if its bytes do not hash to `digest` (or number other than `size`)."""
     return io.BufferedReader(_CheckedSource(source, digest, size, location), CHUNK)

@@ -82,7 +82,7 @@ class S3Store:
         key = self.key(digest)
         with self._reporting(digest):
             body = self._s3().get_object(Bucket=self.bucket, Key=key)["Body"]
-        return checked(body, digest, size, self.location)
+        return checked(_Body(body, self._reporting), digest, size, self.location)
 
     def exists(self, digest: str) -> bool:
         """True when an object is stored under this digest (its content is not read)."""
@@ -132,6 +132,10 @@ class S3Store:
             ) from None
         except boto.ClientError as error:
             raise self._answer(error, digest) from None
+        except boto.BotoCoreError as error:  # e.g. a download cut off half way
+            raise StoreUnavailable(
+                f"The S3 store {self.location} at {self._endpoint()} failed: {error}"
+            ) from None
 
     def _answer(self, error: Any, digest: str | None) -> Exception:
         code = str(error.response.get("Error", {}).get("Code", ""))
@@ -164,6 +168,22 @@ class S3Store:
         except ClientError as error:
             return str(error.response.get("Error", {}).get("Code", "")) not in _NOT_FOUND
         return True
+
+
+class _Body:
+    """An object's streaming body whose failures, half way through, are said in words too."""
+
+    def __init__(self, body: Any, reporting: Any) -> None:
+        self._body = body
+        self._reporting = reporting
+
+    def read(self, size: int = -1) -> bytes:
+        with self._reporting():
+            chunk: bytes = self._body.read(None if size < 0 else size)
+        return chunk
+
+    def close(self) -> None:
+        self._body.close()
 
 
 def _client() -> Any:

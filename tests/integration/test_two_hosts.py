@@ -50,10 +50,10 @@ class Deployment:
 
 
 def fresh_database() -> str:
-    """The test database's sibling `<name>_hosts`, created when missing, emptied."""
+    """The test database's sibling `<name>_two_hosts`, created when missing, emptied."""
     assert POSTGRES_URL is not None
     url = make_url(POSTGRES_URL)
-    url = url.set(database=f"{url.database}_hosts")
+    url = url.set(database=f"{url.database}_two_hosts")
     maintenance = url.set(
         drivername="postgresql+psycopg",
         database=os.environ.get("LOCKGATE_TEST_POSTGRES_MAINTENANCE_DB", "test"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,17 @@ from typing import Any
 from flask import Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from web.portal import close_unit_of_work, login_manager
 from workflows.store.db import instance_path, make_engine
-from workflows.store.evidence import DEFAULT_MAX_BYTES
+from workflows.store.evidence import (
+    DEFAULT_MAX_BYTES,
+    EvidenceMismatch,
+    EvidenceMissing,
+    StoreUnavailable,
+    store_from_environment,
+)
 from workflows.store.failures import Kind, diagnose
 from workflows.workspace import Workspace
 
@@ -38,11 +46,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
         PAGE_SIZE=50,
+        TRUSTED_PROXIES=os.environ.get("LOCKGATE_TRUSTED_PROXIES", ""),
     )
     if test_config:
         app.config.from_mapping(test_config)
+    proxies = trusted_proxies(app.config["TRUSTED_PROXIES"])
     workspace = app.config.get("WORKSPACE") or Workspace(
-        make_engine(app.config.get("DATABASE_URL")), instance / "evidence"
+        make_engine(app.config.get("DATABASE_URL")), store_from_environment(instance / "evidence")
     )
     app.extensions["lockgate"] = workspace
     login_manager.init_app(app)
@@ -52,7 +62,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_errors(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    if proxies:
+        # Behind `proxies` reverse proxies, the client's address (what login throttling
+        # counts) and scheme are the ones they append to X-Forwarded-For and -Proto; the
+        # host stays the Host header they pass on: trusting X-Forwarded-Host would let a
+        # client choose the host of redirects wherever the proxy does not set it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
+
+
+def trusted_proxies(setting: object) -> int:
+    """How many reverse proxies stand in front of the portal (LOCKGATE_TRUSTED_PROXIES).
+
+    Empty means 0: trust no X-Forwarded-* header. Raises ValueError, in words, for anything
+    but a whole number of 0 or more.
+    """
+    text = str(setting).strip()
+    if not text:
+        return 0
+    if not re.fullmatch(r"[0-9]{1,2}", text):
+        raise ValueError(
+            f"LOCKGATE_TRUSTED_PROXIES={text!r} is not a number of proxies: set it to how many "
+            "reverse proxies stand in front of the portal (usually 1), or 0 when clients "
+            "connect to it directly."
+        )
+    return int(text)
 
 
 def _healthz() -> Response:
@@ -99,6 +133,23 @@ def _register_errors(app: Flask) -> None:
 
     app.register_error_handler(DBAPIError, _storage_failure)
     app.register_error_handler(OSError, _storage_failure)
+    log = " Tell an admin: the portal's log says which file and why."
+    evidence_errors = {
+        EvidenceMismatch: (
+            500,
+            "Stored file does not match its record",
+            "The stored file does not match its record: it was altered or damaged after it "
+            "was attached, so it is not served." + log,
+        ),
+        EvidenceMissing: (500, "Stored file is missing", "The stored file is missing." + log),
+        StoreUnavailable: (
+            503,
+            "Evidence store unavailable",
+            "The evidence store cannot be used just now; try again later." + log,
+        ),
+    }
+    for error, (code, title, text) in evidence_errors.items():
+        app.register_error_handler(error, _logged_error_page(code, title, text))
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[str, int]:
@@ -131,6 +182,16 @@ def _storage_failure(error: DBAPIError | OSError) -> tuple[str, int, dict[str, s
     headers = {"Retry-After": "60"} if code == 503 else {}
     # Its own template: the usual layout reads the signed-in user from the database.
     return render_template("errors/storage.html", title=title, text=text), code, headers
+
+
+def _logged_error_page(code: int, title: str, text: str) -> Any:
+    """An error page in general words; the details (digests, where) go to the log only."""
+
+    def handler(error: Exception) -> tuple[str, int]:
+        current_app.logger.error("%s", error)
+        return render_template("errors/error.html", title=title, text=text), code
+
+    return handler
 
 
 def _error_page(code: int, title: str, text: str) -> Any:

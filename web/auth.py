@@ -29,7 +29,7 @@ def login() -> str | Response:
     if form.validate_on_submit():
         uow = unit_of_work()
         try:
-            user = log_in(uow, form.username.data, form.password.data, request.remote_addr or "")
+            user = log_in(uow, form.username.data, form.password.data, client_address())
         except AuthenticationFailed as error:
             form.password.errors.append(str(error))
         except Refused as error:
@@ -39,6 +39,13 @@ def login() -> str | Response:
             login_user(PortalUser(user, global_roles(uow, user)))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def client_address() -> str:
+    """The address login throttling counts: the client's, also behind trusted reverse proxies
+    (web/app.py applies LOCKGATE_TRUSTED_PROXIES). Cut to the length a failure records, so
+    that the failures counted are the ones recorded."""
+    return (request.remote_addr or "")[:64]
 
 
 def _safe_next(target: str | None) -> str:

@@ -36,6 +36,7 @@ from web.project_forms import (
 )
 from workflows.errors import Conflict, InvalidInput, LockgateError, NotFound, Refused
 from workflows.state import policy_of
+from workflows.store.evidence import verified_copy
 from workflows.verbs import attach as attaching
 from workflows.verbs.projects import register_project, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
@@ -273,14 +274,18 @@ def _attach(uow: Any, key: str, artifact: Artifact, form: Any) -> None:
 @blueprint.route("/<key>/evidence/<artifact_id>/v<int:version>")
 @login_required
 def download(key: str, artifact_id: str, version: int) -> Response:
-    """One stored file, always as a download (never rendered by the browser)."""
+    """One stored file, always as a download (never rendered by the browser).
+
+    The whole file is checked against its record before the response begins: a file that
+    is missing or does not match raises, and the error page (web/app.py) says so instead.
+    """
     project, _ = project_or_404(key)
     uow = unit_of_work()
     try:
         row = views.evidence_file(uow, project, artifact_id, version)
-        stream = uow.workspace.evidence.open(row.digest)
-    except (NotFound, FileNotFoundError):
+    except NotFound:
         abort(404)
+    stream = verified_copy(uow.workspace.evidence.open(row.digest, row.size))
     response = send_file(
         stream,
         mimetype="application/octet-stream",

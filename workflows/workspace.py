@@ -14,7 +14,12 @@ from policies.loader import parse_policy
 from policies.model import Policy
 from workflows.machines import Lifecycle, project_lifecycle, review_lifecycle
 from workflows.store.db import instance_path, make_engine
-from workflows.store.evidence import DEFAULT_MAX_BYTES, EvidenceStore
+from workflows.store.evidence import (
+    DEFAULT_MAX_BYTES,
+    EvidenceStore,
+    FolderStore,
+    store_from_environment,
+)
 from workflows.store.records import PolicyVersion
 from workflows.store.uow import UnitOfWork, utcnow
 
@@ -25,7 +30,7 @@ class Workspace:
     def __init__(
         self,
         engine: Engine,
-        evidence_root: Path,
+        evidence: EvidenceStore | Path,
         clock: Callable[[], datetime] = utcnow,
         max_upload_bytes: int = DEFAULT_MAX_BYTES,
         connection: Connection | None = None,
@@ -43,7 +48,10 @@ class Workspace:
                 bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
             self.read_engine = engine
-        self.evidence = EvidenceStore(evidence_root, max_upload_bytes)
+        # A folder is today's store; several hosts pass an S3Store (store_from_environment).
+        self.evidence: EvidenceStore = (
+            FolderStore(evidence, max_upload_bytes) if isinstance(evidence, Path) else evidence
+        )
         self.clock = clock
         self.reviews = review_lifecycle()
         self._policies: dict[int, tuple[str, Policy, Lifecycle]] = {}
@@ -51,8 +59,13 @@ class Workspace:
 
     @classmethod
     def from_environment(cls, url: str | None = None) -> Workspace:
-        """The workspace of LOCKGATE_DATABASE_URL (or the instance SQLite file)."""
-        return cls(make_engine(url), instance_path() / "evidence")
+        """The workspace of LOCKGATE_DATABASE_URL (or the instance SQLite file) and of
+        LOCKGATE_EVIDENCE_URL (or the instance's evidence folder).
+
+        Raises StoreUnavailable when LOCKGATE_EVIDENCE_URL is not an s3:// address.
+        """
+        evidence = store_from_environment(instance_path() / "evidence")
+        return cls(make_engine(url), evidence)
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A new transaction: use it in a `with` block and call commit().

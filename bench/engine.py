@@ -993,9 +993,10 @@ def part_spiff(peer: PeerProcess, lockgate: dict[str, float]) -> dict[str, float
     gates = lockgate["reviews_cheap"]
     print(
         "Lockgate per gate (from part 2): a sign transaction (user, cheap re-authentication, "
-        "project FOR UPDATE, open review, evidence, waivers, roles, delegations, readiness, "
-        "can_sign, signature row, audit append) + a decide transaction (project, roles, review, "
-        "readiness, can_decide, review + project state machines, audit append)."
+        "project FOR UPDATE, open review and its signatures, waivers, the signers' roles and "
+        "delegations, readiness, the authority rules, signature row, pending sign-offs, audit "
+        "append) + a decide transaction (project, review, roles, evidence, readiness, the "
+        "authority rules, review + project state machines, pending sign-offs, audit append)."
     )
     print(
         "SpiffWorkflow per user task: no authorization, no evidence or readiness check, no "

@@ -30,10 +30,10 @@ STEPS = (
     ("password re-check: _reauthenticate", "workflows.verbs.reviews", "_reauthenticate"),
     ("load_under_review (project FOR UPDATE, open review)", "workflows.state", "load_under_review"),
     ("gate_inputs (signatures, waivers, evidence)", "workflows.gate_inputs", "gate_inputs"),
-    ("project_roles", "workflows.verbs.users", "project_roles"),
-    ("delegated_roles", "workflows.verbs.users", "delegated_roles"),
+    ("authority collector (roles, delegations)", "workflows.authority", "_read"),
+    ("pending sign-offs after a signature", "workflows.pending", "after_signature"),
     ("readiness() (pure, CEL)", "gates.readiness", "readiness"),
-    ("can_sign() (pure)", "gates.signoffs", "can_sign"),
+    ("check_sign() (pure)", "gates.signoffs", "check_sign"),
     ("can_decide() (pure)", "gates.decisions", "can_decide"),
     ("transitions: Lifecycle.fire", "workflows.machines", "Lifecycle.fire"),
     ("canonical_bytes (orjson)", "gates.chain", "canonical_bytes"),
@@ -44,7 +44,7 @@ STEPS = (
 # Steps that are pure Lockgate computation (no SQL inside), shown apart from SQL and the rest.
 PURE = (
     "readiness() (pure, CEL)",
-    "can_sign() (pure)",
+    "check_sign() (pure)",
     "can_decide() (pure)",
     "transitions: Lifecycle.fire",
     "canonical_bytes (orjson)",
@@ -166,7 +166,7 @@ def bucket(filename: str, name: str) -> str:
     if "/transitions/" in path:
         return "transitions"
     if "/gates/" in path or "/policies/" in path:
-        return "gate rules: readiness, can_sign, can_decide (Python)"
+        return "gate rules: readiness, authority, check_sign, can_decide (Python)"
     if "/workflows/" in path:
         return "workflows verbs + unit of work (own code only)"
     if "/bench/" in path:

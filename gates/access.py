@@ -1,53 +1,45 @@
-"""Who may do what, as predicates over the roles a person holds on a project.
+"""Global role checks by role names, for the portal modules that still ask this way.
 
-Global roles: pmo, auditor, admin (and project_manager, for registering projects).
-Project roles: sponsor, project_manager, and the approver roles a policy names.
+Every rule lives in gates.authority: these are its permissions asked with a set of global
+roles (the signed-in user's), kept so that callers can move to `authority` one at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-PMO, AUDITOR, ADMIN = "pmo", "auditor", "admin"
-SPONSOR, PROJECT_MANAGER = "sponsor", "project_manager"
-GLOBAL_ROLES = (PMO, AUDITOR, ADMIN, PROJECT_MANAGER)
+from gates.authority import ADMINISTER, AUDIT, PUBLISH, REGISTER
+from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPONSOR
+
+__all__ = [
+    "ADMIN",
+    "AUDITOR",
+    "GLOBAL_ROLES",
+    "PMO",
+    "PROJECT_MANAGER",
+    "SPONSOR",
+    "can_administer",
+    "can_audit",
+    "can_publish",
+    "can_register",
+]
 
 
 def can_register(roles: Collection[str]) -> bool:
     """Project managers and the PMO register projects."""
-    return bool({PMO, PROJECT_MANAGER} & set(roles))
-
-
-def can_manage(roles: Collection[str]) -> bool:
-    """The project's manager and the PMO attach evidence, update facts, submit and withdraw."""
-    return bool({PMO, PROJECT_MANAGER} & set(roles))
-
-
-def can_decide(roles: Collection[str]) -> bool:
-    """The project's sponsor and the PMO record gate decisions, hold, resume and kill."""
-    return bool({PMO, SPONSOR} & set(roles))
-
-
-def can_read(roles: Collection[str]) -> bool:
-    """Anyone with a role on the project, and auditors, PMO and admins everywhere."""
-    return bool(roles)
+    return REGISTER.allows_roles(frozenset(roles))
 
 
 def can_audit(roles: Collection[str]) -> bool:
     """Auditors, the PMO and admins read, verify and export the audit trail."""
-    return bool({AUDITOR, PMO, ADMIN} & set(roles))
+    return AUDIT.allows_roles(frozenset(roles))
 
 
 def can_publish(roles: Collection[str]) -> bool:
     """The PMO publishes policy versions and moves projects to a newer version."""
-    return PMO in roles
+    return PUBLISH.allows_roles(frozenset(roles))
 
 
 def can_administer(roles: Collection[str]) -> bool:
     """Admins add users, grant and revoke roles."""
-    return ADMIN in roles
-
-
-def refusal(action: str, needed: str) -> str:
-    """A refusal in words: 'Only the project manager or the PMO may attach evidence.'"""
-    return f"Only {needed} may {action}."
+    return ADMINISTER.allows_roles(frozenset(roles))

@@ -8,6 +8,7 @@ from datetime import date
 
 from gates.model import ProjectState
 from gates.readiness import Readiness
+from gates.refusals import Refusal, refusals_of
 from policies.model import Decision, Gate, Policy
 
 ON_HOLD = "on_hold"
@@ -30,34 +31,46 @@ def can_decide(
     reason: str,
     follow_ups: Sequence[FollowUp],
     today: date,
-) -> list[str]:
-    """Every reason `decision` may not be taken on this review now; empty when it may."""
+) -> list[Refusal]:
+    """Every reason `decision` may not be taken on this review now; empty when it may.
+
+    A condition's refusals name its input by its place in `follow_ups`: 'conditions-0'.
+    """
     gate = report.gate
     if state.snapshot_digest is None:
-        return [f"{gate.name} has not been submitted: there is nothing to decide yet."]
+        text = f"{gate.name} has not been submitted: there is nothing to decide yet."
+        return [Refusal("decide.not_submitted", None, text)]
     if decision not in gate.decisions:
         allowed = ", ".join(d.label for d in gate.decisions)
-        return [f"'{decision.label}' is not allowed at {gate.name} ({allowed})."]
+        text = f"'{decision.label}' is not allowed at {gate.name} ({allowed})."
+        return [Refusal("decide.not_allowed", "decision", text)]
     if decision in (Decision.GO, Decision.CONDITIONAL_GO):
-        return [*report.reasons(), *_follow_up_problems(decision, follow_ups, today)]
+        blocking = refusals_of("decide.not_ready", report.reasons())
+        return [*blocking, *_follow_up_problems(decision, follow_ups, today)]
     if not reason.strip():
-        return [f"A '{decision.label}' decision needs a reason."]
+        text = f"A '{decision.label}' decision needs a reason."
+        return [Refusal("decide.reason_required", "reason", text)]
     return []
 
 
 def _follow_up_problems(
     decision: Decision, follow_ups: Sequence[FollowUp], today: date
-) -> list[str]:
+) -> list[Refusal]:
     if decision is Decision.GO:
-        return ["A plain go has no conditions: use conditional go."] if follow_ups else []
+        text = "A plain go has no conditions: use conditional go."
+        return [Refusal("decide.go_has_conditions", "conditions", text)] if follow_ups else []
     if not follow_ups:
-        return ["A conditional go needs at least one condition (action, owner, due date)."]
+        text = "A conditional go needs at least one condition (action, owner, due date)."
+        return [Refusal("decide.conditions_required", "conditions", text)]
     problems = []
-    for number, item in enumerate(follow_ups, start=1):
+    for index, item in enumerate(follow_ups):
+        field, number = f"conditions-{index}", index + 1
         if not item.action.strip() or not item.owner.strip():
-            problems.append(f"Condition {number} needs an action and an owner.")
+            text = f"Condition {number} needs an action and an owner."
+            problems.append(Refusal("decide.condition_incomplete", field, text))
         if item.due < today:
-            problems.append(f"Condition {number} is due {item.due:%Y-%m-%d}, in the past.")
+            text = f"Condition {number} is due {item.due:%Y-%m-%d}, in the past."
+            problems.append(Refusal("decide.condition_due_past", field, text))
     return problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
 import cel
 
@@ -12,6 +13,12 @@ from policies.conditions import evaluation_context
 from policies.model import Decision, FactValue
 
 APPROVING = frozenset({Decision.GO, Decision.CONDITIONAL_GO})
+
+# Global roles: pmo, auditor, admin (and project_manager, for registering projects).
+# Project roles: sponsor, project_manager (where one manages), and the roles a policy names.
+PMO, AUDITOR, ADMIN = "pmo", "auditor", "admin"
+SPONSOR, PROJECT_MANAGER = "sponsor", "project_manager"
+GLOBAL_ROLES = (PMO, AUDITOR, ADMIN, PROJECT_MANAGER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +125,75 @@ class ProjectState:
 
 RoleVotes = tuple[tuple[Signature, ...], tuple[Signature, ...]]
 NO_VOTES: RoleVotes = ((), ())
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who asks to act, on one project, right now: the authority rules read nothing else.
+
+    `delegations` are the ones valid now, as role -> the delegator's username.
+    """
+
+    username: str
+    active: bool = True
+    global_roles: frozenset[str] = frozenset()
+    project_roles: frozenset[str] = frozenset()
+    manages: bool = False
+    delegations: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles held here: global ones and those granted on the project; project manager
+        only on the project one manages (a global project_manager grant lets one register)."""
+        held = self.global_roles | self.project_roles
+        return held | {PROJECT_MANAGER} if self.manages else held - {PROJECT_MANAGER}
+
+
+@dataclass(frozen=True, slots=True)
+class Delegated:
+    """A delegation received: signing authority for `role`, from `delegator`, for a period."""
+
+    role: str
+    delegator: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def valid_at(self, moment: datetime) -> bool:
+        """True while the delegation's period holds `moment`."""
+        return self.starts_at <= moment < self.ends_at
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person on one project as read from the records: roles, and every delegation that
+    counts there (the delegator active and holding the role) with its period."""
+
+    username: str
+    active: bool = True
+    global_roles: frozenset[str] = frozenset()
+    project_roles: frozenset[str] = frozenset()
+    manages: bool = False
+    delegations: tuple[Delegated, ...] = ()
+
+    def at(self, moment: datetime) -> Person:
+        """The person at `moment`: the delegations valid then (for a role delegated by
+        several people, the earliest started counts)."""
+        valid = sorted(
+            (d for d in self.delegations if d.valid_at(moment)),
+            key=lambda d: (d.starts_at, d.delegator),
+        )
+        chosen: dict[str, str] = {}
+        for delegation in valid:
+            chosen.setdefault(delegation.role, delegation.delegator)
+        return Person(
+            self.username,
+            self.active,
+            self.global_roles,
+            self.project_roles,
+            self.manages,
+            MappingProxyType(chosen),
+        )
+
+    def moments(self) -> set[datetime]:
+        """The instants at which this person's authority changes: delegations begin or end."""
+        return {d.starts_at for d in self.delegations} | {d.ends_at for d in self.delegations}

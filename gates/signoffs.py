@@ -1,114 +1,223 @@
-"""Sign-off rules: who may sign a review round, in which order, and how often."""
+"""Sign-off rules: who may sign a review round, as which role and on whose behalf, in which
+order, and how often.
+
+The sign verb and the lists of what waits for a signer ask the same rules: `sign_options`
+lists what a person could sign (their turn now, or waiting only for the signing order), and
+`check_sign` answers one request with every refusal.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
+from enum import StrEnum
 
-from gates.model import ProjectState
+from gates.model import Person, ProjectState
 from gates.readiness import Readiness, Status
-from policies.model import Decision, Independence, Policy, Signoff
+from gates.refusals import Refusal
+from policies.model import Decision, Gate, Independence, Policy, Signoff
+
+ORDER = "sign.order"
+
+
+class Part(StrEnum):
+    """Where a sign-off stands for one signer: theirs to sign now, or after earlier links."""
+
+    YOUR_TURN = "your_turn"
+    WAITING = "waiting"
 
 
 @dataclass(frozen=True, slots=True)
-class SignRequest:
-    """Someone asking to sign: as which role, with which decision, on whose behalf."""
+class ReviewRound:
+    """A gate as the sign-off rules read it: the pinned policy, the gate's readiness report,
+    and the project state (the open review's snapshot, its submitter and signatures)."""
 
-    signer: str
+    policy: Policy
+    report: Readiness
+    state: ProjectState
+
+    @property
+    def gate(self) -> Gate:
+        """The gate under review."""
+        return self.report.gate
+
+    def title(self, role: str) -> str:
+        """'Finance business partner sign-off'."""
+        return f"{self.policy.role_title(role)} sign-off"
+
+
+@dataclass(frozen=True, slots=True)
+class SignOption:
+    """A sign-off a person could give: as `role`, for themselves or for a delegator."""
+
     role: str
-    decision: Decision
-    roles_held: Collection[str]
-    on_behalf_of: str | None = None
-    comment: str = ""
+    on_behalf_of: str | None
+    part: Part
+    waiting_for: tuple[str, ...] = ()
 
 
-def can_sign(
-    policy: Policy,
-    report: Readiness,
-    state: ProjectState,
-    request: SignRequest,
-    *,
-    check_order: bool = True,
-) -> list[str]:
-    """Every reason `request` may not be signed now; an empty list means it may.
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """The answer to one request to sign: the role and principal it resolves to (None when
+    it resolves to none) and every reason it is refused (none when it may be signed)."""
 
-    With `check_order=False`, a signer whose turn has not come yet in a sequential chain is
-    not refused (see `waiting_for`), e.g. to list what will soon wait for them.
-    """
-    if state.snapshot_digest is None:
-        return [f"{report.gate.name} has not been submitted: there is nothing to sign yet."]
-    signoff = _signoff(report, request.role)
-    title = f"{policy.role_title(request.role)} sign-off"
+    role: str | None
+    on_behalf_of: str | None
+    refusals: tuple[Refusal, ...]
+
+
+def needed_roles(review: ReviewRound) -> list[str]:
+    """The sign-off roles the gate still needs (not satisfied, waived or not applicable)."""
+    return [s.role for s in review.gate.signoffs if not _status(review.report, s).ok]
+
+
+def sign_options(person: Person, review: ReviewRound) -> tuple[SignOption, ...]:
+    """Every sign-off still needed that `person` may give, own role first, else by a valid
+    delegation: YOUR_TURN when signing would be accepted now, WAITING when only the signing
+    order stops it. Refused for any other reason, a sign-off is left out."""
+    if not person.active or review.state.snapshot_digest is None:
+        return ()
+    options = []
+    for signoff in review.gate.signoffs:
+        held, principal = _authority(person, signoff.role)
+        if not held or _status(review.report, signoff).ok:
+            continue
+        refusals = _who_refusals(person, review, signoff, principal)
+        if not refusals:
+            options.append(SignOption(signoff.role, principal, Part.YOUR_TURN))
+        elif all(r.rule == ORDER for r in refusals):
+            waiting = tuple(r.text for r in refusals)
+            options.append(SignOption(signoff.role, principal, Part.WAITING, waiting))
+    return tuple(options)
+
+
+def check_sign(
+    person: Person, review: ReviewRound, role: str | None, decision: Decision, comment: str = ""
+) -> Signing:
+    """Whether `person` may sign the round now as `role` (None: the one needed role they
+    hold) with `decision`: the role and principal it resolves to, and every refusal."""
+    gate = review.gate
+    if not person.active:
+        text = f"{person.username}'s account is disabled."
+        return Signing(role, None, (Refusal("person.disabled", None, text),))
+    if review.state.snapshot_digest is None:
+        text = f"{gate.name} has not been submitted: there is nothing to sign yet."
+        return Signing(role, None, (Refusal("sign.not_submitted", None, text),))
+    if role is None:
+        chosen = _chosen_role(person, review)
+        if isinstance(chosen, Refusal):
+            return Signing(None, None, (chosen,))
+        role = chosen
+    signoff = next((s for s in gate.signoffs if s.role == role), None)
     if signoff is None:
-        return [f"{report.gate.name} needs no {title}."]
-    status = report_line_status(report, signoff)
+        text = f"{gate.name} needs no {review.title(role)}."
+        return Signing(role, None, (Refusal("sign.not_at_gate", "role", text),))
+    status = _status(review.report, signoff)
     if status is Status.NOT_APPLICABLE:
-        return [f"{title} is not needed for this project."]
+        text = f"{review.title(role)} is not needed for this project."
+        return Signing(role, None, (Refusal("sign.not_needed", "role", text),))
+    held, principal = _authority(person, role)
+    refusals = [
+        *_decision_refusals(review, decision, comment),
+        *([] if held else [_not_held(person, review, role)]),
+        *_who_refusals(person, review, signoff, principal),
+        *([_complete(review, role, status)] if status.ok else []),
+    ]
+    return Signing(role, principal, tuple(refusals))
+
+
+def _status(report: Readiness, signoff: Signoff) -> Status:
+    line = report.line(signoff.key)
+    return line.status if line is not None else Status.NOT_APPLICABLE
+
+
+def _authority(person: Person, role: str) -> tuple[bool, str | None]:
+    """Whether `person` may sign as `role` here, and for whom: their own role comes first."""
+    if role in person.roles:
+        return True, None
+    delegator = person.delegations.get(role)
+    return delegator is not None, delegator
+
+
+def _chosen_role(person: Person, review: ReviewRound) -> str | Refusal:
+    """The one needed role the person holds (their own first, else by delegation)."""
+    needed = needed_roles(review)
+    mine = [r for r in needed if r in person.roles] or [
+        r for r in needed if r in person.delegations
+    ]
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        text = f"You hold none of the sign-off roles {review.gate.name} still needs."
+        return Refusal("sign.no_role", "role", text)
+    text = f"You hold several roles this gate needs ({', '.join(mine)}): say which."
+    return Refusal("sign.role_ambiguous", "role", text)
+
+
+def _complete(review: ReviewRound, role: str, status: Status) -> Refusal:
+    title = review.title(role)
+    if status is Status.WAIVED:
+        return Refusal("sign.complete", "role", f"{title} is waived: it needs no signature.")
+    return Refusal("sign.complete", "role", f"{title} is complete: it needs no more signatures.")
+
+
+def _not_held(person: Person, review: ReviewRound, role: str) -> Refusal:
+    title = review.policy.role_title(role)
+    return Refusal("role.sign", "role", f"{person.username} does not hold the {title} role here.")
+
+
+def _decision_refusals(review: ReviewRound, decision: Decision, comment: str) -> list[Refusal]:
+    refusals = []
+    allowed = review.gate.decisions
+    if decision not in allowed:
+        words = ", ".join(d.label for d in allowed)
+        text = f"'{decision.label}' is not allowed at this gate ({words})."
+        refusals.append(Refusal("sign.decision_not_allowed", "decision", text))
+    if decision is not Decision.GO and not comment.strip():
+        text = f"A '{decision.label}' needs a comment saying why."
+        refusals.append(Refusal("sign.comment_required", "comment", text))
+    return refusals
+
+
+def _who_refusals(
+    person: Person, review: ReviewRound, signoff: Signoff, principal: str | None
+) -> list[Refusal]:
+    """The rules about the signer rather than the signature: independence, once per round
+    and per principal, and the signing order."""
     return [
-        *_decision_problems(report, request),
-        *_authority_problems(policy, request),
-        *_independence_problems(signoff, state, request),
-        *_once_problems(state, request),
-        *(waiting_for(policy, report, signoff) if check_order else []),
+        *_independence(review.state, signoff, {person.username, principal} - {None}),
+        *_once(review.state, person.username, principal or person.username),
+        *waiting_for(review, signoff),
     ]
 
 
-def _signoff(report: Readiness, role: str) -> Signoff | None:
-    return next((s for s in report.gate.signoffs if s.role == role), None)
-
-
-def report_line_status(report: Readiness, signoff: Signoff) -> Status | None:
-    """The status of `signoff` in the report, or None when the report does not list it."""
-    return next((line.status for line in report.lines if line.key == signoff.key), None)
-
-
-def _decision_problems(report: Readiness, request: SignRequest) -> list[str]:
-    problems = []
-    if request.decision not in report.gate.decisions:
-        allowed = ", ".join(d.label for d in report.gate.decisions)
-        problems.append(f"'{request.decision.label}' is not allowed at this gate ({allowed}).")
-    if request.decision is not Decision.GO and not request.comment.strip():
-        problems.append(f"A '{request.decision.label}' needs a comment saying why.")
-    return problems
-
-
-def _authority_problems(policy: Policy, request: SignRequest) -> list[str]:
-    if request.role in request.roles_held:
-        return []
-    return [f"{request.signer} does not hold the {policy.role_title(request.role)} role here."]
-
-
-def _independence_problems(
-    signoff: Signoff, state: ProjectState, request: SignRequest
-) -> list[str]:
-    people = {request.signer, request.on_behalf_of} - {None}
-    problems = []
+def _independence(state: ProjectState, signoff: Signoff, people: set[str | None]) -> list[Refusal]:
+    refusals = []
     if Independence.SUBMITTER in signoff.independent_of and state.submitter in people:
-        problems.append("Nobody may approve a gate they submitted.")
+        text = "Nobody may approve a gate they submitted."
+        refusals.append(Refusal("sod.submitter_signs", None, text))
     if Independence.PROJECT_MANAGER in signoff.independent_of and state.project_manager in people:
-        problems.append("The project manager may not approve their own project's gate.")
-    return problems
+        text = "The project manager may not approve their own project's gate."
+        refusals.append(Refusal("sod.manager_signs", None, text))
+    return refusals
 
 
-def _once_problems(state: ProjectState, request: SignRequest) -> list[str]:
-    principal = request.on_behalf_of or request.signer
+def _once(state: ProjectState, signer: str, principal: str) -> list[Refusal]:
     for signature in state.current_signatures:
-        if request.signer in (signature.signer, signature.principal):
-            return [f"{request.signer} has already signed this review round."]
+        if signer in (signature.signer, signature.principal):
+            text = f"{signer} has already signed this review round."
+            return [Refusal("sign.once_per_round", None, text)]
         if principal == signature.principal:
-            return [f"{principal}'s authority has already been used in this review round."]
+            text = f"{principal}'s authority has already been used in this review round."
+            return [Refusal("sign.principal_once", None, text)]
     return []
 
 
-def waiting_for(policy: Policy, report: Readiness, signoff: Signoff) -> list[str]:
+def waiting_for(review: ReviewRound, signoff: Signoff) -> list[Refusal]:
     """Who must sign before `signoff` in a sequential chain: 'Operations signs first'."""
     if signoff.order is None:
         return []
-    waiting = [
-        s
-        for s in report.gate.signoffs
-        if s.order is not None
-        and s.order < signoff.order
-        and not (report_line_status(report, s) or Status.SATISFIED).ok
+    return [
+        Refusal(ORDER, None, f"{review.policy.role_title(s.role)} signs first (order {s.order}).")
+        for s in review.gate.signoffs
+        if s.order is not None and s.order < signoff.order and not _status(review.report, s).ok
     ]
-    return [f"{policy.role_title(s.role)} signs first (order {s.order})." for s in waiting]

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from gates.model import Waiver
+from gates.refusals import Refusal
 from policies.model import Gate, Requirement
 
 
-def can_waive(requirement: Requirement, role: str, justification: str) -> list[str]:
-    """Reasons a holder of `role` may not waive `requirement` now; empty when they may."""
-    reasons = []
+def can_waive(
+    requirement: Requirement, roles: Collection[str], justification: str
+) -> tuple[str | None, list[Refusal]]:
+    """Whether a holder of `roles` may waive `requirement` now: the role they waive it as
+    (the first the policy allows that they hold), and every refusal (none when they may)."""
+    role = next((r for r in requirement.waivable_by if r in roles), None)
+    refusals = []
     if not requirement.waivable_by:
-        reasons.append("The policy does not allow this requirement to be waived.")
-    elif role not in requirement.waivable_by:
+        text = "The policy does not allow this requirement to be waived."
+        refusals.append(Refusal("waive.not_waivable", "requirement", text))
+    elif role is None:
         allowed = ", ".join(requirement.waivable_by)
-        reasons.append(f"Only these roles may waive it: {allowed}.")
+        refusals.append(Refusal("role.waive", None, f"Only these roles may waive it: {allowed}."))
     if not justification.strip():
-        reasons.append("A waiver needs a justification.")
-    return reasons
+        text = "A waiver needs a justification."
+        refusals.append(Refusal("waive.justification_required", "justification", text))
+    return role, refusals
 
 
 def any_waivable(gate: Gate) -> bool:

@@ -21,7 +21,8 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from gates import access
+from gates.authority import ADMINISTER
+from gates.model import GLOBAL_ROLES
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
 from workflows.state import load_project
@@ -31,7 +32,7 @@ from workflows.views import users as user_views
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
-ROLE_CHOICES = [SelectChoice(role, role.replace("_", " ")) for role in access.GLOBAL_ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.replace("_", " ")) for role in GLOBAL_ROLES]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -77,7 +78,7 @@ class ActiveForm(FlaskForm):
 
 @blueprint.before_request
 @login_required
-@requires(access.can_administer)
+@requires(ADMINISTER)
 def _admins_only() -> None:
     """Every page here is for admins; others get 403."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import (
     DateField,
     Field,
-    FieldList,
     Form,
     FormField,
     PasswordField,
@@ -19,22 +18,19 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from gates import access
 from gates.decisions import FollowUp
+from gates.signoffs import Part, SignOption
 from policies.model import Decision
 from web.page_cache import cached_until_changed
-from web.portal import flash_refusal, me, project_or_404, reader, unit_of_work
+from web.portal import flash_refusal, me, place_refusals, project_or_404, reader, unit_of_work
 from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Refused
 from workflows.verbs import reviews
-from workflows.views.approvals import approvals_for
+from workflows.views.approvals import PAGE_SIZE, my_approvals
 from workflows.views.reviews import ReviewPage, review_page
 
 blueprint = Blueprint("approvals", __name__, url_prefix="/approvals")
 
-QUEUE_LIMIT = 100  # overdue first: p95 < 250 ms with 10,000 projects (bench/portal.py)
-CONDITION_ROWS = 3
-# How the gate rules word the refusals that concern the conditions of a conditional go.
-CONDITION_PHRASES = ("Condition ", "needs at least one condition", "has no conditions")
+ROWS = 3
 
 
 class SignForm(FlaskForm):
@@ -60,34 +56,57 @@ class ConditionForm(Form):
     due = DateField("Due date", validators=[_due_when_filled, Optional()])
 
 
+class ConditionRows(Form):
+    """A fixed number of condition rows, row n read from the inputs conditions-n-*.
+
+    Not a FieldList: it renumbers the rows it was sent and then reads the renumbered inputs
+    again, so a condition typed in the second row alone came back twice.
+    """
+
+
+for _row in range(ROWS):
+    setattr(ConditionRows, str(_row), FormField(ConditionForm))
+
+
 class DecideForm(FlaskForm):
     decision = SelectField("Decision", validators=[DataRequired()])
     reason = TextAreaField("Reason", validators=[Length(max=4000)])
-    conditions = FieldList(
-        FormField(ConditionForm), min_entries=CONDITION_ROWS, max_entries=CONDITION_ROWS
-    )
+    conditions = FormField(ConditionRows)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.condition_errors: list[str] = []
+        self.row_errors: dict[int, list[str]] = {}  # by condition row
+        self.filled: list[int] = []  # the form row of each condition passed to the verb
 
     def follow_ups(self) -> list[FollowUp]:
         """The condition rows that were filled in."""
+        rows = [entry.form for entry in self.conditions]  # row n reads decide-conditions-n-*
+        self.filled = [n for n, row in enumerate(rows) if row.due.data is not None]
         return [
-            FollowUp(_text(row.action), _text(row.owner), row.due.data)
-            for row in (entry.form for entry in self.conditions)
-            if row.due.data is not None
+            FollowUp(_text(rows[n].action), _text(rows[n].owner), rows[n].due.data)
+            for n in self.filled
         ]
+
+    def fields(self) -> dict[str, list[str]]:
+        """Each input a refusal may name, by its field key: the errors shown next to it."""
+        found = {"decision": self.decision.errors, "reason": self.reason.errors}
+        found["conditions"] = self.condition_errors
+        for place, row in enumerate(self.filled):
+            found[f"conditions-{place}"] = self.row_errors.setdefault(row, [])
+        return found
 
 
 @blueprint.route("/")
 @login_required
 @cached_until_changed
 def index() -> str:
-    """What waits for my signature: overdue first, then the oldest."""
-    user = me()
-    approvals = approvals_for(unit_of_work(), user.record, user.roles, limit=QUEUE_LIMIT)
-    return render_template("approvals/index.html", approvals=approvals, limit=QUEUE_LIMIT)
+    """What waits for my signature, in two parts (my turn, waiting on others), overdue
+    first, then the oldest, one page at a time."""
+    part = Part.WAITING if request.args.get("part") == Part.WAITING.value else Part.YOUR_TURN
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found = my_approvals(unit_of_work(), me().record.id, part, page, PAGE_SIZE)
+    return render_template("approvals/index.html", found=found, parts=Part)
 
 
 @blueprint.route("/<key>")
@@ -118,9 +137,9 @@ def sign(key: str) -> Response | tuple[str, int]:
                 form.comment.data or "",
             )
         except AuthenticationFailed as error:
-            form.password.errors.append(str(error))
+            form.password.errors.append(error.refusal.text)
         except Refused as error:
-            _place_reasons(error, {("needs a comment",): form.comment.errors})
+            place_refusals(error, _sign_fields(form))
         except (InvalidInput, Conflict) as error:
             flash_refusal(error)
         else:
@@ -153,13 +172,7 @@ def decide(key: str) -> Response | tuple[str, int]:
                 form.follow_ups(),
             )
         except Refused as error:
-            _place_reasons(
-                error,
-                {
-                    ("needs a reason",): form.reason.errors,
-                    CONDITION_PHRASES: form.condition_errors,
-                },
-            )
+            place_refusals(error, form.fields())
         except (InvalidInput, Conflict) as error:
             flash_refusal(error)
         else:
@@ -178,9 +191,9 @@ def _page_or_404(key: str) -> ReviewPage:
     # Read-only even for a POST: signing checks the password before it writes, and reading
     # the page in the writing unit of work would hold SQLite's write lock during that check.
     uow = reader()
-    _project, roles = project_or_404(key, uow)
+    project_or_404(key, uow)
     try:
-        return review_page(uow, me().record, roles, key)
+        return review_page(uow, me().username, key)
     except NotFound:
         abort(404)
 
@@ -188,8 +201,17 @@ def _page_or_404(key: str) -> ReviewPage:
 def _sign_form(page: ReviewPage, **options: object) -> SignForm:
     form = SignForm(**options)
     form.decision.choices = [(d.value, d.label.capitalize()) for d in page.decisions]
-    form.role.choices = [(r, _role_label(page, r)) for r in page.signing_roles]
+    form.role.choices = [(o.role, _role_label(page, o)) for o in page.sign_options]
     return form
+
+
+def _sign_fields(form: SignForm) -> dict[str, list[str]]:
+    return {
+        "decision": form.decision.errors,
+        "role": form.role.errors,
+        "comment": form.comment.errors,
+        "password": form.password.errors,
+    }
 
 
 def _decide_form(page: ReviewPage, **options: object) -> DecideForm:
@@ -198,28 +220,17 @@ def _decide_form(page: ReviewPage, **options: object) -> DecideForm:
     return form
 
 
-def _role_label(page: ReviewPage, role: str) -> str:
-    title = page.policy.role_title(role)
-    principal = page.on_behalf_of.get(role)
-    return f"{title} on behalf of {principal}" if principal else title
-
-
-def _place_reasons(error: Refused, fields: dict[tuple[str, ...], list[str]]) -> None:
-    """Show each reason next to the field its words concern; flash the rest."""
-    rest = []
-    for reason in error.reasons:
-        errors = next((e for words, e in fields.items() if any(w in reason for w in words)), None)
-        if errors is None:
-            rest.append(reason)
-        else:
-            errors.append(reason)
-    if rest:
-        flash_refusal(Refused(error.action, rest))
-    else:
-        flash(f"Could not {error.action}: see the fields marked below.", "error")
+def _role_label(page: ReviewPage, option: SignOption) -> str:
+    label = page.policy.role_title(option.role)
+    if option.on_behalf_of:
+        label += f" on behalf of {page.status.names.get(option.on_behalf_of, option.on_behalf_of)}"
+    if option.part is Part.WAITING:
+        label += " (after: " + " ".join(option.waiting_for) + ")"
+    return label
 
 
 def _render(page: ReviewPage, sign_form: SignForm, decide_form: DecideForm) -> str:
+    # A refused signature is shown next to its inputs, even when nothing is left to sign.
     return render_template(
         "approvals/review.html",
         page=page,
@@ -228,5 +239,6 @@ def _render(page: ReviewPage, sign_form: SignForm, decide_form: DecideForm) -> s
         report=page.status.report,
         sign_form=sign_form,
         decide_form=decide_form,
-        can_decide=access.can_decide(page.roles),
+        can_decide=page.may_decide,
+        show_sign_form=page.offers_signature or bool(sign_form.errors),
     )

@@ -1,5 +1,7 @@
 """A demo portfolio, seeded through the verbs so its history is real and audited:
-users for every role, projects at every stage and tier, open reviews waiting for signatures."""
+users for every role, projects at every stage and tier, open reviews waiting for signatures,
+and delegations: one in force, one still to come, and one that no longer counts because its
+delegator has since lost the role."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from gates.decisions import FollowUp
 from policies.model import Artifact, ArtifactKind, Decision, FactType, FormField, Signoff
+from workflows.authority import person_on
 from workflows.errors import LockgateError
 from workflows.state import load_project, policy_of
 from workflows.store.records import Project
@@ -43,7 +46,9 @@ PEOPLE = (
     Person("operations", "Tom Becker"),
     Person("owner.ops", "Nadia Haddad"),
     Person("validation", "Ines Moreau"),
+    Person("deputy", "Dana Ruiz"),
 )
+DEPUTY = "deputy"
 
 APPROVERS = {
     "finance": "finance",
@@ -268,6 +273,9 @@ def seed_demo(
             keys.append(key)
             if progress:
                 progress(index + 1)
+        clock.now = datetime.now(UTC)
+        if set(AFTER_SEEDING) <= set(keys):
+            _seed_the_present(ws, clock)
         return keys
     finally:
         ws.clock = real_clock
@@ -506,4 +514,61 @@ def _decide(ws: Workspace, rng: random.Random, key: str, sponsor: str) -> None:
             )
         else:
             reviews.decide(uow, sponsor, key, "go")
+        uow.commit()
+
+
+# The open reviews the present-day steps act on (seed 7): PRJ-103 waits for security,
+# PRJ-110 (cutover) for its sponsor at the end of the signing chain, PRJ-115 for its sponsor.
+AFTER_SEEDING = ("PRJ-103", "PRJ-110", "PRJ-115")
+
+
+def _seed_the_present(ws: Workspace, clock: DemoClock) -> None:
+    """What happened this month: a sponsor on leave delegated, finance delegated from next
+    week, security delegated on PRJ-103 and then lost that role there (so the delegation no
+    longer counts), and PRJ-110's cutover runbook changed after it was signed (so its chain
+    starts again: operations signs now, the others wait for their turn)."""
+    now = clock.now
+    with ws.unit_of_work() as uow:
+        project = load_project(uow, "PRJ-115")
+        sponsor = _sponsor_of(uow, project)
+        week = timedelta(days=7)
+        users.delegate(
+            uow, sponsor, DEPUTY, "sponsor", now - week, now + 2 * week, project, "Leave"
+        )
+        users.delegate(
+            uow, "finance", DEPUTY, "finance", now + week, now + 3 * week, None, "Closing"
+        )
+        uow.commit()
+    with ws.unit_of_work() as uow:
+        covered = load_project(uow, "PRJ-103")
+        cover = (now - week, now + 4 * week)
+        users.delegate(uow, "security", DEPUTY, "security", *cover, covered, "Audit season")
+        uow.commit()
+    with ws.unit_of_work() as uow:
+        users.revoke_role(uow, "admin", "security", "security", load_project(uow, "PRJ-103"))
+        uow.commit()
+    _change_signed_evidence(ws, clock, "PRJ-110")
+
+
+def _sponsor_of(uow: UnitOfWork, project: Project) -> str:
+    return next(
+        name
+        for name in ("sponsor.king", "sponsor.ali")
+        if "sponsor" in person_on(uow, name, project).roles
+    )
+
+
+def _change_signed_evidence(ws: Workspace, clock: DemoClock, key: str) -> None:
+    with ws.unit_of_work() as uow:
+        status = reviews.gate_status(uow, "pmo", key)
+        manager = status.project.manager.username
+        artifact = next(
+            line.requirement
+            for line in status.report.lines
+            if isinstance(line.requirement, Artifact)
+            and line.requirement.kind is not ArtifactKind.FORM
+            and line.status.ok
+        )
+    with ws.unit_of_work() as uow:
+        _attach(uow, random.Random(0), clock, key, manager, artifact)
         uow.commit()

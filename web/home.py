@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
+from gates.signoffs import Part
 from web.portal import me, unit_of_work
-from workflows.views.approvals import approvals_for
+from workflows.views.approvals import my_approvals
 from workflows.views.portfolio import ProjectFilter, project_page
 
 blueprint = Blueprint("home", __name__)
@@ -18,8 +19,6 @@ def index() -> str:
     """What waits for me, and the projects I manage."""
     uow = unit_of_work()
     user = me()
-    approvals = approvals_for(uow, user.record, user.roles, limit=50)
+    found = my_approvals(uow, user.record.id, Part.YOUR_TURN, 1, 10)
     managed, _ = project_page(uow, ProjectFilter(manager=user.username), 0, 20)
-    return render_template(
-        "home.html", approvals=approvals[:10], waiting=len(approvals), managed=managed
-    )
+    return render_template("home.html", found=found, parts=Part, managed=managed)

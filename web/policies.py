@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
-from gates import access
+from gates.authority import PUBLISH
 from policies.limits import MAX_POLICY_BYTES
 from web.diagram import describe_flow, gate_flow_svg
 from web.portal import me, requires, unit_of_work
@@ -45,7 +45,9 @@ def index() -> str:
     """Every published policy version, grouped by policy, newest first."""
     shelves = policy_views.library(unit_of_work())
     return render_template(
-        "policies/index.html", shelves=shelves, can_publish=access.can_publish(me().roles)
+        "policies/index.html",
+        shelves=shelves,
+        can_publish=PUBLISH.allows_roles(frozenset(me().roles)),
     )
 
 
@@ -62,7 +64,7 @@ def show(policy_id: str, version: int) -> str:
         "policies/show.html",
         sheet=sheet,
         flow=flow,
-        can_publish=access.can_publish(me().roles),
+        can_publish=PUBLISH.allows_roles(frozenset(me().roles)),
     )
 
 
@@ -82,7 +84,7 @@ def diagram(policy_id: str, version: int) -> Response:
 
 @blueprint.route("/new", methods=["GET", "POST"])
 @login_required
-@requires(access.can_publish)
+@requires(PUBLISH)
 def upload() -> str | BaseResponse:
     """Check a policy file (its problems with line numbers, or its changes), then publish it."""
     form = PolicyUploadForm()

@@ -10,12 +10,11 @@ from typing import Any, TypeVar
 from flask import abort, current_app, flash, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
-from gates import access
+from gates.authority import READ, Authority, Permission
 from workflows.errors import LockgateError, NotFound, Refused
-from workflows.state import load_project
+from workflows.state import authority_on, load_project
 from workflows.store.records import Project, User
 from workflows.store.uow import UnitOfWork
-from workflows.verbs.users import project_roles
 from workflows.views.users import signed_in_user
 from workflows.workspace import Workspace
 
@@ -106,29 +105,32 @@ def me() -> PortalUser:
     return user
 
 
-def project_or_404(key: str, uow: UnitOfWork | None = None) -> tuple[Project, set[str]]:
-    """The project and the user's roles on it; 404 when it does not exist or is not theirs.
+def project_or_404(key: str, uow: UnitOfWork | None = None) -> tuple[Project, Authority]:
+    """The project and what the user may do on it (gates.authority); 404 when it does not
+    exist or is not theirs to see.
 
     Read in the request's unit of work, or in `uow`.
     """
     uow = uow or unit_of_work()
     try:
         project = load_project(uow, key)
+        granted = authority_on(uow, me().username, project)
     except NotFound:
         abort(404)
-    roles = project_roles(uow, me().record, project)
-    if not access.can_read(roles):
+    if not granted.may(READ):
         abort(404)
-    return project, roles
+    return project, granted
 
 
-def requires(predicate: Callable[[set[str]], bool]) -> Callable[[F], F]:
-    """Allow a view only to users whose global roles satisfy `predicate`; else 403."""
+def requires(allowed: Permission | Callable[[frozenset[str]], bool]) -> Callable[[F], F]:
+    """Allow a view only to users whose global roles grant `allowed` (a permission of
+    gates.authority, or a predicate over the roles); else 403."""
+    predicate = allowed.allows_roles if isinstance(allowed, Permission) else allowed
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not predicate(me().roles):
+            if not predicate(frozenset(me().roles)):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -145,3 +147,19 @@ def flash_refusal(error: LockgateError) -> None:
             flash(reason, "error")
     else:
         flash(str(error), "error")
+
+
+def place_refusals(error: Refused, fields: dict[str, list[str]]) -> None:
+    """Show each refusal next to the input its field key names (`fields`: key -> that
+    input's error list); flash the others. No words are read to decide where one goes."""
+    rest = []
+    for refusal in error.refusals:
+        errors = fields.get(refusal.field) if refusal.field is not None else None
+        if errors is None:
+            rest.append(refusal)
+        else:
+            errors.append(refusal.text)
+    if rest:
+        flash_refusal(Refused(error.action, rest))
+    else:
+        flash(f"Could not {error.action}: see the fields marked below.", "error")

@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import DateInput
 
+from gates.authority import REGISTER
 from policies.facts import Typed
 from policies.model import FactType
 from workflows.errors import InvalidInput
@@ -153,7 +154,8 @@ def registration_form(
         facts = FormField(values, label="Facts")
 
     form = Registration(policy=policy_id, manager=me)
-    managers = [p for p in people if p.roles & {"project_manager", "pmo"} or p.username == me]
+    # A project's manager is someone who may register projects (gates.authority.REGISTER).
+    managers = [p for p in people if REGISTER.allows_roles(p.roles) or p.username == me]
     form.manager.choices = choices((p.username, p.display_name) for p in managers)
     form.sponsor.choices = choices(
         [("", "— none yet —"), *((p.username, p.display_name) for p in people)]

@@ -20,7 +20,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import Form, SelectField, StringField
 
-from gates import access
+from gates.authority import ATTACH, REGISTER, SUBMIT, UPDATE_FACTS
 from policies.model import Artifact, ArtifactKind
 from web.portal import flash_refusal, me, project_or_404, requires, unit_of_work
 from web.project_forms import (
@@ -83,13 +83,13 @@ def index() -> str:
         pages=pages,
         filters=filters,
         args=args,
-        can_register=access.can_register(me().roles),
+        can_register=REGISTER.allows_roles(frozenset(me().roles)),
     )
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
 @login_required
-@requires(access.can_register)
+@requires(REGISTER)
 def register() -> str | Response:
     """Register a project: choose a policy, fill in its facts, preview the tier, save."""
     uow = unit_of_work()
@@ -152,7 +152,7 @@ def _show_problems(form: Any, error: InvalidInput, policy_id: str, raw: dict[str
 @login_required
 def show(key: str) -> str:
     """One project: stages, facts, the next gate's checklist, evidence and history."""
-    project, roles = project_or_404(key)
+    project, granted = project_or_404(key)
     uow = unit_of_work()
     policy = policy_of(uow, project)
     standing, no_gate = None, ""
@@ -173,7 +173,9 @@ def show(key: str) -> str:
         evidence=views.evidence_versions(uow, policy, project),
         history=views.history(uow, key),
         history_limit=views.HISTORY_LIMIT,
-        can_manage=access.can_manage(roles),
+        can_attach=granted.may(ATTACH),
+        can_update_facts=granted.may(UPDATE_FACTS),
+        can_submit=granted.may(SUBMIT),
         submit_form=ConfirmForm(),
     )
 
@@ -208,8 +210,8 @@ def _artifact_or_404(uow: Any, project: Any, artifact_id: str) -> Artifact:
 @login_required
 def attach(key: str, artifact_id: str) -> str | Response:
     """Attach a new version of one artifact: a file, a link or the policy's form."""
-    project, roles = project_or_404(key)
-    if not access.can_manage(roles):
+    project, granted = project_or_404(key)
+    if not granted.may(ATTACH):
         abort(403)
     uow = unit_of_work()
     artifact = _artifact_or_404(uow, project, artifact_id)
@@ -301,8 +303,8 @@ def download(key: str, artifact_id: str, version: int) -> Response:
 @login_required
 def facts(key: str) -> str | Response:
     """Change the project's facts; the project is re-tiered and the new tier shown."""
-    project, roles = project_or_404(key)
-    if not access.can_manage(roles):
+    project, granted = project_or_404(key)
+    if not granted.may(UPDATE_FACTS):
         abort(403)
     uow = unit_of_work()
     policy = policy_of(uow, project)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from gates.refusals import Refusal
+
+UNCLASSIFIED = "refused"  # the rule id of a refusal given as bare words
+
 
 class LockgateError(Exception):
     """Base of every refusal a verb can raise."""
@@ -24,11 +28,15 @@ class InvalidInput(LockgateError):
 
 
 class Refused(LockgateError):
-    """The action is not allowed now; `reasons` lists every reason, in words."""
+    """The action is not allowed now. `refusals` lists every reason as a value (its rule id,
+    the input field it concerns, its words); `reasons` lists their words."""
 
-    def __init__(self, action: str, reasons: Iterable[str]) -> None:
+    def __init__(self, action: str, refusals: Iterable[Refusal | str]) -> None:
         self.action = action
-        self.reasons = list(reasons)
+        self.refusals = [
+            r if isinstance(r, Refusal) else Refusal(UNCLASSIFIED, None, r) for r in refusals
+        ]
+        self.reasons = [r.text for r in self.refusals]
         super().__init__(f"{action} refused: " + " ".join(self.reasons))
 
 
@@ -37,4 +45,8 @@ class Conflict(LockgateError):
 
 
 class AuthenticationFailed(LockgateError):
-    """The password typed to re-authenticate does not match."""
+    """The password typed to re-authenticate does not match; `refusal` names the input."""
+
+    def __init__(self, message: str) -> None:
+        self.refusal = Refusal("password.wrong", "password", message)
+        super().__init__(message)

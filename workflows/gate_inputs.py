@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gates.decisions import next_gate
@@ -47,10 +47,10 @@ _REVIEWS, _VERSIONS, _WAIVERS = table_of(Review), table_of(ArtifactVersion), tab
 
 # A statement of the batch, built from a restriction on a project id column.
 Restrict = Callable[[ColumnElement[int] | InstrumentedAttribute[int]], ColumnElement[bool]]
-Build = Callable[[Restrict], Select[Any]]
+S = TypeVar("S", Select[Any], CompoundSelect[Any])
 
 
-def _for(batch: Batch, build: Build) -> tuple[Select[Any], dict[str, int]]:
+def for_batch(batch: Batch, build: Callable[[Restrict], S]) -> tuple[S, dict[str, int]]:
     """The statement `build` makes for `batch`, and its parameters.
 
     For one project the statement is built once and reused with the id bound: building one
@@ -62,7 +62,7 @@ def _for(batch: Batch, build: Build) -> tuple[Select[Any], dict[str, int]]:
 
 
 @cache
-def _for_one(build: Build) -> Select[Any]:
+def _for_one(build: Callable[[Restrict], S]) -> S:
     return build(lambda column: column == bindparam("project_id"))
 
 
@@ -90,6 +90,7 @@ def gate_inputs(
     gates: Mapping[int, Gate] | None = None,
     policies: Mapping[int, Policy] | None = None,
     reviews: Mapping[int, Review | None] | None = None,
+    signatures: Mapping[int, list[Signature]] | None = None,
     evidence: bool = True,
     tiers: Mapping[int, str] | None = None,
 ) -> dict[int, GateInputs]:
@@ -97,7 +98,8 @@ def gate_inputs(
 
     Each project is read at the gate `gates` names for it, else at its next gate; one at its
     final stage has none and is left out. `reviews` passes open reviews already loaded (a
-    verb locks its own); otherwise they are read. Without `evidence`, artifact lines read as
+    verb locks its own), and `signatures` their signatures by review id if read with them;
+    otherwise they are read. Without `evidence`, artifact lines read as
     missing: for callers that read only sign-off lines (signing), which never depend on it.
     `policies` and `tiers` evaluate a project under another policy version and tier than its
     own (a policy migration's preview).
@@ -112,7 +114,8 @@ def gate_inputs(
         for pid, review in opened.items()
         if review is not None and pid in at and review.gate_id == at[pid][1].id
     }
-    signatures = _signatures(uow, batch, current)
+    if signatures is None:
+        signatures = _signatures(uow, batch, current)
     found = _latest_evidence(uow, batch) if evidence else {}
     waivers = _waivers(uow, batch) if any(any_waivable(g) for _, g in at.values()) else {}
     inputs = {}
@@ -151,7 +154,7 @@ def _gates(
 
 
 def _open_reviews(uow: UnitOfWork, batch: Batch) -> dict[int, Review | None]:
-    query, params = _for(batch, _open_reviews_of)
+    query, params = for_batch(batch, _open_reviews_of)
     return {review.project_id: review for review in uow.session.execute(query, params).scalars()}
 
 
@@ -179,6 +182,45 @@ _SIGNATURE_VALUES = (
     .order_by(_SIGNATURES.c.id)
 )
 _SIGNATURES_OF_REVIEW = _SIGNATURE_VALUES.where(_SIGNATURES.c.review_id == bindparam("review_id"))
+# The open review of one project locked, with the signatures that still count on it: one
+# statement for the path of sign and decide (the project is locked before, so none waits).
+_OPEN_REVIEW_SIGNED = (
+    select(
+        Review,
+        _SIGNER.c.username,
+        _SIGNATURES.c.role,
+        _SIGNATURES.c.decision,
+        _SIGNATURES.c.signed_at,
+        _SIGNATURES.c.snapshot_digest,
+        _PRINCIPAL.c.username,
+        _SIGNATURES.c.comment,
+    )
+    .outerjoin(
+        _SIGNATURES,
+        (_SIGNATURES.c.review_id == Review.id) & _SIGNATURES.c.superseded_at.is_(None),
+    )
+    .outerjoin(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
+    .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
+    .where(Review.project_id == bindparam("project_id"), Review.state == SUBMITTED)
+    .order_by(_SIGNATURES.c.id)
+    .with_for_update(of=Review)
+)
+
+
+def signed_review(
+    uow: UnitOfWork, project_id: int
+) -> tuple[Review | None, dict[int, list[Signature]]]:
+    """The open review of the project, locked, and its signatures that still count."""
+    rows = uow.session.execute(_OPEN_REVIEW_SIGNED, {"project_id": project_id}).all()
+    if not rows:
+        return None, {}
+    found = [
+        Signature(signer, role, Decision(decision), at, digest, behalf, comment)
+        for _, signer, role, decision, at, digest, behalf, comment in rows
+        if signer is not None
+    ]
+    review: Review = rows[0][0]
+    return review, {review.id: found}
 
 
 def _signatures_of_open_reviews(restrict: Restrict) -> Select[Any]:
@@ -198,7 +240,7 @@ def _signatures(
         [review] = reviews.values()
         query, params = _SIGNATURES_OF_REVIEW, {"review_id": review.id}
     else:
-        query, params = _for(batch, _signatures_of_open_reviews)
+        query, params = for_batch(batch, _signatures_of_open_reviews)
     found: dict[int, list[Signature]] = defaultdict(list)
     for review_id, signer, role, decision, at, digest, behalf, comment in uow.session.execute(
         query, params
@@ -211,7 +253,7 @@ def _signatures(
 def _latest_evidence(uow: UnitOfWork, batch: Batch) -> dict[int, dict[str, Evidence]]:
     """The newest version of each artifact of each project in the batch."""
     found: dict[int, dict[str, Evidence]] = defaultdict(dict)
-    query, params = _for(batch, _newest_versions)
+    query, params = for_batch(batch, _newest_versions)
     for project_id, artifact_id, version, digest, at, by in uow.session.execute(query, params):
         found[project_id][artifact_id] = Evidence(artifact_id, version, digest, at, by)
     return found
@@ -243,7 +285,7 @@ def _newest_versions(restrict: Restrict) -> Select[Any]:
 def _waivers(uow: UnitOfWork, batch: Batch) -> dict[tuple[int, str], list[Waiver]]:
     """The waivers in force (not revoked) of each project in the batch, by (project, gate)."""
     found: dict[tuple[int, str], list[Waiver]] = defaultdict(list)
-    query, params = _for(batch, _waivers_in_force)
+    query, params = for_batch(batch, _waivers_in_force)
     for project_id, gate_id, requirement, by, role, why, at, expires in uow.session.execute(
         query, params
     ):

@@ -17,6 +17,7 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from gates.decisions import KILLED, ON_HOLD, stage_before
+from gates.refusals import Refusal
 from policies.model import Policy
 from workflows.errors import Refused
 
@@ -27,7 +28,7 @@ class _Cursor:
     """Stands in for a project or review while one trigger runs."""
 
     state: str
-    refusals: Sequence[str] = ()
+    refusals: Sequence[Refusal | str] = ()
 
     def allowed(self) -> bool:
         return not self.refusals
@@ -40,7 +41,7 @@ class Lifecycle:
     machine: Machine
     local: threading.local
 
-    def fire(self, state: str, trigger: str, refusals: Sequence[str], action: str) -> str:
+    def fire(self, state: str, trigger: str, refusals: Sequence[Refusal | str], action: str) -> str:
         """Run `trigger` from `state`; returns the new state or raises Refused with why."""
         cursor = self._cursor()
         cursor.refusals = list(refusals)
@@ -48,7 +49,8 @@ class Lifecycle:
         try:
             moved = self.machine.events[trigger].trigger(cursor)
         except MachineError:
-            raise Refused(action, [f"Not possible while the state is '{state}'."]) from None
+            text = f"Not possible while the state is '{state}'."
+            raise Refused(action, [Refusal("state.not_possible", None, text)]) from None
         if not moved:
             raise Refused(action, cursor.refusals)
         return cursor.state

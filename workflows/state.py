@@ -4,22 +4,25 @@ snapshot a review is bound to."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from gates import access
+from gates.authority import Authority, Permission, authority
 from gates.chain import canonical_bytes
 from gates.decisions import next_gate
-from gates.model import ProjectState
+from gates.model import ProjectState, Signature
 from gates.readiness import Readiness, Status, readiness
+from gates.refusals import Refusal
 from policies.model import Artifact, Gate, Policy
+from workflows.authority import person_on
 from workflows.errors import NotFound, Refused
-from workflows.gate_inputs import gate_inputs
+from workflows.gate_inputs import gate_inputs, signed_review
 from workflows.machines import SUBMITTED, Lifecycle
+from workflows.pending import refresh_pending
 from workflows.store.records import Project, Review
 from workflows.store.uow import UnitOfWork
-from workflows.verbs.users import roles_of
 
 # The statements every verb runs, built once: building one costs more than running it on
 # SQLite, and a statement object reused keeps its compiled form's cache key.
@@ -40,15 +43,27 @@ def load_project(uow: UnitOfWork, key: str, *, for_update: bool = False) -> Proj
     return project
 
 
-def load_under_review(uow: UnitOfWork, key: str) -> tuple[Project, Review | None]:
+@dataclass(frozen=True)
+class UnderReview:
+    """A project locked for a verb on its open review: the review (None when none is open,
+    locked too) and the review's signatures that still count, by review id."""
+
+    project: Project
+    review: Review | None
+    signatures: dict[int, list[Signature]]
+
+
+def load_under_review(uow: UnitOfWork, key: str) -> UnderReview:
     """The project with this key and its open review if one is waiting, both locked until
-    commit (the path of sign and decide).
+    commit, with the review's signatures (the path of sign and decide).
 
     Two statements, not one join: on PostgreSQL a transaction that waited for the project's
     lock sees the project as committed meanwhile, but rows joined to it as they were before.
+    The review and its signatures are read after that wait, so they are read together.
     """
     project = load_project(uow, key, for_update=True)
-    return project, open_review(uow, project, for_update=True)
+    review, signatures = signed_review(uow, project.id)
+    return UnderReview(project, review, signatures)
 
 
 def policy_of(uow: UnitOfWork, project: Project) -> Policy:
@@ -62,15 +77,18 @@ def pinned(uow: UnitOfWork, project: Project) -> tuple[Policy, Lifecycle]:
     return uow.workspace.policy(version), uow.workspace.lifecycle(version)
 
 
-def roles_on(uow: UnitOfWork, actor: str, project: Project) -> set[str]:
-    """The roles `actor` holds on `project`; raises NotFound for an unknown actor."""
-    return roles_of(uow, actor, project)
+def authority_on(uow: UnitOfWork, actor: str, project: Project) -> Authority:
+    """What `actor` may do on `project` now (gates.authority); raises NotFound for an
+    unknown actor. One statement (workflows.authority)."""
+    return authority(person_on(uow, actor, project), project.key)
 
 
-def require(project: Project, allowed: bool, action: str, needed: str) -> None:
-    """Raise Refused unless `allowed`: 'Only the sponsor or the PMO may decide (ERP-1).'"""
-    if not allowed:
-        raise Refused(action, [access.refusal(action, needed) + f" ({project.key})"])
+def require(granted: Authority, permission: Permission, action: str | None = None) -> None:
+    """Raise Refused unless `granted` allows `permission`: 'Only the sponsor or the PMO may
+    decide a gate. (ERP-1)'."""
+    refusals = granted.refusals(permission)
+    if refusals:
+        raise Refused(action or permission.action, refusals)
 
 
 def gate_of(policy: Policy, project: Project, gate_id: str | None) -> Gate:
@@ -78,10 +96,8 @@ def gate_of(policy: Policy, project: Project, gate_id: str | None) -> Gate:
     if gate_id is None:
         gate = next_gate(policy, project.stage)
         if gate is None:
-            raise Refused(
-                "find the next gate",
-                [f"{project.key} is '{project.stage}': no gate follows this stage."],
-            )
+            text = f"{project.key} is '{project.stage}': no gate follows this stage."
+            raise Refused("find the next gate", [Refusal("gate.none_ahead", None, text)])
         return gate
     gate = policy.gate(gate_id)
     if gate is None:
@@ -105,6 +121,7 @@ def project_state(
     tier: str | None = None,
     *,
     with_evidence: bool = True,
+    signatures: dict[int, list[Signature]] | None = None,
 ) -> ProjectState:
     """What the gate rules read about `project` at `gate` now, with `review` its open review
     (or None before submission): the gate inputs of a batch of one.
@@ -119,6 +136,7 @@ def project_state(
         gates={project.id: gate},
         policies={project.id: policy},
         reviews={project.id: review},
+        signatures=signatures,
         evidence=with_evidence,
         tiers={project.id: tier} if tier else None,
     )
@@ -191,3 +209,4 @@ def refresh_snapshot(
         reason=why,
         superseded_signatures=[s.id for s in superseded],
     )
+    refresh_pending(uow, project.id)

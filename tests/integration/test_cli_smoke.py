@@ -272,3 +272,29 @@ def test_init_works_in_a_folder_whose_name_has_percent_question_mark_and_hash(
     assert (folder / "lockgate.sqlite").exists()
     assert "at revision" in lockgate("init").output
     assert lockgate("project", "list").output.endswith("0 project(s)\n")
+
+
+def test_rebuild_pending_restores_who_each_open_review_waits_for(
+    lite_project_decided, lockgate, tmp_path
+):
+    lockgate(
+        "project", "register", "--as", "pm", "LITE-2", "Second", "--policy", "lite",
+        "--fact", "budget=10000", "--fact", "risk=low", "--sponsor", "sponsor",
+    )  # fmt: skip
+    charter = tmp_path / "charter.pdf"
+    charter.write_bytes(b"%PDF charter")
+    lockgate("attach", "--as", "pm", "LITE-2", "charter", "--file", str(charter))
+    lockgate("attach", "--as", "pm", "LITE-2", "project_plan", "--url", "https://plan.example/2")
+    lockgate("gate", "submit", "--as", "pm", "LITE-2")
+    database = lite_project_decided / "lockgate.sqlite"
+    query = "SELECT review_id, user_id, role, part FROM pending_signoffs ORDER BY 1, 2, 3"
+    with sqlite3.connect(database) as connection:
+        waiting = connection.execute(query).fetchall()
+        connection.execute("DELETE FROM pending_signoffs")
+
+    rebuilt = lockgate("reviews", "rebuild-pending")
+
+    assert f"rebuilt the pending sign-offs: {len(waiting)} rows" in rebuilt.output
+    with sqlite3.connect(database) as connection:
+        assert connection.execute(query).fetchall() == waiting
+    assert waiting, "the submitted gate waits for its signers"

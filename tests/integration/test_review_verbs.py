@@ -108,6 +108,8 @@ def test_only_the_project_manager_or_the_pmo_may_submit(
 
 # -- sign --------------------------------------------------------------------------------------
 
+SPONSOR_COMPLETE = "Project sponsor sign-off is complete: it needs no more signatures."
+
 
 def test_a_signature_records_who_signed_what_as_which_role_bound_to_the_snapshot(
     act, new_project, submit_ready, status, events, head
@@ -212,7 +214,7 @@ def test_one_person_signs_once_per_review_round(act, new_project, submit_ready, 
 
     error = refuses(Refused, reviews.sign, "sponsor", key, "go", PASSWORD, role="sponsor")
 
-    assert error.reasons == ["sponsor has already signed this review round."]
+    assert error.reasons == ["sponsor has already signed this review round.", SPONSOR_COMPLETE]
 
 
 def test_a_person_holding_two_needed_roles_still_signs_once_per_round(
@@ -306,7 +308,7 @@ def test_the_sponsor_cannot_sign_again_once_their_delegate_has(
     error = refuses(Refused, reviews.sign, "sponsor", key, "go", PASSWORD, role="sponsor")
 
     # The words say "signed" although it was the delegate who signed with this authority.
-    assert error.reasons == ["sponsor has already signed this review round."]
+    assert error.reasons == ["sponsor has already signed this review round.", SPONSOR_COMPLETE]
 
 
 def test_an_expired_delegation_gives_no_authority(act, new_project, submit_ready, refuses, clock):

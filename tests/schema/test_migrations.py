@@ -54,3 +54,48 @@ def test_upgrading_a_current_database_changes_nothing(tmp_path: Path) -> None:
     upgrade(engine)
     assert upgrade(engine) == (head_revision(engine), head_revision(engine))
     engine.dispose()
+
+
+def test_upgrading_to_the_pending_sign_offs_computes_them_for_the_open_reviews(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from sqlalchemy import select
+
+    from gates.readiness import Status
+    from policies.model import Artifact
+    from tests.integration.factories import FACTS, attach_evidence
+    from workflows.store.records import PendingSignoff
+    from workflows.store.schema import alembic_config
+    from workflows.verbs import projects, publishing, reviews, users
+    from workflows.workspace import Workspace
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    upgrade(engine)
+    ws = Workspace(engine, tmp_path / "evidence")
+    with ws.unit_of_work() as uow:
+        publishing.publish_library(uow)
+        users.add_user(uow, "system", "admin", "Ada", "password1", roles=("admin",), bootstrap=True)
+        users.add_user(uow, "admin", "pm", "Pat", "password1", roles=("project_manager",))
+        users.add_user(uow, "admin", "sam", "Sam", "password1")
+        projects.register_project(uow, "pm", "WIKI-1", "Wiki", "lite", FACTS["lite"], sponsor="sam")
+        report = reviews.gate_status(uow, "pm", "WIKI-1").report
+        for line in report.lines:
+            if isinstance(line.requirement, Artifact) and line.status is not Status.NOT_APPLICABLE:
+                attach_evidence(uow, "pm", "WIKI-1", line.requirement, uow.now.date())
+        reviews.submit_gate(uow, "pm", "WIKI-1")
+        uow.commit()
+
+    def pending() -> list[tuple[object, ...]]:
+        with engine.connect() as connection:
+            query = select(PendingSignoff.user_id, PendingSignoff.role, PendingSignoff.part)
+            return sorted(tuple(row) for row in connection.execute(query))
+
+    written = pending()
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert upgrade(engine) == ("0004", head_revision(engine))
+    ws.dispose()
+    assert written and pending() == written

@@ -65,7 +65,7 @@ def decide(
     submitted: bool = True,
 ) -> list[str]:
     result, project = ready_project(submitted=submitted) if ready else blocked_project()
-    return can_decide(result, project, decision, reason, follow_ups, TODAY)
+    return [r.text for r in can_decide(result, project, decision, reason, follow_ups, TODAY)]
 
 
 def test_go_is_refused_while_something_is_missing_and_lists_every_reason() -> None:
@@ -166,7 +166,7 @@ def test_a_decision_the_gate_does_not_allow_is_refused(decision: Decision) -> No
     project = state(policy, facts_for(policy, budget="1", risk="low", duration_months=1))
     result = report(policy, "closure", project)
     problems = can_decide(result, project, decision, "because", (FOLLOW_UP,), TODAY)
-    assert problems == [
+    assert [p.text for p in problems] == [
         f"'{decision.label}' is not allowed at G5 Project closure (go, recycle, hold)."
     ]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from gates.model import ProjectState, Signature, Waiver
-from gates.signoffs import SignRequest, can_sign, waiting_for
+from gates.model import Person, ProjectState, Signature, Waiver
+from gates.signoffs import Part, ReviewRound, SignOption, check_sign, sign_options, waiting_for
 from policies import Decision, Policy, parse_policy
 from tests.unit.gate_fixtures import (
     MATRIX_POLICY,
@@ -26,6 +28,16 @@ from tests.unit.gate_fixtures import (
 GO, CONDITIONAL_GO, RECYCLE = Decision.GO, Decision.CONDITIONAL_GO, Decision.RECYCLE
 
 
+@dataclass(frozen=True)
+class SignRequest:
+    """Someone asking to sign: who they are, as which role, with which decision."""
+
+    person: Person
+    role: str
+    decision: Decision
+    comment: str
+
+
 def ask(
     signer: str,
     role: str,
@@ -35,37 +47,42 @@ def ask(
     on_behalf_of: str | None = None,
     comment: str = "",
 ) -> SignRequest:
-    """A request to sign as `role`, by someone who holds it unless `holds` says otherwise."""
-    return SignRequest(
-        signer=signer,
-        role=role,
-        decision=decision,
-        roles_held=(role,) if holds is None else holds,
-        on_behalf_of=on_behalf_of,
-        comment=comment,
+    """A request to sign as `role`, by someone who holds it unless `holds` says otherwise,
+    or who holds it by a delegation from `on_behalf_of`."""
+    held = () if on_behalf_of else (role,)
+    delegated = MappingProxyType({role: on_behalf_of} if on_behalf_of else {})
+    person = Person(
+        signer, project_roles=frozenset(held if holds is None else holds), delegations=delegated
     )
+    return SignRequest(person, role, decision, comment)
 
 
-def refusals(
-    request: SignRequest,
+def round_of(
     *,
     gate_id: str = "initiation",
     policy: Policy | None = None,
     signatures: list[Signature] | None = None,
-    check_order: bool = True,
     **project: Any,
-) -> list[str]:
-    """can_sign for `request` on a medium standard project (unless told otherwise)."""
+) -> ReviewRound:
+    """The review round of `gate_id` on a medium standard project (unless told otherwise)."""
     policy = policy or standard()
     facts = project.pop("facts", None) or standard_facts()
     current = state(policy, facts, signatures=signatures or [], **project)
-    result = report(policy, gate_id, current)
-    return can_sign(policy, result, current, request, check_order=check_order)
+    return ReviewRound(policy, report(policy, gate_id, current), current)
+
+
+def refusals(request: SignRequest, **project: Any) -> list[str]:
+    """The words of every refusal of `request` on the round `project` describes."""
+    review = round_of(**project)
+    signing = check_sign(request.person, review, request.role, request.decision, request.comment)
+    return [r.text for r in signing.refusals]
 
 
 def test_a_sponsor_who_neither_submitted_nor_manages_the_project_may_sign() -> None:
     assert refusals(ask("sam", "sponsor")) == []
 
+
+SPONSOR_COMPLETE = "Project sponsor sign-off is complete: it needs no more signatures."
 
 REFUSALS = [
     pytest.param(
@@ -158,20 +175,26 @@ REFUSALS = [
     pytest.param(
         ask("sam", "sponsor"),
         {"signatures": [signature("sam", "sponsor")]},
-        ["sam has already signed this review round."],
+        ["sam has already signed this review round.", SPONSOR_COMPLETE],
         id="same-signer-again-in-the-same-role",
     ),
     pytest.param(
         ask("dan", "sponsor", on_behalf_of="sam"),
         {"signatures": [signature("sam", "sponsor")]},
-        ["sam's authority has already been used in this review round."],
+        ["sam's authority has already been used in this review round.", SPONSOR_COMPLETE],
         id="delegate-for-a-principal-who-signed",
     ),
     pytest.param(
         ask("sam", "sponsor"),
         {"signatures": [signature("dan", "sponsor", on_behalf_of="sam")]},
-        ["sam has already signed this review round."],
+        ["sam has already signed this review round.", SPONSOR_COMPLETE],
         id="principal-after-their-delegate-signed",
+    ),
+    pytest.param(
+        ask("sue", "sponsor"),
+        {"signatures": [signature("sam", "sponsor")]},
+        [SPONSOR_COMPLETE],
+        id="a-second-sponsor-after-the-sign-off-is-complete",
     ),
     pytest.param(
         ask("dan", "pmo"),
@@ -265,13 +288,16 @@ def test_a_chained_sign_off_waits_until_every_earlier_link_is_satisfied(
     assert refusals(request, gate_id="cutover", signatures=signatures) == expected
 
 
-def test_the_order_can_be_left_out_to_list_what_will_soon_wait_for_a_signer() -> None:
+def test_a_sign_off_refused_only_by_the_order_is_listed_as_waiting() -> None:
     request = ask("bea", "business_owner")
-    assert refusals(request, gate_id="cutover", check_order=False) == []
-    current = state(standard(), standard_facts())
-    result = report(standard(), "cutover", current)
+    review = round_of(gate_id="cutover")
+    assert sign_options(request.person, review) == (
+        SignOption("business_owner", None, Part.WAITING, ("IT operations signs first (order 1).",)),
+    )
     signoff = gate(standard(), "cutover").signoffs[1]
-    assert waiting_for(standard(), result, signoff) == ["IT operations signs first (order 1)."]
+    assert [r.text for r in waiting_for(review, signoff)] == [
+        "IT operations signs first (order 1)."
+    ]
 
 
 # --- independent_of ---------------------------------------------------------------------------

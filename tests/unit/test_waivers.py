@@ -65,13 +65,19 @@ CAN_WAIVE = [
 def test_can_waive_says_why_a_waiver_is_refused(
     where: tuple[str, str], role: str, justification: str, expected: list[str]
 ) -> None:
-    assert can_waive(requirement(*where), role, justification) == expected
+    _role, refusals = can_waive(requirement(*where), {role}, justification)
+    assert [r.text for r in refusals] == expected
+
+
+def test_can_waive_names_the_role_the_waiver_is_granted_as() -> None:
+    assert can_waive(requirement(*LESSONS), {"sponsor", "pmo"}, "Held") == ("pmo", [])
 
 
 def test_can_waive_lists_every_allowed_role() -> None:
     finance = gate(matrix(), "start").requirement("signoff:finance")
     assert finance is not None
-    assert can_waive(finance, "sponsor", "x") == ["Only these roles may waive it: pmo."]
+    _role, refusals = can_waive(finance, {"sponsor"}, "x")
+    assert [r.text for r in refusals] == ["Only these roles may waive it: pmo."]
 
 
 VALIDITY = [

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from policies.model import Signoff
 from web.demo import APPROVERS, PASSWORD
+from workflows.authority import person_on
 from workflows.state import load_project
 from workflows.store.records import AuditEvent, Review
 from workflows.verbs import reviews, users
@@ -52,7 +53,7 @@ def sponsor_of(ws: Workspace, key: str) -> str:
     with ws.unit_of_work() as uow:
         project = load_project(uow, key)
         for name in ("sponsor.king", "sponsor.ali"):
-            if "sponsor" in users.project_roles(uow, users.find_user(uow, name), project):
+            if "sponsor" in person_on(uow, name, project).roles:
                 return name
     raise AssertionError(f"{key} has no sponsor")
 
@@ -309,3 +310,51 @@ def test_a_non_sponsor_cannot_decide(auth, client: FlaskClient, workspace: Works
     assert response.status_code == 400
     assert "Only the sponsor or the PMO may decide a gate." in text(response)
     assert stage_of(workspace, WAITING_FOR_FINANCE) == "initiation"
+
+
+def test_a_recycle_without_a_reason_is_refused_next_to_the_reason(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    auth.login(sponsor_of(workspace, WAITING_FOR_FINANCE))
+    response = decide(auth, WAITING_FOR_FINANCE, decision="recycle")
+    assert response.status_code == 400
+    assert "decision needs a reason." in field_help(text(response), "decide-reason")
+    assert stage_of(workspace, WAITING_FOR_FINANCE) == "initiation"
+
+
+def test_a_condition_due_in_the_past_is_refused_next_to_its_own_row(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    key = WAITING_FOR_ARCHITECTURE
+    sign_missing(workspace, key)
+    auth.login(sponsor_of(workspace, key))
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    response = decide(
+        auth,
+        key,
+        decision="conditional_go",
+        reason="Go with one condition.",
+        conditions__1__action="Hire a test lead",
+        conditions__1__owner="pm.garcia",
+        conditions__1__due=yesterday,
+    )
+    assert response.status_code == 400
+    assert "Condition 1 is due" in field_help(text(response), "decide-conditions-1")
+    assert stage_of(workspace, key) == "planning"
+
+
+def test_signing_a_sign_off_that_is_complete_is_refused_next_to_the_role(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    with workspace.unit_of_work() as uow:
+        users.grant_role(
+            uow, "admin", "owner.ops", "finance", load_project(uow, WAITING_FOR_FINANCE)
+        )
+        uow.commit()
+    auth.login("finance")
+    assert sign(auth, WAITING_FOR_FINANCE).status_code == 302
+    auth.login("owner.ops")
+    page = text(client.get(f"/approvals/{WAITING_FOR_FINANCE}"))
+    assert 'action="/approvals/PRJ-105/sign"' not in page, "nothing is left for owner.ops to sign"
+    response = sign(auth, WAITING_FOR_FINANCE, role="finance")
+    assert "sign-off is complete" in field_help(text(response), "role")

@@ -51,6 +51,11 @@ COMMANDS: dict[str, Entry] = {
         "Verify, checkpoint and export the tamper-evident audit trail.",
     ),
     "user": Entry("web.cli.user", "user_group", "Users and roles."),
+    "reviews": Entry(
+        "web.cli.reviews",
+        "reviews_group",
+        "Operator commands on open reviews: rebuild who each one waits for.",
+    ),
     "evidence": Entry(
         "web.cli.evidence",
         "evidence_group",

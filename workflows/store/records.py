@@ -281,6 +281,46 @@ class WaiverRecord(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class PendingSignoff(Base):
+    """A sign-off waiting for one person on one open review: derived, never edited by hand.
+
+    The authority rules write these rows (workflows/pending.py) in the transaction of every
+    change that can alter them; My approvals reads only them. A row holds from `valid_from`
+    until `valid_until` (None: no bound), since a delegation or a waiver changes authority
+    when time passes and nothing writes then. `lead` marks one row per person and review at
+    any moment: lists count and page those.
+    """
+
+    __tablename__ = "pending_signoffs"
+    __table_args__ = (
+        # My approvals: one user's rows of one part, overdue (the earliest due) first.
+        Index(
+            "ix_pending_signoffs_inbox",
+            "user_id",
+            "part",
+            "lead",
+            "due_at",
+            "submitted_at",
+            "review_id",
+        ),
+        Index("ix_pending_signoffs_review_user", "review_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(80))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    part: Mapped[str] = mapped_column(String(20))
+    lead: Mapped[bool]
+    waiting_for: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime]
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+
+
 class AuditEvent(Base):
     """An append-only, hash-chained record of one action. `body` holds the exact hashed bytes;
     the other columns are copies for filtering, and the body is what verification trusts."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -22,14 +23,35 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+PENDING_SIGNOFFS = "0005"  # the revision that adds the pending sign-offs (derived rows)
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Create or upgrade the schema to the newest revision; returns (before, after)."""
+    """Create or upgrade the schema to the newest revision; returns (before, after).
+
+    A database that had open reviews before the pending sign-offs existed gets its rows
+    computed here (they are derived from the records, and My approvals reads only them).
+    """
     before = current_revision(engine)
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    if before is not None and before < PENDING_SIGNOFFS:
+        _rebuild_pending(engine)
     return before, head_revision(engine)
+
+
+def _rebuild_pending(engine: Engine) -> None:
+    # Imported here: the store is the lowest layer, and only this one-off step needs the
+    # rules above it. No evidence is read, so the evidence folder is never touched.
+    from workflows.pending import rebuild_pending
+    from workflows.workspace import Workspace
+
+    workspace = Workspace(engine, Path("unused-evidence"), read_engine=engine)
+    with workspace.unit_of_work() as uow:
+        rebuild_pending(uow)
+        uow.commit()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy import func, select
 
-from gates import access
+from gates.authority import ATTACH
 from gates.chain import canonical_bytes
 from policies.facts import read_form
 from policies.model import Artifact, ArtifactKind, Policy
@@ -17,7 +17,7 @@ from policies.problems import did_you_mean
 from workflows.errors import InvalidInput
 from workflows.facts import to_stored
 from workflows.inputs import URL, long_text, short_text
-from workflows.state import load_project, policy_of, refresh_snapshot, require, roles_on
+from workflows.state import authority_on, load_project, policy_of, refresh_snapshot, require
 from workflows.store.evidence import safe_filename
 from workflows.store.records import ArtifactVersion, Project
 from workflows.store.uow import UnitOfWork
@@ -40,12 +40,7 @@ def _start(
     uow: UnitOfWork, actor: str, key: str, artifact_id: str, kind: ArtifactKind
 ) -> tuple[Project, Policy, Artifact]:
     project = load_project(uow, key, for_update=True)
-    require(
-        project,
-        access.can_manage(roles_on(uow, actor, project)),
-        "attach evidence",
-        "the project manager or the PMO",
-    )
+    require(authority_on(uow, actor, project), ATTACH)
     policy = policy_of(uow, project)
     artifact = find_artifact(policy, artifact_id)
     if artifact.kind is not kind:

@@ -15,23 +15,25 @@ from typing import IO, Any, NamedTuple
 import orjson
 from sqlalchemy import Select, select
 
-from gates import access
+from gates.authority import AUDIT, authority
 from gates.chain import ChainHead, Verification, verify_chain
 from gates.checkpoints import Checkpoint, CheckpointError, checkpoint_from_json, sign_checkpoint
+from gates.refusals import Refusal
+from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.store.db import instance_path
 from workflows.store.records import AuditEvent
 from workflows.store.records import ChainHead as ChainHeadRow
 from workflows.store.uow import UnitOfWork
-from workflows.verbs.users import find_user, global_roles
 
 BATCH = 10_000
 
 
 def require_auditor(uow: UnitOfWork, actor: str, action: str) -> None:
     """Raise Refused unless the actor may read the audit trail."""
-    if not access.can_audit(global_roles(uow, find_user(uow, actor))):
-        raise Refused(action, [access.refusal(action, "auditors, the PMO or admins")])
+    granted = authority(person_on(uow, actor, None))
+    if not granted.may(AUDIT):
+        raise Refused(action, granted.refusals(AUDIT, action))
 
 
 def key_path() -> Path:
@@ -46,10 +48,8 @@ def load_key(create: bool = False) -> bytes:
     path = key_path()
     if not path.exists():
         if not create:
-            raise Refused(
-                "verify against a checkpoint",
-                [f"No checkpoint key at {path}: set LOCKGATE_CHECKPOINT_KEY."],
-            )
+            text = f"No checkpoint key at {path}: set LOCKGATE_CHECKPOINT_KEY."
+            raise Refused("verify against a checkpoint", [Refusal("audit.no_key", None, text)])
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:

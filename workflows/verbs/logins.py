@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
 
+from gates.refusals import Refusal
 from workflows.errors import AuthenticationFailed, NotFound, Refused
 from workflows.inputs import USERNAME
 from workflows.store.passwords import check_password
@@ -59,7 +60,8 @@ def log_in(uow: UnitOfWork, username: str, password: str, address: str) -> User:
     ):
         account = None
     if throttled or _throttled(uow, username, address, since):
-        raise Refused("log in", ["Too many failed attempts: wait 15 minutes and try again."])
+        text = "Too many failed attempts: wait 15 minutes and try again."
+        raise Refused("log in", [Refusal("login.throttled", None, text)])
     if account is not None:
         user = uow.session.get_one(User, account.person.id)
         uow.record(username, "user.logged_in", None, address=address)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gates import access
+from gates.authority import MIGRATE, authority
 from gates.decisions import KILLED, ON_HOLD, next_gate
 from gates.readiness import Readiness
 from gates.tiering import classify
 from policies.diff import Change, diff_policies
+from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts
 from workflows.inputs import long_text
-from workflows.state import current_readiness, load_project, open_review
+from workflows.pending import refresh_pending
+from workflows.state import current_readiness, load_project, open_review, require
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
 from workflows.verbs import publishing
-from workflows.verbs.users import find_user, global_roles
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,8 @@ def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPrevie
 def migrate(uow: UnitOfWork, actor: str, key: str, number: int, reason: str) -> Project:
     """Move project `key` to version `number` of its policy (PMO); audited with the impact."""
     reason = long_text(reason, "reason")
-    if not access.can_publish(global_roles(uow, find_user(uow, actor))):
-        raise Refused(
-            "move a project to another policy version",
-            [access.refusal("move projects between policy versions", "the PMO")],
-        )
+    granted = authority(person_on(uow, actor, None))
+    require(granted, MIGRATE, "move a project to another policy version")
     preview = preview_migration(uow, key, number)
     refusals = list(preview.refusals)
     if not reason.strip():
@@ -105,4 +103,6 @@ def migrate(uow: UnitOfWork, actor: str, key: str, number: int, reason: str) -> 
     )
     uow.session.flush()
     uow.session.expire(project, ["policy_version"])
+    # No review is open (a migration refuses then), but what waits is the policy's to say.
+    refresh_pending(uow, project.id)
     return project

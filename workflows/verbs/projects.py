@@ -7,25 +7,29 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from gates import access
+from gates.authority import HOLD, KILL, REGISTER, RESUME, UPDATE_FACTS, Permission, authority
 from gates.decisions import KILLED, ON_HOLD
+from gates.model import SPONSOR
+from gates.refusals import Refusal
 from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
+from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts, from_stored, to_stored
 from workflows.inputs import long_text, short_text_problem
+from workflows.pending import close_pending
 from workflows.state import (
+    authority_on,
     load_project,
     open_review,
     policy_of,
     refresh_snapshot,
     require,
-    roles_on,
 )
 from workflows.store.records import Project, RoleGrant
 from workflows.store.uow import UnitOfWork
 from workflows.verbs import publishing
-from workflows.verbs.users import find_user, global_roles
+from workflows.verbs.users import find_user
 
 _KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{1,6}$")
 
@@ -41,12 +45,7 @@ def register_project(
     sponsor: str | None = None,
 ) -> Project:
     """Register a project under the latest version of `policy_id`, pinned to it, and tier it."""
-    user = find_user(uow, actor)
-    if not access.can_register(global_roles(uow, user)):
-        raise Refused(
-            "register a project",
-            [access.refusal("register projects", "project managers or the PMO")],
-        )
+    require(authority(person_on(uow, actor, None)), REGISTER, "register a project")
     row = publishing.latest(uow, policy_id)
     policy = uow.workspace.policy(row)
     values, fact_problems = read_facts(policy.facts, facts)
@@ -74,7 +73,7 @@ def register_project(
         uow.session.add(
             RoleGrant(
                 user_id=sponsor_user.id,
-                role=access.SPONSOR,
+                role=SPONSOR,
                 project_id=project.id,
                 granted_by=actor,
                 granted_at=uow.now,
@@ -115,19 +114,15 @@ def update_facts(
     """Change some facts; the project is re-tiered. Returns the tier chosen now."""
     reason = long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
-    require(
-        project,
-        access.can_manage(roles_on(uow, actor, project)),
-        "update facts",
-        "the project manager or the PMO",
-    )
+    require(authority_on(uow, actor, project), UPDATE_FACTS)
     policy = policy_of(uow, project)
     merged = {**project.facts, **changes}
     values = checked_facts(policy, merged)
     old_facts, old_tier = project.facts, project.tier
     new_facts = to_stored(values)
     if new_facts == old_facts:
-        raise Refused("update facts", ["Nothing changed: the facts already have these values."])
+        text = "Nothing changed: the facts already have these values."
+        raise Refused("update facts", [Refusal("facts.unchanged", None, text)])
     choice = classify(policy, values)
     project.facts, project.tier, project.updated_at = new_facts, choice.tier.id, uow.now
     changed = {
@@ -156,34 +151,43 @@ def stored_facts(uow: UnitOfWork, project: Project) -> dict[str, object]:
 
 def hold(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
     """Put a project on hold (sponsor or PMO); it resumes where it was."""
-    return _move(uow, actor, key, "hold", reason)
+    return _move(uow, actor, key, "hold", reason, HOLD)
 
 
 def kill(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
     """Stop a project for good (sponsor or PMO)."""
-    return _move(uow, actor, key, "kill", reason)
+    return _move(uow, actor, key, "kill", reason, KILL)
 
 
 def resume(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
     """Bring a project on hold back to the stage it was in."""
     project = load_project(uow, key, for_update=True)
     if project.stage != ON_HOLD or project.resume_stage is None:
-        raise Refused("resume", [f"{key} is not on hold (it is in '{project.stage}')."])
-    return _move(uow, actor, key, f"resume_to_{project.resume_stage}", reason, project)
+        text = f"{key} is not on hold (it is in '{project.stage}')."
+        raise Refused("resume", [Refusal("resume.not_on_hold", None, text)])
+    return _move(uow, actor, key, f"resume_to_{project.resume_stage}", reason, RESUME, project)
 
 
 def _move(
-    uow: UnitOfWork, actor: str, key: str, trigger: str, reason: str, project: Project | None = None
+    uow: UnitOfWork,
+    actor: str,
+    key: str,
+    trigger: str,
+    reason: str,
+    permission: Permission,
+    project: Project | None = None,
 ) -> Project:
     reason = long_text(reason, "reason")
     project = project or load_project(uow, key, for_update=True)
     action = trigger.split("_to_")[0]
-    require(
-        project, access.can_decide(roles_on(uow, actor, project)), action, "the sponsor or the PMO"
-    )
-    refusals = [] if reason.strip() else [f"To {action} a project, give a reason."]
+    require(authority_on(uow, actor, project), permission, action)
+    refusals = []
+    if not reason.strip():
+        text = f"To {action} a project, give a reason."
+        refusals.append(Refusal("move.reason_required", "reason", text))
     if project.stage == KILLED:
-        refusals.append(f"{key} was killed; nothing can move it any more.")
+        text = f"{key} was killed; nothing can move it any more."
+        refusals.append(Refusal("move.killed", None, text))
     lifecycle = uow.workspace.lifecycle(project.policy_version)
     old = project.stage
     new = lifecycle.fire(old, trigger, refusals, action)
@@ -209,4 +213,5 @@ def _withdraw_open_review(uow: UnitOfWork, project: Project, reason: str) -> int
         return None
     review.state = uow.workspace.reviews.fire(review.state, "withdraw", [], "withdraw")
     review.reason = f"The project was killed: {reason.strip()}"
+    close_pending(uow, review)
     return review.round

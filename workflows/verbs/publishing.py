@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gates import access
+from gates.authority import PUBLISH, authority
+from gates.refusals import Refusal
 from policies.library import LIBRARY, shipped
 from policies.loader import check_policy_text
 from policies.model import Policy
+from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.inputs import FILE_NAME, short_text
+from workflows.state import require
 from workflows.store.records import PolicyVersion
 from workflows.store.uow import UnitOfWork
-from workflows.verbs.users import find_user, global_roles
 
 
 def latest(uow: UnitOfWork, policy_id: str) -> PolicyVersion:
@@ -50,8 +52,8 @@ def publish(
     shape of `source` are bounded by the policy loader (policies.limits).
     """
     name = short_text(name, "name", FILE_NAME)
-    if not system and not access.can_publish(global_roles(uow, find_user(uow, actor))):
-        raise Refused("publish a policy", [access.refusal("publish policies", "the PMO")])
+    if not system:
+        require(authority(person_on(uow, actor, None)), PUBLISH, "publish a policy")
     policy, problems = check_policy_text(source, name)
     if policy is None:
         raise InvalidInput(
@@ -81,14 +83,15 @@ def publish(
     return row
 
 
-def version_refusals(policy: Policy, newest: int | None) -> list[str]:
+def version_refusals(policy: Policy, newest: int | None) -> list[Refusal]:
     """Why `policy` cannot be published after version `newest` of its id: it must be newer."""
     if newest is None or policy.version > newest:
         return []
-    return [
+    text = (
         f"{policy.id}@{newest} is already published and a published version never changes: "
         f"give the new file version {newest + 1}."
-    ]
+    )
+    return [Refusal("publish.not_newer", "version", text)]
 
 
 def publish_library(uow: UnitOfWork, actor: str = "system") -> list[PolicyVersion]:

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from gates import access
-from gates import decisions as rules
+from gates.authority import DECIDE, READ, SUBMIT, WITHDRAW, Authority, authority
 from gates.decisions import FollowUp
+from gates.model import Person, Signature
 from gates.readiness import Readiness, readiness
-from gates.signoffs import SignRequest, can_sign
-from gates.waivers import can_waive
+from gates.refusals import Refusal, refusals_of
+from gates.signoffs import ReviewRound
 from policies.model import Decision, Gate, Policy
 from workflows import inputs
+from workflows.authority import Roster, roster_of, signers_on
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.machines import DRAFT, Lifecycle
+from workflows.pending import after_signature, close_pending, refresh_pending
 from workflows.state import (
+    authority_on,
     gate_of,
     load_project,
     load_under_review,
@@ -27,7 +30,6 @@ from workflows.state import (
     policy_of,
     project_state,
     require,
-    roles_on,
     snapshot,
 )
 from workflows.store.passwords import check_password
@@ -40,7 +42,7 @@ from workflows.store.records import (
 )
 from workflows.store.uow import UnitOfWork
 from workflows.store.writes import insert_row, update_row
-from workflows.verbs.users import Person, credentials, delegated_roles, find_user, project_roles
+from workflows.verbs.users import Credentials, credentials, find_user
 
 MAX_FAILED_SIGNING = 5
 SIGNING_LOCK = timedelta(minutes=15)
@@ -48,13 +50,16 @@ SIGNING_LOCK = timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class GateStatus:
-    """Where a project stands at a gate: the readiness report and the open review, if any."""
+    """Where a project stands at a gate: the readiness report, the open review (if any),
+    and what the reader may do there (gates.authority)."""
 
     project: Project
     policy: Policy
     gate: Gate
     report: Readiness
     review: Review | None
+    authority: Authority
+    names: Mapping[str, str]  # printed names of the reader and their delegators, by username
 
 
 def _decision(value: str | Decision) -> Decision:
@@ -68,33 +73,28 @@ def _decision(value: str | Decision) -> Decision:
 def gate_status(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = None) -> GateStatus:
     """The readiness checklist of the project's next gate (or `gate_id`)."""
     project = load_project(uow, key)
-    require(
-        project,
-        access.can_read(roles_on(uow, actor, project)),
-        "see this project",
-        "people with a role on the project, auditors or the PMO",
-    )
+    roster = roster_of(uow, actor, project.id)
+    person = roster.person(actor, project.id, uow.now)
+    require(authority(person, key), READ)
     policy = policy_of(uow, project)
     gate = gate_of(policy, project, gate_id)
     review = open_review(uow, project)
     review = review if review is not None and review.gate_id == gate.id else None
     state = project_state(uow, project, policy, gate, review)
-    return GateStatus(project, policy, gate, readiness(policy, gate, state, uow.now), review)
+    report = readiness(policy, gate, state, uow.now)
+    granted = authority(person, key, ReviewRound(policy, report, state))
+    return GateStatus(project, policy, gate, report, review, granted, roster.names)
 
 
 def submit_gate(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = None) -> Review:
     """Submit the next gate for review: freezes the evidence snapshot the signers will sign."""
     project = load_project(uow, key, for_update=True)
-    require(
-        project,
-        access.can_manage(roles_on(uow, actor, project)),
-        "submit a gate",
-        "the project manager or the PMO",
-    )
+    require(authority_on(uow, actor, project), SUBMIT)
     policy = policy_of(uow, project)
     gate = _next_gate(policy, project, gate_id)
     if open_review(uow, project) is not None:
-        raise Refused("submit", [f"{gate.name} is already submitted and waiting for a decision."])
+        text = f"{gate.name} is already submitted and waiting for a decision."
+        raise Refused("submit", [Refusal("submit.already_open", None, text)])
     state = project_state(uow, project, policy, gate)
     report = readiness(policy, gate, state, uow.now)
     round_ = _next_round(uow, project, gate)
@@ -109,12 +109,12 @@ def submit_gate(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = Non
         snapshot_digest="",
         due_at=uow.now + timedelta(days=gate.sla_days) if gate.sla_days else None,
     )
-    review.state = uow.workspace.reviews.fire(
-        DRAFT, "submit", report.reasons(signoffs=False), f"submit {gate.name}"
-    )
+    missing = refusals_of("submit.not_ready", report.reasons(signoffs=False))
+    review.state = uow.workspace.reviews.fire(DRAFT, "submit", missing, f"submit {gate.name}")
     review.snapshot, review.snapshot_digest = snapshot(policy, project, gate, state, report)
     uow.session.add(review)
     uow.session.flush()
+    refresh_pending(uow, project.id)
     uow.record(
         actor,
         "review.submitted",
@@ -131,13 +131,11 @@ def _next_gate(policy: Policy, project: Project, gate_id: str | None) -> Gate:
     expected = gate_of(policy, project, None)
     if gate_id is not None and gate_id != expected.id:
         gate_of(policy, project, gate_id)
-        raise Refused(
-            "submit",
-            [
-                f"{project.key} is in '{project.stage}': the next gate is "
-                f"{expected.name} ({expected.id}), not {gate_id}."
-            ],
+        text = (
+            f"{project.key} is in '{project.stage}': the next gate is "
+            f"{expected.name} ({expected.id}), not {gate_id}."
         )
+        raise Refused("submit", [Refusal("submit.not_next_gate", "gate", text)])
     return expected
 
 
@@ -156,7 +154,8 @@ def _open_review_or_refuse(uow: UnitOfWork, project: Project, action: str) -> Re
 
 
 def _nothing_to(action: str, project: Project) -> Refused:
-    return Refused(action, [f"{project.key} has no submitted review: nothing to {action}."])
+    text = f"{project.key} has no submitted review: nothing to {action}."
+    return Refused(action, [Refusal("review.none_open", None, text)])
 
 
 def sign(
@@ -176,28 +175,33 @@ def sign(
     comment = inputs.long_text(comment, "comment")
     choice = _decision(decision)
     signer = _reauthenticate(uow, actor, password, key)
-    project, review = load_under_review(uow, key)
+    under = load_under_review(uow, key)
+    project, review = under.project, under.review
     if review is None:
         raise _nothing_to("sign", project)
     policy = policy_of(uow, project)
     gate = gate_of(policy, project, review.gate_id)
     # Signing reads only the sign-off lines of the report (who still has to sign, in which
     # order): the evidence is bound by the snapshot digest, and is not read here.
-    state = project_state(uow, project, policy, gate, review, with_evidence=False)
-    report = readiness(policy, gate, state, uow.now)
-    role, held, principal = _authority(uow, signer, project, report, role)
-    request = SignRequest(
-        actor, role, choice, held, principal.username if principal else None, comment
+    state = project_state(
+        uow, project, policy, gate, review, with_evidence=False, signatures=under.signatures
     )
-    refusals = can_sign(policy, report, state, request)
-    if refusals:
-        raise Refused("sign", refusals)
-    meaning = _meaning(choice, policy.role_title(role), principal)
+    review_round = ReviewRound(policy, readiness(policy, gate, state, uow.now), state)
+    # Everyone the gate's sign-offs may wait for, the signer among them: one statement, and
+    # what the pending sign-offs are rewritten from once the signature is in.
+    roster = signers_on(uow, project.id, {s.role for s in gate.signoffs})
+    signing = authority(_signer(roster, actor, project, uow), key, review_round).sign(
+        role, choice, comment
+    )
+    if signing.refusals or signing.role is None:
+        raise Refused("sign", signing.refusals)
+    role, behalf = signing.role, signing.on_behalf_of
+    meaning = _meaning(choice, policy.role_title(role), roster.names.get(behalf or ""))
     signed = SignatureRecord(
         review_id=review.id,
-        signer_id=signer.id,
-        on_behalf_of_id=principal.id if principal else None,
-        printed_name=signer.display_name,
+        signer_id=signer.person.id,
+        on_behalf_of_id=roster.ids[behalf] if behalf else None,
+        printed_name=signer.person.display_name,
         role=role,
         meaning=meaning,
         decision=choice.value,
@@ -207,6 +211,9 @@ def sign(
         superseded_at=None,
     )
     insert_row(uow.session, signed)
+    given = Signature(actor, role, choice, uow.now, review.snapshot_digest, behalf, signed.comment)
+    after = replace(state, signatures=(*state.signatures, given))
+    after_signature(uow, review, policy, gate, (state, after), roster)
     uow.record(
         actor,
         "review.signed",
@@ -216,16 +223,24 @@ def sign(
         role=role,
         decision=choice.value,
         meaning=meaning,
-        printed_name=signer.display_name,
+        printed_name=signer.person.display_name,
         comment=signed.comment,
         snapshot_digest=review.snapshot_digest,
-        on_behalf_of=principal.username if principal else None,
+        on_behalf_of=behalf,
         signature=signed.id,
     )
     return signed
 
 
-def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Person:
+def _signer(roster: Roster, actor: str, project: Project, uow: UnitOfWork) -> Person:
+    """The signer as the rules read them; one holding none of the gate's roles was not read
+    with the others (their account is active: re-authentication refuses a disabled one)."""
+    if actor in roster.ids:
+        return roster.person(actor, project.id, uow.now)
+    return Person(actor)
+
+
+def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Credentials:
     # The credentials are read in a short read-only transaction and the slow password check
     # (scrypt, ~60 ms) runs after it, inside no transaction: it never holds SQLite's write
     # lock. Only a failure is written, and committed on its own.
@@ -234,19 +249,17 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Per
     matches = signer.active and check_password(signer.password_hash, password)
     locked_until = signer.locked_until
     if locked_until is not None and locked_until > uow.now:
-        raise Refused(
-            "sign",
-            [
-                f"Signing is locked until {locked_until:%H:%M} UTC after "
-                "repeated wrong passwords. Try again later or ask an admin."
-            ],
+        text = (
+            f"Signing is locked until {locked_until:%H:%M} UTC after "
+            "repeated wrong passwords. Try again later or ask an admin."
         )
+        raise Refused("sign", [Refusal("sign.locked", "password", text)])
     if matches:
         # A right password resets the count of wrong ones (committed with the signature). The
         # user row is loaded for that only when the reader saw a count to reset.
         if signer.failed_attempts:
             find_user(uow, actor).failed_sign_attempts = 0
-        return signer.person
+        return signer
     user = find_user(uow, actor)
     user.failed_sign_attempts += 1
     locked = user.failed_sign_attempts >= MAX_FAILED_SIGNING
@@ -266,50 +279,7 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Per
     )
 
 
-def _authority(
-    uow: UnitOfWork,
-    signer: Person,
-    project: Project,
-    report: Readiness,
-    role: str | None,
-) -> tuple[str, set[str], Person | None]:
-    """The role to sign as, the roles held for it, and the principal when signing for one.
-
-    The signer's own roles come first; delegations are read only when those do not cover
-    the sign-off (the common case needs no delegation, and saves the query).
-    """
-    gate = report.gate
-    own = project_roles(uow, signer, project)
-    if role in own or (role is None and own.intersection(_needed_roles(gate, report))):
-        return role or _signing_role(gate, report, own, {}), own, None
-    delegated = delegated_roles(uow, signer, project)
-    role = role or _signing_role(gate, report, own, delegated)
-    principal = None if role in own else delegated.get(role)
-    return role, own | set(delegated), principal
-
-
-def _needed_roles(gate: Gate, report: Readiness) -> list[str]:
-    return [
-        s.role
-        for s in gate.signoffs
-        if (line := report.line(s.key)) is not None and not line.status.ok
-    ]
-
-
-def _signing_role(
-    gate: Gate, report: Readiness, own: set[str], delegated: dict[str, Person]
-) -> str:
-    needed = _needed_roles(gate, report)
-    mine = [r for r in needed if r in own] or [r for r in needed if r in delegated]
-    if len(mine) == 1:
-        return mine[0]
-    if not mine:
-        raise Refused("sign", [f"You hold none of the sign-off roles {gate.name} still needs."])
-    titles = ", ".join(mine)
-    raise Refused("sign", [f"You hold several roles this gate needs ({titles}): say which."])
-
-
-def _meaning(decision: Decision, role_title: str, principal: Person | None) -> str:
+def _meaning(decision: Decision, role_title: str, principal: str | None) -> str:
     verb = {
         Decision.GO: "Approved",
         Decision.CONDITIONAL_GO: "Approved with conditions",
@@ -317,7 +287,7 @@ def _meaning(decision: Decision, role_title: str, principal: Person | None) -> s
         Decision.HOLD: "Asked to hold",
         Decision.KILL: "Asked to stop",
     }[decision]
-    behalf = f" on behalf of {principal.display_name}" if principal else ""
+    behalf = f" on behalf of {principal}" if principal else ""
     return f"{verb} as {role_title}{behalf}"
 
 
@@ -341,20 +311,18 @@ def decide(
     """Record the gate decision on the open review and move the project accordingly."""
     reason, follow_ups = inputs.long_text(reason, "reason"), inputs.follow_ups(follow_ups)
     choice = _decision(decision)
-    project, review = load_under_review(uow, key)
-    require(
-        project,
-        access.can_decide(roles_on(uow, actor, project)),
-        "decide a gate",
-        "the sponsor or the PMO",
-    )
+    under = load_under_review(uow, key)
+    project, review = under.project, under.review
+    granted = authority_on(uow, actor, project)
+    require(granted, DECIDE)
     if review is None:
         raise _nothing_to("decide", project)
     policy, lifecycle = pinned(uow, project)
     gate = gate_of(policy, project, review.gate_id)
-    state = project_state(uow, project, policy, gate, review)
+    state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
     report = readiness(policy, gate, state, uow.now)
-    refusals = rules.can_decide(report, state, choice, reason, follow_ups, uow.now.date())
+    at_gate = authority(granted.person, key, ReviewRound(policy, report, state))
+    refusals = at_gate.decide(choice, reason, follow_ups, uow.now.date())
     # Both machines are asked before anything changes: a refusal leaves the review as it was.
     decided = uow.workspace.reviews.fire(
         review.state, "decide", refusals, f"{choice.label} at {gate.name}"
@@ -379,6 +347,7 @@ def decide(
             resume_stage=resume_stage,
             updated_at=uow.now,
         )
+    close_pending(uow, review)
     for item in follow_ups:
         uow.session.add(
             FollowUpRecord(
@@ -425,16 +394,13 @@ def withdraw(uow: UnitOfWork, actor: str, key: str, reason: str) -> Review:
     """Withdraw the open review (project manager or PMO), e.g. to rework the evidence."""
     reason = inputs.long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
-    require(
-        project,
-        access.can_manage(roles_on(uow, actor, project)),
-        "withdraw a review",
-        "the project manager or the PMO",
-    )
+    require(authority_on(uow, actor, project), WITHDRAW)
     review = _open_review_or_refuse(uow, project, "withdraw")
-    refusals = [] if reason.strip() else ["Say why the review is withdrawn."]
+    why = Refusal("withdraw.reason_required", "reason", "Say why the review is withdrawn.")
+    refusals = [] if reason.strip() else [why]
     review.state = uow.workspace.reviews.fire(review.state, "withdraw", refusals, "withdraw")
     review.reason = reason.strip()
+    close_pending(uow, review)
     uow.record(
         actor,
         "review.withdrawn",
@@ -467,12 +433,10 @@ def waive(
             f"{gate.name} has no requirement '{requirement_key}'",
             {"requirement": f"use one of {keys}"},
         )
-    roles = roles_on(uow, actor, project)
-    role = next((r for r in requirement.waivable_by if r in roles), "")
-    problems = can_waive(requirement, role or ",".join(sorted(roles)), justification)
-    if expires_at is not None and expires_at <= uow.now:
-        problems.append("The expiry must be in the future.")
-    if problems:
+    role, problems = authority_on(uow, actor, project).waive(
+        requirement, justification, expires_at, uow.now
+    )
+    if problems or role is None:
         raise Refused("waive", problems)
     waiver = WaiverRecord(
         project_id=project.id,
@@ -486,6 +450,7 @@ def waive(
         revoked_at=None,
     )
     uow.session.add(waiver)
+    refresh_pending(uow, project.id)
     uow.record(
         actor,
         "requirement.waived",

@@ -6,11 +6,16 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy import bindparam, select
 
-from gates import access
+from gates.authority import ADMINISTER, GRANT, Permission, authority
+from gates.model import GLOBAL_ROLES
+from gates.refusals import Refusal
+from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.inputs import ROLE, long_text, short_text, short_text_problem
+from workflows.pending import refresh_pending, touched_by
+from workflows.state import require
 from workflows.store.passwords import hash_password
 from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
 from workflows.store.uow import UnitOfWork
@@ -22,27 +27,8 @@ MIN_PASSWORD = 8
 _USER = select(User).where(User.username == bindparam("username"))
 
 
-# Role checks read values, not records: Core statements on the tables (see table_of).
-_GRANTS, _USERS, _DELEGATIONS = table_of(RoleGrant), table_of(User), table_of(Delegation)
-
-
-def _in_force(user_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """The user's grants in force, global or on the project bound as :project_id."""
-    grants = _GRANTS.c
-    return and_(
-        grants.user_id == user_id,
-        or_(grants.project_id.is_(None), grants.project_id == bindparam("project_id")),
-        grants.revoked_at.is_(None),
-    )
-
-
-_ROLES_ON_PROJECT = select(_GRANTS.c.role).where(_in_force(bindparam("user_id")))
-# The same by username, with the user's id: one row per role, or one with no role.
-_ROLES_OF_USERNAME = (
-    select(_USERS.c.id, _GRANTS.c.role)
-    .outerjoin(_GRANTS, _in_force(_USERS.c.id))
-    .where(_USERS.c.username == bindparam("username"))
-)
+# Credentials are read as values, not records: a Core statement on the table (see table_of).
+_USERS = table_of(User)
 _CREDENTIALS = select(
     _USERS.c.id,
     _USERS.c.username,
@@ -52,20 +38,6 @@ _CREDENTIALS = select(
     _USERS.c.signing_locked_until,
     _USERS.c.failed_sign_attempts,
 ).where(_USERS.c.username == bindparam("username"))
-_DELEGATIONS_TO = (
-    select(_DELEGATIONS.c.role, _USERS.c.id, _USERS.c.username, _USERS.c.display_name)
-    .join(_USERS, _DELEGATIONS.c.delegator_id == _USERS.c.id)
-    .where(
-        _DELEGATIONS.c.delegate_id == bindparam("user_id"),
-        _DELEGATIONS.c.revoked_at.is_(None),
-        _DELEGATIONS.c.starts_at <= bindparam("now"),
-        _DELEGATIONS.c.ends_at > bindparam("now"),
-        or_(
-            _DELEGATIONS.c.project_id.is_(None),
-            _DELEGATIONS.c.project_id == bindparam("project_id"),
-        ),
-    )
-)
 
 
 class Person(NamedTuple):
@@ -121,54 +93,13 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
-def project_roles(uow: UnitOfWork, user: User | Person, project: Project) -> set[str]:
-    """Every role the user holds on `project`: global, granted on it, and as its manager."""
-    found = uow.session.execute(
-        _ROLES_ON_PROJECT, {"user_id": user.id, "project_id": project.id}
-    ).scalars()
-    return _as_manager(set(found), user.id, project)
+def _require(uow: UnitOfWork, actor: str, permission: Permission, action: str) -> None:
+    require(authority(person_on(uow, actor, None)), permission, action)
 
 
-def roles_of(uow: UnitOfWork, username: str, project: Project) -> set[str]:
-    """project_roles of the user with this username, in one query; raises NotFound."""
-    found = uow.session.execute(
-        _ROLES_OF_USERNAME, {"username": username, "project_id": project.id}
-    ).all()
-    if not found:
-        raise _no_user(username)
-    return _as_manager({role for _, role in found if role}, found[0][0], project)
-
-
-def _as_manager(roles: set[str], user_id: int, project: Project) -> set[str]:
-    # The project manager role counts on the projects the user manages, and only there.
-    if project.manager_id == user_id:
-        roles.add(access.PROJECT_MANAGER)
-    else:
-        roles.discard(access.PROJECT_MANAGER)
-    return roles
-
-
-def delegated_roles(uow: UnitOfWork, user: User | Person, project: Project) -> dict[str, Person]:
-    """Roles the user may sign as on `project` by delegation now: role -> the delegator.
-
-    A delegation counts only while its delegator still holds the role on the project.
-    """
-    found = uow.session.execute(
-        _DELEGATIONS_TO, {"user_id": user.id, "now": uow.now, "project_id": project.id}
-    )
-    delegated = {}
-    for role, delegator_id, username, display_name in found:
-        person = Person(delegator_id, username, display_name)
-        if role in project_roles(uow, person, project):
-            delegated[role] = person
-    return delegated
-
-
-def _require_admin(uow: UnitOfWork, actor: str, action: str) -> User:
-    user = find_user(uow, actor)
-    if not access.can_administer(global_roles(uow, user)):
-        raise Refused(action, [access.refusal(action, "an admin")])
-    return user
+def _refresh_for(uow: UnitOfWork, user: User, project: Project | None) -> None:
+    """What waits for whom changes with a person's grants, delegations and active flag."""
+    refresh_pending(uow, project.id if project is not None else touched_by(user.id))
 
 
 def add_user(
@@ -184,7 +115,7 @@ def add_user(
 ) -> User:
     """Create a user with global `roles`; `bootstrap` lets the first admin be created."""
     if not bootstrap:
-        _require_admin(uow, actor, "add users")
+        _require(uow, actor, ADMINISTER, "add users")
     problems = _user_problems(uow, username, display_name, password, roles)
     email_problem = short_text_problem(email, missing=None)
     if email_problem is not None:
@@ -203,6 +134,8 @@ def add_user(
     uow.session.flush()
     for role in roles:
         uow.session.add(_grant(user, role, None, actor, uow.now))
+    if roles:
+        _refresh_for(uow, user, None)
     uow.record(
         actor,
         "user.added",
@@ -229,10 +162,10 @@ def _user_problems(
         problems["display_name"] = name_problem
     if len(password) < MIN_PASSWORD:
         problems["password"] = f"use at least {MIN_PASSWORD} characters"
-    unknown = [r for r in roles if r not in access.GLOBAL_ROLES]
+    unknown = [r for r in roles if r not in GLOBAL_ROLES]
     if unknown:
         problems["roles"] = f"unknown global role(s) {', '.join(unknown)}; use " + ", ".join(
-            access.GLOBAL_ROLES
+            GLOBAL_ROLES
         )
     return problems
 
@@ -253,14 +186,16 @@ def grant_role(
 ) -> None:
     """Give `username` a global role, or a role on `project` (sponsor, an approver role)."""
     role = short_text(role, "role", ROLE)
-    _require_admin(uow, actor, "grant roles")
+    _require(uow, actor, GRANT, "grant roles")
     user = find_user(uow, username)
-    if project is None and role not in access.GLOBAL_ROLES:
-        raise InvalidInput("Unknown global role", {"role": f"use {', '.join(access.GLOBAL_ROLES)}"})
-    held = project_roles(uow, user, project) if project else global_roles(uow, user)
-    if role in held:
-        raise Refused("grant role", [f"{username} already holds the {role} role here."])
+    if project is None and role not in GLOBAL_ROLES:
+        raise InvalidInput("Unknown global role", {"role": f"use {', '.join(GLOBAL_ROLES)}"})
+    holder = person_on(uow, username, project)
+    if role in (holder.roles if project else holder.global_roles):
+        text = f"{username} already holds the {role} role here."
+        raise Refused("grant role", [Refusal("grant.already_held", "role", text)])
     uow.session.add(_grant(user, role, project, actor, uow.now))
+    _refresh_for(uow, user, project)
     uow.record(
         actor, "role.granted", project.key if project else None, username=username, role=role
     )
@@ -270,7 +205,7 @@ def revoke_role(
     uow: UnitOfWork, actor: str, username: str, role: str, project: Project | None = None
 ) -> None:
     """End a role grant (the grant stays in history with its revocation time)."""
-    _require_admin(uow, actor, "revoke roles")
+    _require(uow, actor, GRANT, "revoke roles")
     user = find_user(uow, username)
     query = select(RoleGrant).where(
         RoleGrant.user_id == user.id,
@@ -280,8 +215,10 @@ def revoke_role(
     )
     grant = uow.session.execute(query).scalars().first()
     if grant is None:
-        raise Refused("revoke role", [f"{username} does not hold the {role} role here."])
+        text = f"{username} does not hold the {role} role here."
+        raise Refused("revoke role", [Refusal("revoke.not_held", "role", text)])
     grant.revoked_at = uow.now
+    _refresh_for(uow, user, project)
     uow.record(
         actor, "role.revoked", project.key if project else None, username=username, role=role
     )
@@ -289,20 +226,19 @@ def revoke_role(
 
 def set_active(uow: UnitOfWork, actor: str, username: str, active: bool) -> None:
     """Enable or disable a user; disabling ends every session at once."""
-    _require_admin(uow, actor, "enable or disable users")
+    _require(uow, actor, ADMINISTER, "enable or disable users")
     user = find_user(uow, username)
     if not active and username == actor:
-        raise Refused(
-            "disable the user",
-            [
-                "You cannot disable your own account: ask another "
-                "admin, so that someone can still administer."
-            ],
+        text = (
+            "You cannot disable your own account: ask another "
+            "admin, so that someone can still administer."
         )
+        raise Refused("disable the user", [Refusal("user.disable_self", None, text)])
     if user.active == active:
         return
     user.active = active
     user.session_version += 1
+    _refresh_for(uow, user, None)
     uow.record(actor, "user.enabled" if active else "user.disabled", None, username=username)
 
 
@@ -329,11 +265,13 @@ def delegate(
     target = find_user(uow, delegate_username)
     problems = []
     if target.id == delegator.id:
-        problems.append("You cannot delegate to yourself.")
+        problems.append(Refusal("delegate.self", "delegate", "You cannot delegate to yourself."))
     if ends_at <= starts_at:
-        problems.append("The delegation must end after it starts.")
-    if project is not None and role not in project_roles(uow, delegator, project):
-        problems.append(f"You do not hold the {role} role on {project.key}.")
+        text = "The delegation must end after it starts."
+        problems.append(Refusal("delegate.period", "ends_at", text))
+    if project is not None and role not in person_on(uow, actor, project).roles:
+        text = f"You do not hold the {role} role on {project.key}."
+        problems.append(Refusal("delegate.not_held", "role", text))
     if problems:
         raise Refused("delegate", problems)
     delegation = Delegation(
@@ -348,6 +286,7 @@ def delegate(
         revoked_at=None,
     )
     uow.session.add(delegation)
+    _refresh_for(uow, target, project)
     uow.record(
         actor,
         "delegation.created",

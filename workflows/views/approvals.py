@@ -1,123 +1,173 @@
-"""My approvals: the open reviews waiting for one user's signature."""
+"""My approvals: every open review waiting for one user, in two parts, paged.
+
+Both parts come from the authority rules, through the pending sign-offs they keep
+(workflows/pending.py): "your turn" lists the reviews where signing would be accepted now,
+"waiting on others" those the user will sign once earlier links of the signing order have.
+The list reads that table alone, joined to the reviews and projects of one page: two
+statements whatever the portfolio's size (the counts of both parts, then the page).
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
 
-from gates.signoffs import SignRequest, can_sign, waiting_for
-from policies.model import Decision
-from workflows.machines import SUBMITTED
-from workflows.store.records import (
-    Delegation,
-    Review,
-    RoleGrant,
-    User,
-)
+from gates.signoffs import Part
+from policies.model import Gate, Policy
+from workflows.pending import holds_now
+from workflows.store.records import PendingSignoff, Project, Review, User
 from workflows.store.uow import UnitOfWork
-from workflows.views.portfolio import ProjectListing, listings, visible_projects
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class SignAs:
+    """One way the user signs a review: as `role`, for `on_behalf_of` (a printed name) or
+    for themselves; `waiting_for` says which earlier links must sign first."""
+
+    role: str
+    on_behalf_of: str | None
+    waiting_for: str
 
 
 @dataclass(frozen=True)
 class Approval:
     """A review waiting for the user's signature."""
 
-    row: ProjectListing
-    roles: tuple[str, ...]
-    waiting_for: tuple[str, ...]
-    on_behalf_of: str | None
-
+    project: Project
+    review: Review
+    policy: Policy
+    signs_as: tuple[SignAs, ...]
     overdue: bool
 
     @property
-    def since(self) -> datetime | None:
-        return self.row.review.submitted_at if self.row.review else None
+    def gate(self) -> Gate | None:
+        """The gate under review."""
+        return self.policy.gate(self.review.gate_id)
+
+    @property
+    def since(self) -> datetime:
+        """When the review was submitted."""
+        return self.review.submitted_at
+
+    @property
+    def waiting_for(self) -> tuple[str, ...]:
+        """Who must sign first, for each sign-off of the user's that waits."""
+        return tuple(dict.fromkeys(s.waiting_for for s in self.signs_as if s.waiting_for))
 
 
-def approvals_for(
-    uow: UnitOfWork, user: User, global_roles: set[str], limit: int = 200
-) -> list[Approval]:
-    """Open reviews that still need a signature `user` may give, overdue first, then oldest.
+@dataclass(frozen=True)
+class Approvals:
+    """One page of one part of My approvals, with the exact count of both parts."""
 
-    A fixed number of queries: open reviews on visible projects, their evidence, waivers,
-    the user's grants and delegations.
-    """
-    visible = visible_projects(uow, user, global_roles)
-    query = select(Review).options(joinedload(Review.project)).where(Review.state == SUBMITTED)
-    if visible is not None:
-        query = query.where(Review.project_id.in_(visible))
-    query = query.order_by(Review.due_at.is_(None), Review.due_at, Review.submitted_at)
-    query = query.limit(limit)
-    reviews = list(uow.session.execute(query).unique().scalars())
-    batch = query.with_only_columns(Review.project_id)
-    held = _held_roles(uow, user, batch)
-    delegated = _delegated(uow, user)
-    projects = [r.project for r in reviews]
-    approvals = []
-    for row in listings(uow, projects, batch):
-        mine = held.get(row.project.id, set()) | set(global_roles)
-        if row.project.manager_id == user.id:
-            mine.add("project_manager")
-        extra = delegated.get(row.project.id, {}) | delegated.get(None, {})
-        approval = _approval(row, user, mine, extra, uow.now)
-        if approval is not None:
-            approvals.append(approval)
-    return sorted(approvals, key=lambda a: (not a.overdue, a.since or uow.now))
+    part: Part
+    approvals: list[Approval]
+    counts: dict[Part, int]
+    page: int
+    size: int
+
+    @property
+    def total(self) -> int:
+        """How many reviews this part lists, over every page."""
+        return self.counts[self.part]
+
+    @property
+    def pages(self) -> int:
+        """How many pages this part has (at least one)."""
+        return max((self.total + self.size - 1) // self.size, 1)
+
+    def page_links(self, around: int = 2) -> list[int | None]:
+        """The page numbers to link: the first, the last and those near this page; None
+        where numbers are skipped."""
+        shown = {1, self.pages, *range(self.page - around, self.page + around + 1)}
+        links: list[int | None] = []
+        for number in sorted(n for n in shown if 1 <= n <= self.pages):
+            if links and links[-1] is not None and number > links[-1] + 1:
+                links.append(None)
+            links.append(number)
+        return links
 
 
-def _held_roles(uow: UnitOfWork, user: User, batch: Select[int]) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = defaultdict(set)
-    query = select(RoleGrant.project_id, RoleGrant.role).where(
-        RoleGrant.user_id == user.id,
-        RoleGrant.project_id.in_(batch),
-        RoleGrant.revoked_at.is_(None),
+def my_approvals(
+    uow: UnitOfWork,
+    user_id: int,
+    part: Part = Part.YOUR_TURN,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> Approvals:
+    """Page `page` (from 1) of the reviews of `part` waiting for the user, overdue first
+    (the earliest due date first, then those without one), then the oldest; and the exact
+    count of both parts. Two statements."""
+    mine = _mine(user_id, uow.now)
+    counted = select(PendingSignoff.part, func.count()).where(*mine, PendingSignoff.lead)
+    counts = dict.fromkeys(Part, 0)
+    for found, number in uow.session.execute(counted.group_by(PendingSignoff.part)):
+        counts[Part(found)] = number
+    return Approvals(part, _page(uow, user_id, part, page, size), counts, page, size)
+
+
+def _mine(user_id: int, now: datetime) -> list[Any]:
+    return [PendingSignoff.user_id == user_id, holds_now(now)]
+
+
+def _order() -> tuple[Any, ...]:
+    return (
+        PendingSignoff.due_at.asc().nulls_last(),
+        PendingSignoff.submitted_at,
+        PendingSignoff.review_id,
     )
-    for project_id, role in uow.session.execute(query):
-        if project_id is not None:
-            found[project_id].add(role)
-    return found
 
 
-def _delegated(uow: UnitOfWork, user: User) -> dict[int | None, dict[str, str]]:
-    query = select(Delegation).where(
-        Delegation.delegate_id == user.id,
-        Delegation.revoked_at.is_(None),
-        Delegation.starts_at <= uow.now,
-        Delegation.ends_at > uow.now,
+def page_of_reviews(user_id: int, now: datetime, part: Part, page: int, size: int) -> Select[int]:
+    """A SELECT of the ids of the reviews on page `page` of `part` for the user: their lead
+    rows, in the order of the index ix_pending_signoffs_inbox (no sort, stops at the page)."""
+    return (
+        select(PendingSignoff.review_id)
+        .where(*_mine(user_id, now), PendingSignoff.part == part.value, PendingSignoff.lead)
+        .order_by(*_order())
+        .offset((max(page, 1) - 1) * size)
+        .limit(size)
     )
-    found: dict[int | None, dict[str, str]] = defaultdict(dict)
-    for d in uow.session.execute(query).unique().scalars():
-        found[d.project_id][d.role] = d.delegator.username
-    return found
 
 
-def _approval(
-    row: ProjectListing, user: User, roles: set[str], delegated: dict[str, str], now: datetime
-) -> Approval | None:
-    if row.report is None or row.review is None or row.gate is None or row.state is None:
-        return None
-    state = row.state
-    mine, waiting, behalf = [], [], None
-    for signoff in row.gate.signoffs:
-        line = row.report.line(signoff.key)
-        if line is None or line.status.ok:
-            continue
-        principal = None if signoff.role in roles else delegated.get(signoff.role)
-        if signoff.role not in roles and principal is None:
-            continue
-        request = SignRequest(
-            user.username, signoff.role, Decision.GO, roles | set(delegated), principal
+def _page(uow: UnitOfWork, user_id: int, part: Part, page: int, size: int) -> list[Approval]:
+    leads = page_of_reviews(user_id, uow.now, part, page, size)
+    principal = aliased(User)
+    query = (
+        select(
+            Review,
+            Project,
+            PendingSignoff.role,
+            principal.display_name,
+            PendingSignoff.waiting_for,
         )
-        if can_sign(row.policy, row.report, state, request, check_order=False):
-            continue
-        mine.append(signoff.role)
-        waiting.extend(waiting_for(row.policy, row.report, signoff))
-        behalf = behalf or principal
-    if not mine:
-        return None
-    due = row.review.due_at
-    return Approval(row, tuple(mine), tuple(waiting), behalf, bool(due and due < now))
+        .join(Review, Review.id == PendingSignoff.review_id)
+        .join(Project, Project.id == Review.project_id)
+        .outerjoin(principal, principal.id == PendingSignoff.on_behalf_of_id)
+        .where(*_mine(user_id, uow.now), PendingSignoff.review_id.in_(leads.scalar_subquery()))
+        .order_by(*_order(), PendingSignoff.lead.desc(), PendingSignoff.id)
+    )
+    return _approvals(uow, uow.session.execute(query).unique().all())
+
+
+def _approvals(uow: UnitOfWork, rows: Sequence[Any]) -> list[Approval]:
+    grouped: dict[int, tuple[Review, Project, list[SignAs]]] = {}
+    for review, project, role, behalf, waiting in rows:
+        entry = grouped.setdefault(review.id, (review, project, []))
+        entry[2].append(SignAs(role, behalf, waiting))
+    return [
+        Approval(
+            project,
+            review,
+            uow.workspace.policy(project.policy_version),
+            tuple(signs),
+            review.due_at is not None and review.due_at < uow.now,
+        )
+        for review, project, signs in grouped.values()
+    ]

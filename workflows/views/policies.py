@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from gates.decisions import stage_before
 from gates.readiness import title_of
+from gates.refusals import texts
 from policies.diff import Change, diff_policies
 from policies.loader import check_policy_text
 from policies.model import Artifact, Criterion, Fact, Gate, Policy, Requirement, Signoff, Tier
@@ -206,7 +207,7 @@ def preview_policy(uow: UnitOfWork, text: str, name: str) -> PolicyPreview:
         [],
         latest,
         changes,
-        version_refusals(policy, latest.version if latest else None),
+        texts(version_refusals(policy, latest.version if latest else None)),
     )
 
 

@@ -18,16 +18,10 @@ from gates.decisions import KILLED, ON_HOLD, next_gate
 from gates.model import ProjectState
 from gates.readiness import Readiness
 from policies.model import Gate, Policy
+from workflows import authority
 from workflows.gate_inputs import Batch, gate_inputs
 from workflows.machines import SUBMITTED
-from workflows.store.records import (
-    Delegation,
-    PolicyVersion,
-    Project,
-    Review,
-    RoleGrant,
-    User,
-)
+from workflows.store.records import PolicyVersion, Project, Review, User
 from workflows.store.uow import UnitOfWork
 
 S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
@@ -115,27 +109,9 @@ def project_summaries(
 
 
 def visible_projects(uow: UnitOfWork, user: User, global_roles: set[str]) -> Select[int] | None:
-    """A SELECT of the ids of the projects `user` may see; None when they see every project.
-
-    A subquery, never a list of ids: a user granted on 100,000 projects would otherwise send
-    100,000 parameters back (PostgreSQL refuses more than 65,535).
-    """
-    if global_roles & {"pmo", "auditor", "admin"}:
-        return None
-    granted = select(RoleGrant.project_id).where(
-        RoleGrant.user_id == user.id,
-        RoleGrant.project_id.is_not(None),
-        RoleGrant.revoked_at.is_(None),
-    )
-    managed = select(Project.id).where(Project.manager_id == user.id)
-    delegated = select(Delegation.project_id).where(
-        Delegation.delegate_id == user.id,
-        Delegation.revoked_at.is_(None),
-        Delegation.ends_at > uow.now,
-        Delegation.project_id.is_not(None),
-    )
-    union = granted.union(managed, delegated).subquery()
-    return select(union.c[0])
+    """A SELECT of the ids of the projects `user` may see; None when they see every project
+    (the authority rules' READ permission, selected by workflows.authority)."""
+    return authority.visible_projects(uow, user.id, global_roles)
 
 
 def count_by_stage_and_tier(uow: UnitOfWork, where: ProjectFilter) -> dict[tuple[str, str], int]:

@@ -7,21 +7,15 @@ the overdue reviews. Each issues a fixed number of queries whatever the portfoli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select
-
-from gates import access
+from gates.authority import DECIDE, Authority
+from gates.signoffs import Part, SignOption
 from policies.model import Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
-from workflows.store.records import Review, SignatureRecord, User
+from workflows.store.records import Review, SignatureRecord
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.reviews import GateStatus, gate_status
-from workflows.verbs.users import delegated_roles
-
-S = TypeVar("S", bound=Select[Any])
-
-READ_ONLY_ROLES = frozenset({access.AUDITOR, access.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -36,15 +30,38 @@ class SnapshotArtifact:
 
 @dataclass(frozen=True)
 class ReviewPage:
-    """An open review as a signer reads it, and what the reader may sign as."""
+    """An open review as a signer reads it, and what the reader may do there: every answer
+    comes from the authority rules (`status.authority`)."""
 
     status: GateStatus
     review: Review
-    roles: frozenset[str]
-    signing_roles: tuple[str, ...]
-    on_behalf_of: dict[str, str]
-    offers_signature: bool
     overdue: bool
+
+    @property
+    def authority(self) -> Authority:
+        """What the reader may do on the project and its review."""
+        return self.status.authority
+
+    @property
+    def sign_options(self) -> tuple[SignOption, ...]:
+        """The sign-offs the reader could give: their turn first, then those waiting."""
+        options = self.authority.signing
+        return tuple(sorted(options, key=lambda o: o.part is not Part.YOUR_TURN))
+
+    @property
+    def signing_roles(self) -> tuple[str, ...]:
+        """The roles the reader may sign as, their turn first."""
+        return tuple(o.role for o in self.sign_options)
+
+    @property
+    def offers_signature(self) -> bool:
+        """True when something of the review waits for the reader's signature."""
+        return bool(self.sign_options)
+
+    @property
+    def may_decide(self) -> bool:
+        """True when the reader may record the gate decision."""
+        return self.authority.may(DECIDE)
 
     @property
     def policy(self) -> Policy:
@@ -82,27 +99,17 @@ class ReviewPage:
         return fact.title if fact else fact_id
 
 
-def review_page(uow: UnitOfWork, user: User, roles: set[str], key: str) -> ReviewPage:
-    """The open review of project `key` for `user` (holding `roles` on it).
+def review_page(uow: UnitOfWork, username: str, key: str) -> ReviewPage:
+    """The open review of project `key` as `username` reads it.
 
     Raises NotFound when the project has no open review at its next gate, has no gate left,
     or is not the user's to see.
     """
     try:
-        status = gate_status(uow, user.username, key)
+        status = gate_status(uow, username, key)
     except Refused as error:
         raise NotFound(f"{key} has no open review.") from error
     if status.review is None:
         raise NotFound(f"{key} has no review waiting for signatures.")
-    delegated = delegated_roles(uow, user, status.project)
-    needed = [
-        s.role
-        for s in status.gate.signoffs
-        if (line := status.report.line(s.key)) is not None and not line.status.ok
-    ]
-    mine = tuple(r for r in needed if r in roles or r in delegated)
-    behalf = {r: delegated[r].display_name for r in mine if r not in roles and r in delegated}
-    offers = bool(set(roles) - READ_ONLY_ROLES) or bool(delegated)
     due = status.review.due_at
-    overdue = due is not None and due < uow.now
-    return ReviewPage(status, status.review, frozenset(roles), mine, behalf, offers, overdue)
+    return ReviewPage(status, status.review, due is not None and due < uow.now)

@@ -1,0 +1,191 @@
+"""Authority in one place: what a person may do on a project and its review, right now.
+
+`authority(person, project_key, review)` is the one question every verb, page and list asks.
+Each permission is one value holding who may (its predicate) and how a refusal reads (its
+wording), so "Only the sponsor or the PMO may decide a gate." is written once, here. Signing,
+deciding and waiving read the gate as well: their rules live in gates.signoffs,
+gates.decisions and gates.waivers, and the answer below gathers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from gates.decisions import FollowUp, can_decide
+from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPONSOR, Person
+from gates.refusals import Refusal
+from gates.signoffs import ReviewRound, Signing, SignOption, check_sign, sign_options
+from gates.waivers import can_waive
+from policies.model import Decision, Requirement
+
+
+class Scope(StrEnum):
+    """Where a role must be held to grant a permission."""
+
+    GLOBAL = "global"  # a global grant (register projects, publish policies, ...)
+    PROJECT = "project"  # on the project: granted there, global, or as its manager
+
+
+EVERYWHERE = frozenset(GLOBAL_ROLES) - {PROJECT_MANAGER}
+"""Global roles that count on every project (a global project_manager only registers)."""
+
+
+@dataclass(frozen=True)
+class Holders:
+    """Who holds a permission, and how a refusal names them."""
+
+    words: str
+    roles: frozenset[str] = frozenset()
+    scope: Scope = Scope.PROJECT
+    any_role: bool = False  # any role on the project will do
+    delegates: bool = False  # so will a delegation valid there now
+
+    def include(self, person: Person) -> bool:
+        """True when `person` is one of them (an inactive person never is)."""
+        if not person.active:
+            return False
+        held = person.global_roles if self.scope is Scope.GLOBAL else person.roles
+        return bool(
+            held & self.roles or (self.any_role and held) or (self.delegates and person.delegations)
+        )
+
+    def everywhere(self, global_roles: frozenset[str]) -> bool:
+        """True when these global roles make one of them on every project (lists then need
+        no selection of projects)."""
+        counted = global_roles & EVERYWHERE if self.scope is Scope.PROJECT else global_roles
+        return bool(counted & self.roles or (self.any_role and counted))
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One thing a person may do: its rule id, the action in words, and who may."""
+
+    rule: str
+    action: str
+    holders: Holders
+
+    def allows(self, person: Person) -> bool:
+        """True when `person` may do it."""
+        return self.holders.include(person)
+
+    def allows_roles(self, roles: frozenset[str]) -> bool:
+        """True when these global roles grant it (the portal's checks of the signed-in user)."""
+        return self.allows(Person("", global_roles=frozenset(roles)))
+
+    def refusal(self, where: str = "", action: str | None = None) -> Refusal:
+        """'Only the sponsor or the PMO may decide a gate. (ERP-1)'."""
+        suffix = f" ({where})" if where else ""
+        text = f"Only {self.holders.words} may {action or self.action}.{suffix}"
+        return Refusal(self.rule, None, text)
+
+
+ANYONE_HERE = Holders(
+    "people with a role on the project, auditors or the PMO", any_role=True, delegates=True
+)
+MANAGER_OR_PMO = Holders("the project manager or the PMO", frozenset({PROJECT_MANAGER, PMO}))
+SPONSOR_OR_PMO = Holders("the sponsor or the PMO", frozenset({SPONSOR, PMO}))
+MANAGERS_OR_PMO = Holders(
+    "project managers or the PMO", frozenset({PROJECT_MANAGER, PMO}), Scope.GLOBAL
+)
+THE_PMO = Holders("the PMO", frozenset({PMO}), Scope.GLOBAL)
+AUDITORS = Holders("auditors, the PMO or admins", frozenset({AUDITOR, PMO, ADMIN}), Scope.GLOBAL)
+ADMINS = Holders("an admin", frozenset({ADMIN}), Scope.GLOBAL)
+
+READ = Permission("role.read", "see this project", ANYONE_HERE)
+REGISTER = Permission("role.register", "register projects", MANAGERS_OR_PMO)
+SUBMIT = Permission("role.submit", "submit a gate", MANAGER_OR_PMO)
+ATTACH = Permission("role.attach", "attach evidence", MANAGER_OR_PMO)
+UPDATE_FACTS = Permission("role.update_facts", "update facts", MANAGER_OR_PMO)
+WITHDRAW = Permission("role.withdraw", "withdraw a review", MANAGER_OR_PMO)
+DECIDE = Permission("role.decide", "decide a gate", SPONSOR_OR_PMO)
+HOLD = Permission("role.hold", "put the project on hold", SPONSOR_OR_PMO)
+RESUME = Permission("role.resume", "resume the project", SPONSOR_OR_PMO)
+KILL = Permission("role.kill", "kill the project", SPONSOR_OR_PMO)
+AUDIT = Permission("role.audit", "read the audit trail", AUDITORS)
+PUBLISH = Permission("role.publish", "publish policies", THE_PMO)
+MIGRATE = Permission("role.migrate", "move projects between policy versions", THE_PMO)
+ADMINISTER = Permission("role.administer", "add users", ADMINS)
+GRANT = Permission("role.grant", "grant roles", ADMINS)
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What `person` may do on one project (`project_key`, None for global actions) and its
+    gate under review (`review`, None when the question does not concern one)."""
+
+    person: Person
+    project_key: str = ""
+    review: ReviewRound | None = None
+
+    def may(self, permission: Permission) -> bool:
+        """True when the person may do it here."""
+        return permission.allows(self.person)
+
+    def refusals(self, permission: Permission, action: str | None = None) -> list[Refusal]:
+        """Why the person may not do it here: empty when they may."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        return [] if self.may(permission) else [permission.refusal(self.project_key, action)]
+
+    @property
+    def signing(self) -> tuple[SignOption, ...]:
+        """Every sign-off of the review the person could give: their turn now, or waiting
+        only for the signing order."""
+        return sign_options(self.person, self._review())
+
+    def sign(self, role: str | None, decision: Decision, comment: str = "") -> Signing:
+        """Whether the person may sign the review now: the role and principal, every refusal."""
+        return check_sign(self.person, self._review(), role, decision, comment)
+
+    def decide(
+        self, decision: Decision, reason: str, follow_ups: Sequence[FollowUp], today: date
+    ) -> list[Refusal]:
+        """Every reason the person may not take `decision` on the review now."""
+        review = self._review()
+        refused = self.refusals(DECIDE)
+        if refused:
+            return refused
+        return can_decide(review.report, review.state, decision, reason, follow_ups, today)
+
+    def waivable(self) -> tuple[Requirement, ...]:
+        """The requirements of the gate the person may waive."""
+        roles = self.person.roles if self.person.active else frozenset()
+        gate = self._review().gate
+        return tuple(r for r in gate.requirements if roles & set(r.waivable_by))
+
+    def waive(
+        self,
+        requirement: Requirement,
+        justification: str,
+        expires_at: datetime | None,
+        now: datetime,
+    ) -> tuple[str | None, list[Refusal]]:
+        """Whether the person may waive `requirement`: the role they waive it as, and every
+        refusal (none when they may)."""
+        if not self.person.active:
+            return None, [_disabled(self.person)]
+        role, refusals = can_waive(requirement, self.person.roles, justification)
+        if expires_at is not None and expires_at <= now:
+            text = "The expiry must be in the future."
+            refusals.append(Refusal("waive.expiry_past", "expires_at", text))
+        return role, refusals
+
+    def _review(self) -> ReviewRound:
+        if self.review is None:
+            raise ValueError("this question concerns a gate: pass its review round")
+        return self.review
+
+
+def _disabled(person: Person) -> Refusal:
+    return Refusal("person.disabled", None, f"{person.username}'s account is disabled.")
+
+
+def authority(
+    person: Person, project_key: str = "", review: ReviewRound | None = None
+) -> Authority:
+    """What `person` may do on the project `project_key` (empty for global actions) and on
+    `review`, the round of its gate the question concerns (if any)."""
+    return Authority(person, project_key, review)

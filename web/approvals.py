@@ -22,7 +22,6 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from gates import access
 from gates.decisions import FollowUp
 from policies.model import Decision
-from web.page_cache import cached_until_changed
 from web.portal import flash_refusal, me, project_or_404, reader, unit_of_work
 from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Refused
 from workflows.verbs import reviews
@@ -82,7 +81,6 @@ class DecideForm(FlaskForm):
 
 @blueprint.route("/")
 @login_required
-@cached_until_changed
 def index() -> str:
     """What waits for my signature: overdue first, then the oldest."""
     user = me()
@@ -92,7 +90,6 @@ def index() -> str:
 
 @blueprint.route("/<key>")
 @login_required
-@cached_until_changed
 def review(key: str) -> str:
     """The open review of a project: its snapshot, readiness, signatures and the forms."""
     page = _page_or_404(key)

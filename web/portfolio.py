@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
-from web.page_cache import cached_until_changed
+from web.conditional import revalidated
 from web.portal import requires, unit_of_work
 from workflows.views.portfolio import (
     PortfolioShape,
@@ -51,9 +51,12 @@ class FilterForm(FlaskForm):
 @blueprint.route("/")
 @login_required
 @requires(lambda roles: bool({"pmo", "admin"} & roles))
-@cached_until_changed
+@revalidated
 def index() -> str:
-    """Counts by stage and tier, one page of projects with their readiness, overdue reviews."""
+    """Counts by stage and tier, one page of projects with their readiness, overdue reviews.
+
+    A browser that holds the page as it is now gets 304 (web.conditional).
+    """
     uow = unit_of_work()
     shape = portfolio_shape(uow)
     form = _filter_form(shape)

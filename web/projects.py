@@ -22,6 +22,7 @@ from wtforms import Form, SelectField, StringField
 
 from gates import access
 from policies.model import Artifact, ArtifactKind
+from web.conditional import revalidated
 from web.portal import flash_refusal, me, project_or_404, requires, unit_of_work
 from web.project_forms import (
     ConfirmForm,
@@ -53,8 +54,10 @@ class FilterForm(Form):
 
 @blueprint.route("/")
 @login_required
+@revalidated
 def index() -> str:
-    """The projects the user may see, filtered and paged."""
+    """The projects the user may see, filtered and paged (304 when the browser holds the
+    page as it is now: web.conditional)."""
     uow = unit_of_work()
     stages, tiers = views.stage_and_tier_choices(uow)
     filters = FilterForm(request.args)

@@ -19,7 +19,7 @@ def index() -> str:
     uow = unit_of_work()
     user = me()
     approvals = approvals_for(uow, user.record, user.roles, limit=50)
-    managed, _ = project_page(uow, ProjectFilter(manager=user.username), 0, 20)
+    managed = project_page(uow, ProjectFilter(manager=user.username), size=20).rows
     return render_template(
         "home.html", approvals=approvals[:10], waiting=len(approvals), managed=managed
     )

@@ -18,6 +18,7 @@ from wtforms.widgets import HiddenInput
 
 from gates import access
 from gates.chain import Verification
+from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.errors import InvalidInput, LockgateError
 from workflows.verbs.audit import EventFilter, export_events, verify_trail
@@ -28,6 +29,7 @@ blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 CHECKPOINT_BYTES = 64 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+FILTERS = ("project", "actor", "action", "since", "until")
 
 
 class FilterForm(FlaskForm):
@@ -72,20 +74,20 @@ def _filter_of(form: FilterForm | ExportForm) -> EventFilter:
 @login_required
 @requires(access.can_audit)
 def index() -> str:
-    """The trail, newest first, 100 events a page, filtered by project, actor, action, dates."""
+    """The trail newest first, 100 events a page (paged by seq: "older" and "newer" pages
+    start after the last event seen), filtered by project, actor, action, dates."""
     form = FilterForm(formdata=request.args)
     form.validate()  # a value that does not parse is left out of the filter and shown
     where = _filter_of(form)
-    page = event_page(unit_of_work(), where, request.args.get("page", 1, type=int))
+    page = event_page(unit_of_work(), where, cursor_of(int))
     export = ExportForm(
         formdata=None, data={k: v for k, v in form.data.items() if k != "csrf_token"}
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "audit/index.html",
         form=form,
         page=page,
-        args=args,
+        args=filter_args(FILTERS),
         export=export,
         verify=VerifyForm(formdata=None),
     )

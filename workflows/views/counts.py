@@ -33,8 +33,8 @@ class Total:
 
 @dataclass(frozen=True)
 class StageTierCounts:
-    """Projects per (stage, tier), and their total. When more projects match than a filter
-    the stored counts cannot answer may count (COUNT_LIMIT), `cells` is empty."""
+    """Projects per (stage, tier), and their total. `cells` is empty when the stored counts
+    cannot answer the filter and more than COUNT_LIMIT projects match it."""
 
     cells: dict[tuple[str, str], int]
     total: Total

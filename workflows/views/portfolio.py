@@ -196,11 +196,13 @@ def project_page(
     statements whatever the portfolio size (the page, then its gate inputs).
     """
     cursor = cursor or Cursor()
-    query = select(Project)
-    if where.visible is not None:
-        query = query.where(Project.id.in_(_visible_page(where, where.visible, cursor, size)))
-        where = ProjectFilter(where.stage, where.tier, where.policy, where.manager, where.search)
-    query = keyset(where.apply(query), Project.key, cursor, size, descending=False)
+    if where.visible is None:
+        query = where.apply(select(Project))
+    else:
+        query = select(Project).where(
+            Project.id.in_(_visible_page(where, where.visible, cursor, size))
+        )
+    query = keyset(query, Project.key, cursor, size, descending=False)
     projects = list(uow.session.execute(query).unique().scalars())
     found = page_of(projects, cursor, size, lambda p: p.key)
     # The page's gate inputs are read for its own ids: a page's worth of parameters, where

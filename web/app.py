@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from gates import authority as authority_rules
 from web.portal import close_unit_of_work, login_manager
 from workflows.store.db import instance_path, make_engine
 from workflows.store.evidence import (
@@ -59,6 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     app.teardown_appcontext(close_unit_of_work)
     app.after_request(_security_headers)
+    # Templates offer what the rules allow: the same permission values the views require.
+    app.jinja_env.globals["permissions"] = authority_rules
     _register_blueprints(app)
     _register_errors(app)
     app.add_url_rule("/healthz", "healthz", _healthz)

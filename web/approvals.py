@@ -21,7 +21,6 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 from gates.decisions import FollowUp
 from gates.signoffs import Part, SignOption
 from policies.model import Decision
-from web.page_cache import cached_until_changed
 from web.portal import flash_refusal, me, place_refusals, project_or_404, reader, unit_of_work
 from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Refused
 from workflows.verbs import reviews
@@ -99,7 +98,6 @@ class DecideForm(FlaskForm):
 
 @blueprint.route("/")
 @login_required
-@cached_until_changed
 def index() -> str:
     """What waits for my signature, in two parts (my turn, waiting on others), overdue
     first, then the oldest, one page at a time."""
@@ -111,7 +109,6 @@ def index() -> str:
 
 @blueprint.route("/<key>")
 @login_required
-@cached_until_changed
 def review(key: str) -> str:
     """The open review of a project: its snapshot, readiness, signatures and the forms."""
     page = _page_or_404(key)

@@ -16,8 +16,9 @@ from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringFie
 from wtforms.validators import AnyOf, Length, Optional
 from wtforms.widgets import HiddenInput
 
-from gates import access
+from gates.authority import AUDIT
 from gates.chain import Verification
+from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.errors import InvalidInput, LockgateError
 from workflows.verbs.audit import EventFilter, export_events, verify_trail
@@ -28,6 +29,7 @@ blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 CHECKPOINT_BYTES = 64 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+FILTERS = ("project", "actor", "action", "since", "until")
 
 
 class FilterForm(FlaskForm):
@@ -70,22 +72,22 @@ def _filter_of(form: FilterForm | ExportForm) -> EventFilter:
 
 @blueprint.route("/")
 @login_required
-@requires(access.can_audit)
+@requires(AUDIT)
 def index() -> str:
-    """The trail, newest first, 100 events a page, filtered by project, actor, action, dates."""
+    """The trail newest first, 100 events a page (paged by seq: "older" and "newer" pages
+    start after the last event seen), filtered by project, actor, action, dates."""
     form = FilterForm(formdata=request.args)
     form.validate()  # a value that does not parse is left out of the filter and shown
     where = _filter_of(form)
-    page = event_page(unit_of_work(), where, request.args.get("page", 1, type=int))
+    page = event_page(unit_of_work(), where, cursor_of(int))
     export = ExportForm(
         formdata=None, data={k: v for k, v in form.data.items() if k != "csrf_token"}
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "audit/index.html",
         form=form,
         page=page,
-        args=args,
+        args=filter_args(FILTERS),
         export=export,
         verify=VerifyForm(formdata=None),
     )
@@ -93,7 +95,7 @@ def index() -> str:
 
 @blueprint.route("/verify", methods=["POST"])
 @login_required
-@requires(access.can_audit)
+@requires(AUDIT)
 def verify() -> str:
     """Verify the whole chain (and a checkpoint, when one is uploaded); show the verdict."""
     form = VerifyForm()
@@ -131,7 +133,7 @@ def _checkpoint_text(form: VerifyForm) -> str | None:
 
 @blueprint.route("/export", methods=["POST"])
 @login_required
-@requires(access.can_audit)
+@requires(AUDIT)
 def export() -> Response | tuple[str, int]:
     """The filtered events as a CSV or JSON lines download; the export is recorded."""
     form = ExportForm()

@@ -20,5 +20,5 @@ def index() -> str:
     uow = unit_of_work()
     user = me()
     found = my_approvals(uow, user.record.id, Part.YOUR_TURN, 1, 10)
-    managed, _ = project_page(uow, ProjectFilter(manager=user.username), 0, 20)
+    managed = project_page(uow, ProjectFilter(manager=user.username), size=20).rows
     return render_template("home.html", found=found, parts=Part, managed=managed)

@@ -43,9 +43,10 @@ class PortalUser(UserMixin):
     def is_active(self) -> bool:
         return self.record.active
 
-    def has(self, *roles: str) -> bool:
-        """True when the user holds any of these global roles."""
-        return bool(self.roles & set(roles))
+    def may(self, permission: Permission) -> bool:
+        """True when the user's global roles grant `permission` (gates.authority): what the
+        pages offer (a menu entry, a button) follows the rule that guards the action."""
+        return permission.allows_roles(frozenset(self.roles))
 
 
 @login_manager.user_loader
@@ -122,15 +123,14 @@ def project_or_404(key: str, uow: UnitOfWork | None = None) -> tuple[Project, Au
     return project, granted
 
 
-def requires(allowed: Permission | Callable[[frozenset[str]], bool]) -> Callable[[F], F]:
-    """Allow a view only to users whose global roles grant `allowed` (a permission of
-    gates.authority, or a predicate over the roles); else 403."""
-    predicate = allowed.allows_roles if isinstance(allowed, Permission) else allowed
+def requires(permission: Permission) -> Callable[[F], F]:
+    """Allow a view only to users whose global roles grant `permission` (gates.authority);
+    else 403."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not predicate(frozenset(me().roles)):
+            if not me().may(permission):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -22,6 +22,8 @@ from wtforms import Form, SelectField, StringField
 
 from gates.authority import ATTACH, REGISTER, SUBMIT, UPDATE_FACTS
 from policies.model import Artifact, ArtifactKind
+from web.conditional import revalidated
+from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, project_or_404, requires, unit_of_work
 from web.project_forms import (
     ConfirmForm,
@@ -41,7 +43,8 @@ from workflows.verbs import attach as attaching
 from workflows.verbs.projects import register_project, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
 from workflows.views import projects as views
-from workflows.views.portfolio import ProjectFilter, project_page, visible_projects
+from workflows.views.counts import project_total
+from workflows.views.portfolio import ProjectFilter, project_page, viewer_of
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -54,8 +57,10 @@ class FilterForm(Form):
 
 @blueprint.route("/")
 @login_required
+@revalidated
 def index() -> str:
-    """The projects the user may see, filtered and paged."""
+    """The projects the user may see, filtered, paged by key (304 when the browser holds
+    the page as it is now: web.conditional)."""
     uow = unit_of_work()
     stages, tiers = views.stage_and_tier_choices(uow)
     filters = FilterForm(request.args)
@@ -63,26 +68,18 @@ def index() -> str:
         [("", "Any stage"), *((s, s.replace("_", " ")) for s in stages)]
     )
     filters.tier.choices = choices([("", "Any tier"), *((t, t) for t in tiers)])
-    visible = visible_projects(uow, me().record, me().roles)
     where = ProjectFilter(
         stage=filters.stage.data or None,
         tier=filters.tier.data or None,
         search=(filters.q.data or "").strip() or None,
-        visible=visible,
+        visible=viewer_of(uow, me().record, me().roles),
     )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    size = current_app.config["PAGE_SIZE"]
-    rows, total = project_page(uow, where, page - 1, size)
-    pages = max((total + size - 1) // size, 1)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "projects/index.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
+        page=project_page(uow, where, cursor_of(), current_app.config["PAGE_SIZE"]),
+        total=project_total(uow, where),
         filters=filters,
-        args=args,
+        args=filter_args(("stage", "tier", "q")),
         can_register=REGISTER.allows_roles(frozenset(me().roles)),
     )
 

@@ -248,55 +248,72 @@ def signers_on(uow: UnitOfWork, batch: Batch, roles: set[str]) -> Roster:
 def visible_projects(uow: UnitOfWork, user_id: int, global_roles: set[str]) -> Select[Any] | None:
     """A SELECT of the ids of the projects the user may see (gates.authority.READ) now; None
     when they see every project. A subquery, never a list of ids."""
-    return _selection(READ.holders, user_id, global_roles, uow.now)
-
-
-def _selection(
-    holders: Holders, user_id: int, global_roles: set[str], now: Any
-) -> Select[Any] | None:
-    if holders.everywhere(frozenset(global_roles)):
+    paths = visible_paths(user_id, global_roles, uow.now)
+    if paths is None:
         return None
-    grants, projects = _GRANTS.c, _PROJECTS.c
-    granted = select(grants.project_id).where(
-        grants.user_id == user_id,
-        grants.project_id.is_not(None),
-        grants.revoked_at.is_(None),
-        literal(True) if holders.any_role else grants.role.in_(holders.roles),
-    )
-    parts: list[Select[Any]] = [granted]
-    if holders.any_role or PROJECT_MANAGER in holders.roles:
-        parts.append(select(projects.id).where(projects.manager_id == user_id))
-    if holders.delegates:
-        parts.extend(_delegated_projects(user_id, now))
-    union = union_all(*parts).subquery()
+    union = union_all(*(select(_PROJECTS.c.id).where(path) for path in paths)).subquery()
     return select(union.c[0])
 
 
-def _delegated_projects(user_id: int, now: Any) -> list[Select[Any]]:
-    """The projects where a delegation to the user counts now, one part per way it can."""
+def visible_paths(
+    user_id: int, global_roles: set[str], now: Any
+) -> tuple[ColumnElement[bool], ...] | None:
+    """The ways the user may see a project (gates.authority.READ), each a condition on the
+    `projects` table: a role granted there, managing it, a delegation that counts there.
+    None when the user sees every project.
+
+    Lists ask them one at a time (a page per way, merged): each condition then uses its own
+    index, whether the person sees ten projects or a million; one OR of them would leave the
+    database one plan for both."""
+    return _paths(READ.holders, user_id, global_roles, now)
+
+
+def _paths(
+    holders: Holders, user_id: int, global_roles: set[str], now: Any
+) -> tuple[ColumnElement[bool], ...] | None:
+    if holders.everywhere(frozenset(global_roles)):
+        return None
+    grants, projects = _GRANTS.c, _PROJECTS.c
+    granted = exists().where(
+        grants.project_id == projects.id,
+        grants.user_id == user_id,
+        grants.revoked_at.is_(None),
+        literal(True) if holders.any_role else grants.role.in_(holders.roles),
+    )
+    paths: list[ColumnElement[bool]] = [granted]
+    if holders.any_role or PROJECT_MANAGER in holders.roles:
+        paths.append(projects.manager_id == user_id)
+    if holders.delegates:
+        paths.extend(_delegated_paths(user_id, now))
+    return tuple(paths)
+
+
+def _delegated_paths(user_id: int, now: Any) -> list[ColumnElement[bool]]:
+    """The ways a delegation to the user counts on a project now, as conditions on it."""
     d, held, projects = _DELEGATIONS.c, _HELD.c, _PROJECTS.c
     received = _DELEGATIONS.join(_DELEGATOR, _DELEGATOR.c.id == d.delegator_id)
     mine = and_(d.delegate_id == user_id, _in_force(now, begun=True))
     manager = literal(PROJECT_MANAGER)
-    named = (
-        select(projects.id)
-        .select_from(received.join(_PROJECTS, projects.id == d.project_id))
-        .where(mine, _holds(d.delegator_id, d.role, _PROJECTS))
-    )
     anywhere = d.project_id.is_(None)
+    named = (
+        exists()
+        .select_from(received)
+        .where(mine, d.project_id == projects.id, _holds(d.delegator_id, d.role, _PROJECTS))
+    )
     granted_there = (
-        select(held.project_id)
+        exists()
         .select_from(received.join(_HELD, held.user_id == d.delegator_id))
         .where(mine, anywhere, held.role == d.role, held.role != manager)
-        .where(held.revoked_at.is_(None), held.project_id.is_not(None))
+        .where(held.revoked_at.is_(None), held.project_id == projects.id)
     )
     managed = (
-        select(projects.id)
-        .select_from(received.join(_PROJECTS, projects.manager_id == d.delegator_id))
-        .where(mine, anywhere, d.role == manager)
+        exists()
+        .select_from(received)
+        .where(mine, anywhere, d.role == manager, projects.manager_id == d.delegator_id)
     )
     held_globally = (
         exists()
+        .select_from(received)
         .where(
             mine,
             anywhere,
@@ -308,7 +325,5 @@ def _delegated_projects(user_id: int, now: Any) -> list[Select[Any]]:
                 held.revoked_at.is_(None),
             ),
         )
-        .select_from(received)
     )
-    everywhere = select(projects.id).where(held_globally)
-    return [named, granted_there, managed, everywhere]
+    return [named, granted_there, managed, held_globally]

@@ -1,5 +1,6 @@
 """How fresh a page is: every change appends an audit event, so the chain head's sequence
-number tells whether anything changed since a page was rendered."""
+number tells whether anything changed since a page was rendered (web.conditional tags pages
+with it); `lockgate audit verify` sizes its progress bar by it."""
 
 from __future__ import annotations
 

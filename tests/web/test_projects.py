@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from typing import Any
@@ -103,16 +104,41 @@ def test_the_list_filters_by_stage_tier_and_search_text(client: FlaskClient, aut
     assert "No project matches these filters" in text_of(client.get("/projects/?q=nothing-like"))
 
 
-def test_the_list_is_paged(app: Flask, client: FlaskClient, auth: Auth) -> None:
+def test_the_list_is_paged_by_key(app: Flask, client: FlaskClient, auth: Auth) -> None:
     app.config["PAGE_SIZE"] = 10
     auth.login("pmo")
     first = text_of(client.get("/projects/"))
-    assert len(rows_in(first)) == 10
-    assert "page 1 of 3" in first
-    assert 'href="/projects/?page=2"' in first
-    last = text_of(client.get("/projects/?page=3"))
-    assert len(rows_in(last)) == 5
-    assert "Next page" not in last
+    keys = rows_in(first)
+    assert len(keys) == 10 and keys == sorted(keys)
+    assert "25 projects, by key" in first
+    assert f'rel="next" href="/projects/?after={keys[-1]}"' in first
+    assert "Previous page" not in first
+    second = rows_in(text_of(client.get(f"/projects/?after={keys[-1]}")))
+    assert len(second) == 10 and second[0] > keys[-1]
+    last = text_of(client.get("/projects/?last=1"))
+    assert len(rows_in(last)) == 10
+    assert "Next page" not in last and "Previous page" in last
+    back = rows_in(text_of(client.get(f"/projects/?before={second[0]}")))
+    assert back == keys
+
+
+def test_walking_the_pages_shows_each_matching_project_once_in_key_order(
+    app: Flask, client: FlaskClient, auth: Auth, workspace: Workspace
+) -> None:
+    with workspace.unit_of_work() as uow:
+        query = select(Project.key).where(Project.tier == "large").order_by(Project.key)
+        large = list(uow.session.execute(query).scalars())
+    app.config["PAGE_SIZE"] = 2
+    auth.login("pmo")
+    page, seen = text_of(client.get("/projects/?tier=large")), []
+    while True:
+        seen += rows_in(page)
+        following = re.search(r'rel="next" href="([^"]+)"', page)
+        if following is None:
+            break
+        assert "tier=large" in following.group(1)
+        page = text_of(client.get(html.unescape(following.group(1))))
+    assert seen == large and len(large) > 2
 
 
 # --- registering ---------------------------------------------------------------------------

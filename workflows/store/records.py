@@ -199,13 +199,17 @@ class Review(Base):
     """One round of a gate: submitted with an evidence snapshot, signed, then decided."""
 
     __tablename__ = "reviews"
-    __table_args__ = (UniqueConstraint("project_id", "gate_id", "round"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "gate_id", "round"),
+        # Overdue reviews: the submitted ones, by due date (also serves lookups by state alone).
+        Index("ix_reviews_state_due_at", "state", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     gate_id: Mapped[str] = mapped_column(String(80))
     round: Mapped[int]
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(20))
     submitted_by: Mapped[str] = mapped_column(String(80))
     submitted_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
@@ -326,15 +330,24 @@ class AuditEvent(Base):
     the other columns are copies for filtering, and the body is what verification trusts."""
 
     __tablename__ = "audit_events"
+    # The log is read newest first, filtered by one of these: each index hands over one
+    # project's (one actor's, one action's) events already in chain order; a date range's
+    # by time, then seq.
+    __table_args__ = (
+        Index("ix_audit_events_at_seq", "at", "seq"),
+        Index("ix_audit_events_project_key_seq", "project_key", "seq"),
+        Index("ix_audit_events_actor_seq", "actor", "seq"),
+        Index("ix_audit_events_action_seq", "action", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    at: Mapped[datetime] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(80), index=True)
-    action: Mapped[str] = mapped_column(String(80), index=True)
-    project_key: Mapped[str | None] = mapped_column(String(40), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(80))
+    project_key: Mapped[str | None] = mapped_column(String(40))
 
 
 class ChainHead(Base):
@@ -345,6 +358,23 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class PortfolioCount(Base):
+    """How many projects share one policy version, stage and tier: the dashboard's counts.
+
+    Kept by triggers on `projects` (migration 0006) in the transaction of every change, so
+    no writer can forget it; rebuilt from the projects by workflows.store.portfolio_counts.
+    """
+
+    __tablename__ = "portfolio_counts"
+
+    policy_version_id: Mapped[int] = mapped_column(
+        ForeignKey("policy_versions.id"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(80), primary_key=True)
+    projects: Mapped[int]
 
 
 class LoginFailure(Base):

@@ -1,20 +1,20 @@
-"""Read models of the audit pages: the trail page by page, newest first, with each event's data
-decoded for reading; verification; and the audited export of a filtered trail."""
+"""Read models of the audit pages: the trail page by page (by seq), newest first, with each
+event's data decoded for reading."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from math import ceil
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from workflows.store.records import AuditEvent
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.audit import EventFilter
+from workflows.views.paging import Cursor, Page, keyset, page_of
 
 PAGE_SIZE = 100
 MAX_VALUE_CHARS = 300
@@ -53,26 +53,84 @@ class EventRow:
     hash: str
 
 
-@dataclass(frozen=True)
-class EventPage:
-    """One page of the filtered trail, newest first."""
-
-    rows: list[EventRow]
-    page: int
-    pages: int
-    total: int
-
-
 def event_page(
-    uow: UnitOfWork, where: EventFilter, page: int = 1, size: int = PAGE_SIZE
-) -> EventPage:
-    """Page `page` (from 1) of the events matching `where`, newest first."""
-    total = uow.session.execute(where.apply(select(func.count(AuditEvent.seq)))).scalar() or 0
-    pages = max(1, ceil(total / size))
-    page = min(max(page, 1), pages)
-    query = where.apply(select(AuditEvent)).order_by(AuditEvent.seq.desc())
-    events = uow.session.execute(query.offset((page - 1) * size).limit(size)).scalars()
-    return EventPage([_row(event) for event in events], page, pages, total)
+    uow: UnitOfWork, where: EventFilter, cursor: Cursor[int] | None = None, size: int = PAGE_SIZE
+) -> Page[EventRow, int]:
+    """The page of the events matching `where` that `cursor` (event numbers) names, newest
+    first: by seq, or, within a date range, by time (then seq).
+
+    Paged by key, never counted: a page reads its events through the index of its filter
+    (project, actor or action, in chain order; time), at any depth of the trail.
+    """
+    cursor = cursor or Cursor()
+    query = select(AuditEvent)
+    if where.action:
+        query = query.where(AuditEvent.action.in_(actions_starting(uow, where.action)))
+        where = replace(where, action=None)
+    query = where.apply(query)
+    if where.since is None and where.until is None:
+        query = keyset(query, AuditEvent.seq, cursor, size, descending=True)
+        found = page_of(list(uow.session.execute(query).scalars()), cursor, size, _seq)
+        return Page([_row(event) for event in found.rows], found.previous, found.next)
+    return _dated_page(uow, query, cursor, size)
+
+
+def _dated_page(
+    uow: UnitOfWork, query: Select[AuditEvent], cursor: Cursor[int], size: int
+) -> Page[EventRow, int]:
+    """A page of a date range, newest first by (time, seq). Time follows seq but for
+    events stamped by transactions that overlapped; by seq alone, the database would read
+    every event newer than the range before reaching it."""
+    timed = Cursor(_moment(uow, cursor.after), _moment(uow, cursor.before), cursor.last)
+    if timed.at_start and not cursor.at_start:
+        return Page([], None, None)  # the cursor names no event
+    query = keyset(query, (AuditEvent.at, AuditEvent.seq), timed, size, descending=True)
+    found = page_of(list(uow.session.execute(query).scalars()), timed, size, _moment_of)
+    return Page(
+        [_row(event) for event in found.rows],
+        found.previous[1] if found.previous else None,
+        found.next[1] if found.next else None,
+    )
+
+
+def _seq(event: AuditEvent) -> int:
+    return event.seq
+
+
+def _moment_of(event: AuditEvent) -> tuple[datetime, int]:
+    return (event.at, event.seq)
+
+
+def _moment(uow: UnitOfWork, seq: int | None) -> tuple[datetime, int] | None:
+    if seq is None:
+        return None
+    at = uow.session.execute(select(AuditEvent.at).where(AuditEvent.seq == seq)).scalar()
+    return None if at is None else (at, seq)
+
+
+def actions_starting(uow: UnitOfWork, prefix: str) -> list[str]:
+    """The actions in the trail that start with `prefix`; one statement.
+
+    A prefix condition (LIKE) can use no ordinary index on either database (SQLite's LIKE
+    ignores case; PostgreSQL needs the C collation), so a rare prefix would scan the whole
+    trail. The trail holds a few dozen distinct actions: they are read by skipping through
+    the action index, one probe each, and the page is then read by equality.
+    """
+    actions = uow.session.execute(_DISTINCT_ACTIONS).scalars()
+    return [action for action in actions if action.startswith(prefix)]
+
+
+def _distinct_actions() -> Select[str]:
+    """Every distinct action, read through the index on action: the smallest, then
+    repeatedly the smallest greater than the last found."""
+    column = AuditEvent.action
+    found = select(func.min(column).label("action")).cte("actions", recursive=True)
+    greater = select(func.min(column)).where(column > found.c.action).scalar_subquery()
+    found = found.union_all(select(greater).where(found.c.action.is_not(None)))
+    return select(found.c.action).where(found.c.action.is_not(None))
+
+
+_DISTINCT_ACTIONS = _distinct_actions()
 
 
 def _row(event: AuditEvent) -> EventRow:

@@ -1,30 +1,31 @@
 """Read models for lists, dashboards and queues.
 
-Each function issues a fixed number of queries whatever the portfolio size: counts are
-grouped in SQL, lists are paged, and the evidence, reviews and waivers of a page are fetched
-for all its projects at once.
+Each function issues a fixed number of statements whatever the portfolio size, and each
+statement reads a bounded number of rows: lists are paged by key, and the evidence, reviews
+and waivers of a page are fetched for all its projects at once. Counts: views.counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, or_, select, union
 
-from gates.decisions import KILLED, ON_HOLD, next_gate
+from gates.decisions import next_gate
 from gates.model import ProjectState
 from gates.readiness import Readiness
 from policies.model import Gate, Policy
 from workflows import authority
 from workflows.gate_inputs import Batch, gate_inputs
-from workflows.machines import SUBMITTED
 from workflows.store.records import PolicyVersion, Project, Review, User
 from workflows.store.uow import UnitOfWork
+from workflows.views.paging import Cursor, Page, keyset, page_of
 
 S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
+
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,22 @@ class ProjectFilter:
     policy: str | None = None
     manager: str | None = None
     search: str | None = None
-    visible: Select[int] | None = None  # the ids of the projects one may see
+    visible: Viewer | None = None  # only the projects this person may see
+
+    @property
+    def counted(self) -> bool:
+        """True when the stored counts answer this filter (stage, tier and policy only)."""
+        return not (self.manager or self.search or self.visible is not None)
 
     def apply(self, query: S) -> S:
+        """`query` restricted to the projects this filter shows."""
+        query = self.apply_fields(query)
+        if self.visible is not None:
+            query = query.where(or_(*self.visible.paths()))
+        return query
+
+    def apply_fields(self, query: S) -> S:
+        """`query` restricted by every field but `visible`."""
         if self.stage:
             query = query.where(Project.stage == self.stage)
         if self.tier:
@@ -47,13 +61,31 @@ class ProjectFilter:
             versions = select(PolicyVersion.id).where(PolicyVersion.policy_id == self.policy)
             query = query.where(Project.policy_version_id.in_(versions))
         if self.manager:
-            query = query.where(Project.manager.has(User.username == self.manager))
+            manager = select(User.id).where(User.username == self.manager).scalar_subquery()
+            query = query.where(Project.manager_id == manager)
         if self.search:
             pattern = f"%{self.search.strip()}%"
             query = query.where(or_(Project.key.ilike(pattern), Project.name.ilike(pattern)))
-        if self.visible is not None:
-            query = query.where(Project.id.in_(self.visible))
         return query
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The projects one person may see, as the authority rules say (gates.authority.READ):
+    one condition on projects per way of seeing one (workflows.authority.visible_paths)."""
+
+    conditions: tuple[ColumnElement[bool], ...]
+
+    def paths(self) -> tuple[ColumnElement[bool], ...]:
+        """One condition on projects per way of seeing one. Asked one at a time, each uses
+        its own index, whether the person sees ten projects or a million."""
+        return self.conditions
+
+
+def viewer_of(uow: UnitOfWork, user: User, global_roles: set[str]) -> Viewer | None:
+    """What `user` may see of the projects; None when they see every project."""
+    paths = authority.visible_paths(user.id, global_roles, uow.now)
+    return None if paths is None else Viewer(paths)
 
 
 @dataclass(frozen=True)
@@ -114,21 +146,50 @@ def visible_projects(uow: UnitOfWork, user: User, global_roles: set[str]) -> Sel
     return authority.visible_projects(uow, user.id, global_roles)
 
 
-def count_by_stage_and_tier(uow: UnitOfWork, where: ProjectFilter) -> dict[tuple[str, str], int]:
-    """How many projects per (stage, tier); one grouped query."""
-    query = where.apply(select(Project.stage, Project.tier, func.count(Project.id)))
-    query = query.group_by(Project.stage, Project.tier)
-    return {(stage, tier): n for stage, tier, n in uow.session.execute(query)}
-
-
 def project_page(
-    uow: UnitOfWork, where: ProjectFilter, page: int, size: int
-) -> tuple[list[ProjectListing], int]:
-    """One page of projects by key, each with its next gate's readiness; and the total."""
-    total = uow.session.execute(where.apply(select(func.count(Project.id)))).scalar() or 0
-    query = where.apply(select(Project)).order_by(Project.key).offset(page * size).limit(size)
+    uow: UnitOfWork,
+    where: ProjectFilter,
+    cursor: Cursor[str] | None = None,
+    size: int = PAGE_SIZE,
+) -> Page[ProjectListing, str]:
+    """One page of projects in key order, each with its next gate's readiness.
+
+    Paged by key: as fast at the millionth project as at the first. A fixed number of
+    statements whatever the portfolio size (the page, then its gate inputs).
+    """
+    cursor = cursor or Cursor()
+    if where.visible is None:
+        query = where.apply(select(Project))
+    else:
+        query = select(Project).where(
+            Project.id.in_(_visible_page(where, where.visible, cursor, size))
+        )
+    query = keyset(query, Project.key, cursor, size, descending=False)
     projects = list(uow.session.execute(query).unique().scalars())
-    return listings(uow, projects, query.with_only_columns(Project.id)), total
+    found = page_of(projects, cursor, size, lambda p: p.key)
+    # The page's gate inputs are read for its own ids: a page's worth of parameters, where
+    # the page's query, run again for each input, would repeat its whole search.
+    batch = select(Project.id).where(Project.id.in_([p.id for p in projects]))
+    return Page(listings(uow, found.rows, batch), found.previous, found.next)
+
+
+def _visible_page(
+    where: ProjectFilter, viewer: Viewer, cursor: Cursor[str], size: int
+) -> CompoundSelect[int]:
+    """The ids of the page's candidates: the page of each way of seeing a project, merged.
+    One condition that ORs them would leave the database one plan for a person who sees
+    ten projects and for one who sees a million."""
+    pages = [
+        keyset(
+            where.apply_fields(select(Project.id, Project.key)).where(path),
+            Project.key,
+            cursor,
+            size,
+            descending=False,
+        ).subquery()
+        for path in viewer.paths()
+    ]
+    return union(*(select(page.c.id) for page in pages))
 
 
 def listings(uow: UnitOfWork, projects: Sequence[Project], batch: Batch) -> list[ProjectListing]:
@@ -145,80 +206,3 @@ def listings(uow: UnitOfWork, projects: Sequence[Project], batch: Batch) -> list
             report = at.readiness(uow.now)
             found.append(ProjectListing(project, at.policy, at.gate, report, at.review, at.state))
     return found
-
-
-@dataclass(frozen=True)
-class PortfolioShape:
-    """The published policies' ids, their stages in order (then on hold, killed), their tiers."""
-
-    policies: tuple[str, ...]
-    stages: tuple[str, ...]
-    tiers: tuple[str, ...]
-
-
-def portfolio_shape(uow: UnitOfWork) -> PortfolioShape:
-    """Stages and tiers of every published policy version, merged in order; one query."""
-    rows = uow.session.execute(
-        select(PolicyVersion).order_by(PolicyVersion.policy_id, PolicyVersion.version)
-    ).scalars()
-    policies = [uow.workspace.policy(row) for row in rows]
-    stages = _merged(p.stages for p in policies)
-    stages += [s for s in (ON_HOLD, KILLED) if s not in stages]
-    tiers = _merged(tuple(t.id for t in p.tiers) for p in policies)
-    ids = tuple(dict.fromkeys(p.id for p in policies))
-    return PortfolioShape(ids, tuple(stages), tuple(tiers))
-
-
-def _merged(sequences: Iterable[Sequence[str]]) -> list[str]:
-    """The union of ordered sequences, the longest first; each new item is placed after its
-    predecessor in its own sequence, or else before its successor."""
-    merged: list[str] = []
-    for sequence in sorted(sequences, key=len, reverse=True):
-        for index, item in enumerate(sequence):
-            if item in merged:
-                continue
-            merged.insert(_place(merged, sequence, index), item)
-    return merged
-
-
-def _place(merged: list[str], sequence: Sequence[str], index: int) -> int:
-    if index > 0 and sequence[index - 1] in merged:
-        return merged.index(sequence[index - 1]) + 1
-    after = next((merged.index(s) for s in sequence[index + 1 :] if s in merged), None)
-    return len(merged) if after is None else after
-
-
-@dataclass(frozen=True)
-class OverdueReview:
-    """A submitted review past its due date."""
-
-    key: str
-    name: str
-    gate: str
-    round: int
-    due_at: datetime
-    days_overdue: int
-
-
-def overdue_reviews(
-    uow: UnitOfWork, where: ProjectFilter | None = None, limit: int = 20
-) -> list[OverdueReview]:
-    """Submitted reviews whose due date has passed, the longest overdue first; one query."""
-    query = (
-        select(
-            Project.key, Project.name, Review.gate_id, Review.round, Review.due_at, PolicyVersion
-        )
-        .join(Project, Review.project_id == Project.id)
-        .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
-        .where(Review.state == SUBMITTED, Review.due_at < uow.now)
-        .order_by(Review.due_at, Project.key)
-    )
-    if where is not None:
-        query = where.apply(query)
-    overdue = []
-    for key, name, gate_id, round_, due_at, version in uow.session.execute(query.limit(limit)):
-        assert due_at is not None  # the query asks for a due date in the past
-        gate = uow.workspace.policy(version).gate(gate_id)
-        title = gate.name if gate else gate_id
-        overdue.append(OverdueReview(key, name, title, round_, due_at, (uow.now - due_at).days))
-    return overdue

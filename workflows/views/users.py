@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
-from gates import access
+from gates.model import GLOBAL_ROLES, SPONSOR
 from workflows.store.records import Delegation, PolicyVersion, Project, RoleGrant, User
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.users import find_user
@@ -123,12 +123,12 @@ def _delegations(uow: UnitOfWork, user: User) -> list[DelegationRow]:
 def project_role_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
     """The roles one can hold on a project: sponsor and every sign-off role of the published
     policies that is not a global role, as (id, title), sponsor first then by title."""
-    titles = {access.SPONSOR: "Project sponsor"}
+    titles = {SPONSOR: "Project sponsor"}
     for row in uow.session.execute(select(PolicyVersion)).scalars():
         for role in uow.workspace.policy(row).roles:
             titles.setdefault(role.id, role.title)
-    choices = [(k, v) for k, v in titles.items() if k not in access.GLOBAL_ROLES]
-    return sorted(choices, key=lambda c: (c[0] != access.SPONSOR, c[1]))
+    choices = [(k, v) for k, v in titles.items() if k not in GLOBAL_ROLES]
+    return sorted(choices, key=lambda c: (c[0] != SPONSOR, c[1]))
 
 
 def signed_in_user(uow: UnitOfWork, user_id: int) -> tuple[User | None, set[str]]:

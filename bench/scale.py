@@ -153,13 +153,13 @@ def _pages(ws: Workspace) -> dict[str, tuple[str, str]]:
         ).scalar_one()
     return {
         "dashboard": ("pmo", "/portfolio/"),
-        "dashboard, deep page": ("pmo", f"/portfolio/?after={middle}"),
-        "dashboard, last page": ("pmo", "/portfolio/?last=1"),
         "dashboard, one stage": ("pmo", "/portfolio/?stage=execution"),
         "dashboard, search": ("pmo", "/portfolio/?search=Cloud+exit"),
         "dashboard, rare search": ("pmo", f"/portfolio/?search={one}"),
         "projects list": ("pmo", "/projects/"),
         "projects list, deep": ("pmo", f"/projects/?after={middle}"),
+        "projects list, last page": ("pmo", "/projects/?last=1"),
+        "projects, a dashboard count": ("pmo", "/projects/?stage=execution&tier=large"),
         "projects, granted on all": ("finance", "/projects/"),
         "projects, a manager": ("pm.lee", "/projects/"),
         "my approvals": ("finance", "/approvals/"),

@@ -1,11 +1,14 @@
-"""The portfolio dashboard (PMO and admins): projects by stage and tier, readiness of a page
-of projects, overdue reviews; all filtered alike."""
+"""The portfolio dashboard (PMO and admins): projects by stage and tier and the overdue
+reviews, filtered alike; each count leads to those projects' list, where their readiness is
+(web.projects)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
@@ -13,11 +16,11 @@ from wtforms.validators import Length, Optional
 
 from gates.authority import PORTFOLIO
 from web.conditional import revalidated
-from web.paging import cursor_of, filter_args
+from web.paging import filter_args
 from web.portal import requires, unit_of_work
 from workflows.views.counts import count_by_stage_and_tier
 from workflows.views.dashboard import PortfolioShape, overdue_reviews, portfolio_shape
-from workflows.views.portfolio import ProjectFilter, project_page
+from workflows.views.portfolio import ProjectFilter
 
 blueprint = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
@@ -50,30 +53,59 @@ class FilterForm(FlaskForm):
 @requires(PORTFOLIO)
 @revalidated
 def index() -> str:
-    """Counts by stage and tier, one page of projects with their readiness, overdue reviews.
+    """Counts by stage and tier and the overdue reviews.
 
-    Each part reads a bounded number of rows (bench/scale.py); a browser that holds the
-    page as it is now gets 304 (web.conditional).
+    What every PMO opens first, so it reads little: the stored counts and the twenty longest
+    overdue reviews, whatever the portfolio's size (bench/scale.py). Each count links to the
+    projects list filtered alike, which shows their readiness page by page. A browser that
+    holds the page as it is now gets 304 (web.conditional).
     """
     uow = unit_of_work()
     shape = portfolio_shape(uow)
     form = _filter_form(shape)
     form.validate()
     where = form.where()
-    size = int(current_app.config.get("PAGE_SIZE", 50))
     counts = count_by_stage_and_tier(uow, where)
+    tiers = _extend(shape.tiers, (t for _, t in counts.cells))
     return render_template(
         "portfolio/index.html",
         form=form,
-        shape=shape,
-        stages=_extend(shape.stages, (s for s, _ in counts.cells)),
-        tiers=_extend(shape.tiers, (t for _, t in counts.cells)),
-        counts=counts.cells,
+        tiers=tiers,
+        grid=_grid(_extend(shape.stages, (s for s, _ in counts.cells)), tiers, counts.cells, where),
         total=counts.total,
-        page=project_page(uow, where, cursor_of(), size),
         filters=filter_args(FILTERS),
         overdue=overdue_reviews(uow, where, OVERDUE_LIMIT),
     )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A count of the dashboard, and the address of the projects it counts."""
+
+    count: int
+    href: str
+
+
+def _grid(
+    stages: list[str], tiers: list[str], counts: dict[tuple[str, str], int], where: ProjectFilter
+) -> list[tuple[str, list[Cell], Cell]]:
+    """Per stage: its label, a cell per tier and the stage's total; each cell links to the
+    projects list filtered alike (built here: the page every PMO opens first)."""
+    base = url_for("projects.index")
+    listed = {"policy": where.policy, "q": where.search}
+    kept = urlencode({name: value for name, value in listed.items() if value})
+    prefix = f"{base}?{kept}&" if kept else f"{base}?"
+    grid = []
+    for stage in stages:
+        cells = [
+            Cell(
+                counts.get((stage, tier), 0), f"{prefix}{urlencode({'stage': stage, 'tier': tier})}"
+            )
+            for tier in tiers
+        ]
+        total = Cell(sum(c.count for c in cells), f"{prefix}{urlencode({'stage': stage})}")
+        grid.append((stage.replace("_", " "), cells, total))
+    return grid
 
 
 def _filter_form(shape: PortfolioShape) -> FilterForm:

@@ -52,6 +52,7 @@ blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 class FilterForm(Form):
     stage = SelectField("Stage", validate_choice=False)
     tier = SelectField("Tier", validate_choice=False)
+    policy = SelectField("Policy", validate_choice=False)
     q = StringField("Search key or name")
 
 
@@ -68,9 +69,13 @@ def index() -> str:
         [("", "Any stage"), *((s, s.replace("_", " ")) for s in stages)]
     )
     filters.tier.choices = choices([("", "Any tier"), *((t, t) for t in tiers)])
+    filters.policy.choices = choices(
+        [("", "Any policy"), *((c.policy_id, c.policy_id) for c in views.policy_choices(uow))]
+    )
     where = ProjectFilter(
         stage=filters.stage.data or None,
         tier=filters.tier.data or None,
+        policy=filters.policy.data or None,
         search=(filters.q.data or "").strip() or None,
         visible=viewer_of(uow, me().record, me().roles),
     )
@@ -79,7 +84,7 @@ def index() -> str:
         page=project_page(uow, where, cursor_of(), current_app.config["PAGE_SIZE"]),
         total=project_total(uow, where),
         filters=filters,
-        args=filter_args(("stage", "tier", "q")),
+        args=filter_args(("stage", "tier", "policy", "q")),
         can_register=REGISTER.allows_roles(frozenset(me().roles)),
     )
 

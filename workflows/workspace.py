@@ -78,6 +78,12 @@ class Workspace:
         """The parsed policy of a published version (parsed once, then cached)."""
         return self._compiled(row)[0]
 
+    def known_policy(self, version_id: int, digest: str) -> Policy | None:
+        """The parsed policy of version `version_id` when it is cached here with this digest
+        (a reader with the id and digest need not load the version's row); else None."""
+        cached = self._policies.get(version_id)
+        return cached[1] if cached is not None and cached[0] == digest else None
+
     def lifecycle(self, row: PolicyVersion) -> Lifecycle:
         """The project state machine of a policy version (built once, then cached)."""
         return self._compiled(row)[1]

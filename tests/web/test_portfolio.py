@@ -1,4 +1,5 @@
-"""The portfolio dashboard: who may see it, what it counts, its filters, and its cost."""
+"""The portfolio dashboard: who may see it, what it counts, where its counts lead, its filters,
+and its cost."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def stage_tier_counts(html: str) -> dict[tuple[str, str], int]:
     tiers = re.findall(r'<th scope="col">([^<]+)</th>', table)[1:-1]
     counts = {}
     for stage, cells in re.findall(r'<th scope="row">([^<]+)</th>(.*?)</tr>', table, re.S):
-        numbers = [int(n) for n in re.findall(r"<td>(?:<span class=\"muted\">)?(\d+)", cells)]
+        numbers = [int(n) for n in re.findall(r"<td>(?:<a [^>]*>|<span [^>]*>)?(\d+)", cells)]
         for tier, n in zip(tiers, numbers, strict=True):
             if n:
                 counts[(stage.replace(" ", "_"), tier)] = n
@@ -46,7 +47,21 @@ def stage_tier_counts(html: str) -> dict[tuple[str, str], int]:
 
 
 def listed_keys(html: str) -> list[str]:
-    return re.findall(r'<td data-label="Key"><a class="mono"[^>]*>([^<]+)</a>', html)
+    """The keys the projects list shows, in order."""
+    return re.findall(r'<td data-label="Project"><a [^>]*><span class="mono">([^<]+)</span>', html)
+
+
+def link_of(html: str, stage: str, tier: str | None = None) -> str:
+    """Where the dashboard's count of one stage (and tier; else the stage's total) leads."""
+    table = section(html, "counts-title")
+    [row] = re.findall(rf'<th scope="row">{stage.replace("_", " ")}</th>(.*?)</tr>', table, re.S)
+    links = re.findall(r'<a href="([^"]+)"', row)
+    tiers = re.findall(r'<th scope="col">([^<]+)</th>', table)[1:-1]
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    if tier is None:
+        return links[-1].replace("&amp;", "&")
+    [href] = re.findall(r'<a href="([^"]+)"', cells[tiers.index(tier)])
+    return href.replace("&amp;", "&")
 
 
 def stored_counts(ws: Workspace, policy: str | None = None) -> Counter[tuple[str, str]]:
@@ -140,14 +155,24 @@ def test_the_dashboard_counts_projects_by_stage_and_tier(
     assert rows[-2:] == ["on hold", "killed"]
 
 
-def test_the_dashboard_shows_the_readiness_of_each_project(auth, client: FlaskClient) -> None:
+def test_each_count_leads_to_those_projects_with_their_readiness(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    expected = stored_counts(workspace)[("execution", "large")]
+    auth.login("pmo")
+    dashboard = text(client.get("/portfolio/"))
+    listed = text(client.get(link_of(dashboard, "execution", "large")))
+    assert len(listed_keys(listed)) == expected > 0
+    assert "ready to decide" in listed or "not ready" in listed or "ready to submit" in listed
+    everything = text(client.get(link_of(dashboard, "closed")))
+    assert "no gate ahead" in everything
+
+
+def test_the_dashboard_shows_no_project_list_of_its_own(auth, client: FlaskClient) -> None:
     auth.login("pmo")
     html = text(client.get("/portfolio/"))
-    assert len(listed_keys(html)) == 25
-    assert "G1 Initiation approval" in html
-    assert "ready to submit" in html or "not ready" in html
-    assert "not ready to decide" in html
-    assert "no gate ahead" in html
+    assert 'data-label="Project"><a href="/projects/' not in html
+    assert "Each number opens those projects with their readiness" in html
 
 
 def test_the_dashboard_lists_overdue_reviews_longest_overdue_first(
@@ -169,51 +194,46 @@ def test_the_dashboard_lists_overdue_reviews_longest_overdue_first(
     assert re.search(r"\d+ days", overdue)
 
 
-def test_filtering_by_policy_applies_to_the_counts_and_the_list(
+def test_filtering_by_policy_applies_to_the_counts_and_where_they_lead(
     auth, client: FlaskClient, workspace: Workspace
 ) -> None:
-    with workspace.unit_of_work() as uow:
-        query = (
-            select(Project.stage, Project.tier)
-            .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
-            .where(PolicyVersion.policy_id == "lite")
-        )
-        lite = Counter((stage, tier) for stage, tier in uow.session.execute(query))
+    lite = stored_counts(workspace, "lite")
+    stage, tier = next(iter(lite))
     auth.login("pmo")
     html = text(client.get("/portfolio/?policy=lite"))
-    keys = listed_keys(html)
     assert stage_tier_counts(html) == lite
-    assert len(keys) == sum(lite.values()) > 0
+    assert f"{sum(lite.values())} projects matching the filters" in html
+    keys = listed_keys(text(client.get(link_of(html, stage, tier))))
+    assert len(keys) == lite[(stage, tier)]
     assert all(key.startswith("LT-") for key in keys)
-    assert f"{len(keys)} projects matching the filters" in html
 
 
-def test_filtering_by_stage_and_tier_narrows_the_counts_and_the_list(
+def test_filtering_by_stage_and_tier_narrows_the_counts(
     auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     expected = stored_counts(workspace)[("execution", "large")]
     auth.login("pmo")
     html = text(client.get("/portfolio/?stage=execution&tier=large"))
     assert stage_tier_counts(html) == {("execution", "large"): expected}
-    assert len(listed_keys(html)) == expected
 
 
-def test_searching_finds_a_project_by_name(auth, client: FlaskClient) -> None:
+def test_searching_counts_the_projects_found_by_name(auth, client: FlaskClient) -> None:
     auth.login("pmo")
     html = text(client.get("/portfolio/?search=cloud"))
-    assert listed_keys(html) == ["PRJ-102"]
     assert "1 project matching the filters" in html
+    [(stage, tier)] = stage_tier_counts(html)
+    assert listed_keys(text(client.get(link_of(html, stage, tier)))) == ["PRJ-102"]
 
 
 def test_an_unknown_filter_value_is_shown_next_to_its_field_and_ignored(
-    auth, client: FlaskClient
+    auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     auth.login("pmo")
     response = client.get("/portfolio/?stage=nowhere")
     assert response.status_code == 200
     html = text(response)
     assert re.search(r'id="stage-help">.*?Not a valid choice', html, re.S)
-    assert len(listed_keys(html)) == 25
+    assert stage_tier_counts(html) == stored_counts(workspace)
 
 
 def waiting_for(who: FlaskClient) -> int:
@@ -257,20 +277,20 @@ def test_each_page_sends_as_many_statements_for_325_projects_as_for_25(
     assert waiting_for(clients["sponsor.king"]) == waiting_before + 30
 
 
-def test_the_dashboard_pages_by_key_through_a_grown_portfolio(
+def test_the_projects_list_pages_by_key_through_a_grown_portfolio(
     auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     grow(workspace, 60, submitted=30)
     auth.login("pmo")
     dashboard = text(client.get("/portfolio/"))
     assert "85 projects" in dashboard
-    first = listed_keys(dashboard)
-    assert len(first) == 50 and first == sorted(first)
     assert "QA-2001" in section(dashboard, "overdue-title")
-    second = listed_keys(text(client.get(f"/portfolio/?after={first[-1]}")))
+    first = listed_keys(text(client.get("/projects/")))
+    assert len(first) == 50 and first == sorted(first)
+    second = listed_keys(text(client.get(f"/projects/?after={first[-1]}")))
     assert len(second) == 35 and second[0] > first[-1]
-    assert listed_keys(text(client.get("/portfolio/?last=1"))) == (first + second)[-50:]
-    assert listed_keys(text(client.get(f"/portfolio/?before={second[0]}"))) == first
+    assert listed_keys(text(client.get("/projects/?last=1"))) == (first + second)[-50:]
+    assert listed_keys(text(client.get(f"/projects/?before={second[0]}"))) == first
 
 
 def test_a_search_counts_no_further_than_its_limit(
@@ -281,7 +301,7 @@ def test_a_search_counts_no_further_than_its_limit(
     html = text(client.get("/portfolio/?search=PRJ"))
     assert "more than 3 projects matching the filters" in html
     assert "Too many projects match this search" in html
-    assert len(listed_keys(html)) > 3
+    assert len(listed_keys(text(client.get("/projects/?q=PRJ")))) > 3
     assert stage_tier_counts(text(client.get("/portfolio/?search=cloud"))) != {}
 
 

@@ -75,7 +75,13 @@ def overdue_reviews(
     """Submitted reviews whose due date has passed, the longest overdue first; one query."""
     query = (
         select(
-            Project.key, Project.name, Review.gate_id, Review.round, Review.due_at, PolicyVersion
+            Project.key,
+            Project.name,
+            Review.gate_id,
+            Review.round,
+            Review.due_at,
+            PolicyVersion.id,
+            PolicyVersion.digest,
         )
         .join(Project, Review.project_id == Project.id)
         .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
@@ -85,9 +91,13 @@ def overdue_reviews(
     if where is not None:
         query = where.apply(query)
     overdue = []
-    for key, name, gate_id, round_, due_at, version in uow.session.execute(query.limit(limit)):
+    rows = uow.session.execute(query.limit(limit))
+    for key, name, gate_id, round_, due_at, version_id, digest in rows:
         assert due_at is not None  # the query asks for a due date in the past
-        gate = uow.workspace.policy(version).gate(gate_id)
+        policy = uow.workspace.known_policy(version_id, digest) or uow.workspace.policy(
+            uow.session.get_one(PolicyVersion, version_id)
+        )
+        gate = policy.gate(gate_id)
         title = gate.name if gate else gate_id
         overdue.append(OverdueReview(key, name, title, round_, due_at, (uow.now - due_at).days))
     return overdue

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from gates.model import GLOBAL_ROLES, SPONSOR
@@ -131,19 +131,22 @@ def project_role_choices(uow: UnitOfWork) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda c: (c[0] != SPONSOR, c[1]))
 
 
+# Every request of a signed-in person runs it: built once.
+_SIGNED_IN = (
+    select(User, RoleGrant.role)
+    .outerjoin(
+        RoleGrant,
+        (RoleGrant.user_id == User.id)
+        & RoleGrant.project_id.is_(None)
+        & RoleGrant.revoked_at.is_(None),
+    )
+    .where(User.id == bindparam("user_id"))
+)
+
+
 def signed_in_user(uow: UnitOfWork, user_id: int) -> tuple[User | None, set[str]]:
     """The user with this id and their global roles, in one query (every request asks)."""
-    query = (
-        select(User, RoleGrant.role)
-        .outerjoin(
-            RoleGrant,
-            (RoleGrant.user_id == User.id)
-            & RoleGrant.project_id.is_(None)
-            & RoleGrant.revoked_at.is_(None),
-        )
-        .where(User.id == user_id)
-    )
-    rows = uow.session.execute(query).all()
+    rows = uow.session.execute(_SIGNED_IN, {"user_id": user_id}).all()
     if not rows:
         return None, set()
     return rows[0][0], {role for _, role in rows if role is not None}

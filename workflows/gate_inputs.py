@@ -207,6 +207,51 @@ _OPEN_REVIEW_SIGNED = (
 )
 
 
+# SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), so there nothing joined to
+# the project can change while a verb waits for it: one statement reads all three.
+_UNDER_REVIEW_SIGNED = (
+    select(
+        Project,
+        Review,
+        _SIGNER.c.username,
+        _SIGNATURES.c.role,
+        _SIGNATURES.c.decision,
+        _SIGNATURES.c.signed_at,
+        _SIGNATURES.c.snapshot_digest,
+        _PRINCIPAL.c.username,
+        _SIGNATURES.c.comment,
+    )
+    .outerjoin(Review, (Review.project_id == Project.id) & (Review.state == SUBMITTED))
+    .outerjoin(
+        _SIGNATURES,
+        (_SIGNATURES.c.review_id == Review.id) & _SIGNATURES.c.superseded_at.is_(None),
+    )
+    .outerjoin(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
+    .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
+    .where(Project.key == bindparam("key"))
+    .order_by(_SIGNATURES.c.id)
+)
+
+
+def project_under_review(
+    uow: UnitOfWork, key: str
+) -> tuple[Project, Review | None, dict[int, list[Signature]]] | None:
+    """On a database that runs one writer at a time (SQLite): the project with this key, its
+    open review and the signatures that still count, in one statement; None for no project."""
+    rows = uow.session.execute(_UNDER_REVIEW_SIGNED, {"key": key}).all()
+    if not rows:
+        return None
+    project, review = rows[0][0], rows[0][1]
+    if review is None:
+        return project, None, {}
+    found = [
+        Signature(signer, role, Decision(decision), at, digest, behalf, comment)
+        for _, _, signer, role, decision, at, digest, behalf, comment in rows
+        if signer is not None
+    ]
+    return project, review, {review.id: found}
+
+
 def signed_review(
     uow: UnitOfWork, project_id: int
 ) -> tuple[Review | None, dict[int, list[Signature]]]:

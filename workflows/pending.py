@@ -92,9 +92,9 @@ def after_signature(
     changed = sorted(u for u in before.keys() | after.keys() if before[u] != after[u])
     if not changed:
         return
-    uow.session.execute(
-        _DELETE_OF_PERSON, [{"review_id": review.id, "user_id": roster.ids[u]} for u in changed]
-    )
+    gone = [{"review_id": review.id, "user_id": roster.ids[u]} for u in changed]
+    # One person changed (the signer, nearly always): a plain execute, not an executemany.
+    uow.session.execute(_DELETE_OF_PERSON, gone[0] if len(gone) == 1 else gone)
     _insert(uow, review, roster, [row for u in changed for row in after[u]])
 
 

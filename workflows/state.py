@@ -18,7 +18,7 @@ from gates.refusals import Refusal
 from policies.model import Artifact, Gate, Policy
 from workflows.authority import person_on
 from workflows.errors import NotFound, Refused
-from workflows.gate_inputs import gate_inputs, signed_review
+from workflows.gate_inputs import gate_inputs, project_under_review, signed_review
 from workflows.machines import SUBMITTED, Lifecycle
 from workflows.pending import refresh_pending
 from workflows.store.records import Project, Review
@@ -57,10 +57,17 @@ def load_under_review(uow: UnitOfWork, key: str) -> UnderReview:
     """The project with this key and its open review if one is waiting, both locked until
     commit, with the review's signatures (the path of sign and decide).
 
-    Two statements, not one join: on PostgreSQL a transaction that waited for the project's
-    lock sees the project as committed meanwhile, but rows joined to it as they were before.
-    The review and its signatures are read after that wait, so they are read together.
+    On PostgreSQL, two statements, not one join: a transaction that waited for the
+    project's lock sees the project as committed meanwhile, but rows joined to it as they
+    were before; the review and its signatures are read after that wait, together. SQLite
+    runs one writing transaction at a time, which holds the write lock from its first
+    statement: there one statement reads all three (bench/engine.py, sign and decide).
     """
+    if uow.workspace.one_writer_at_a_time:
+        found = project_under_review(uow, key)
+        if found is None:
+            raise NotFound(f"There is no project '{key}'.")
+        return UnderReview(*found)
     project = load_project(uow, key, for_update=True)
     review, signatures = signed_review(uow, project.id)
     return UnderReview(project, review, signatures)

@@ -37,6 +37,8 @@ class Workspace:
         read_engine: Engine | None = None,
     ) -> None:
         self.engine = engine
+        # SQLite: every writing transaction takes the database's write lock when it begins.
+        self.one_writer_at_a_time = engine.dialect.name == "sqlite"
         # Tests pass one connection whose outer transaction is rolled back after each test:
         # every unit of work is then a savepoint in it.
         if connection is None:

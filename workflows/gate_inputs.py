@@ -164,18 +164,40 @@ def _open_reviews_of(restrict: Restrict) -> Select[Any]:
 
 _SIGNATURES, _USERS = table_of(SignatureRecord), table_of(User)
 _SIGNER, _PRINCIPAL = _USERS.alias("signer"), _USERS.alias("principal")
-# In the field order of gates.model.Signature, after the review's id.
-_SIGNATURE_VALUES = (
-    select(
-        _SIGNATURES.c.review_id,
-        _SIGNER.c.username,
-        _SIGNATURES.c.role,
-        _SIGNATURES.c.decision,
-        _SIGNATURES.c.signed_at,
-        _SIGNATURES.c.snapshot_digest,
-        _PRINCIPAL.c.username,
-        _SIGNATURES.c.comment,
+# A signature as the gate rules read it, in the field order of gates.model.Signature.
+_SIGNATURE_COLUMNS = (
+    _SIGNER.c.username,
+    _SIGNATURES.c.role,
+    _SIGNATURES.c.decision,
+    _SIGNATURES.c.signed_at,
+    _SIGNATURES.c.snapshot_digest,
+    _PRINCIPAL.c.username,
+    _SIGNATURES.c.comment,
+)
+
+
+def _signature(values: Sequence[Any]) -> Signature:
+    """The signature of `values`, selected as _SIGNATURE_COLUMNS."""
+    signer, role, decision, at, digest, behalf, comment = values
+    return Signature(signer, role, Decision(decision), at, digest, behalf, comment)
+
+
+def _with_signatures(query: Select[Any], review_id: Any) -> Select[Any]:
+    """`query` with the signatures that still count on the review `review_id` outer-joined,
+    oldest first (a review without one gives one row of NULLs)."""
+    return (
+        query.outerjoin(
+            _SIGNATURES,
+            (_SIGNATURES.c.review_id == review_id) & _SIGNATURES.c.superseded_at.is_(None),
+        )
+        .outerjoin(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
+        .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
+        .order_by(_SIGNATURES.c.id)
     )
+
+
+_SIGNATURE_VALUES = (
+    select(_SIGNATURES.c.review_id, *_SIGNATURE_COLUMNS)
     .join(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
     .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
     .where(_SIGNATURES.c.superseded_at.is_(None))
@@ -185,52 +207,18 @@ _SIGNATURES_OF_REVIEW = _SIGNATURE_VALUES.where(_SIGNATURES.c.review_id == bindp
 # The open review of one project locked, with the signatures that still count on it: one
 # statement for the path of sign and decide (the project is locked before, so none waits).
 _OPEN_REVIEW_SIGNED = (
-    select(
-        Review,
-        _SIGNER.c.username,
-        _SIGNATURES.c.role,
-        _SIGNATURES.c.decision,
-        _SIGNATURES.c.signed_at,
-        _SIGNATURES.c.snapshot_digest,
-        _PRINCIPAL.c.username,
-        _SIGNATURES.c.comment,
-    )
-    .outerjoin(
-        _SIGNATURES,
-        (_SIGNATURES.c.review_id == Review.id) & _SIGNATURES.c.superseded_at.is_(None),
-    )
-    .outerjoin(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
-    .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
+    _with_signatures(select(Review, *_SIGNATURE_COLUMNS), Review.id)
     .where(Review.project_id == bindparam("project_id"), Review.state == SUBMITTED)
-    .order_by(_SIGNATURES.c.id)
     .with_for_update(of=Review)
 )
-
-
 # SQLite runs one writing transaction at a time (BEGIN IMMEDIATE), so there nothing joined to
 # the project can change while a verb waits for it: one statement reads all three.
-_UNDER_REVIEW_SIGNED = (
-    select(
-        Project,
-        Review,
-        _SIGNER.c.username,
-        _SIGNATURES.c.role,
-        _SIGNATURES.c.decision,
-        _SIGNATURES.c.signed_at,
-        _SIGNATURES.c.snapshot_digest,
-        _PRINCIPAL.c.username,
-        _SIGNATURES.c.comment,
-    )
-    .outerjoin(Review, (Review.project_id == Project.id) & (Review.state == SUBMITTED))
-    .outerjoin(
-        _SIGNATURES,
-        (_SIGNATURES.c.review_id == Review.id) & _SIGNATURES.c.superseded_at.is_(None),
-    )
-    .outerjoin(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
-    .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
-    .where(Project.key == bindparam("key"))
-    .order_by(_SIGNATURES.c.id)
-)
+_UNDER_REVIEW_SIGNED = _with_signatures(
+    select(Project, Review, *_SIGNATURE_COLUMNS).outerjoin(
+        Review, (Review.project_id == Project.id) & (Review.state == SUBMITTED)
+    ),
+    Review.id,
+).where(Project.key == bindparam("key"))
 
 
 def project_under_review(
@@ -244,11 +232,7 @@ def project_under_review(
     project, review = rows[0][0], rows[0][1]
     if review is None:
         return project, None, {}
-    found = [
-        Signature(signer, role, Decision(decision), at, digest, behalf, comment)
-        for _, _, signer, role, decision, at, digest, behalf, comment in rows
-        if signer is not None
-    ]
+    found = [_signature(row[2:]) for row in rows if row[2] is not None]
     return project, review, {review.id: found}
 
 
@@ -259,11 +243,7 @@ def signed_review(
     rows = uow.session.execute(_OPEN_REVIEW_SIGNED, {"project_id": project_id}).all()
     if not rows:
         return None, {}
-    found = [
-        Signature(signer, role, Decision(decision), at, digest, behalf, comment)
-        for _, signer, role, decision, at, digest, behalf, comment in rows
-        if signer is not None
-    ]
+    found = [_signature(row[1:]) for row in rows if row[1] is not None]
     review: Review = rows[0][0]
     return review, {review.id: found}
 
@@ -287,11 +267,8 @@ def _signatures(
     else:
         query, params = for_batch(batch, _signatures_of_open_reviews)
     found: dict[int, list[Signature]] = defaultdict(list)
-    for review_id, signer, role, decision, at, digest, behalf, comment in uow.session.execute(
-        query, params
-    ):
-        signature = Signature(signer, role, Decision(decision), at, digest, behalf, comment)
-        found[review_id].append(signature)
+    for row in uow.session.execute(query, params):
+        found[row[0]].append(_signature(row[1:]))
     return found
 
 

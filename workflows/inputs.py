@@ -56,24 +56,23 @@ def short_text_problem(
 ) -> str | None:
     """What is wrong with `value` as one line of text, or None. An empty value is wrong only
     when `missing` (the words to say) is given."""
-    if not isinstance(value, str):
-        return "must be text"
-    text = value.strip()
-    if not text:
-        return missing
-    return _length_problem(text, limit) or _character_problem(text, one_line=True)
+    return _text_problem(value, limit, missing, one_line=True)
 
 
 def long_text_problem(
     value: object, limit: int = LONG_TEXT, *, missing: str | None = None
 ) -> str | None:
     """What is wrong with `value` as long text (tabs and line breaks allowed), or None."""
+    return _text_problem(value, limit, missing, one_line=False)
+
+
+def _text_problem(value: object, limit: int, missing: str | None, *, one_line: bool) -> str | None:
     if not isinstance(value, str):
         return "must be text"
     text = value.strip()
     if not text:
         return missing
-    return _length_problem(text, limit) or _character_problem(text, one_line=False)
+    return _length_problem(text, limit) or _character_problem(text, one_line=one_line)
 
 
 def short_text(

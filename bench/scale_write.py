@@ -4,6 +4,7 @@ and fresh statistics."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,15 +102,11 @@ def finish(ws: Workspace, portfolio: Portfolio) -> None:
 
 
 def _pending_signoffs(ws: Workspace) -> str:
-    """Rebuild the pending sign-offs table (workflows.authority), when this version has one."""
-    try:
-        from workflows import authority  # type: ignore[attr-defined]
-    except ImportError:
-        return "pending sign-offs: skipped (no workflows/authority.py in this version)"
-    rebuild = next((getattr(authority, n) for n in dir(authority) if n.startswith("rebuild")), None)
-    if rebuild is None:
-        return "pending sign-offs: skipped (workflows.authority has no rebuild function)"
+    """Rebuild the pending sign-offs (My approvals reads them alone) from the authority rules."""
+    from workflows.pending import rebuild_pending
+
+    started = time.perf_counter()
     with ws.unit_of_work() as uow:
-        rebuild(uow)
+        rows = rebuild_pending(uow)
         uow.commit()
-    return f"pending sign-offs: rebuilt ({rebuild.__name__})"
+    return f"pending sign-offs rebuilt: {rows:,} rows in {time.perf_counter() - started:.0f} s"

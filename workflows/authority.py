@@ -274,13 +274,16 @@ def _paths(
     if holders.everywhere(frozenset(global_roles)):
         return None
     grants, projects = _GRANTS.c, _PROJECTS.c
-    granted = exists().where(
-        grants.project_id == projects.id,
+    # Each way reads from the person's side (their grants, their delegations) into projects:
+    # `projects.id IN (...)` lets every database start from those few rows, where a
+    # correlated EXISTS would have SQLite visit every project to ask.
+    granted = select(grants.project_id).where(
         grants.user_id == user_id,
+        grants.project_id.is_not(None),
         grants.revoked_at.is_(None),
         literal(True) if holders.any_role else grants.role.in_(holders.roles),
     )
-    paths: list[ColumnElement[bool]] = [granted]
+    paths: list[ColumnElement[bool]] = [projects.id.in_(granted)]
     if holders.any_role or PROJECT_MANAGER in holders.roles:
         paths.append(projects.manager_id == user_id)
     if holders.delegates:
@@ -295,22 +298,24 @@ def _delegated_paths(user_id: int, now: Any) -> list[ColumnElement[bool]]:
     mine = and_(d.delegate_id == user_id, _in_force(now, begun=True))
     manager = literal(PROJECT_MANAGER)
     anywhere = d.project_id.is_(None)
+    # A delegation for one project: its delegator must still hold the role there. (The
+    # project is an alias of its own: the subquery must not correlate to the outer list.)
+    there = _PROJECTS.alias("there")
     named = (
-        exists()
-        .select_from(received)
-        .where(mine, d.project_id == projects.id, _holds(d.delegator_id, d.role, _PROJECTS))
+        select(d.project_id)
+        .select_from(received.join(there, there.c.id == d.project_id))
+        .where(mine, _holds(d.delegator_id, d.role, there))
     )
+    # A delegation for every project: wherever its delegator holds the role by a grant ...
     granted_there = (
-        exists()
+        select(held.project_id)
         .select_from(received.join(_HELD, held.user_id == d.delegator_id))
         .where(mine, anywhere, held.role == d.role, held.role != manager)
-        .where(held.revoked_at.is_(None), held.project_id == projects.id)
+        .where(held.revoked_at.is_(None), held.project_id.is_not(None))
     )
-    managed = (
-        exists()
-        .select_from(received)
-        .where(mine, anywhere, d.role == manager, projects.manager_id == d.delegator_id)
-    )
+    # ... or manages the project, for the project manager's role ...
+    managing = select(d.delegator_id).select_from(received).where(mine, anywhere, d.role == manager)
+    # ... or everywhere, for a role the delegator holds globally.
     held_globally = (
         exists()
         .select_from(received)
@@ -326,4 +331,9 @@ def _delegated_paths(user_id: int, now: Any) -> list[ColumnElement[bool]]:
             ),
         )
     )
-    return [named, granted_there, managed, held_globally]
+    return [
+        projects.id.in_(named),
+        projects.id.in_(granted_there),
+        projects.manager_id.in_(managing),
+        held_globally,
+    ]

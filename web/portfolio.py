@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
@@ -94,16 +94,14 @@ def _grid(
     base = url_for("projects.index")
     listed = {"policy": where.policy, "q": where.search}
     kept = urlencode({name: value for name, value in listed.items() if value})
-    prefix = f"{base}?{kept}&" if kept else f"{base}?"
+    prefix = f"{base}?{kept}&stage=" if kept else f"{base}?stage="
+    # Quoted once per stage and per tier: forty cells, one page every PMO opens first.
+    tier_part = {tier: f"&tier={quote_plus(tier)}" for tier in tiers}
     grid = []
     for stage in stages:
-        cells = [
-            Cell(
-                counts.get((stage, tier), 0), f"{prefix}{urlencode({'stage': stage, 'tier': tier})}"
-            )
-            for tier in tiers
-        ]
-        total = Cell(sum(c.count for c in cells), f"{prefix}{urlencode({'stage': stage})}")
+        here = prefix + quote_plus(stage)
+        cells = [Cell(counts.get((stage, tier), 0), here + tier_part[tier]) for tier in tiers]
+        total = Cell(sum(c.count for c in cells), here)
         grid.append((stage.replace("_", " "), cells, total))
     return grid
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from gates.authority import READ, Holders
+from gates.authority import READ
 from gates.model import PROJECT_MANAGER, Delegated, Person, Profile
 from workflows.errors import NotFound
 from workflows.gate_inputs import Batch, Restrict, for_batch
@@ -248,7 +248,7 @@ def signers_on(uow: UnitOfWork, batch: Batch, roles: set[str]) -> Roster:
 def visible_projects(uow: UnitOfWork, user_id: int, global_roles: set[str]) -> Select[Any] | None:
     """A SELECT of the ids of the projects the user may see (gates.authority.READ) now; None
     when they see every project. A subquery, never a list of ids."""
-    paths = visible_paths(user_id, global_roles, uow.now)
+    paths = visible_paths(uow, user_id, global_roles)
     if paths is None:
         return None
     union = union_all(*(select(_PROJECTS.c.id).where(path) for path in paths)).subquery()
@@ -256,27 +256,21 @@ def visible_projects(uow: UnitOfWork, user_id: int, global_roles: set[str]) -> S
 
 
 def visible_paths(
-    user_id: int, global_roles: set[str], now: Any
+    uow: UnitOfWork, user_id: int, global_roles: set[str]
 ) -> tuple[ColumnElement[bool], ...] | None:
-    """The ways the user may see a project (gates.authority.READ), each a condition on the
-    `projects` table: a role granted there, managing it, a delegation that counts there.
-    None when the user sees every project.
+    """The ways the user may see a project now (gates.authority.READ), each a condition on
+    the `projects` table: a role granted there, managing it, and one per delegation in force
+    that counts there. None when the user sees every project.
 
-    Lists ask them one at a time (a page per way, merged): each condition then uses its own
-    index, whether the person sees ten projects or a million; one OR of them would leave the
-    database one plan for both."""
-    return _paths(READ.holders, user_id, global_roles, now)
-
-
-def _paths(
-    holders: Holders, user_id: int, global_roles: set[str], now: Any
-) -> tuple[ColumnElement[bool], ...] | None:
+    The delegations are read first (a person receives a handful): a condition is made for
+    each one that exists, reading from its delegator's rows. A condition for every way a
+    delegation could count, asked of every person, left PostgreSQL walking a million
+    projects for someone who has none (1.4 s a page). Lists ask the conditions one at a
+    time (a page per way, merged): each then uses its own index."""
+    holders = READ.holders
     if holders.everywhere(frozenset(global_roles)):
         return None
     grants, projects = _GRANTS.c, _PROJECTS.c
-    # Each way reads from the person's side (their grants, their delegations) into projects:
-    # `projects.id IN (...)` lets every database start from those few rows, where a
-    # correlated EXISTS would have SQLite visit every project to ask.
     granted = select(grants.project_id).where(
         grants.user_id == user_id,
         grants.project_id.is_not(None),
@@ -287,53 +281,67 @@ def _paths(
     if holders.any_role or PROJECT_MANAGER in holders.roles:
         paths.append(projects.manager_id == user_id)
     if holders.delegates:
-        paths.extend(_delegated_paths(user_id, now))
+        delegated = _delegated_paths(uow, user_id)
+        if delegated is None:
+            return None
+        paths.extend(delegated)
     return tuple(paths)
 
 
-def _delegated_paths(user_id: int, now: Any) -> list[ColumnElement[bool]]:
-    """The ways a delegation to the user counts on a project now, as conditions on it."""
+_RECEIVED = (
+    select(_DELEGATIONS.c.project_id, _DELEGATIONS.c.role, _DELEGATIONS.c.delegator_id)
+    .select_from(_DELEGATIONS.join(_DELEGATOR, _DELEGATOR.c.id == _DELEGATIONS.c.delegator_id))
+    .where(
+        _DELEGATIONS.c.delegate_id == bindparam("user_id"),
+        _in_force(bindparam("now"), begun=True),
+    )
+)
+
+
+def _delegated_paths(uow: UnitOfWork, user_id: int) -> list[ColumnElement[bool]] | None:
+    """A condition on projects for each delegation the user holds now, where its delegator
+    still holds the role; None when one counts on every project (a role held globally)."""
     d, held, projects = _DELEGATIONS.c, _HELD.c, _PROJECTS.c
-    received = _DELEGATIONS.join(_DELEGATOR, _DELEGATOR.c.id == d.delegator_id)
-    mine = and_(d.delegate_id == user_id, _in_force(now, begun=True))
-    manager = literal(PROJECT_MANAGER)
-    anywhere = d.project_id.is_(None)
-    # A delegation for one project: its delegator must still hold the role there. (The
-    # project is an alias of its own: the subquery must not correlate to the outer list.)
-    there = _PROJECTS.alias("there")
-    named = (
-        select(d.project_id)
-        .select_from(received.join(there, there.c.id == d.project_id))
-        .where(mine, _holds(d.delegator_id, d.role, there))
-    )
-    # A delegation for every project: wherever its delegator holds the role by a grant ...
-    granted_there = (
-        select(held.project_id)
-        .select_from(received.join(_HELD, held.user_id == d.delegator_id))
-        .where(mine, anywhere, held.role == d.role, held.role != manager)
-        .where(held.revoked_at.is_(None), held.project_id.is_not(None))
-    )
-    # ... or manages the project, for the project manager's role ...
-    managing = select(d.delegator_id).select_from(received).where(mine, anywhere, d.role == manager)
-    # ... or everywhere, for a role the delegator holds globally.
-    held_globally = (
-        exists()
-        .select_from(received)
-        .where(
-            mine,
-            anywhere,
-            d.role != manager,
-            exists().where(
-                held.user_id == d.delegator_id,
-                held.role == d.role,
-                held.project_id.is_(None),
-                held.revoked_at.is_(None),
-            ),
+    received = uow.session.execute(_RECEIVED, {"user_id": user_id, "now": uow.now}).all()
+    paths: list[ColumnElement[bool]] = []
+    if any(project_id is not None for project_id, _, _ in received):
+        # Delegations for one project each: where the delegator still holds the role. (The
+        # project is an alias of its own: the subquery must not correlate to the outer list.)
+        there = _PROJECTS.alias("there")
+        named = (
+            select(d.project_id)
+            .select_from(
+                _DELEGATIONS.join(_DELEGATOR, _DELEGATOR.c.id == d.delegator_id).join(
+                    there, there.c.id == d.project_id
+                )
+            )
+            .where(
+                d.delegate_id == user_id,
+                _in_force(uow.now, begun=True),
+                _holds(d.delegator_id, d.role, there),
+            )
         )
-    )
-    return [
-        projects.id.in_(named),
-        projects.id.in_(granted_there),
-        projects.manager_id.in_(managing),
-        held_globally,
-    ]
+        paths.append(projects.id.in_(named))
+    for project_id, role, delegator_id in received:
+        if project_id is not None:
+            continue
+        if role == PROJECT_MANAGER:  # for every project the delegator manages
+            paths.append(projects.manager_id == delegator_id)
+            continue
+        held_globally = exists().where(
+            held.user_id == delegator_id,
+            held.role == role,
+            held.project_id.is_(None),
+            held.revoked_at.is_(None),
+        )
+        if uow.session.execute(select(held_globally)).scalar():
+            return None  # the delegator holds the role everywhere: so, for now, does the user
+        # for every project where the delegator holds the role by a grant
+        there_held = select(held.project_id).where(
+            held.user_id == delegator_id,
+            held.role == role,
+            held.project_id.is_not(None),
+            held.revoked_at.is_(None),
+        )
+        paths.append(projects.id.in_(there_held))
+    return paths

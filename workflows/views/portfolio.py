@@ -84,7 +84,7 @@ class Viewer:
 
 def viewer_of(uow: UnitOfWork, user: User, global_roles: set[str]) -> Viewer | None:
     """What `user` may see of the projects; None when they see every project."""
-    paths = authority.visible_paths(user.id, global_roles, uow.now)
+    paths = authority.visible_paths(uow, user.id, global_roles)
     return None if paths is None else Viewer(paths)
 
 

@@ -52,7 +52,7 @@ def count_by_stage_and_tier(uow: UnitOfWork, where: ProjectFilter) -> StageTierC
         query = _counted(query, where).group_by(counts.stage, counts.tier)
         cells = {(stage, tier): int(n) for stage, tier, n in uow.session.execute(query) if n}
         return StageTierCounts(cells, Total(sum(cells.values())))
-    matching = where.apply(select(Project.stage, Project.tier)).limit(COUNT_LIMIT + 1).subquery()
+    matching = _first(where.apply(select(Project.stage, Project.tier))).subquery()
     query = select(matching.c.stage, matching.c.tier, func.count()).group_by(
         matching.c.stage, matching.c.tier
     )
@@ -70,7 +70,7 @@ def project_total(uow: UnitOfWork, where: ProjectFilter) -> Total:
         query = _counted(select(func.coalesce(func.sum(_COUNTS.c.projects), 0)), where)
         return Total(int(uow.session.execute(query).scalar_one()))
     if where.visible is None:
-        matching = where.apply(select(Project.id)).limit(COUNT_LIMIT + 1).subquery()
+        matching = _first(where.apply(select(Project.id))).subquery()
         query = select(func.count()).select_from(matching)
     else:
         query = _visible_count(where, where.visible)
@@ -83,11 +83,19 @@ def _visible_count(where: ProjectFilter, viewer: Viewer) -> Select[int]:
     COUNT_LIMIT + 1 projects: at most COUNT_LIMIT distinct ones means no way was cut short,
     so the count is exact."""
     ways = [
-        where.apply_fields(select(Project.id)).where(path).limit(COUNT_LIMIT + 1).subquery()
+        _first(where.apply_fields(select(Project.id)).where(path)).subquery()
         for path in viewer.paths()
     ]
     found = union_all(*(select(way.c.id) for way in ways)).subquery()
     return select(func.count(distinct(found.c.id)))
+
+
+def _first(query: S) -> S:
+    """The first COUNT_LIMIT + 1 matching projects in key order. The order leaves the
+    database two plans, both through an index: walk the key index while matches are
+    common, or read a search's trigram index (or the person's grants) and sort the few
+    found; without it PostgreSQL read the table itself for a common word."""
+    return query.order_by(Project.key).limit(COUNT_LIMIT + 1)
 
 
 def _counted(query: S, where: ProjectFilter) -> S:

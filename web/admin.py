@@ -25,6 +25,7 @@ from gates.authority import ADMINISTER
 from gates.model import GLOBAL_ROLES
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
+from workflows.inputs import PROJECT_KEY, ROLE, SHORT_TEXT
 from workflows.state import load_project
 from workflows.store.records import Project
 from workflows.verbs import users
@@ -46,13 +47,13 @@ class AddUserForm(FlaskForm):
     )
     display_name = StringField(
         "Printed name",
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=SHORT_TEXT)],
         render_kw={"autocomplete": "off"},
     )
-    email = EmailField("Email", validators=[Optional(), Length(max=200)])
+    email = EmailField("Email", validators=[Optional(), Length(max=SHORT_TEXT)])
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(max=200)],
+        validators=[DataRequired(), Length(max=SHORT_TEXT)],
         render_kw={"autocomplete": "new-password"},
     )
     roles = MultiCheckboxField("Global roles", choices=ROLE_CHOICES)
@@ -63,13 +64,13 @@ class GlobalRoleForm(FlaskForm):
 
 
 class ProjectRoleForm(FlaskForm):
-    project = StringField("Project key", validators=[DataRequired(), Length(max=40)])
+    project = StringField("Project key", validators=[DataRequired(), Length(max=PROJECT_KEY)])
     role = SelectField("Role on the project", choices=[])
 
 
 class RevokeForm(FlaskForm):
-    role = HiddenField(validators=[DataRequired(), Length(max=80)])
-    project = HiddenField(validators=[Optional(), Length(max=40)])
+    role = HiddenField(validators=[DataRequired(), Length(max=ROLE)])
+    project = HiddenField(validators=[Optional(), Length(max=PROJECT_KEY)])
 
 
 class ActiveForm(FlaskForm):

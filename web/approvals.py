@@ -23,6 +23,7 @@ from gates.signoffs import Part, SignOption
 from policies.model import Decision
 from web.portal import flash_refusal, me, place_refusals, project_or_404, reader, unit_of_work
 from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Refused
+from workflows.inputs import FOLLOW_UP_ACTION, LONG_TEXT, SHORT_TEXT
 from workflows.verbs import reviews
 from workflows.views.approvals import PAGE_SIZE, my_approvals
 from workflows.views.reviews import ReviewPage, review_page
@@ -35,7 +36,7 @@ ROWS = 3
 class SignForm(FlaskForm):
     decision = SelectField("Decision", validators=[DataRequired()])
     role = SelectField("Sign as", validate_choice=False, validators=[Optional()])
-    comment = TextAreaField("Comment", validators=[Length(max=4000)])
+    comment = TextAreaField("Comment", validators=[Length(max=LONG_TEXT)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
@@ -50,8 +51,8 @@ def _text(field: Field) -> str:
 
 
 class ConditionForm(Form):
-    action = StringField("Action", validators=[Length(max=500)])
-    owner = StringField("Owner", validators=[Length(max=200)])
+    action = StringField("Action", validators=[Length(max=FOLLOW_UP_ACTION)])
+    owner = StringField("Owner", validators=[Length(max=SHORT_TEXT)])
     due = DateField("Due date", validators=[_due_when_filled, Optional()])
 
 
@@ -69,7 +70,7 @@ for _row in range(ROWS):
 
 class DecideForm(FlaskForm):
     decision = SelectField("Decision", validators=[DataRequired()])
-    reason = TextAreaField("Reason", validators=[Length(max=4000)])
+    reason = TextAreaField("Reason", validators=[Length(max=LONG_TEXT)])
     conditions = FormField(ConditionRows)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -21,6 +21,7 @@ from gates.chain import Verification
 from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.errors import InvalidInput, LockgateError
+from workflows.inputs import PROJECT_KEY, USERNAME
 from workflows.verbs.audit import EventFilter, export_events, verify_trail
 from workflows.views.audit import FORMATS, event_filter, event_page
 
@@ -38,8 +39,8 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    project = StringField("Project", validators=[Optional(), Length(max=40)])
-    actor = StringField("Actor", validators=[Optional(), Length(max=80)])
+    project = StringField("Project", validators=[Optional(), Length(max=PROJECT_KEY)])
+    actor = StringField("Actor", validators=[Optional(), Length(max=USERNAME)])
     action = StringField("Action starts with", validators=[Optional(), Length(max=80)])
     since = DateField("From (UTC)", validators=[Optional()])
     until = DateField("To (UTC, inclusive)", validators=[Optional()])
@@ -48,8 +49,8 @@ class FilterForm(FlaskForm):
 class ExportForm(FlaskForm):
     """Download the filtered events; the filter rides along in hidden fields."""
 
-    project = HiddenField(validators=[Optional(), Length(max=40)])
-    actor = HiddenField(validators=[Optional(), Length(max=80)])
+    project = HiddenField(validators=[Optional(), Length(max=PROJECT_KEY)])
+    actor = HiddenField(validators=[Optional(), Length(max=USERNAME)])
     action = HiddenField(validators=[Optional(), Length(max=80)])
     since = DateField(widget=HiddenInput(), validators=[Optional()])
     until = DateField(widget=HiddenInput(), validators=[Optional()])

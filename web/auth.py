@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from web.portal import PortalUser, flash_refusal, me, unit_of_work
 from workflows.errors import AuthenticationFailed, Refused
+from workflows.inputs import USERNAME
 from workflows.verbs.logins import log_in, log_out
 from workflows.verbs.users import global_roles
 
@@ -18,7 +19,7 @@ blueprint = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    username = StringField("Username", validators=[DataRequired(), Length(max=USERNAME)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 

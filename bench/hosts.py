@@ -21,6 +21,7 @@ when a check fails, after printing everything. Not run by CI.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import statistics
@@ -57,7 +58,9 @@ PASSWORD = "bench-password"
 PREFIX = "bench"
 ROLES = ("sponsor", "pmo", "finance")  # the initiation gate's sign-offs at a 400,000 budget
 REVIEW_LINK = re.compile(r'href="/approvals/([A-Z]+-\d+)"')
-ROLE_SELECT = re.compile(r'name="role"[^>]*>(.*?)</select>', re.S)
+REFUSAL = re.compile(r'<(?:p|span) class="(?:message )?error"[^>]*>(?!Could not)([^<]+)<')
+ROLE_SELECT = re.compile(r'<select[^>]*name="role"[^>]*>(.*?)</select>', re.S)
+ROLE_HIDDEN = re.compile(r'<input type="hidden" name="role" value="([^"]*)"')
 OPTION = re.compile(r'<option[^>]*value="([^"]*)"')
 
 
@@ -194,11 +197,18 @@ class Approver:
         if page.status != 200 or f"/approvals/{key}/sign" not in page.text:
             self.tally.outcomes["nothing to sign there"] += 1
             return
-        roles = ROLE_SELECT.search(page.text)  # shown only to someone holding several
-        role = OPTION.findall(roles.group(1))[0] if roles else ""
+        # A choice for someone who may sign in several roles, else the one role, hidden.
+        roles = ROLE_SELECT.search(page.text)
+        hidden = ROLE_HIDDEN.search(page.text)
+        role = OPTION.findall(roles.group(1))[0] if roles else hidden.group(1) if hidden else ""
         fields = {"decision": "go", "role": role, "comment": "", "password": PASSWORD}
         signed = self.post("sign", f"/approvals/{key}/sign", fields, page.csrf())
-        self.tally.outcomes["signed" if signed.status == 302 else "sign refused"] += 1
+        if signed.status == 302:
+            self.tally.outcomes["signed"] += 1
+        else:  # counted by the first reason the page gives
+            found = REFUSAL.search(signed.text)
+            why = html.unescape(found.group(1)).strip() if found else f"HTTP {signed.status}"
+            self.tally.outcomes[f"sign refused ({why})"] += 1
         if signed.status == 302 and f"/approvals/{key}/decide" in page.text:
             self.to_decide.append(key)
 

@@ -45,6 +45,7 @@ from policies.model import Artifact
 from tests.browsing import Browser, Page
 from tests.integration.factories import STANDARD_FACTS, attach_evidence
 from tests.servers import BUCKET, Host, start_host, start_seaweedfs
+from workflows.identity import authenticate, system
 from workflows.state import load_project
 from workflows.store.db import make_engine
 from workflows.store.evidence import S3Store
@@ -91,14 +92,15 @@ def seed(ws: Workspace, clients: int, count: int) -> list[str]:
     """Users, then `count` projects with their initiation gate submitted; returns the keys."""
     with ws.unit_of_work() as uow:
         publishing.publish_library(uow)
-        users.add_user(
-            uow, "system", "admin", "Ada Admin", PASSWORD, roles=("admin",), bootstrap=True
-        )
-        users.add_user(uow, "admin", "pm", "Pat Manager", PASSWORD, roles=("project_manager",))
+        users.add_user(uow, system(), "admin", "Ada Admin", PASSWORD, roles=("admin",))
+        uow.commit()
+        admin = authenticate(uow, "admin", PASSWORD, "bench")
+        users.add_user(uow, admin, "pm", "Pat Manager", PASSWORD, roles=("project_manager",))
         for index in range(clients):
             name = approver(index)
-            users.add_user(uow, "admin", name, f"Approver {index + 1}", PASSWORD)
+            users.add_user(uow, admin, name, f"Approver {index + 1}", PASSWORD)
         uow.commit()
+        pm = authenticate(uow, "pm", PASSWORD, "bench")
     keys = []
     for index in range(count):
         key = f"HB-{index + 1:04d}"
@@ -106,7 +108,7 @@ def seed(ws: Workspace, clients: int, count: int) -> list[str]:
             sponsor, pmo, finance = (approver((index + k) % clients) for k in range(3))
             projects.register_project(
                 uow,
-                "pm",
+                pm,
                 key,
                 f"Bench project {index + 1}",
                 "standard",
@@ -114,13 +116,13 @@ def seed(ws: Workspace, clients: int, count: int) -> list[str]:
                 sponsor=sponsor,
             )
             project = load_project(uow, key)
-            users.grant_role(uow, "admin", pmo, "pmo", project)
-            users.grant_role(uow, "admin", finance, "finance", project)
-            status = reviews.gate_status(uow, "pm", key)
+            users.grant_role(uow, admin, pmo, "pmo", project)
+            users.grant_role(uow, admin, finance, "finance", project)
+            status = reviews.gate_status(uow, pm, key)
             for line in status.report.lines:
                 if isinstance(line.requirement, Artifact) and not line.status.ok:
-                    attach_evidence(uow, "pm", key, line.requirement, uow.now.date())
-            reviews.submit_gate(uow, "pm", key)
+                    attach_evidence(uow, pm, key, line.requirement, uow.now.date())
+            reviews.submit_gate(uow, pm, key)
             uow.commit()
         keys.append(key)
         if (index + 1) % 50 == 0:

@@ -105,7 +105,7 @@ def add_user() -> str | Response:
     try:
         user = users.add_user(
             uow,
-            me().username,
+            me().actor,
             form.username.data.strip(),
             form.display_name.data,
             form.password.data,
@@ -151,7 +151,7 @@ def grant_role(username: str) -> str | Response:
     if not form.validate_on_submit():
         return _user_page(username, global_form=form)
     try:
-        users.grant_role(unit_of_work(), me().username, username, form.role.data)
+        users.grant_role(unit_of_work(), me().actor, username, form.role.data)
     except LockgateError as error:
         form.role.errors.extend(_reasons(error))
         return _user_page(username, global_form=form)
@@ -170,7 +170,7 @@ def grant_project_role(username: str) -> str | Response:
     if project is None:
         return _user_page(username, project_form=form)
     try:
-        users.grant_role(unit_of_work(), me().username, username, form.role.data, project)
+        users.grant_role(unit_of_work(), me().actor, username, form.role.data, project)
     except LockgateError as error:
         form.role.errors.extend(_reasons(error))
         return _user_page(username, project_form=form)
@@ -186,7 +186,7 @@ def revoke_role(username: str) -> Response:
     key = (form.project.data or "").strip()
     try:
         project = load_project(unit_of_work(), key) if key else None
-        users.revoke_role(unit_of_work(), me().username, username, form.role.data, project)
+        users.revoke_role(unit_of_work(), me().actor, username, form.role.data, project)
     except LockgateError as error:
         return _refused(username, error)
     where = f" on {key}" if key else ""
@@ -201,7 +201,7 @@ def set_active(username: str) -> Response:
         abort(400)
     active = form.state.data == "enable"
     try:
-        users.set_active(unit_of_work(), me().username, username, active)
+        users.set_active(unit_of_work(), me().actor, username, active)
     except LockgateError as error:
         return _refused(username, error)
     text = "enabled" if active else "disabled; their sessions have ended"

@@ -117,9 +117,9 @@ def _security_headers(response: Response) -> Response:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import admin, approvals, audit, auth, home, policies, portfolio, projects
+    from web import account, admin, approvals, audit, auth, home, policies, portfolio, projects
 
-    for module in (auth, home, projects, approvals, portfolio, policies, audit, admin):
+    for module in (auth, home, projects, approvals, portfolio, policies, audit, admin, account):
         app.register_blueprint(module.blueprint)
 
 

@@ -127,7 +127,7 @@ def sign(key: str) -> Response | tuple[str, int]:
         try:
             record = reviews.sign(
                 uow,
-                me().username,
+                me().actor,
                 key,
                 form.decision.data,
                 form.password.data,
@@ -163,7 +163,7 @@ def decide(key: str) -> Response | tuple[str, int]:
         try:
             decided = reviews.decide(
                 uow,
-                me().username,
+                me().actor,
                 key,
                 form.decision.data,
                 form.reason.data or "",
@@ -191,7 +191,7 @@ def _page_or_404(key: str) -> ReviewPage:
     uow = reader()
     project_or_404(key, uow)
     try:
-        return review_page(uow, me().username, key)
+        return review_page(uow, me().actor, key)
     except NotFound:
         abort(404)
 

@@ -109,7 +109,7 @@ def verify() -> str:
 
 def _verified(form: VerifyForm, text: str | None) -> Verification | None:
     try:
-        return verify_trail(unit_of_work(), me().username, text)
+        return verify_trail(unit_of_work(), me().actor, text)
     except InvalidInput as error:
         form.checkpoint.errors.extend(error.problems.values())
     except LockgateError as error:
@@ -146,7 +146,7 @@ def export() -> Response | tuple[str, int]:
         max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline=""
     )
     try:
-        export_events(uow, me().username, out, form.format.data, _filter_of(form))
+        export_events(uow, me().actor, out, form.format.data, _filter_of(form))
         uow.commit()
     except LockgateError as error:
         out.close()

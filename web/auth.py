@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from web.portal import PortalUser, flash_refusal, me, unit_of_work
 from workflows.errors import AuthenticationFailed, Refused
+from workflows.identity import user_of
 from workflows.inputs import USERNAME
 from workflows.verbs.logins import log_in, log_out
 from workflows.verbs.users import global_roles
@@ -30,14 +31,16 @@ def login() -> str | Response:
     if form.validate_on_submit():
         uow = unit_of_work()
         try:
-            user = log_in(uow, form.username.data, form.password.data, client_address())
+            actor = log_in(uow, form.username.data, form.password.data, client_address())
         except AuthenticationFailed as error:
             form.password.errors.append(str(error))
         except Refused as error:
             flash_refusal(error)
         else:
+            user = user_of(uow, actor)
+            roles = global_roles(uow, user)
             uow.commit()
-            login_user(PortalUser(user, global_roles(uow, user)))
+            login_user(PortalUser(user, roles, actor))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -60,7 +63,7 @@ def _safe_next(target: str | None) -> str:
 def logout() -> Response:
     """Log out everywhere: every session of this user ends, copied cookies included."""
     uow = unit_of_work()
-    log_out(uow, me().username)
+    log_out(uow, me().actor)
     uow.commit()
     logout_user()
     flash("You are logged out.", "info")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import random
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,7 @@ from gates.decisions import FollowUp
 from policies.model import Artifact, ArtifactKind, Decision, FactType, FormField, Signoff
 from workflows.authority import person_on
 from workflows.errors import LockgateError
+from workflows.identity import Actor, authenticate, system
 from workflows.state import load_project, policy_of
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
@@ -289,18 +291,37 @@ def _seed_people(ws: Workspace) -> None:
                 "one. Use a new LOCKGATE_INSTANCE folder."
             )
         publishing.publish_library(uow)
-        for person in PEOPLE:
+        first, *others = PEOPLE  # the admin, created by the system; the others by the admin
+        users.add_user(uow, system(), first.username, first.name, PASSWORD, roles=first.roles)
+        uow.commit()
+    with ws.unit_of_work() as uow:
+        admin = _as(ws, first.username)
+        for person in others:
             users.add_user(
                 uow,
-                "admin" if person.username != "admin" else "system",
+                admin,
                 person.username,
                 person.name,
                 PASSWORD,
                 f"{person.username}@example.com",
                 person.roles,
-                bootstrap=person.username == "admin",
             )
         uow.commit()
+    for person in PEOPLE:  # once each, before any unit of work of the seeding is open
+        _as(ws, person.username)
+
+
+_ACTORS: weakref.WeakKeyDictionary[Workspace, dict[str, Actor]] = weakref.WeakKeyDictionary()
+
+
+def _as(ws: Workspace, username: str) -> Actor:
+    """A demo person, authenticated with the demo password once per workspace, as anyone
+    acting in Lockgate is: the demo has no way around authentication either."""
+    known = _ACTORS.setdefault(ws, {})
+    if username not in known:
+        with ws.unit_of_work() as uow:
+            known[username] = authenticate(uow, username, PASSWORD, "demo seeding")
+    return known[username]
 
 
 def _seed_project(
@@ -324,10 +345,12 @@ def _seed_project(
             **facts,
         }
     with ws.unit_of_work() as uow:
-        projects.register_project(uow, manager, key, name, policy_id, facts, manager, sponsor)
+        projects.register_project(
+            uow, _as(ws, manager), key, name, policy_id, facts, manager, sponsor
+        )
         project = load_project(uow, key)
         for role, username in APPROVERS.items():
-            users.grant_role(uow, "admin", username, role, project)
+            users.grant_role(uow, _as(ws, "admin"), username, role, project)
         uow.commit()
     stage_target, _, review_at = target.partition(":")
     stop = review_at or stage_target
@@ -337,7 +360,7 @@ def _seed_project(
             verb = projects.hold if stage_target == "on_hold" else projects.kill
             verb(
                 uow,
-                sponsor,
+                _as(ws, sponsor),
                 key,
                 "Business priorities changed; funding moved to FY27."
                 if stage_target == "killed"
@@ -370,7 +393,7 @@ def _advance(
         _attach_all(ws, rng, clock, key, manager, status)
         clock.advance(rng.uniform(2, 10))
         with ws.unit_of_work() as uow:
-            reviews.submit_gate(uow, manager, key)
+            reviews.submit_gate(uow, _as(ws, manager), key)
             uow.commit()
         if stage == stop:
             _sign_some(ws, rng, clock, key, sponsor)
@@ -384,7 +407,7 @@ def _advance(
 def _status(ws: Workspace, manager: str, key: str) -> reviews.GateStatus | None:
     with ws.unit_of_work() as uow:
         try:
-            return reviews.gate_status(uow, manager, key)
+            return reviews.gate_status(uow, _as(ws, manager), key)
         except LockgateError:
             return None
 
@@ -421,7 +444,7 @@ def _attach(
         filename = f"{key}-{artifact.id}.pdf"
         attach.attach_file(
             uow,
-            manager,
+            _as(uow.workspace, manager),
             key,
             artifact.id,
             io.BytesIO(body),
@@ -431,14 +454,14 @@ def _attach(
     elif artifact.kind is ArtifactKind.LINK:
         attach.attach_link(
             uow,
-            manager,
+            _as(uow.workspace, manager),
             key,
             artifact.id,
             f"https://wiki.example.com/{key.lower()}/{artifact.id}",
         )
     else:
         values = {f.id: _form_value(f, rng, clock) for f in artifact.fields}
-        attach.attach_form(uow, manager, key, artifact.id, values)
+        attach.attach_form(uow, _as(uow.workspace, manager), key, artifact.id, values)
 
 
 def _form_value(field: FormField, rng: random.Random, clock: DemoClock) -> str:
@@ -496,7 +519,7 @@ def _sign_some(ws: Workspace, rng: random.Random, clock: DemoClock, key: str, sp
 
 def _sign(ws: Workspace, key: str, who: str, role: str, decision: str, comment: str) -> None:
     with ws.unit_of_work() as uow:
-        reviews.sign(uow, who, key, decision, PASSWORD, role, comment)
+        reviews.sign(uow, _as(ws, who), key, decision, PASSWORD, role, comment)
         uow.commit()
 
 
@@ -510,10 +533,15 @@ def _decide(ws: Workspace, rng: random.Random, key: str, sponsor: str) -> None:
                 "Close the two open medium-severity risks", "pm.lee", max(due, date.today())
             )
             reviews.decide(
-                uow, sponsor, key, "conditional_go", "Approved with one condition.", [follow_up]
+                uow,
+                _as(ws, sponsor),
+                key,
+                "conditional_go",
+                "Approved with one condition.",
+                [follow_up],
             )
         else:
-            reviews.decide(uow, sponsor, key, "go")
+            reviews.decide(uow, _as(ws, sponsor), key, "go")
         uow.commit()
 
 
@@ -533,19 +561,23 @@ def _seed_the_present(ws: Workspace, clock: DemoClock) -> None:
         sponsor = _sponsor_of(uow, project)
         week = timedelta(days=7)
         users.delegate(
-            uow, sponsor, DEPUTY, "sponsor", now - week, now + 2 * week, project, "Leave"
+            uow, _as(ws, sponsor), DEPUTY, "sponsor", now - week, now + 2 * week, project, "Leave"
         )
         users.delegate(
-            uow, "finance", DEPUTY, "finance", now + week, now + 3 * week, None, "Closing"
+            uow, _as(ws, "finance"), DEPUTY, "finance", now + week, now + 3 * week, None, "Closing"
         )
         uow.commit()
     with ws.unit_of_work() as uow:
         covered = load_project(uow, "PRJ-103")
         cover = (now - week, now + 4 * week)
-        users.delegate(uow, "security", DEPUTY, "security", *cover, covered, "Audit season")
+        users.delegate(
+            uow, _as(ws, "security"), DEPUTY, "security", *cover, covered, "Audit season"
+        )
         uow.commit()
     with ws.unit_of_work() as uow:
-        users.revoke_role(uow, "admin", "security", "security", load_project(uow, "PRJ-103"))
+        users.revoke_role(
+            uow, _as(ws, "admin"), "security", "security", load_project(uow, "PRJ-103")
+        )
         uow.commit()
     _change_signed_evidence(ws, clock, "PRJ-110")
 
@@ -560,7 +592,7 @@ def _sponsor_of(uow: UnitOfWork, project: Project) -> str:
 
 def _change_signed_evidence(ws: Workspace, clock: DemoClock, key: str) -> None:
     with ws.unit_of_work() as uow:
-        status = reviews.gate_status(uow, "pmo", key)
+        status = reviews.gate_status(uow, _as(ws, "pmo"), key)
         manager = status.project.manager.username
         artifact = next(
             line.requirement

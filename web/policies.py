@@ -125,7 +125,7 @@ def _publish(form: PolicyUploadForm, text: str, name: str) -> BaseResponse | Non
     """Publish and redirect to the new version; on a refusal, say why next to the source."""
     uow = unit_of_work()
     try:
-        row = publish(uow, me().username, text, name)
+        row = publish(uow, me().actor, text, name)
     except InvalidInput as error:
         if "name" in error.problems:  # the file's name, not its text
             form.file.errors.append(

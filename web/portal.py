@@ -12,6 +12,7 @@ from flask_login import LoginManager, UserMixin, current_user
 
 from gates.authority import READ, Authority, Permission
 from workflows.errors import LockgateError, NotFound, Refused
+from workflows.identity import Actor, from_session
 from workflows.state import authority_on, load_project
 from workflows.store.records import Project, User
 from workflows.store.uow import UnitOfWork
@@ -30,8 +31,9 @@ class PortalUser(UserMixin):
     """The signed-in person. The session id carries the session version, so bumping it
     (logout, disable) ends every session at once, copied cookies included."""
 
-    def __init__(self, record: User, roles: set[str]) -> None:
+    def __init__(self, record: User, roles: set[str], actor: Actor) -> None:
         self.record = record
+        self.actor = actor  # what the verbs take: authenticated by this session
         self.username = record.username
         self.display_name = record.display_name
         self.roles = roles
@@ -55,9 +57,10 @@ def _load_user(session_id: str) -> PortalUser | None:
     if not user_id.isdigit() or not version.isdigit():
         return None
     record, roles = signed_in_user(reader(), int(user_id))
-    if record is None or not record.active or record.session_version != int(version):
+    actor = None if record is None else from_session(record, int(version))
+    if record is None or actor is None:
         return None
-    return PortalUser(record, roles)
+    return PortalUser(record, roles, actor)
 
 
 def workspace() -> Workspace:

@@ -114,7 +114,7 @@ def register() -> str | Response:
             else:
                 project = register_project(
                     uow,
-                    me().username,
+                    me().actor,
                     form.key.data.strip(),
                     form.name.data,
                     policy_id,
@@ -159,7 +159,7 @@ def show(key: str) -> str:
     policy = policy_of(uow, project)
     standing, no_gate = None, ""
     try:
-        standing = gate_status(uow, me().username, key)
+        standing = gate_status(uow, me().actor, key)
     except Refused as error:
         no_gate = " ".join(error.reasons)
     return render_template(
@@ -190,7 +190,7 @@ def submit(key: str) -> Response:
     if ConfirmForm().validate_on_submit():
         uow = unit_of_work()
         try:
-            review = submit_gate(uow, me().username, key)
+            review = submit_gate(uow, me().actor, key)
             uow.commit()
         except LockgateError as error:
             flash_refusal(error)
@@ -255,7 +255,7 @@ def _evidence_form(artifact: Artifact) -> Any:
 
 
 def _attach(uow: Any, key: str, artifact: Artifact, form: Any) -> None:
-    actor, note = me().username, form.note.data or ""
+    actor, note = me().actor, form.note.data or ""
     if artifact.kind is ArtifactKind.FILE:
         upload = form.file.data
         attaching.attach_file(
@@ -314,7 +314,7 @@ def facts(key: str) -> str | Response:
     if form.validate_on_submit():
         raw = typed_values(form.facts.form, policy.facts)
         try:
-            choice = update_facts(uow, me().username, key, raw, form.reason.data or "")
+            choice = update_facts(uow, me().actor, key, raw, form.reason.data or "")
             uow.commit()
         except InvalidInput as error:
             for text in errors_to_fields(form, error, form.facts.form):

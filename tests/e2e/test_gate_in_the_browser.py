@@ -9,6 +9,7 @@ import io
 import re
 from pathlib import Path
 
+from tests.actors import demo_actor
 from tests.e2e.conftest import Page
 from web.demo import PASSWORD
 from workflows.verbs import attach, projects
@@ -22,7 +23,7 @@ def prepare_project_ready_to_submit(ws: Workspace) -> None:
     with ws.unit_of_work() as uow:
         projects.register_project(
             uow,
-            "pm.lee",
+            demo_actor(uow, "pm.lee"),
             KEY,
             "Browser-tested wiki move",
             "lite",
@@ -30,8 +31,12 @@ def prepare_project_ready_to_submit(ws: Workspace) -> None:
             "pm.lee",
             "sponsor.king",
         )
-        attach.attach_file(uow, "pm.lee", KEY, "charter", io.BytesIO(b"charter"), "charter.pdf")
-        attach.attach_link(uow, "pm.lee", KEY, "project_plan", "https://wiki.example.com/plan")
+        attach.attach_file(
+            uow, demo_actor(uow, "pm.lee"), KEY, "charter", io.BytesIO(b"charter"), "charter.pdf"
+        )
+        attach.attach_link(
+            uow, demo_actor(uow, "pm.lee"), KEY, "project_plan", "https://wiki.example.com/plan"
+        )
         uow.commit()
 
 

@@ -37,11 +37,16 @@ def command_line(obj: Any = None) -> Callable[..., Result]:
     (`code=None` accepts any).
 
     `obj` is passed to the root context: a Workspace there is the one every command uses.
+    Every user of these tests has the password SECRET, given as LOCKGATE_PASSWORD: `--as`
+    is proved by it. `env` sets (or, with None, unsets) other variables for one command.
     """
     runner = CliRunner()
 
-    def invoke(*args: str, code: int | None = 0) -> Result:
-        result = runner.invoke(cli, list(args), catch_exceptions=False, obj=obj)
+    def invoke(
+        *args: str, code: int | None = 0, env: dict[str, str | None] | None = None
+    ) -> Result:
+        environment = {"LOCKGATE_PASSWORD": SECRET, "LOCKGATE_TOKEN": None, **(env or {})}
+        result = runner.invoke(cli, list(args), catch_exceptions=False, obj=obj, env=environment)
         assert code is None or result.exit_code == code, result.output
         return result
 

@@ -37,11 +37,14 @@ from tests.integration.factories import (
     SIGNER_OF,
     Clock,
     Event,
+    actor_of,
+    as_actors,
     attach_evidence,
     audit_events,
     table_rows,
 )
 from tests.servers import BUCKET, CannotRun, SeaweedFS, start_seaweedfs
+from workflows.identity import system
 from workflows.state import load_project, policy_of
 from workflows.store import passwords
 from workflows.store.db import make_engine
@@ -122,15 +125,18 @@ def _seed(workspace: Workspace) -> None:
     with pytest.MonkeyPatch.context() as patch, workspace.unit_of_work() as uow:
         patch.setattr(passwords, "_N", 2**4)
         publishing.publish_library(uow)
-        for person in PEOPLE:
+        first, *others = PEOPLE  # the first admin, made by the system; the others by them
+        users.add_user(uow, system(), first.username, first.name, PASSWORD, roles=first.roles)
+        uow.commit()
+        admin = actor_of(uow, first.username)
+        for person in others:
             users.add_user(
                 uow,
-                "system" if person.username == "admin" else "admin",
+                actor_of(uow, admin),
                 person.username,
                 person.name,
                 PASSWORD,
                 roles=person.roles,
-                bootstrap=person.username == "admin",
             )
         uow.commit()
 
@@ -221,7 +227,7 @@ class Actions:
 
     def __call__(self, verb: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self.workspace.unit_of_work() as uow:
-            result = verb(uow, *args, **kwargs)
+            result = verb(uow, *as_actors(verb, uow, args), **kwargs)
             uow.commit()
         self.count += 1
         return result
@@ -267,6 +273,7 @@ def refuses(workspace: Workspace) -> Callable[..., Any]:
     ) -> Any:
         before = table_rows(workspace)
         with workspace.unit_of_work() as uow:
+            args = as_actors(verb, uow, args)
             with pytest.raises(error, match=match) as caught:
                 verb(uow, *args, **kwargs)
             uow.commit()
@@ -298,7 +305,7 @@ def head(read: Callable[..., Any]) -> Callable[[], int]:
 
 def grant_on_project(uow: UnitOfWork, actor: str, username: str, role: str, key: str) -> None:
     """users.grant_role on the project with this key."""
-    users.grant_role(uow, actor, username, role, load_project(uow, key))
+    users.grant_role(uow, actor_of(uow, actor), username, role, load_project(uow, key))
 
 
 @pytest.fixture
@@ -334,7 +341,7 @@ def new_project(act: Callable[..., Any], read: Callable[..., Any]) -> Callable[.
 def status(read: Callable[..., Any]) -> Callable[..., Any]:
     """status(key) -> the readiness report of the project's next gate, read by the PMO."""
     return lambda key, gate=None: read(
-        lambda uow: reviews.gate_status(uow, "pmo", key, gate).report
+        lambda uow: reviews.gate_status(uow, actor_of(uow, "pmo"), key, gate).report
     )
 
 

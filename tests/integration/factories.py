@@ -3,6 +3,7 @@ the test moves, and readers of the database and the audit trail."""
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from sqlalchemy import select
 
 from policies.library import LIBRARY
 from policies.model import Artifact, ArtifactKind, FactType, FormField
+from tests.actors import authenticated
+from workflows.identity import Actor
 from workflows.store.records import AuditEvent, Base
 from workflows.store.uow import UnitOfWork
 from workflows.verbs import attach
@@ -153,8 +156,27 @@ def _sample(field: FormField, today: date) -> str:
     }[field.type]
 
 
-def attach_evidence(uow: UnitOfWork, actor: str, key: str, artifact: Artifact, today: date) -> Any:
+def actor_of(uow: UnitOfWork, who: str | Actor) -> Actor:
+    """`who` as the verbs take it: a seeded person authenticated with the shared password,
+    through the same function every channel uses (an Actor passes through)."""
+    return authenticated(uow, who, PASSWORD)
+
+
+def as_actors(verb: Callable[..., Any], uow: UnitOfWork, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The arguments of `verb(uow, *args)` with a user name in the actor's place (the first
+    argument of every verb that acts as someone) authenticated: `act(submit_gate, 'pm', key)`."""
+    parameters = list(inspect.signature(verb).parameters.values())
+    takes_actor = len(parameters) > 1 and parameters[1].annotation in ("Actor", Actor)
+    if takes_actor and args and isinstance(args[0], str):
+        return (actor_of(uow, args[0]), *args[1:])
+    return args
+
+
+def attach_evidence(
+    uow: UnitOfWork, actor: str | Actor, key: str, artifact: Artifact, today: date
+) -> Any:
     """Attach a valid piece of evidence for `artifact`, whatever its kind."""
+    actor = actor_of(uow, actor)
     if artifact.kind is ArtifactKind.FILE:
         stream = io.BytesIO(f"{key} {artifact.title}\n".encode())
         return attach.attach_file(uow, actor, key, artifact.id, stream, f"{artifact.id}.pdf")
@@ -174,9 +196,10 @@ def policy_source(name: str = "standard", version: int = 2) -> str:
 
 
 def run_in(workspace: Workspace, verb: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """One verb in its own committed unit of work of `workspace`."""
+    """One verb in its own committed unit of work of `workspace` (a user name as its actor
+    is authenticated, see as_actors)."""
     with workspace.unit_of_work() as uow:
-        result = verb(uow, *args, **kwargs)
+        result = verb(uow, *as_actors(verb, uow, args), **kwargs)
         uow.commit()
     return result
 

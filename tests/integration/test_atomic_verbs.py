@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tests.integration.factories import STANDARD_FACTS, table_rows
+from tests.integration.factories import STANDARD_FACTS, actor_of, table_rows
 from workflows.errors import Refused
 from workflows.store.records import AuditEvent, ChainHead, User
 from workflows.store.uow import UnitOfWork
@@ -30,7 +30,9 @@ def test_a_verb_failing_after_its_audit_event_leaves_no_row_and_no_event(
 
     monkeypatch.setattr(attach, "refresh_snapshot", fail)
     with pytest.raises(DiskFull), workspace.unit_of_work() as uow:
-        attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"charter"), "c.pdf")
+        attach.attach_file(
+            uow, actor_of(uow, "pm"), key, "project_charter", io.BytesIO(b"charter"), "c.pdf"
+        )
         assert len(uow.events) == 1, "the audit event was appended before the failure"
         uow.commit()
 
@@ -51,7 +53,9 @@ def test_a_failure_right_after_appending_the_event_rolls_back_row_and_event(
 
     monkeypatch.setattr(UnitOfWork, "record", append_then_fail)
     with pytest.raises(DiskFull), workspace.unit_of_work() as uow:
-        projects.register_project(uow, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+        projects.register_project(
+            uow, actor_of(uow, "pm"), "ERP-1", "X", "standard", STANDARD_FACTS
+        )
 
     assert table_rows(workspace) == before
     assert head() == newest
@@ -64,8 +68,10 @@ def test_a_refusal_after_earlier_writes_in_the_same_unit_of_work_undoes_them_all
     before, newest = table_rows(workspace), head()
 
     with pytest.raises(Refused, match="is missing"), workspace.unit_of_work() as uow:
-        attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"charter"), "c.pdf")
-        reviews.submit_gate(uow, "pm", key)
+        attach.attach_file(
+            uow, actor_of(uow, "pm"), key, "project_charter", io.BytesIO(b"charter"), "c.pdf"
+        )
+        reviews.submit_gate(uow, actor_of(uow, "pm"), key)
         uow.commit()
 
     assert table_rows(workspace) == before
@@ -76,7 +82,9 @@ def test_a_unit_of_work_left_without_commit_leaves_nothing(workspace, head):
     before, newest = table_rows(workspace), head()
 
     with workspace.unit_of_work() as uow:
-        projects.register_project(uow, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+        projects.register_project(
+            uow, actor_of(uow, "pm"), "ERP-1", "X", "standard", STANDARD_FACTS
+        )
         uow.session.flush()
 
     assert table_rows(workspace) == before
@@ -87,7 +95,9 @@ def test_a_commit_that_fails_takes_the_audit_event_down_with_it(workspace, head)
     before, newest = table_rows(workspace), head()
 
     with pytest.raises(IntegrityError), workspace.unit_of_work() as uow:
-        projects.register_project(uow, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
+        projects.register_project(
+            uow, actor_of(uow, "pm"), "ERP-1", "X", "standard", STANDARD_FACTS
+        )
         clash = User(username="pm", display_name="Clash", password_hash="x", created_at=uow.now)
         uow.session.add(clash)
         uow.commit()
@@ -131,7 +141,9 @@ def test_the_chain_head_moves_with_every_event_and_back_with_a_rollback(
 
     monkeypatch.setattr(attach, "refresh_snapshot", fail)
     with pytest.raises(DiskFull), workspace.unit_of_work() as uow:
-        attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"charter"), "c.pdf")
+        attach.attach_file(
+            uow, actor_of(uow, "pm"), key, "project_charter", io.BytesIO(b"charter"), "c.pdf"
+        )
         assert stored_head(uow)[0] == before[0] + 1, "the head moved with the event"
         uow.commit()
 

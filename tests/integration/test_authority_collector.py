@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select, update
 
-from tests.integration.factories import PASSWORD
+from tests.integration.factories import PASSWORD, actor_of
 from workflows.authority import person_on, visible_projects
 from workflows.errors import NotFound, Refused
 from workflows.state import load_project
@@ -22,11 +22,13 @@ from workflows.verbs import reviews, users
 def delegate_on(uow, actor, delegate, role, key, starts_at, ends_at):
     """users.delegate on the project with this key (None: on every project)."""
     project = load_project(uow, key) if key else None
-    return users.delegate(uow, actor, delegate, role, starts_at, ends_at, project, "Leave")
+    return users.delegate(
+        uow, actor_of(uow, actor), delegate, role, starts_at, ends_at, project, "Leave"
+    )
 
 
 def revoke_on(uow, actor, username, role, key):
-    users.revoke_role(uow, actor, username, role, load_project(uow, key))
+    users.revoke_role(uow, actor_of(uow, actor), username, role, load_project(uow, key))
 
 
 def person(read, username, key):

@@ -100,8 +100,9 @@ def instance(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def environment(**changes: str) -> dict[str, str]:
-    """This process's environment (the test's instance folder) with `changes`."""
-    return {**os.environ, **changes}
+    """This process's environment (the test's instance folder, every user's password) with
+    `changes`."""
+    return {**os.environ, "LOCKGATE_PASSWORD": SECRET, **changes}
 
 
 def only_line(text: str) -> str:

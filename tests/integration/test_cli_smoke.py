@@ -255,9 +255,9 @@ def test_stored_text_is_printed_with_control_and_bidi_characters_made_visible(
 
 
 def test_a_refusal_quoting_what_was_typed_makes_it_visible(lite_project_decided, lockgate):
-    result = lockgate("gate", "status", "--as", "\x1b[2J\u2066pm", "LITE-1", code=1)
+    result = lockgate("gate", "status", "--as", "pm", "\x1b[2J\u2066LITE-1", code=1)
 
-    assert result.output == "error: There is no user '\\x1b[2J\\u2066pm'.\n"
+    assert result.output == "error: There is no project '\\x1b[2J\\u2066LITE-1'.\n"
 
 
 def test_init_works_in_a_folder_whose_name_has_percent_question_mark_and_hash(

@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from tests.integration.factories import PASSWORD, table_rows
+from tests.integration.factories import PASSWORD, actor_of, table_rows
 from workflows.errors import InvalidInput, Refused
 from workflows.store.records import ArtifactVersion, Project, SignatureRecord
 from workflows.verbs import attach, reviews
@@ -189,7 +189,9 @@ def test_a_file_over_the_upload_limit_is_refused_and_nothing_is_kept(
 
     with small.unit_of_work() as uow:
         with pytest.raises(InvalidInput, match=r"larger than the 0.0009\d* MiB limit"):
-            attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"x" * 1025), "b.pdf")
+            attach.attach_file(
+                uow, actor_of(uow, "pm"), key, "project_charter", io.BytesIO(b"x" * 1025), "b.pdf"
+            )
         uow.commit()
 
     assert table_rows(workspace) == before
@@ -207,7 +209,9 @@ def test_a_file_at_the_upload_limit_is_accepted(workspace, test_connection, new_
     )
 
     with small.unit_of_work() as uow:
-        row = attach.attach_file(uow, "pm", key, "project_charter", io.BytesIO(b"x" * 1024), "c")
+        row = attach.attach_file(
+            uow, actor_of(uow, "pm"), key, "project_charter", io.BytesIO(b"x" * 1024), "c"
+        )
         uow.commit()
 
     assert row.size == 1024

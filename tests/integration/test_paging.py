@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import grant_on_project
-from tests.integration.factories import FACTS
+from tests.integration.factories import FACTS, actor_of
 from workflows.state import load_project
 from workflows.verbs import audit, projects, users
 from workflows.views import counts
@@ -86,7 +86,7 @@ def test_a_person_pages_through_the_projects_they_manage_hold_a_role_on_or_sign_
     act(
         lambda uow: users.delegate(
             uow,
-            "security",
+            actor_of(uow, "security"),
             "finance",
             "sponsor",
             clock.now,

@@ -19,7 +19,7 @@ from gates.authority import authority
 from gates.pending import part_of
 from gates.readiness import readiness
 from gates.signoffs import Part, ReviewRound
-from tests.integration.factories import PASSWORD, policy_source
+from tests.integration.factories import PASSWORD, actor_of, policy_source
 from workflows.authority import roster_of
 from workflows.errors import Refused
 from workflows.machines import SUBMITTED
@@ -95,16 +95,18 @@ def agrees(read, clock):
 
 
 def grant_on(uow, username, role, key):
-    users.grant_role(uow, "admin", username, role, load_project(uow, key))
+    users.grant_role(uow, actor_of(uow, "admin"), username, role, load_project(uow, key))
 
 
 def revoke_on(uow, username, role, key):
-    users.revoke_role(uow, "admin", username, role, load_project(uow, key))
+    users.revoke_role(uow, actor_of(uow, "admin"), username, role, load_project(uow, key))
 
 
 def delegate_on(uow, actor, delegate, role, key, starts_at, ends_at):
     project = load_project(uow, key) if key else None
-    return users.delegate(uow, actor, delegate, role, starts_at, ends_at, project, "Leave")
+    return users.delegate(
+        uow, actor_of(uow, actor), delegate, role, starts_at, ends_at, project, "Leave"
+    )
 
 
 def parts(rows: Counter[Row], name: str) -> set[tuple[str, str]]:

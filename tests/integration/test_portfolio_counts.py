@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from tests.integration.factories import policy_source
+from tests.integration.factories import actor_of, policy_source
 from workflows.errors import Refused
 from workflows.store import portfolio_counts
 from workflows.store.records import PortfolioCount
@@ -112,7 +112,7 @@ def test_a_rolled_back_change_leaves_the_counts_as_they_were(workspace, new_proj
     key = new_project("ERP-1")
     before = counts()
     with workspace.unit_of_work() as uow:
-        projects.kill(uow, "sponsor", key, "Never mind")  # not committed
+        projects.kill(uow, actor_of(uow, "sponsor"), key, "Never mind")  # not committed
 
     assert counts() == before
 

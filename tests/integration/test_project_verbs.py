@@ -117,22 +117,6 @@ def test_only_project_managers_and_the_pmo_may_register(refuses, actor):
     assert error.reasons == ["Only project managers or the PMO may register projects."]
 
 
-def test_an_unknown_user_cannot_register(refuses):
-    refuses(
-        NotFound,
-        register,
-        "ghost",
-        "ERP-1",
-        "X",
-        "standard",
-        STANDARD_FACTS,
-        match="There is no user 'ghost'",
-    )
-
-
-# -- update facts ------------------------------------------------------------------------------
-
-
 def test_updating_facts_re_tiers_the_project_and_audits_old_and_new(
     act, read, new_project, events, head
 ):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gates.decisions import FollowUp
 from gates.readiness import Status
-from tests.integration.factories import PASSWORD
+from tests.integration.factories import PASSWORD, actor_of
 from workflows.errors import AuthenticationFailed, InvalidInput, NotFound, Refused
 from workflows.state import load_project
 from workflows.store.records import FollowUpRecord, Review, SignatureRecord
@@ -221,7 +221,11 @@ def test_a_person_holding_two_needed_roles_still_signs_once_per_round(
     act, new_project, submit_ready, refuses
 ):
     key = new_project("ERP-1")
-    act(lambda uow: users.grant_role(uow, "admin", "finance", "sponsor", load_project(uow, key)))
+    act(
+        lambda uow: users.grant_role(
+            uow, actor_of(uow, "admin"), "finance", "sponsor", load_project(uow, key)
+        )
+    )
     submit_ready(key)
     refuses(Refused, reviews.sign, "finance", key, "go", PASSWORD, match="several roles")
     act(reviews.sign, "finance", key, "go", PASSWORD, role="finance")
@@ -710,5 +714,12 @@ def test_an_expired_waiver_no_longer_counts(act, new_project, status, clock):
 def delegate_on(uow, actor, delegate, role, key, starts_at, ends_at):
     """users.delegate for one project, by key."""
     return users.delegate(
-        uow, actor, delegate, role, starts_at, ends_at, load_project(uow, key), "On leave"
+        uow,
+        actor_of(uow, actor),
+        delegate,
+        role,
+        starts_at,
+        ends_at,
+        load_project(uow, key),
+        "On leave",
     )

@@ -14,16 +14,17 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from tests.actors import demo_actor
 from tests.browsing import Browser
 from tests.integration.factories import POSTGRES_URL
 from tests.servers import BUCKET, Host, SeaweedFS, start_host
 from web.demo import PASSWORD, seed_demo
+from workflows.identity import MAX_PER_ACCOUNT, MAX_PER_ADDRESS
 from workflows.store.db import make_engine
 from workflows.store.evidence import S3Store
 from workflows.store.records import Project
 from workflows.store.schema import upgrade
 from workflows.verbs import users
-from workflows.verbs.logins import MAX_PER_ACCOUNT, MAX_PER_ADDRESS
 from workflows.workspace import Workspace
 
 pytestmark = [
@@ -170,7 +171,7 @@ def test_disabling_a_user_ends_their_sessions_on_both_hosts(deployment: Deployme
     assert signed_in(on_a, deployment.a) and signed_in(on_b, deployment.b)
 
     with deployment.workspace().unit_of_work() as uow:
-        users.set_active(uow, "admin", "security", False)
+        users.set_active(uow, demo_actor(uow, "admin"), "security", False)
         uow.commit()
 
     for browser in (on_a, on_b):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.factories import PASSWORD
+from tests.integration.factories import PASSWORD, actor_of
 from workflows.errors import InvalidInput, Refused
 from workflows.state import load_project
 from workflows.verbs import reviews, users
@@ -16,7 +16,7 @@ def on_project(verb):
     """A users verb taking a project, called with the project's key instead."""
 
     def call(uow, actor, username, role, key):
-        return verb(uow, actor, username, role, load_project(uow, key))
+        return verb(uow, actor_of(uow, actor), username, role, load_project(uow, key))
 
     return call
 
@@ -123,7 +123,7 @@ def test_a_delegation_does_not_let_the_project_manager_approve_their_own_project
     act(
         lambda uow: users.delegate(
             uow,
-            "sponsor",
+            actor_of(uow, "sponsor"),
             "pm",
             "sponsor",
             clock.now,

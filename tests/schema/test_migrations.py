@@ -64,7 +64,9 @@ def test_upgrading_to_the_pending_sign_offs_computes_them_for_the_open_reviews(
 
     from gates.readiness import Status
     from policies.model import Artifact
+    from tests.actors import authenticated
     from tests.integration.factories import FACTS, attach_evidence
+    from workflows.identity import system
     from workflows.store.records import PendingSignoff
     from workflows.store.schema import alembic_config
     from workflows.verbs import projects, publishing, reviews, users
@@ -75,15 +77,19 @@ def test_upgrading_to_the_pending_sign_offs_computes_them_for_the_open_reviews(
     ws = Workspace(engine, tmp_path / "evidence")
     with ws.unit_of_work() as uow:
         publishing.publish_library(uow)
-        users.add_user(uow, "system", "admin", "Ada", "password1", roles=("admin",), bootstrap=True)
-        users.add_user(uow, "admin", "pm", "Pat", "password1", roles=("project_manager",))
-        users.add_user(uow, "admin", "sam", "Sam", "password1")
-        projects.register_project(uow, "pm", "WIKI-1", "Wiki", "lite", FACTS["lite"], sponsor="sam")
-        report = reviews.gate_status(uow, "pm", "WIKI-1").report
+        users.add_user(uow, system(), "admin", "Ada", "password1", roles=("admin",))
+        uow.commit()  # authenticating reads committed accounts
+        admin = authenticated(uow, "admin", "password1")
+        users.add_user(uow, admin, "pm", "Pat", "password1", roles=("project_manager",))
+        users.add_user(uow, admin, "sam", "Sam", "password1")
+        uow.commit()
+        pm = authenticated(uow, "pm", "password1")
+        projects.register_project(uow, pm, "WIKI-1", "Wiki", "lite", FACTS["lite"], sponsor="sam")
+        report = reviews.gate_status(uow, pm, "WIKI-1").report
         for line in report.lines:
             if isinstance(line.requirement, Artifact) and line.status is not Status.NOT_APPLICABLE:
-                attach_evidence(uow, "pm", "WIKI-1", line.requirement, uow.now.date())
-        reviews.submit_gate(uow, "pm", "WIKI-1")
+                attach_evidence(uow, pm, "WIKI-1", line.requirement, uow.now.date())
+        reviews.submit_gate(uow, pm, "WIKI-1")
         uow.commit()
 
     def pending() -> list[tuple[object, ...]]:

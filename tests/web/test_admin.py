@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.actors import demo_actor
 from tests.web.conftest import Auth
 from web.demo import PEOPLE
 from workflows.store.records import AuditEvent
@@ -187,7 +188,7 @@ def test_the_user_page_lists_the_grants_and_delegations_of_a_sponsor(
         now = uow.now
         users.delegate(
             uow,
-            "sponsor.ali",
+            demo_actor(uow, "sponsor.ali"),
             "sponsor.king",
             "sponsor",
             now,

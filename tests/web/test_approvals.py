@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from policies.model import Signoff
+from tests.actors import demo_actor
 from web.demo import APPROVERS, PASSWORD
 from workflows.authority import person_on
 from workflows.state import load_project
@@ -43,7 +44,7 @@ class OpenReview:
 
 def open_review(ws: Workspace, key: str) -> OpenReview:
     with ws.unit_of_work() as uow:
-        review = reviews.gate_status(uow, "pmo", key).review
+        review = reviews.gate_status(uow, demo_actor(uow, "pmo"), key).review
         assert review is not None
         digests = [a["digest"] for a in review.snapshot["artifacts"].values()]
         return OpenReview(review.snapshot_digest, digests, len(review.signatures))
@@ -61,7 +62,7 @@ def sponsor_of(ws: Workspace, key: str) -> str:
 def sign_missing(ws: Workspace, key: str) -> None:
     """Sign every sign-off the open review still needs, in chain order, through the verbs."""
     with ws.unit_of_work() as uow:
-        status = reviews.gate_status(uow, "pmo", key)
+        status = reviews.gate_status(uow, demo_actor(uow, "pmo"), key)
         missing = [
             line.requirement
             for line in status.report.lines
@@ -71,7 +72,7 @@ def sign_missing(ws: Workspace, key: str) -> None:
     for signoff in sorted(missing, key=lambda s: s.order or 0):
         who = {"sponsor": sponsor, "pmo": "pmo"}.get(signoff.role) or APPROVERS[signoff.role]
         with ws.unit_of_work() as uow:
-            reviews.sign(uow, who, key, "go", PASSWORD, signoff.role)
+            reviews.sign(uow, demo_actor(uow, who), key, "go", PASSWORD, signoff.role)
             uow.commit()
 
 
@@ -192,7 +193,7 @@ def test_the_project_manager_cannot_sign_their_own_projects_review(
 ) -> None:
     with workspace.unit_of_work() as uow:
         project = load_project(uow, WAITING_FOR_FINANCE)
-        users.grant_role(uow, "admin", "pm.garcia", "finance", project)
+        users.grant_role(uow, demo_actor(uow, "admin"), "pm.garcia", "finance", project)
         uow.commit()
     auth.login("pm.garcia")
     response = sign(auth, WAITING_FOR_FINANCE)
@@ -348,7 +349,11 @@ def test_signing_a_sign_off_that_is_complete_is_refused_next_to_the_role(
 ) -> None:
     with workspace.unit_of_work() as uow:
         users.grant_role(
-            uow, "admin", "owner.ops", "finance", load_project(uow, WAITING_FOR_FINANCE)
+            uow,
+            demo_actor(uow, "admin"),
+            "owner.ops",
+            "finance",
+            load_project(uow, WAITING_FOR_FINANCE),
         )
         uow.commit()
     auth.login("finance")

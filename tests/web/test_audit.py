@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from gates.checkpoints import checkpoint_to_json
+from tests.actors import demo_actor
 from tests.web.conftest import Auth
 from workflows.store.records import AuditEvent
 from workflows.verbs import audit
@@ -242,7 +243,7 @@ def test_verify_checks_an_uploaded_checkpoint(
 ) -> None:
     monkeypatch.setenv("LOCKGATE_CHECKPOINT_KEY", str(tmp_path) + "/checkpoint.key")
     with workspace.unit_of_work() as uow:
-        signed = audit.checkpoint(uow, "auditor")
+        signed = audit.checkpoint(uow, demo_actor(uow, "auditor"))
         uow.commit()
     auth.login("auditor")
     upload = (io.BytesIO(checkpoint_to_json(signed).encode()), "checkpoint.json")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from gates.authority import authority
 from gates.pending import part_of
 from gates.signoffs import Part
+from tests.actors import demo_actor
 from web.demo import DEPUTY, PASSWORD, PEOPLE
 from workflows.authority import person_on
 from workflows.errors import Refused
@@ -53,7 +54,7 @@ def given(ws: Workspace, username: str) -> dict[Entry, list[str]]:
     with ws.unit_of_work() as uow:
         opened = select(Project.key).join(Review).where(Review.state == SUBMITTED)
         for key in uow.session.execute(opened).scalars():
-            review = reviews.gate_status(uow, "pmo", key).authority.review
+            review = reviews.gate_status(uow, demo_actor(uow, "pmo"), key).authority.review
             person = person_on(uow, username, load_project(uow, key))
             options = authority(person, key, review).signing
             part = part_of(options)
@@ -87,11 +88,16 @@ def test_signing_succeeds_for_every_turn_and_is_refused_by_the_order_for_every_w
                 with workspace.unit_of_work() as uow:
                     if not waiting_for:
                         assert part == Part.YOUR_TURN.value
-                        assert reviews.sign(uow, username, key, "go", PASSWORD, role).role == role
+                        assert (
+                            reviews.sign(
+                                uow, demo_actor(uow, username), key, "go", PASSWORD, role
+                            ).role
+                            == role
+                        )
                         tried["signed"] += 1
                         continue
                     with pytest.raises(Refused) as refused:
-                        reviews.sign(uow, username, key, "go", PASSWORD, role)
+                        reviews.sign(uow, demo_actor(uow, username), key, "go", PASSWORD, role)
                     assert {r.rule for r in refused.value.refusals} == {"sign.order"}
                     tried["waited"] += 1
     assert all(tried.values()), f"the demo should exercise both parts: {tried}"
@@ -103,7 +109,7 @@ def test_a_delegation_whose_delegator_lost_the_role_is_neither_listed_nor_accept
     # The demo's deputy was given security on PRJ-103, then security lost that role there.
     assert not [key for key, _ in listed(workspace, DEPUTY) if key == "PRJ-103"]
     with workspace.unit_of_work() as uow, pytest.raises(Refused) as refused:
-        reviews.sign(uow, DEPUTY, "PRJ-103", "go", PASSWORD, "security")
+        reviews.sign(uow, demo_actor(uow, DEPUTY), "PRJ-103", "go", PASSWORD, "security")
     assert [r.rule for r in refused.value.refusals] == ["role.sign"]
 
 

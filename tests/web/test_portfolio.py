@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 
+from tests.actors import demo_actor
 from workflows.machines import SUBMITTED
 from workflows.store.records import PolicyVersion, Project, Review
 from workflows.verbs import attach, projects, reviews
@@ -111,13 +112,24 @@ def grow(ws: Workspace, count: int, submitted: int) -> None:
         with ws.unit_of_work() as uow:
             facts = {"budget": "9000", "risk": "low"}
             projects.register_project(
-                uow, "pm.lee", key, f"Grown {number}", "lite", facts, "pm.lee", "sponsor.king"
+                uow,
+                demo_actor(uow, "pm.lee"),
+                key,
+                f"Grown {number}",
+                "lite",
+                facts,
+                "pm.lee",
+                "sponsor.king",
             )
             if number <= submitted:
                 body = io.BytesIO(b"One-page charter")
-                attach.attach_file(uow, "pm.lee", key, "charter", body, "charter.pdf")
-                attach.attach_link(uow, "pm.lee", key, "project_plan", "https://plan.example.com")
-                reviews.submit_gate(uow, "pm.lee", key)
+                attach.attach_file(
+                    uow, demo_actor(uow, "pm.lee"), key, "charter", body, "charter.pdf"
+                )
+                attach.attach_link(
+                    uow, demo_actor(uow, "pm.lee"), key, "project_plan", "https://plan.example.com"
+                )
+                reviews.submit_gate(uow, demo_actor(uow, "pm.lee"), key)
             uow.commit()
         ws.clock = real_clock
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from policies.model import Artifact, ArtifactKind
+from tests.actors import demo_actor
 from tests.web.conftest import Auth, csrf_token
 from workflows.store.records import ArtifactVersion, AuditEvent, Project, RoleGrant
 from workflows.verbs.reviews import gate_status
@@ -558,7 +559,7 @@ def test_a_refused_submit_lists_every_reason(
 def attach_everything_missing(auth: Auth, workspace: Workspace, key: str, who: str) -> None:
     """Attach, through the pages, every artifact the next gate still misses."""
     with workspace.unit_of_work() as uow:
-        report = gate_status(uow, who, key).report
+        report = gate_status(uow, demo_actor(uow, who), key).report
     for line in report.lines:
         artifact = line.requirement
         if not isinstance(artifact, Artifact) or line.status.ok:

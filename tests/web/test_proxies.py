@@ -13,8 +13,8 @@ from sqlalchemy import select
 from tests.web.conftest import csrf_token
 from web.app import create_app
 from web.demo import PASSWORD
+from workflows.identity import MAX_PER_ADDRESS
 from workflows.store.records import LoginFailure
-from workflows.verbs.logins import MAX_PER_ADDRESS
 from workflows.workspace import Workspace
 
 TOO_MANY = "Too many failed attempts"

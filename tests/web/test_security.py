@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.actors import demo_actor
 from tests.web.conftest import Auth, csrf_token
+from workflows import identity
 from workflows.store.records import LoginFailure, Project, User
-from workflows.verbs import logins
 from workflows.workspace import Workspace
 
 PROJECT_PAGE = "/projects/{key}"
@@ -73,7 +74,7 @@ def test_a_disabled_users_sessions_end_at_once(app: Flask, workspace: Workspace)
     Auth(victim).login("pm.lee")
     assert victim.get("/").status_code == 200
     with workspace.unit_of_work() as uow:
-        set_active(uow, "admin", "pm.lee", False)
+        set_active(uow, demo_actor(uow, "admin"), "pm.lee", False)
         uow.commit()
     response = victim.get("/")
     assert response.status_code == 302
@@ -103,16 +104,16 @@ def test_logins_are_throttled_per_account(client: FlaskClient) -> None:
 def test_a_guess_racing_others_is_refused_once_they_reach_the_limit(
     client: FlaskClient, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = logins.check_password
+    real = identity.check_password
 
     def while_five_other_guesses_fail(stored: str, password: str) -> bool:
         with workspace.unit_of_work() as uow:
-            for _ in range(logins.MAX_PER_ACCOUNT):
+            for _ in range(identity.MAX_PER_ACCOUNT):
                 uow.session.add(LoginFailure(username="finance", address="10.0.0.9", at=uow.now))
             uow.commit()
         return real(stored, password)
 
-    monkeypatch.setattr(logins, "check_password", while_five_other_guesses_fail)
+    monkeypatch.setattr(identity, "check_password", while_five_other_guesses_fail)
     page = client.get("/login").get_data(as_text=True)
     response = client.post(
         "/login",
@@ -161,6 +162,7 @@ def _fill(rule: str, key: str) -> str:
         "version": "1",
         "policy_id": "standard",
         "username": "pm.lee",
+        "token_id": "1",
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values.get(m.group(1), "x"), rule)
 

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from tests.web.conftest import csrf_token
 from tests.web.test_approvals import WAITING_FOR_FINANCE, sign
 from web.demo import PASSWORD
-from workflows.verbs import logins, reviews
+from workflows import identity
+from workflows.verbs import reviews
 from workflows.workspace import Workspace
 
 
@@ -75,7 +76,7 @@ def test_a_wrong_signing_password_is_checked_without_holding_the_write_lock(
 def test_a_login_checks_the_password_without_holding_the_write_lock(
     auth, client: FlaskClient, workspace: Workspace, monkeypatch: pytest.MonkeyPatch, password
 ) -> None:
-    seen = watch_password_checks(monkeypatch, logins, workspace)
+    seen = watch_password_checks(monkeypatch, identity, workspace)
     page = client.get("/login").get_data(as_text=True)
 
     client.post(

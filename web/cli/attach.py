@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from web.cli.shared import as_option, parse_pairs, say, workspace
+from web.cli.shared import acting, parse_pairs, say, workspace
+from workflows.identity import Actor
 from workflows.verbs import attach as attaching
 
 
 @click.command("attach")
-@as_option
+@acting
 @click.argument("key")
 @click.argument("artifact")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -19,7 +20,7 @@ from workflows.verbs import attach as attaching
 @click.option("--field", "fields", multiple=True, metavar="NAME=VALUE")
 @click.option("--note", default="")
 def attach(
-    actor: str,
+    actor: Actor,
     key: str,
     artifact: str,
     path: Path | None,

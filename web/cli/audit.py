@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from gates.checkpoints import CheckpointError, checkpoint_to_json
-from web.cli.shared import as_option, say, workspace
+from web.cli.shared import acting, say, workspace
 from workflows.freshness import last_change
+from workflows.identity import Actor
 from workflows.verbs import audit
 
 
@@ -60,7 +61,7 @@ def verify(checkpoint_file: Path | None) -> None:
 
 
 @audit_group.command("checkpoint")
-@as_option
+@acting
 @click.option(
     "-o",
     "--output",
@@ -68,7 +69,7 @@ def verify(checkpoint_file: Path | None) -> None:
     required=True,
     help="Where to write the signed checkpoint (keep it outside the database).",
 )
-def checkpoint(actor: str, output: Path) -> None:
+def checkpoint(actor: Actor, output: Path) -> None:
     """Write a signed checkpoint: event count and head hash, HMAC-signed with a key kept
     outside the database (LOCKGATE_CHECKPOINT_KEY)."""
     with workspace().unit_of_work() as uow:
@@ -80,14 +81,14 @@ def checkpoint(actor: str, output: Path) -> None:
 
 
 @audit_group.command("export")
-@as_option
+@acting
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--project", help="Only this project's events.")
 @click.option("--actor", "who", help="Only this actor's events.")
 @click.option("--action", help="Only actions starting with this (e.g. review.).")
 def export(
-    actor: str,
+    actor: Actor,
     fmt: str,
     output: Path | None,
     project: str | None,
@@ -104,7 +105,7 @@ def export(
             with output.open("w", newline="") as handle:
                 count = audit.export(uow, handle, fmt, where)
         uow.record(
-            actor,
+            actor.username,
             "audit.exported",
             project,
             format=fmt,

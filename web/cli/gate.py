@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import click
 
 from gates.decisions import FollowUp
-from web.cli.shared import as_option, say, show_table, workspace
+from web.cli.shared import acting, say, show_table, typed_password, workspace
+from workflows.identity import Actor
 from workflows.store.uow import UnitOfWork
 from workflows.verbs import reviews
 
@@ -19,7 +20,7 @@ def gate_group() -> None:
     """Gate reviews: status, submit, sign, decide, withdraw, waive."""
 
 
-def print_gate_status(uow: UnitOfWork, actor: str, key: str, gate: str | None) -> None:
+def print_gate_status(uow: UnitOfWork, actor: Actor, key: str, gate: str | None) -> None:
     """Print a gate's review state and its readiness checklist (`gate status`, `project show`)."""
     status = reviews.gate_status(uow, actor, key, gate)
     review = status.review
@@ -46,20 +47,20 @@ def print_gate_status(uow: UnitOfWork, actor: str, key: str, gate: str | None) -
 
 
 @gate_group.command("status")
-@as_option
+@acting
 @click.argument("key")
 @click.option("--gate", help="A gate id (default: the next gate).")
-def gate_status(actor: str, key: str, gate: str | None) -> None:
+def gate_status(actor: Actor, key: str, gate: str | None) -> None:
     """The readiness checklist of PROJECT's next gate: what is satisfied, missing, and why."""
     with workspace().unit_of_work(read_only=True) as uow:
         print_gate_status(uow, actor, key, gate)
 
 
 @gate_group.command("submit")
-@as_option
+@acting
 @click.argument("key")
 @click.option("--gate", help="The gate id (default: the next gate).")
-def gate_submit(actor: str, key: str, gate: str | None) -> None:
+def gate_submit(actor: Actor, key: str, gate: str | None) -> None:
     """Submit PROJECT's next gate: freezes the evidence snapshot signers sign."""
     with workspace().unit_of_work() as uow:
         review = reviews.submit_gate(uow, actor, key, gate)
@@ -68,7 +69,7 @@ def gate_submit(actor: str, key: str, gate: str | None) -> None:
 
 
 @gate_group.command("sign")
-@as_option
+@acting
 @click.argument("key")
 @click.option("--decision", default="go", show_default=True, type=DECISIONS)
 @click.option("--role", help="The role you sign as (when you hold several).")
@@ -80,10 +81,12 @@ def gate_submit(actor: str, key: str, gate: str | None) -> None:
     help="Your password (prompted when omitted).",
 )
 def gate_sign(
-    actor: str, key: str, decision: str, role: str | None, comment: str, password: str | None
+    actor: Actor, key: str, decision: str, role: str | None, comment: str, password: str | None
 ) -> None:
     """Sign PROJECT's open review, re-entering your password."""
-    password = password or click.prompt("Password", hide_input=True)
+    # A signature needs the password typed now: the one this command authenticated with, or
+    # asked for (a token proves who runs the command, not who signs).
+    password = password or typed_password() or click.prompt("Password", hide_input=True)
     with workspace().unit_of_work() as uow:
         signature = reviews.sign(uow, actor, key, decision, password, role, comment)
         uow.commit()
@@ -108,7 +111,7 @@ def _follow_up(text: str) -> FollowUp:
 
 
 @gate_group.command("decide")
-@as_option
+@acting
 @click.argument("key")
 @click.argument("decision", type=DECISIONS)
 @click.option("--reason", default="", help="Required for recycle, hold and kill.")
@@ -120,7 +123,7 @@ def _follow_up(text: str) -> FollowUp:
     help="A condition of a conditional go.",
 )
 def gate_decide(
-    actor: str, key: str, decision: str, reason: str, conditions: tuple[str, ...]
+    actor: Actor, key: str, decision: str, reason: str, conditions: tuple[str, ...]
 ) -> None:
     """Decide PROJECT's open review: go, conditional_go, recycle, hold or kill."""
     follow_ups = [_follow_up(c) for c in conditions]
@@ -132,10 +135,10 @@ def gate_decide(
 
 
 @gate_group.command("withdraw")
-@as_option
+@acting
 @click.argument("key")
 @click.option("--reason", required=True)
-def gate_withdraw(actor: str, key: str, reason: str) -> None:
+def gate_withdraw(actor: Actor, key: str, reason: str) -> None:
     """Withdraw PROJECT's open review."""
     with workspace().unit_of_work() as uow:
         review = reviews.withdraw(uow, actor, key, reason)
@@ -144,13 +147,13 @@ def gate_withdraw(actor: str, key: str, reason: str) -> None:
 
 
 @gate_group.command("waive")
-@as_option
+@acting
 @click.argument("key")
 @click.argument("requirement")
 @click.option("--justification", required=True)
 @click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), help="Expiry date (UTC).")
 def gate_waive(
-    actor: str, key: str, requirement: str, justification: str, expires: datetime | None
+    actor: Actor, key: str, requirement: str, justification: str, expires: datetime | None
 ) -> None:
     """Waive REQUIREMENT (e.g. artifact:business_case) of PROJECT's next gate."""
     expiry = expires.replace(tzinfo=UTC) if expires else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from web.cli.shared import say, workspace
+from workflows.identity import system
 from workflows.store.schema import upgrade
 from workflows.verbs import publishing, users
 
@@ -25,15 +26,8 @@ def init(admin: str | None, admin_name: str, admin_password: str | None) -> None
             password = admin_password or click.prompt(
                 "Admin password", hide_input=True, confirmation_prompt=True
             )
-            users.add_user(
-                uow,
-                "system",
-                admin,
-                admin_name or admin,
-                password,
-                roles=("admin",),
-                bootstrap=True,
-            )
+            # Only while there is no admin yet: later users are added by an admin.
+            users.add_user(uow, system(), admin, admin_name or admin, password, roles=("admin",))
             say(f"created admin '{admin}'")
         uow.commit()
 

@@ -51,6 +51,11 @@ COMMANDS: dict[str, Entry] = {
         "Verify, checkpoint and export the tamper-evident audit trail.",
     ),
     "user": Entry("web.cli.user", "user_group", "Users and roles."),
+    "token": Entry(
+        "web.cli.token",
+        "token_group",
+        "Personal access tokens: how scripts act as you (LOCKGATE_TOKEN).",
+    ),
     "reviews": Entry(
         "web.cli.reviews",
         "reviews_group",

@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -24,7 +24,10 @@ from policies.model import Policy
 from policies.problems import PolicyError, Problem
 from policies.schema import json_schema
 from web.cli.policy_text import explanation_json, print_explanation, print_policy, summary
-from web.cli.shared import as_option, parse_pairs, say, say_lines, show_table, workspace
+from web.cli.shared import acting, parse_pairs, say, say_lines, show_table, workspace
+
+if TYPE_CHECKING:
+    from workflows.identity import Actor
 
 
 @click.group("policy")
@@ -140,9 +143,9 @@ def schema() -> None:
 
 
 @policy_group.command("publish")
-@as_option
+@acting
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def publish(actor: str, path: Path) -> None:
+def publish(actor: Actor, path: Path) -> None:
     """Publish a policy file as a new, immutable version (PMO)."""
     from workflows.verbs import publishing
 
@@ -153,12 +156,12 @@ def publish(actor: str, path: Path) -> None:
 
 
 @policy_group.command("migrate")
-@as_option
+@acting
 @click.argument("key")
 @click.argument("version", type=int)
 @click.option("--reason", default="", help="Why (required to apply).")
 @click.option("--apply", "apply_", is_flag=True, help="Move the project (default: preview).")
-def migrate(actor: str, key: str, version: int, reason: str, apply_: bool) -> None:
+def migrate(actor: Actor, key: str, version: int, reason: str, apply_: bool) -> None:
     """Preview (or --apply) moving PROJECT to VERSION of its policy."""
     from workflows.verbs import migration
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from web.cli.gate import print_gate_status
-from web.cli.shared import as_option, parse_pairs, say, show_table, workspace
+from web.cli.shared import acting, parse_pairs, say, show_table, workspace
+from workflows.identity import Actor
 from workflows.state import load_project
 from workflows.verbs import projects
 from workflows.views.portfolio import project_summaries
@@ -31,7 +32,7 @@ def project_list(stage: str | None, tier: str | None) -> None:
 
 
 @project_group.command("register")
-@as_option
+@acting
 @click.argument("key")
 @click.argument("name")
 @click.option("--policy", "policy_id", default="standard", show_default=True)
@@ -39,7 +40,7 @@ def project_list(stage: str | None, tier: str | None) -> None:
 @click.option("--manager", help="The project manager (default: you).")
 @click.option("--sponsor", help="The sponsor.")
 def project_register(
-    actor: str,
+    actor: Actor,
     key: str,
     name: str,
     policy_id: str,
@@ -60,9 +61,9 @@ def project_register(
 
 
 @project_group.command("show")
-@as_option
+@acting
 @click.argument("key")
-def project_show(actor: str, key: str) -> None:
+def project_show(actor: Actor, key: str) -> None:
     """Show a project: facts, tier, stage, and its next gate's checklist."""
     with workspace().unit_of_work(read_only=True) as uow:
         project = load_project(uow, key)

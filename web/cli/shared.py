@@ -7,15 +7,21 @@ workspace and the storage-failure translator are imported when a command needs t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import functools
+import getpass
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from web.tables import table
-from workflows.errors import InvalidInput, LockgateError, Refused
+from workflows.errors import AuthenticationFailed, InvalidInput, LockgateError, Refused
 
 if TYPE_CHECKING:
+    from workflows.identity import Actor
     from workflows.workspace import Workspace
 
 # Text typed by users (a project name, a reason, a file name, a policy title) is printed with
@@ -64,14 +70,77 @@ def show_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None
     click.echo(table(headers, [[visible(str(cell)) for cell in row] for row in rows]))
 
 
-as_option = click.option(
-    "--as",
-    "actor",
-    envvar="LOCKGATE_USER",
-    required=True,
-    metavar="USER",
-    help="Who is acting (or set LOCKGATE_USER). Recorded in the audit trail.",
+NO_CREDENTIAL = (
+    "lockgate needs to know it is you: --as USER alone is not enough any more. For a "
+    "script, create a personal access token (`lockgate token create`, or Account > Access "
+    "tokens in the portal) and set LOCKGATE_TOKEN; or set LOCKGATE_PASSWORD; or run the "
+    "command in a terminal, which asks for your password."
 )
+
+
+def acting(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that acts as a user: it receives `actor`, an authenticated Actor.
+
+    Who is acting comes from LOCKGATE_TOKEN (a personal access token), or from `--as USER`
+    (or LOCKGATE_USER) with that user's password: LOCKGATE_PASSWORD, else asked for in a
+    terminal. `--as` with no way to prove it is refused, saying how to make a token. A
+    password typed here is kept for the command, so `gate sign` asks for it only once.
+    """
+
+    @click.option(
+        "--as",
+        "acting_as",
+        envvar="LOCKGATE_USER",
+        metavar="USER",
+        help="Who is acting (or LOCKGATE_USER); proved by your password or LOCKGATE_TOKEN.",
+    )
+    @functools.wraps(command)
+    def run(*args: Any, acting_as: str | None, **kwargs: Any) -> Any:
+        return command(*args, actor=authenticated(acting_as), **kwargs)
+
+    return run
+
+
+def authenticated(username: str | None) -> Actor:
+    """The Actor of this command, authenticated as `acting` describes; a failure is a usage
+    error of one line (exit 1), and a wrong password counts toward login throttling."""
+    from workflows.identity import authenticate, authenticate_token
+
+    ws = workspace()
+    token = os.environ.get("LOCKGATE_TOKEN", "").strip()
+    with ws.unit_of_work() as uow:
+        if token:
+            actor = authenticate_token(uow, token)
+            if username and username.strip().lower() != actor.username:
+                raise AuthenticationFailed(
+                    f"LOCKGATE_TOKEN belongs to '{actor.username}', not '{username}': "
+                    "unset one of them."
+                )
+            return actor
+        if not username:
+            raise click.UsageError(
+                "Say who you are: --as USER (or LOCKGATE_USER), or set LOCKGATE_TOKEN."
+            )
+        password = os.environ.get("LOCKGATE_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise click.UsageError(NO_CREDENTIAL)
+            password = click.prompt(f"Password for {username}", hide_input=True)
+        actor = authenticate(uow, username, password, _command_line_address())
+        uow.commit()
+    click.get_current_context().meta["lockgate.password"] = password
+    return actor
+
+
+def typed_password() -> str | None:
+    """The password this command's user typed to authenticate, if they used one."""
+    found = click.get_current_context().meta.get("lockgate.password")
+    return found if isinstance(found, str) else None
+
+
+def _command_line_address() -> str:
+    """What login throttling counts a command line's attempts by: the OS user and host."""
+    return f"cli:{getpass.getuser()}@{socket.gethostname()}"[:64]
 
 
 def workspace() -> Workspace:

@@ -1,10 +1,11 @@
-"""`lockgate user add|grant`."""
+"""`lockgate user add|grant|disable|enable`."""
 
 from __future__ import annotations
 
 import click
 
-from web.cli.shared import as_option, say, workspace
+from web.cli.shared import acting, say, workspace
+from workflows.identity import Actor
 from workflows.state import load_project
 from workflows.verbs import users
 
@@ -15,7 +16,7 @@ def user_group() -> None:
 
 
 @user_group.command("add")
-@as_option
+@acting
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Printed name, shown on signatures.")
 @click.option("--email", default="")
@@ -24,7 +25,7 @@ def user_group() -> None:
 )
 @click.option("--password", envvar="LOCKGATE_NEW_PASSWORD", default=None)
 def user_add(
-    actor: str,
+    actor: Actor,
     username: str,
     display_name: str,
     email: str,
@@ -40,14 +41,37 @@ def user_add(
 
 
 @user_group.command("grant")
-@as_option
+@acting
 @click.argument("username")
 @click.argument("role")
 @click.option("--project", "key", help="Grant the role on one project (sponsor, finance, ...).")
-def user_grant(actor: str, username: str, role: str, key: str | None) -> None:
+def user_grant(actor: Actor, username: str, role: str, key: str | None) -> None:
     """Grant ROLE to USERNAME, globally or on one project."""
     with workspace().unit_of_work() as uow:
         project = load_project(uow, key) if key else None
         users.grant_role(uow, actor, username, role, project)
         uow.commit()
         say(f"granted {role} to {username}" + (f" on {key}" if key else ""))
+
+
+@user_group.command("disable")
+@acting
+@click.argument("username")
+def user_disable(actor: Actor, username: str) -> None:
+    """Disable USERNAME (admins only): they can do nothing anywhere until enabled again; their
+    sessions end at once and their tokens stop working."""
+    with workspace().unit_of_work() as uow:
+        users.set_active(uow, actor, username, active=False)
+        uow.commit()
+    say(f"disabled {username}")
+
+
+@user_group.command("enable")
+@acting
+@click.argument("username")
+def user_enable(actor: Actor, username: str) -> None:
+    """Enable USERNAME again (admins only)."""
+    with workspace().unit_of_work() as uow:
+        users.set_active(uow, actor, username, active=True)
+        uow.commit()
+    say(f"enabled {username}")

@@ -390,3 +390,23 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class AccessToken(Base):
+    """A personal access token: how a script acts as its owner on the command line.
+
+    Only the SHA-256 of the token is kept (a token is 256 random bits, so a fast hash is
+    enough); the token itself is shown once, when it is created. A token always expires.
+    """
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (Index("ix_access_tokens_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

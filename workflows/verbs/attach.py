@@ -16,6 +16,7 @@ from policies.model import Artifact, ArtifactKind, Policy
 from policies.problems import did_you_mean
 from workflows.errors import InvalidInput
 from workflows.facts import to_stored
+from workflows.identity import Actor
 from workflows.inputs import URL, long_text, short_text
 from workflows.state import authority_on, load_project, policy_of, refresh_snapshot, require
 from workflows.store.evidence import safe_filename
@@ -37,10 +38,10 @@ def find_artifact(policy: Policy, artifact_id: str) -> Artifact:
 
 
 def _start(
-    uow: UnitOfWork, actor: str, key: str, artifact_id: str, kind: ArtifactKind
+    uow: UnitOfWork, actor: Actor, key: str, artifact_id: str, kind: ArtifactKind
 ) -> tuple[Project, Policy, Artifact]:
     project = load_project(uow, key, for_update=True)
-    require(authority_on(uow, actor, project), ATTACH)
+    require(authority_on(uow, actor.username, project), ATTACH)
     policy = policy_of(uow, project)
     artifact = find_artifact(policy, artifact_id)
     if artifact.kind is not kind:
@@ -52,7 +53,7 @@ def _start(
 
 def _save(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     project: Project,
     policy: Policy,
     artifact: Artifact,
@@ -63,11 +64,11 @@ def _save(
     )
     row.version = (uow.session.execute(query).scalar() or 0) + 1
     row.project_id, row.artifact_id, row.kind = project.id, artifact.id, artifact.kind.value
-    row.attached_by, row.attached_at = actor, uow.now
+    row.attached_by, row.attached_at = actor.username, uow.now
     uow.session.add(row)
     uow.session.flush()
     uow.record(
-        actor,
+        actor.username,
         "artifact.attached",
         project.key,
         artifact=artifact.id,
@@ -80,13 +81,15 @@ def _save(
         form=row.form,
         note=row.note,
     )
-    refresh_snapshot(uow, actor, project, policy, f"{artifact.title} v{row.version} attached")
+    refresh_snapshot(
+        uow, actor.username, project, policy, f"{artifact.title} v{row.version} attached"
+    )
     return row
 
 
 def attach_file(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     key: str,
     artifact_id: str,
     stream: BinaryIO,
@@ -111,7 +114,7 @@ def attach_file(
 
 
 def attach_link(
-    uow: UnitOfWork, actor: str, key: str, artifact_id: str, url: str, note: str = ""
+    uow: UnitOfWork, actor: Actor, key: str, artifact_id: str, url: str, note: str = ""
 ) -> ArtifactVersion:
     """Attach a link (http or https) to evidence kept elsewhere."""
     url = short_text(url, "url", URL, missing=_NO_LINK)
@@ -129,7 +132,7 @@ def attach_link(
 
 def attach_form(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     key: str,
     artifact_id: str,
     values: Mapping[str, object],

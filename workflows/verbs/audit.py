@@ -21,6 +21,7 @@ from gates.checkpoints import Checkpoint, CheckpointError, checkpoint_from_json,
 from gates.refusals import Refusal
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
+from workflows.identity import Actor
 from workflows.store.db import instance_path
 from workflows.store.records import AuditEvent
 from workflows.store.records import ChainHead as ChainHeadRow
@@ -29,9 +30,9 @@ from workflows.store.uow import UnitOfWork
 BATCH = 10_000
 
 
-def require_auditor(uow: UnitOfWork, actor: str, action: str) -> None:
+def require_auditor(uow: UnitOfWork, actor: Actor, action: str) -> None:
     """Raise Refused unless the actor may read the audit trail."""
-    granted = authority(person_on(uow, actor, None))
+    granted = authority(person_on(uow, actor.username, None))
     if not granted.may(AUDIT):
         raise Refused(action, granted.refusals(AUDIT, action))
 
@@ -106,13 +107,17 @@ def verify(
         rows.close()  # closes the cursor even when verification stopped early
 
 
-def checkpoint(uow: UnitOfWork, actor: str) -> Checkpoint:
+def checkpoint(uow: UnitOfWork, actor: Actor) -> Checkpoint:
     """A signed checkpoint of the chain as it is now (count and head hash); audited."""
     require_auditor(uow, actor, "write audit checkpoints")
     head = uow.session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1)).scalar_one()
     signed = sign_checkpoint(ChainHead(head.seq, head.hash), uow.now, load_key(create=True))
     uow.record(
-        actor, "audit.checkpoint_written", None, count=signed.count, head_hash=signed.head_hash
+        actor.username,
+        "audit.checkpoint_written",
+        None,
+        count=signed.count,
+        head_hash=signed.head_hash,
     )
     return signed
 
@@ -170,7 +175,7 @@ def export(uow: UnitOfWork, out: IO[str], fmt: str, where: EventFilter | None = 
     return count
 
 
-def export_events(uow: UnitOfWork, actor: str, out: IO[str], fmt: str, where: EventFilter) -> int:
+def export_events(uow: UnitOfWork, actor: Actor, out: IO[str], fmt: str, where: EventFilter) -> int:
     """Write the matching events to `out` ('csv' or 'jsonl') and record `audit.exported`.
 
     Returns how many were written; raises Refused unless the actor may read the audit trail.
@@ -179,7 +184,7 @@ def export_events(uow: UnitOfWork, actor: str, out: IO[str], fmt: str, where: Ev
     require_auditor(uow, actor, "export the audit trail")
     count = export(uow, out, fmt, where)
     uow.record(
-        actor,
+        actor.username,
         "audit.exported",
         where.project,
         format=fmt,
@@ -195,7 +200,7 @@ def export_events(uow: UnitOfWork, actor: str, out: IO[str], fmt: str, where: Ev
     return count
 
 
-def verify_trail(uow: UnitOfWork, actor: str, checkpoint_text: str | None = None) -> Verification:
+def verify_trail(uow: UnitOfWork, actor: Actor, checkpoint_text: str | None = None) -> Verification:
     """Verify the whole chain (and against a checkpoint file's text when given).
 
     Raises Refused unless the actor may read the audit trail, or when no checkpoint key is

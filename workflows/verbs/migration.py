@@ -12,6 +12,7 @@ from policies.diff import Change, diff_policies
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts
+from workflows.identity import Actor
 from workflows.inputs import long_text
 from workflows.pending import refresh_pending
 from workflows.state import current_readiness, load_project, open_review, require
@@ -76,10 +77,10 @@ def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPrevie
     )
 
 
-def migrate(uow: UnitOfWork, actor: str, key: str, number: int, reason: str) -> Project:
+def migrate(uow: UnitOfWork, actor: Actor, key: str, number: int, reason: str) -> Project:
     """Move project `key` to version `number` of its policy (PMO); audited with the impact."""
     reason = long_text(reason, "reason")
-    granted = authority(person_on(uow, actor, None))
+    granted = authority(person_on(uow, actor.username, None))
     require(granted, MIGRATE, "move a project to another policy version")
     preview = preview_migration(uow, key, number)
     refusals = list(preview.refusals)
@@ -91,7 +92,7 @@ def migrate(uow: UnitOfWork, actor: str, key: str, number: int, reason: str) -> 
     project.policy_version_id = publishing.version(uow, project.policy_version.policy_id, number).id
     project.tier, project.updated_at = preview.new_tier, uow.now
     uow.record(
-        actor,
+        actor.username,
         "project.policy_migrated",
         key,
         old_policy=preview.old,

@@ -16,6 +16,7 @@ from policies.facts import read_facts
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts, from_stored, to_stored
+from workflows.identity import Actor
 from workflows.inputs import long_text, short_text_problem
 from workflows.pending import close_pending
 from workflows.state import (
@@ -36,7 +37,7 @@ _KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{1,6}$")
 
 def register_project(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     key: str,
     name: str,
     policy_id: str,
@@ -45,14 +46,14 @@ def register_project(
     sponsor: str | None = None,
 ) -> Project:
     """Register a project under the latest version of `policy_id`, pinned to it, and tier it."""
-    require(authority(person_on(uow, actor, None)), REGISTER, "register a project")
+    require(authority(person_on(uow, actor.username, None)), REGISTER, "register a project")
     row = publishing.latest(uow, policy_id)
     policy = uow.workspace.policy(row)
     values, fact_problems = read_facts(policy.facts, facts)
     problems = {**_registration_problems(uow, key, name), **fact_problems}
     if problems:
         raise InvalidInput("The project cannot be registered", problems)
-    manager_user = find_user(uow, manager or actor)
+    manager_user = find_user(uow, manager or actor.username)
     sponsor_user = find_user(uow, sponsor) if sponsor else None
     choice = classify(policy, values)
     project = Project(
@@ -75,13 +76,13 @@ def register_project(
                 user_id=sponsor_user.id,
                 role=SPONSOR,
                 project_id=project.id,
-                granted_by=actor,
+                granted_by=actor.username,
                 granted_at=uow.now,
                 revoked_at=None,
             )
         )
     uow.record(
-        actor,
+        actor.username,
         "project.registered",
         key,
         name=project.name,
@@ -109,12 +110,12 @@ def _registration_problems(uow: UnitOfWork, key: str, name: str) -> dict[str, st
 
 
 def update_facts(
-    uow: UnitOfWork, actor: str, key: str, changes: Mapping[str, object], reason: str = ""
+    uow: UnitOfWork, actor: Actor, key: str, changes: Mapping[str, object], reason: str = ""
 ) -> TierChoice:
     """Change some facts; the project is re-tiered. Returns the tier chosen now."""
     reason = long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
-    require(authority_on(uow, actor, project), UPDATE_FACTS)
+    require(authority_on(uow, actor.username, project), UPDATE_FACTS)
     policy = policy_of(uow, project)
     merged = {**project.facts, **changes}
     values = checked_facts(policy, merged)
@@ -131,7 +132,7 @@ def update_facts(
         if old_facts.get(name) != new_facts.get(name)
     }
     uow.record(
-        actor,
+        actor.username,
         "project.facts_updated",
         key,
         changed=changed,
@@ -140,7 +141,7 @@ def update_facts(
         tier_reason=choice.reason,
         reason=reason,
     )
-    refresh_snapshot(uow, actor, project, policy, "facts changed")
+    refresh_snapshot(uow, actor.username, project, policy, "facts changed")
     return choice
 
 
@@ -149,17 +150,17 @@ def stored_facts(uow: UnitOfWork, project: Project) -> dict[str, object]:
     return dict(from_stored(policy_of(uow, project), project.facts))
 
 
-def hold(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
+def hold(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Project:
     """Put a project on hold (sponsor or PMO); it resumes where it was."""
     return _move(uow, actor, key, "hold", reason, HOLD)
 
 
-def kill(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
+def kill(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Project:
     """Stop a project for good (sponsor or PMO)."""
     return _move(uow, actor, key, "kill", reason, KILL)
 
 
-def resume(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
+def resume(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Project:
     """Bring a project on hold back to the stage it was in."""
     project = load_project(uow, key, for_update=True)
     if project.stage != ON_HOLD or project.resume_stage is None:
@@ -170,7 +171,7 @@ def resume(uow: UnitOfWork, actor: str, key: str, reason: str) -> Project:
 
 def _move(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     key: str,
     trigger: str,
     reason: str,
@@ -180,7 +181,7 @@ def _move(
     reason = long_text(reason, "reason")
     project = project or load_project(uow, key, for_update=True)
     action = trigger.split("_to_")[0]
-    require(authority_on(uow, actor, project), permission, action)
+    require(authority_on(uow, actor.username, project), permission, action)
     refusals = []
     if not reason.strip():
         text = f"To {action} a project, give a reason."
@@ -195,7 +196,7 @@ def _move(
     project.stage, project.updated_at = new, uow.now
     withdrawn = _withdraw_open_review(uow, project, reason) if new == KILLED else None
     uow.record(
-        actor,
+        actor.username,
         f"project.{action}",
         key,
         old_stage=old,

@@ -11,6 +11,7 @@ from policies.loader import check_policy_text
 from policies.model import Policy
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.identity import Actor, system
 from workflows.inputs import FILE_NAME, short_text
 from workflows.state import require
 from workflows.store.records import PolicyVersion
@@ -42,9 +43,7 @@ def version(uow: UnitOfWork, policy_id: str, number: int) -> PolicyVersion:
     return row
 
 
-def publish(
-    uow: UnitOfWork, actor: str, source: str, name: str, *, system: bool = False
-) -> PolicyVersion:
+def publish(uow: UnitOfWork, actor: Actor, source: str, name: str) -> PolicyVersion:
     """Publish a policy version from its YAML `source`.
 
     Raises InvalidInput with every problem of the file, or Refused when the version exists
@@ -52,8 +51,8 @@ def publish(
     shape of `source` are bounded by the policy loader (policies.limits).
     """
     name = short_text(name, "name", FILE_NAME)
-    if not system:
-        require(authority(person_on(uow, actor, None)), PUBLISH, "publish a policy")
+    if not actor.is_system:  # the shipped library, at `lockgate init`
+        require(authority(person_on(uow, actor.username, None)), PUBLISH, "publish a policy")
     policy, problems = check_policy_text(source, name)
     if policy is None:
         raise InvalidInput(
@@ -72,13 +71,18 @@ def publish(
         title=policy.title,
         digest=policy.digest,
         source=source,
-        published_by=actor,
+        published_by=actor.username,
         published_at=uow.now,
     )
     uow.session.add(row)
     uow.session.flush()
     uow.record(
-        actor, "policy.published", None, policy=policy.ref, digest=policy.digest, title=policy.title
+        actor.username,
+        "policy.published",
+        None,
+        policy=policy.ref,
+        digest=policy.digest,
+        title=policy.title,
     )
     return row
 
@@ -94,9 +98,10 @@ def version_refusals(policy: Policy, newest: int | None) -> list[Refusal]:
     return [Refusal("publish.not_newer", "version", text)]
 
 
-def publish_library(uow: UnitOfWork, actor: str = "system") -> list[PolicyVersion]:
-    """Publish each shipped policy whose version is not published yet."""
+def publish_library(uow: UnitOfWork) -> list[PolicyVersion]:
+    """Publish each shipped policy whose version is not published yet, as the system."""
     published = []
+    actor = system()
     for name in shipped():
         path = LIBRARY / f"{name}.yaml"
         source = path.read_text(encoding="utf-8")
@@ -109,5 +114,5 @@ def publish_library(uow: UnitOfWork, actor: str = "system") -> list[PolicyVersio
             )
         ).first()
         if not exists:
-            published.append(publish(uow, actor, source, str(path), system=True))
+            published.append(publish(uow, actor, source, str(path)))
     return published

@@ -18,6 +18,7 @@ from policies.model import Decision, Gate, Policy
 from workflows import inputs
 from workflows.authority import Roster, roster_of, signers_on
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
+from workflows.identity import Actor
 from workflows.machines import DRAFT, Lifecycle
 from workflows.pending import after_signature, close_pending, refresh_pending
 from workflows.state import (
@@ -70,11 +71,11 @@ def _decision(value: str | Decision) -> Decision:
         raise InvalidInput("Unknown decision", {"decision": f"use one of {allowed}"}) from None
 
 
-def gate_status(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = None) -> GateStatus:
+def gate_status(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = None) -> GateStatus:
     """The readiness checklist of the project's next gate (or `gate_id`)."""
     project = load_project(uow, key)
-    roster = roster_of(uow, actor, project.id)
-    person = roster.person(actor, project.id, uow.now)
+    roster = roster_of(uow, actor.username, project.id)
+    person = roster.person(actor.username, project.id, uow.now)
     require(authority(person, key), READ)
     policy = policy_of(uow, project)
     gate = gate_of(policy, project, gate_id)
@@ -86,10 +87,10 @@ def gate_status(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = Non
     return GateStatus(project, policy, gate, report, review, granted, roster.names)
 
 
-def submit_gate(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = None) -> Review:
+def submit_gate(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = None) -> Review:
     """Submit the next gate for review: freezes the evidence snapshot the signers will sign."""
     project = load_project(uow, key, for_update=True)
-    require(authority_on(uow, actor, project), SUBMIT)
+    require(authority_on(uow, actor.username, project), SUBMIT)
     policy = policy_of(uow, project)
     gate = _next_gate(policy, project, gate_id)
     if open_review(uow, project) is not None:
@@ -103,7 +104,7 @@ def submit_gate(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = Non
         gate_id=gate.id,
         round=round_,
         state=DRAFT,
-        submitted_by=actor,
+        submitted_by=actor.username,
         submitted_at=uow.now,
         snapshot={},
         snapshot_digest="",
@@ -116,7 +117,7 @@ def submit_gate(uow: UnitOfWork, actor: str, key: str, gate_id: str | None = Non
     uow.session.flush()
     refresh_pending(uow, project.id)
     uow.record(
-        actor,
+        actor.username,
         "review.submitted",
         key,
         gate=gate.id,
@@ -160,7 +161,7 @@ def _nothing_to(action: str, project: Project) -> Refused:
 
 def sign(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     key: str,
     decision: str | Decision,
     password: str,
@@ -211,11 +212,13 @@ def sign(
         superseded_at=None,
     )
     insert_row(uow.session, signed)
-    given = Signature(actor, role, choice, uow.now, review.snapshot_digest, behalf, signed.comment)
+    given = Signature(
+        actor.username, role, choice, uow.now, review.snapshot_digest, behalf, signed.comment
+    )
     after = replace(state, signatures=(*state.signatures, given))
     after_signature(uow, review, policy, gate, (state, after), roster)
     uow.record(
-        actor,
+        actor.username,
         "review.signed",
         key,
         gate=gate.id,
@@ -232,20 +235,20 @@ def sign(
     return signed
 
 
-def _signer(roster: Roster, actor: str, project: Project, uow: UnitOfWork) -> Person:
+def _signer(roster: Roster, actor: Actor, project: Project, uow: UnitOfWork) -> Person:
     """The signer as the rules read them; one holding none of the gate's roles was not read
     with the others (their account is active: re-authentication refuses a disabled one)."""
-    if actor in roster.ids:
-        return roster.person(actor, project.id, uow.now)
-    return Person(actor)
+    if actor.username in roster.ids:
+        return roster.person(actor.username, project.id, uow.now)
+    return Person(actor.username)
 
 
-def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Credentials:
+def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str, key: str) -> Credentials:
     # The credentials are read in a short read-only transaction and the slow password check
     # (scrypt, ~60 ms) runs after it, inside no transaction: it never holds SQLite's write
     # lock. Only a failure is written, and committed on its own.
     with uow.workspace.unit_of_work(read_only=True) as reader:
-        signer = credentials(reader, actor)
+        signer = credentials(reader, actor.username)
     matches = signer.active and check_password(signer.password_hash, password)
     locked_until = signer.locked_until
     if locked_until is not None and locked_until > uow.now:
@@ -258,9 +261,9 @@ def _reauthenticate(uow: UnitOfWork, actor: str, password: str, key: str) -> Cre
         # A right password resets the count of wrong ones (committed with the signature). The
         # user row is loaded for that only when the reader saw a count to reset.
         if signer.failed_attempts:
-            find_user(uow, actor).failed_sign_attempts = 0
+            find_user(uow, actor.username).failed_sign_attempts = 0
         return signer
-    user = find_user(uow, actor)
+    user = find_user(uow, actor.username)
     user.failed_sign_attempts += 1
     locked = user.failed_sign_attempts >= MAX_FAILED_SIGNING
     if locked:
@@ -302,7 +305,7 @@ class Decided:
 
 def decide(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     key: str,
     decision: str | Decision,
     reason: str = "",
@@ -313,7 +316,7 @@ def decide(
     choice = _decision(decision)
     under = load_under_review(uow, key)
     project, review = under.project, under.review
-    granted = authority_on(uow, actor, project)
+    granted = authority_on(uow, actor.username, project)
     require(granted, DECIDE)
     if review is None:
         raise _nothing_to("decide", project)
@@ -334,7 +337,7 @@ def decide(
         review,
         state=decided,
         decision=choice.value,
-        decided_by=actor,
+        decided_by=actor.username,
         decided_at=uow.now,
         reason=reason.strip(),
     )
@@ -359,7 +362,7 @@ def decide(
             )
         )
     uow.record(
-        actor,
+        actor.username,
         "review.decided",
         key,
         gate=gate.id,
@@ -390,11 +393,11 @@ def _moved_to(lifecycle: Lifecycle, project: Project, gate: Gate, choice: Decisi
     return lifecycle.fire(project.stage, trigger, [], choice.label)
 
 
-def withdraw(uow: UnitOfWork, actor: str, key: str, reason: str) -> Review:
+def withdraw(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Review:
     """Withdraw the open review (project manager or PMO), e.g. to rework the evidence."""
     reason = inputs.long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
-    require(authority_on(uow, actor, project), WITHDRAW)
+    require(authority_on(uow, actor.username, project), WITHDRAW)
     review = _open_review_or_refuse(uow, project, "withdraw")
     why = Refusal("withdraw.reason_required", "reason", "Say why the review is withdrawn.")
     refusals = [] if reason.strip() else [why]
@@ -402,7 +405,7 @@ def withdraw(uow: UnitOfWork, actor: str, key: str, reason: str) -> Review:
     review.reason = reason.strip()
     close_pending(uow, review)
     uow.record(
-        actor,
+        actor.username,
         "review.withdrawn",
         key,
         gate=review.gate_id,
@@ -414,7 +417,7 @@ def withdraw(uow: UnitOfWork, actor: str, key: str, reason: str) -> Review:
 
 def waive(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     key: str,
     requirement_key: str,
     justification: str,
@@ -433,7 +436,7 @@ def waive(
             f"{gate.name} has no requirement '{requirement_key}'",
             {"requirement": f"use one of {keys}"},
         )
-    role, problems = authority_on(uow, actor, project).waive(
+    role, problems = authority_on(uow, actor.username, project).waive(
         requirement, justification, expires_at, uow.now
     )
     if problems or role is None:
@@ -443,7 +446,7 @@ def waive(
         gate_id=gate.id,
         requirement=requirement_key,
         justification=justification.strip(),
-        granted_by=actor,
+        granted_by=actor.username,
         granted_role=role,
         granted_at=uow.now,
         expires_at=expires_at,
@@ -452,7 +455,7 @@ def waive(
     uow.session.add(waiver)
     refresh_pending(uow, project.id)
     uow.record(
-        actor,
+        actor.username,
         "requirement.waived",
         key,
         gate=gate.id,

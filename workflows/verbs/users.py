@@ -9,10 +9,11 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 
 from gates.authority import ADMINISTER, GRANT, Permission, authority
-from gates.model import GLOBAL_ROLES
+from gates.model import ADMIN, GLOBAL_ROLES
 from gates.refusals import Refusal
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.identity import Actor
 from workflows.inputs import ROLE, long_text, short_text, short_text_problem
 from workflows.pending import refresh_pending, touched_by
 from workflows.state import require
@@ -93,8 +94,23 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
-def _require(uow: UnitOfWork, actor: str, permission: Permission, action: str) -> None:
-    require(authority(person_on(uow, actor, None)), permission, action)
+def _require(uow: UnitOfWork, actor: Actor, permission: Permission, action: str) -> None:
+    require(authority(person_on(uow, actor.username, None)), permission, action)
+
+
+def _admins(uow: UnitOfWork) -> list[int]:
+    """The ids of the active users holding the admin role."""
+    query = (
+        select(User.id)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(
+            RoleGrant.role == ADMIN,
+            RoleGrant.project_id.is_(None),
+            RoleGrant.revoked_at.is_(None),
+            User.active.is_(True),
+        )
+    )
+    return list(uow.session.execute(query).scalars())
 
 
 def _refresh_for(uow: UnitOfWork, user: User, project: Project | None) -> None:
@@ -104,18 +120,19 @@ def _refresh_for(uow: UnitOfWork, user: User, project: Project | None) -> None:
 
 def add_user(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     username: str,
     display_name: str,
     password: str,
     email: str = "",
     roles: tuple[str, ...] = (),
-    *,
-    bootstrap: bool = False,
 ) -> User:
-    """Create a user with global `roles`; `bootstrap` lets the first admin be created."""
-    if not bootstrap:
+    """Create a user with global `roles` (admins; the system creates the first admin)."""
+    if not actor.is_system:
         _require(uow, actor, ADMINISTER, "add users")
+    elif _admins(uow):
+        text = "The system creates only the first admin: ask an admin to add users."
+        raise Refused("add users", [Refusal("user.first_admin_only", None, text)])
     problems = _user_problems(uow, username, display_name, password, roles)
     email_problem = short_text_problem(email, missing=None)
     if email_problem is not None:
@@ -137,7 +154,7 @@ def add_user(
     if roles:
         _refresh_for(uow, user, None)
     uow.record(
-        actor,
+        actor.username,
         "user.added",
         None,
         username=username,
@@ -170,19 +187,21 @@ def _user_problems(
     return problems
 
 
-def _grant(user: User, role: str, project: Project | None, actor: str, now: datetime) -> RoleGrant:
+def _grant(
+    user: User, role: str, project: Project | None, actor: Actor, now: datetime
+) -> RoleGrant:
     return RoleGrant(
         user_id=user.id,
         role=role,
         project_id=project.id if project else None,
-        granted_by=actor,
+        granted_by=actor.username,
         granted_at=now,
         revoked_at=None,
     )
 
 
 def grant_role(
-    uow: UnitOfWork, actor: str, username: str, role: str, project: Project | None = None
+    uow: UnitOfWork, actor: Actor, username: str, role: str, project: Project | None = None
 ) -> None:
     """Give `username` a global role, or a role on `project` (sponsor, an approver role)."""
     role = short_text(role, "role", ROLE)
@@ -197,12 +216,16 @@ def grant_role(
     uow.session.add(_grant(user, role, project, actor, uow.now))
     _refresh_for(uow, user, project)
     uow.record(
-        actor, "role.granted", project.key if project else None, username=username, role=role
+        actor.username,
+        "role.granted",
+        project.key if project else None,
+        username=username,
+        role=role,
     )
 
 
 def revoke_role(
-    uow: UnitOfWork, actor: str, username: str, role: str, project: Project | None = None
+    uow: UnitOfWork, actor: Actor, username: str, role: str, project: Project | None = None
 ) -> None:
     """End a role grant (the grant stays in history with its revocation time)."""
     _require(uow, actor, GRANT, "revoke roles")
@@ -220,15 +243,19 @@ def revoke_role(
     grant.revoked_at = uow.now
     _refresh_for(uow, user, project)
     uow.record(
-        actor, "role.revoked", project.key if project else None, username=username, role=role
+        actor.username,
+        "role.revoked",
+        project.key if project else None,
+        username=username,
+        role=role,
     )
 
 
-def set_active(uow: UnitOfWork, actor: str, username: str, active: bool) -> None:
+def set_active(uow: UnitOfWork, actor: Actor, username: str, active: bool) -> None:
     """Enable or disable a user; disabling ends every session at once."""
     _require(uow, actor, ADMINISTER, "enable or disable users")
     user = find_user(uow, username)
-    if not active and username == actor:
+    if not active and username == actor.username:
         text = (
             "You cannot disable your own account: ask another "
             "admin, so that someone can still administer."
@@ -239,19 +266,14 @@ def set_active(uow: UnitOfWork, actor: str, username: str, active: bool) -> None
     user.active = active
     user.session_version += 1
     _refresh_for(uow, user, None)
-    uow.record(actor, "user.enabled" if active else "user.disabled", None, username=username)
-
-
-def end_sessions(uow: UnitOfWork, username: str) -> None:
-    """Invalidate every session of the user (logout everywhere)."""
-    user = find_user(uow, username)
-    user.session_version += 1
-    uow.record(username, "user.logged_out", None, username=username)
+    uow.record(
+        actor.username, "user.enabled" if active else "user.disabled", None, username=username
+    )
 
 
 def delegate(
     uow: UnitOfWork,
-    actor: str,
+    actor: Actor,
     delegate_username: str,
     role: str,
     starts_at: datetime,
@@ -261,7 +283,7 @@ def delegate(
 ) -> Delegation:
     """Pass the actor's signing authority for `role` to another user for a period."""
     role, reason = short_text(role, "role", ROLE), long_text(reason, "reason")
-    delegator = find_user(uow, actor)
+    delegator = find_user(uow, actor.username)
     target = find_user(uow, delegate_username)
     problems = []
     if target.id == delegator.id:
@@ -269,7 +291,7 @@ def delegate(
     if ends_at <= starts_at:
         text = "The delegation must end after it starts."
         problems.append(Refusal("delegate.period", "ends_at", text))
-    if project is not None and role not in person_on(uow, actor, project).roles:
+    if project is not None and role not in person_on(uow, actor.username, project).roles:
         text = f"You do not hold the {role} role on {project.key}."
         problems.append(Refusal("delegate.not_held", "role", text))
     if problems:
@@ -288,7 +310,7 @@ def delegate(
     uow.session.add(delegation)
     _refresh_for(uow, target, project)
     uow.record(
-        actor,
+        actor.username,
         "delegation.created",
         project.key if project else None,
         delegate=delegate_username,

@@ -13,6 +13,7 @@ from gates.authority import DECIDE, Authority
 from gates.signoffs import Part, SignOption
 from policies.model import Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
+from workflows.identity import Actor
 from workflows.store.records import Review, SignatureRecord
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.reviews import GateStatus, gate_status
@@ -99,14 +100,14 @@ class ReviewPage:
         return fact.title if fact else fact_id
 
 
-def review_page(uow: UnitOfWork, username: str, key: str) -> ReviewPage:
-    """The open review of project `key` as `username` reads it.
+def review_page(uow: UnitOfWork, actor: Actor, key: str) -> ReviewPage:
+    """The open review of project `key` as `actor` reads it.
 
     Raises NotFound when the project has no open review at its next gate, has no gate left,
     or is not the user's to see.
     """
     try:
-        status = gate_status(uow, username, key)
+        status = gate_status(uow, actor, key)
     except Refused as error:
         raise NotFound(f"{key} has no open review.") from error
     if status.review is None:

@@ -37,6 +37,7 @@ class Refused(LockgateError):
             r if isinstance(r, Refusal) else Refusal(UNCLASSIFIED, None, r) for r in refusals
         ]
         self.reasons = [r.text for r in self.refusals]
+        self.recorded = False  # set once the refusal is in the audit trail (refusal_log)
         super().__init__(f"{action} refused: " + " ".join(self.reasons))
 
 

@@ -44,6 +44,7 @@ from tests.integration.factories import (
     table_rows,
 )
 from tests.servers import BUCKET, CannotRun, SeaweedFS, start_seaweedfs
+from workflows.errors import Refused
 from workflows.identity import system
 from workflows.state import load_project, policy_of
 from workflows.store import passwords
@@ -258,7 +259,9 @@ def rows(workspace: Workspace) -> Callable[[], dict[str, list[tuple[Any, ...]]]]
 
 @pytest.fixture
 def refuses(workspace: Workspace) -> Callable[..., Any]:
-    """refuses(Refused, verb, *args, match=...) -> the error, after proving it changed nothing.
+    """refuses(Refused, verb, *args, match=...) -> the error, after proving it changed nothing
+    but the trail: a refusal adds exactly one `action.refused` event naming its rules; any
+    other error adds nothing.
 
     The unit of work is committed even after the error, as a caller that catches a refusal
     might: a verb that raises must not have left a single write behind.
@@ -271,16 +274,38 @@ def refuses(workspace: Workspace) -> Callable[..., Any]:
         match: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        before = table_rows(workspace)
+        before = _governed_rows(workspace)
         with workspace.unit_of_work() as uow:
             args = as_actors(verb, uow, args)
+            start = _newest_seq(uow)
             with pytest.raises(error, match=match) as caught:
                 verb(uow, *args, **kwargs)
             uow.commit()
-        assert table_rows(workspace) == before, "the refused verb changed the database"
+        assert _governed_rows(workspace) == before, "the refused verb changed the database"
+        with workspace.unit_of_work() as uow:
+            added = audit_events(uow, start)
+        if isinstance(caught.value, Refused):
+            rules = [r.rule for r in caught.value.refusals]
+            assert [(e.action, e.data["rules"]) for e in added] == [("action.refused", rules)]
+        else:
+            assert added == [], "only a refusal is recorded"
         return caught.value
 
     return run
+
+
+def _governed_rows(workspace: Workspace) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table but the trail's own (audit_events, chain_head)."""
+    rows = table_rows(workspace)
+    return {name: found for name, found in rows.items() if name not in TRAIL_TABLES}
+
+
+TRAIL_TABLES = ("audit_events", "chain_head")
+
+
+def _newest_seq(uow: UnitOfWork) -> int:
+    query = select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)
+    return uow.session.execute(query).scalar() or 0
 
 
 @pytest.fixture

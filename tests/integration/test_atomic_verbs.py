@@ -62,7 +62,7 @@ def test_a_failure_right_after_appending_the_event_rolls_back_row_and_event(
 
 
 def test_a_refusal_after_earlier_writes_in_the_same_unit_of_work_undoes_them_all(
-    workspace, new_project, head
+    workspace, new_project, head, events
 ):
     key = new_project("ERP-1")
     before, newest = table_rows(workspace), head()
@@ -74,8 +74,15 @@ def test_a_refusal_after_earlier_writes_in_the_same_unit_of_work_undoes_them_all
         reviews.submit_gate(uow, actor_of(uow, "pm"), key)
         uow.commit()
 
-    assert table_rows(workspace) == before
-    assert head() == newest
+    after = table_rows(workspace)
+    trail = ("audit_events", "chain_head")
+    assert {t: r for t, r in after.items() if t not in trail} == {
+        t: r for t, r in before.items() if t not in trail
+    }
+    recorded = events(after=newest)
+    assert [(e.action, e.actor, e.project) for e in recorded] == [("action.refused", "pm", key)]
+    assert recorded[0].data["attempted"].startswith("submit")
+    assert head() == newest + 1, "the attachment's event went with it; only the refusal stays"
 
 
 def test_a_unit_of_work_left_without_commit_leaves_nothing(workspace, head):

@@ -18,6 +18,7 @@ from workflows.errors import InvalidInput
 from workflows.facts import to_stored
 from workflows.identity import Actor
 from workflows.inputs import URL, long_text, short_text
+from workflows.refusal_log import refusals_recorded
 from workflows.state import authority_on, load_project, policy_of, refresh_snapshot, require
 from workflows.store.evidence import safe_filename
 from workflows.store.records import ArtifactVersion, Project
@@ -87,6 +88,7 @@ def _save(
     return row
 
 
+@refusals_recorded
 def attach_file(
     uow: UnitOfWork,
     actor: Actor,
@@ -113,6 +115,7 @@ def attach_file(
     return _save(uow, actor, project, policy, artifact, row)
 
 
+@refusals_recorded
 def attach_link(
     uow: UnitOfWork, actor: Actor, key: str, artifact_id: str, url: str, note: str = ""
 ) -> ArtifactVersion:
@@ -130,6 +133,7 @@ def attach_link(
     return _save(uow, actor, project, policy, artifact, row)
 
 
+@refusals_recorded
 def attach_form(
     uow: UnitOfWork,
     actor: Actor,

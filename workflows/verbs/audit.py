@@ -22,6 +22,7 @@ from gates.refusals import Refusal
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.identity import Actor
+from workflows.refusal_log import refusals_recorded
 from workflows.store.db import instance_path
 from workflows.store.records import AuditEvent
 from workflows.store.records import ChainHead as ChainHeadRow
@@ -107,6 +108,7 @@ def verify(
         rows.close()  # closes the cursor even when verification stopped early
 
 
+@refusals_recorded
 def checkpoint(uow: UnitOfWork, actor: Actor) -> Checkpoint:
     """A signed checkpoint of the chain as it is now (count and head hash); audited."""
     require_auditor(uow, actor, "write audit checkpoints")
@@ -175,6 +177,7 @@ def export(uow: UnitOfWork, out: IO[str], fmt: str, where: EventFilter | None = 
     return count
 
 
+@refusals_recorded
 def export_events(uow: UnitOfWork, actor: Actor, out: IO[str], fmt: str, where: EventFilter) -> int:
     """Write the matching events to `out` ('csv' or 'jsonl') and record `audit.exported`.
 
@@ -200,6 +203,7 @@ def export_events(uow: UnitOfWork, actor: Actor, out: IO[str], fmt: str, where: 
     return count
 
 
+@refusals_recorded
 def verify_trail(uow: UnitOfWork, actor: Actor, checkpoint_text: str | None = None) -> Verification:
     """Verify the whole chain (and against a checkpoint file's text when given).
 

@@ -15,6 +15,7 @@ from workflows.facts import checked_facts
 from workflows.identity import Actor
 from workflows.inputs import long_text
 from workflows.pending import refresh_pending
+from workflows.refusal_log import refusals_recorded
 from workflows.state import current_readiness, load_project, open_review, require
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
@@ -77,6 +78,7 @@ def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPrevie
     )
 
 
+@refusals_recorded
 def migrate(uow: UnitOfWork, actor: Actor, key: str, number: int, reason: str) -> Project:
     """Move project `key` to version `number` of its policy (PMO); audited with the impact."""
     reason = long_text(reason, "reason")

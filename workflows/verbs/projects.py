@@ -19,6 +19,7 @@ from workflows.facts import checked_facts, from_stored, to_stored
 from workflows.identity import Actor
 from workflows.inputs import long_text, short_text_problem
 from workflows.pending import close_pending
+from workflows.refusal_log import refusals_recorded
 from workflows.state import (
     authority_on,
     load_project,
@@ -35,6 +36,7 @@ from workflows.verbs.users import find_user
 _KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{1,6}$")
 
 
+@refusals_recorded
 def register_project(
     uow: UnitOfWork,
     actor: Actor,
@@ -109,6 +111,7 @@ def _registration_problems(uow: UnitOfWork, key: str, name: str) -> dict[str, st
     return problems
 
 
+@refusals_recorded
 def update_facts(
     uow: UnitOfWork, actor: Actor, key: str, changes: Mapping[str, object], reason: str = ""
 ) -> TierChoice:
@@ -150,16 +153,19 @@ def stored_facts(uow: UnitOfWork, project: Project) -> dict[str, object]:
     return dict(from_stored(policy_of(uow, project), project.facts))
 
 
+@refusals_recorded
 def hold(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Project:
     """Put a project on hold (sponsor or PMO); it resumes where it was."""
     return _move(uow, actor, key, "hold", reason, HOLD)
 
 
+@refusals_recorded
 def kill(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Project:
     """Stop a project for good (sponsor or PMO)."""
     return _move(uow, actor, key, "kill", reason, KILL)
 
 
+@refusals_recorded
 def resume(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Project:
     """Bring a project on hold back to the stage it was in."""
     project = load_project(uow, key, for_update=True)

@@ -13,6 +13,7 @@ from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.identity import Actor, system
 from workflows.inputs import FILE_NAME, short_text
+from workflows.refusal_log import refusals_recorded
 from workflows.state import require
 from workflows.store.records import PolicyVersion
 from workflows.store.uow import UnitOfWork
@@ -43,6 +44,7 @@ def version(uow: UnitOfWork, policy_id: str, number: int) -> PolicyVersion:
     return row
 
 
+@refusals_recorded
 def publish(uow: UnitOfWork, actor: Actor, source: str, name: str) -> PolicyVersion:
     """Publish a policy version from its YAML `source`.
 

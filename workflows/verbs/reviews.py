@@ -21,6 +21,7 @@ from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.identity import Actor
 from workflows.machines import DRAFT, Lifecycle
 from workflows.pending import after_signature, close_pending, refresh_pending
+from workflows.refusal_log import refusals_recorded
 from workflows.state import (
     authority_on,
     gate_of,
@@ -71,6 +72,7 @@ def _decision(value: str | Decision) -> Decision:
         raise InvalidInput("Unknown decision", {"decision": f"use one of {allowed}"}) from None
 
 
+@refusals_recorded
 def gate_status(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = None) -> GateStatus:
     """The readiness checklist of the project's next gate (or `gate_id`)."""
     project = load_project(uow, key)
@@ -87,6 +89,7 @@ def gate_status(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
     return GateStatus(project, policy, gate, report, review, granted, roster.names)
 
 
+@refusals_recorded
 def submit_gate(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = None) -> Review:
     """Submit the next gate for review: freezes the evidence snapshot the signers will sign."""
     project = load_project(uow, key, for_update=True)
@@ -159,6 +162,7 @@ def _nothing_to(action: str, project: Project) -> Refused:
     return Refused(action, [Refusal("review.none_open", None, text)])
 
 
+@refusals_recorded
 def sign(
     uow: UnitOfWork,
     actor: Actor,
@@ -303,6 +307,7 @@ class Decided:
     new_stage: str
 
 
+@refusals_recorded
 def decide(
     uow: UnitOfWork,
     actor: Actor,
@@ -393,6 +398,7 @@ def _moved_to(lifecycle: Lifecycle, project: Project, gate: Gate, choice: Decisi
     return lifecycle.fire(project.stage, trigger, [], choice.label)
 
 
+@refusals_recorded
 def withdraw(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Review:
     """Withdraw the open review (project manager or PMO), e.g. to rework the evidence."""
     reason = inputs.long_text(reason, "reason")
@@ -415,6 +421,7 @@ def withdraw(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Review:
     return review
 
 
+@refusals_recorded
 def waive(
     uow: UnitOfWork,
     actor: Actor,

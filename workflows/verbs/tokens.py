@@ -12,6 +12,7 @@ from gates.refusals import Refusal
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.identity import Actor, new_token
 from workflows.inputs import short_text
+from workflows.refusal_log import refusals_recorded
 from workflows.store.records import AccessToken
 from workflows.store.uow import UnitOfWork
 
@@ -26,6 +27,7 @@ class NewToken(NamedTuple):
     token: str
 
 
+@refusals_recorded
 def create_token(uow: UnitOfWork, actor: Actor, name: str, days: int = DEFAULT_DAYS) -> NewToken:
     """A new token for the actor, valid `days` days (1 to MAX_DAYS).
 
@@ -76,6 +78,7 @@ def tokens_of(uow: UnitOfWork, actor: Actor) -> list[AccessToken]:
     return list(uow.session.execute(query).scalars())
 
 
+@refusals_recorded
 def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> AccessToken:
     """Revoke one of the actor's own tokens; it stops working at once."""
     record = uow.session.get(AccessToken, token_id)

@@ -16,6 +16,7 @@ from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.identity import Actor
 from workflows.inputs import ROLE, long_text, short_text, short_text_problem
 from workflows.pending import refresh_pending, touched_by
+from workflows.refusal_log import refusals_recorded
 from workflows.state import require
 from workflows.store.passwords import hash_password
 from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
@@ -118,6 +119,7 @@ def _refresh_for(uow: UnitOfWork, user: User, project: Project | None) -> None:
     refresh_pending(uow, project.id if project is not None else touched_by(user.id))
 
 
+@refusals_recorded
 def add_user(
     uow: UnitOfWork,
     actor: Actor,
@@ -200,6 +202,7 @@ def _grant(
     )
 
 
+@refusals_recorded
 def grant_role(
     uow: UnitOfWork, actor: Actor, username: str, role: str, project: Project | None = None
 ) -> None:
@@ -224,6 +227,7 @@ def grant_role(
     )
 
 
+@refusals_recorded
 def revoke_role(
     uow: UnitOfWork, actor: Actor, username: str, role: str, project: Project | None = None
 ) -> None:
@@ -251,6 +255,7 @@ def revoke_role(
     )
 
 
+@refusals_recorded
 def set_active(uow: UnitOfWork, actor: Actor, username: str, active: bool) -> None:
     """Enable or disable a user; disabling ends every session at once."""
     _require(uow, actor, ADMINISTER, "enable or disable users")
@@ -271,6 +276,7 @@ def set_active(uow: UnitOfWork, actor: Actor, username: str, active: bool) -> No
     )
 
 
+@refusals_recorded
 def delegate(
     uow: UnitOfWork,
     actor: Actor,

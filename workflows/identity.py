@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -28,6 +29,7 @@ MAX_PER_ACCOUNT = 5
 MAX_PER_ADDRESS = 20
 TOKEN_PREFIX = "lgt_"
 SYSTEM = "system"
+ANONYMOUS = "anonymous"  # the actor of a failed login: nobody was authenticated
 _WRONG = "The username or password is not correct."
 _SEAL = object()  # only this module holds it: an Actor made elsewhere is refused at once
 
@@ -77,14 +79,29 @@ _FAILURES_SINCE = {
     .where(column == bindparam("value"), LoginFailure.at > bindparam("since"))
     for name, column in (("username", LoginFailure.username), ("address", LoginFailure.address))
 }
+_PAIR_FAILURES_SINCE = select(func.count()).where(
+    LoginFailure.username == bindparam("username"),
+    LoginFailure.address == bindparam("address"),
+    LoginFailure.at > bindparam("since"),
+)
 
 
-def _throttled(uow: UnitOfWork, username: str, address: str, since: datetime) -> bool:
-    """True while too many recent failures came from this account or this address."""
+class Failures(NamedTuple):
+    """Recent failed logins (in the throttling window) of an account and of an address."""
+
+    account: int
+    address: int
+
+    @property
+    def throttled(self) -> bool:
+        return self.account >= MAX_PER_ACCOUNT or self.address >= MAX_PER_ADDRESS
+
+
+def _failures(uow: UnitOfWork, username: str, address: str, since: datetime) -> Failures:
     count = uow.session.execute
     by_account = count(_FAILURES_SINCE["username"], {"value": username, "since": since})
     by_address = count(_FAILURES_SINCE["address"], {"value": address, "since": since})
-    return by_account.scalar_one() >= MAX_PER_ACCOUNT or by_address.scalar_one() >= MAX_PER_ADDRESS
+    return Failures(by_account.scalar_one(), by_address.scalar_one())
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str, address: str) -> Actor:
@@ -98,23 +115,52 @@ def authenticate(uow: UnitOfWork, username: str, password: str, address: str) ->
     guess that raced others past the first count learns nothing once they reach the limit.
     An unknown or disabled account costs the same password check as a real one.
     """
-    username = username.strip().lower()
+    username, address = username.strip().lower()[:USERNAME], address[:64]
     since = uow.now - WINDOW
     with uow.workspace.unit_of_work(read_only=True) as reader:
-        throttled = _throttled(reader, username, address, since)
+        throttled = _failures(reader, username, address, since).throttled
         account = reader.session.execute(_ACCOUNT, {"username": username}).first()
     user_id, active, stored = account if account is not None else (None, False, _NOBODY)
     matches = check_password(stored, password) and active and not throttled
-    if throttled or _throttled(uow, username, address, since):
+    failures = _failures(uow, username, address, since)
+    if throttled or failures.throttled:
         text = "Too many failed attempts: wait 15 minutes and try again."
         raise Refused("log in", [Refusal("login.throttled", None, text)])
     if matches and user_id is not None:
         return _actor(user_id, username, "password")
     # Kept as long as the columns: no user has a longer name, and the failure must count.
-    failure = LoginFailure(username=username[:USERNAME], address=address[:64], at=uow.now)
-    uow.session.add(failure)
+    _record_failure(uow, username, address, failures)
+    uow.session.add(LoginFailure(username=username, address=address, at=uow.now))
     uow.commit()
     raise AuthenticationFailed(_WRONG)
+
+
+def _record_failure(uow: UnitOfWork, username: str, address: str, before: Failures) -> None:
+    """Audit failed logins without letting guessing grow the trail: one `login.failed` per
+    account and address per throttling window (its first failure), and one `login.locked`
+    when the account's or the address's failures reach the limit (with the count)."""
+    since = uow.now - WINDOW
+    pair = uow.session.execute(
+        _PAIR_FAILURES_SINCE, {"username": username, "address": address, "since": since}
+    ).scalar_one()
+    if pair == 0:
+        uow.record(ANONYMOUS, "login.failed", None, username=username, address=address)
+    for scope, count, limit in (
+        ("account", before.account + 1, MAX_PER_ACCOUNT),
+        ("address", before.address + 1, MAX_PER_ADDRESS),
+    ):
+        if count == limit:
+            until = uow.now + WINDOW
+            uow.record(
+                ANONYMOUS,
+                "login.locked",
+                None,
+                username=username,
+                address=address,
+                scope=scope,
+                failures=count,
+                until=until,
+            )
 
 
 # -- portal sessions ---------------------------------------------------------------------------

@@ -126,3 +126,28 @@ def test_nobody_revokes_someone_elses_token(act, refuses):
     made = act(tokens.create_token, "finance", "reports")
 
     refuses(NotFound, tokens.revoke_token, "pm", made.record.id)
+
+
+def test_failed_logins_are_audited_once_per_account_and_address_per_window(
+    workspace, events, head, clock
+):
+    start = head()
+
+    def guess(username: str, address: str) -> None:
+        with workspace.unit_of_work() as uow, pytest.raises((AuthenticationFailed, Refused)):
+            identity.authenticate(uow, username, "a wrong guess", address)
+
+    for _ in range(identity.MAX_PER_ACCOUNT + 3):
+        guess("finance", "10.0.0.1")
+    guess("ghost", "10.0.0.1")
+    clock.advance(minutes=16)
+    guess("finance", "10.0.0.1")
+
+    recorded = [(e.action, e.data["username"], e.data.get("failures")) for e in events(start)]
+    assert recorded == [
+        ("login.failed", "finance", None),
+        ("login.locked", "finance", identity.MAX_PER_ACCOUNT),
+        ("login.failed", "ghost", None),
+        ("login.failed", "finance", None),
+    ], "guessing does not grow the trail: one event per account and address per window"
+    assert {e.actor for e in events(start)} == {"anonymous"}

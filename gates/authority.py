@@ -15,6 +15,13 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from gates.decisions import FollowUp, can_decide
+from gates.duties import (
+    decider_refusals,
+    manager_kills,
+    manager_waives,
+    role_conflicts,
+    self_grant,
+)
 from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPONSOR, Person
 from gates.refusals import Refusal
 from gates.signoffs import ReviewRound, Signing, SignOption, check_sign, sign_options
@@ -130,7 +137,9 @@ class Authority:
         """Why the person may not do it here: empty when they may."""
         if not self.person.active:
             return [_disabled(self.person)]
-        return [] if self.may(permission) else [permission.refusal(self.project_key, action)]
+        if not self.may(permission):
+            return [permission.refusal(self.project_key, action)]
+        return manager_kills(self.person) if permission is KILL else []
 
     @property
     def signing(self) -> tuple[SignOption, ...]:
@@ -147,7 +156,7 @@ class Authority:
     ) -> list[Refusal]:
         """Every reason the person may not take `decision` on the review now."""
         review = self._review()
-        refused = self.refusals(DECIDE)
+        refused = self.refusals(DECIDE) or decider_refusals(self.person, review.state)
         if refused:
             return refused
         return can_decide(review.report, review.state, decision, reason, follow_ups, today)
@@ -170,10 +179,24 @@ class Authority:
         if not self.person.active:
             return None, [_disabled(self.person)]
         role, refusals = can_waive(requirement, self.person.roles, justification)
+        refusals = [*manager_waives(self.person), *refusals]
         if expires_at is not None and expires_at <= now:
             text = "The expiry must be in the future."
             refusals.append(Refusal("waive.expiry_past", "expires_at", text))
         return role, refusals
+
+    def grant(
+        self, grantee: Person, role: str, incompatible: Sequence[frozenset[str]] = ()
+    ) -> list[Refusal]:
+        """Every reason the person may not grant `role` to `grantee` here (`incompatible`:
+        the project policy's pairs of roles one person may not hold together)."""
+        refused = self.refusals(GRANT)
+        if refused:
+            return refused
+        return [
+            *self_grant(self.person.username, grantee.username),
+            *role_conflicts(grantee.username, grantee.roles | {role}, incompatible),
+        ]
 
     def _review(self) -> ReviewRound:
         if self.review is None:

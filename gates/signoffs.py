@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gates.duties import attachers, role_conflicts
 from gates.model import Person, ProjectState
 from gates.readiness import Readiness, Status
 from gates.refusals import Refusal
@@ -185,6 +186,7 @@ def _who_refusals(
     and per principal, and the signing order."""
     return [
         *_independence(review.state, signoff, {person.username, principal} - {None}),
+        *role_conflicts(person.username, person.roles, review.policy.incompatible_roles),
         *_once(review.state, person.username, principal or person.username),
         *waiting_for(review, signoff),
     ]
@@ -198,6 +200,9 @@ def _independence(state: ProjectState, signoff: Signoff, people: set[str | None]
     if Independence.PROJECT_MANAGER in signoff.independent_of and state.project_manager in people:
         text = "The project manager may not approve their own project's gate."
         refusals.append(Refusal("sod.manager_signs", None, text))
+    if Independence.EVIDENCE_ATTACHER in signoff.independent_of and people & attachers(state):
+        text = "Nobody may approve evidence they attached."
+        refusals.append(Refusal("sod.attacher_signs", None, text))
     return refusals
 
 

@@ -13,6 +13,8 @@ from policies.document import Document, read
 from policies.facts import FactError, parse_value
 from policies.limits import MAX_POLICY_BYTES
 from policies.model import (
+    DEFAULT_INCOMPATIBLE,
+    MANAGER_ROLE,
     Artifact,
     ArtifactKind,
     Condition,
@@ -93,6 +95,7 @@ class _Builder:
         tiers = self._tiers(data.get("tiers", []))
         initial = data.get("initial_stage", DEFAULT_INITIAL_STAGE)
         gates = self._gates(data.get("gates", []), initial)
+        incompatible = self._incompatible(data.get("incompatible_roles"))
         if not {"id", "version", "title"} <= data.keys():
             return None
         return Policy(
@@ -107,7 +110,23 @@ class _Builder:
             gates=tuple(gates),
             source_name=self.doc.name,
             digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            incompatible_roles=incompatible,
         )
+
+    def _incompatible(self, raw: list[list[str]] | None) -> tuple[frozenset[str], ...]:
+        if raw is None:
+            return DEFAULT_INCOMPATIBLE
+        pairs = []
+        for index, pair in enumerate(raw):
+            path = f"incompatible_roles[{index}]"
+            known = [r == MANAGER_ROLE or self._role_ref(r, path) for r in pair]
+            if len(pair) < 2:
+                continue  # the schema says so
+            if len(pair) > 2 or len(set(pair)) != 2:
+                self.doc.problem(path, "give two different roles, e.g. [project_manager, sponsor]")
+            elif all(known):
+                pairs.append(frozenset(pair))
+        return tuple(pairs)
 
     # -- facts, roles, tiers -------------------------------------------------------------
 

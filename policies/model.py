@@ -51,9 +51,16 @@ class Independence(StrEnum):
 
     SUBMITTER = "submitter"
     PROJECT_MANAGER = "project_manager"
+    EVIDENCE_ATTACHER = "evidence_attacher"
 
 
-DEFAULT_INDEPENDENCE = frozenset({Independence.SUBMITTER, Independence.PROJECT_MANAGER})
+DEFAULT_INDEPENDENCE = frozenset(Independence)
+
+MANAGER_ROLE = "project_manager"
+"""The role of managing a project, as `incompatible_roles` names it (not a policy role)."""
+
+DEFAULT_INCOMPATIBLE = (frozenset({MANAGER_ROLE, "sponsor"}),)
+"""Where a policy says nothing: nobody manages and sponsors one project."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +220,7 @@ class Policy:
     gates: tuple[Gate, ...]
     source_name: str = ""
     digest: str = ""
+    incompatible_roles: tuple[frozenset[str], ...] = DEFAULT_INCOMPATIBLE
 
     @property
     def ref(self) -> str:

@@ -228,6 +228,13 @@ POLICY = Mapping(
             ListOf(TIER, "Ordered; first match wins; the last is the default.", 1), required=True
         ),
         "gates": Field(ListOf(GATE, "The gates, in order.", 1), required=True),
+        "incompatible_roles": Field(
+            ListOf(
+                ListOf(_id(), "Two roles (a policy role, or project_manager).", 2),
+                "Pairs of roles one person may not hold on one project, checked when granting "
+                "and when signing (default: [[project_manager, sponsor]]; [] allows every pair).",
+            )
+        ),
     },
     "A Lockgate stage-gate policy.",
 )

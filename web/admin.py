@@ -91,8 +91,10 @@ def users_page() -> str:
 
 
 def _users(form: AddUserForm) -> str:
-    rows = user_views.user_list(unit_of_work())
-    return render_template("admin/users.html", rows=rows, form=form)
+    uow = unit_of_work()
+    rows = user_views.user_list(uow)
+    conflicts = user_views.grant_conflicts(uow)
+    return render_template("admin/users.html", rows=rows, form=form, conflicts=conflicts)
 
 
 @blueprint.route("/users", methods=["POST"])

@@ -241,8 +241,9 @@ def person_on(uow: UnitOfWork, username: str, project: Project | None) -> Person
 def signers_on(uow: UnitOfWork, batch: Batch, roles: set[str]) -> Roster:
     """Everyone who holds one of `roles` on the projects of `batch` (globally or there), or
     holds one by a delegation that counts there, and each project's manager: the people a
-    gate's sign-offs may wait for. One statement."""
-    return _read(uow, batch, _by_roles(tuple(sorted(roles))), {})
+    gate's sign-offs may wait for. One statement. The managers are read so that the rules
+    know who manages (segregation of duties), whatever roles are asked for."""
+    return _read(uow, batch, _by_roles(tuple(sorted(roles | {PROJECT_MANAGER}))), {})
 
 
 def visible_projects(uow: UnitOfWork, user_id: int, global_roles: set[str]) -> Select[Any] | None:

@@ -148,7 +148,7 @@ def _refresh(uow: UnitOfWork, batch: Batch) -> int:
         gates=known,
         policies=policies,
         reviews=reviews,
-        evidence=False,
+        evidence=True,  # who attached it: nobody approves evidence they attached
     )
     roles = {s.role for g in known.values() for s in g.signoffs}
     roster = signers_on(uow, batch, roles)

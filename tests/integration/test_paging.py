@@ -81,7 +81,7 @@ def test_a_person_pages_through_the_projects_they_manage_hold_a_role_on_or_sign_
 ):
     for key in ("PG-2", "PG-6"):
         act(grant_on_project, "admin", "finance", "finance", key)
-    act(grant_on_project, "admin", "pm", "sponsor", "PG-3")  # also managed: listed once
+    act(grant_on_project, "admin", "pm", "security", "PG-3")  # also managed: listed once
     act(grant_on_project, "admin", "security", "sponsor", "PG-7")
     act(
         lambda uow: users.delegate(

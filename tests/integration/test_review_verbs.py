@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from gates.decisions import FollowUp
 from gates.readiness import Status
+from tests.integration.conftest import grant_on_project
 from tests.integration.factories import PASSWORD, actor_of
 from workflows.errors import AuthenticationFailed, InvalidInput, NotFound, Refused
 from workflows.state import load_project
@@ -187,11 +188,12 @@ def test_a_disabled_user_cannot_sign_even_with_the_right_password(act, new_proje
 def test_the_project_manager_may_not_approve_their_own_project(
     act, new_project, provide_evidence, refuses
 ):
-    key = new_project("ERP-1", sponsor="pm")
-    provide_evidence(key)
+    key = new_project("ERP-1")
+    act(grant_on_project, "admin", "pm", "finance", key)
+    provide_evidence(key, actor="pmo")
     act(reviews.submit_gate, "pmo2", key)
 
-    error = refuses(Refused, reviews.sign, "pm", key, "go", PASSWORD, role="sponsor")
+    error = refuses(Refused, reviews.sign, "pm", key, "go", PASSWORD, role="finance")
 
     assert error.reasons == ["The project manager may not approve their own project's gate."]
 

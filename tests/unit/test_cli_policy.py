@@ -201,7 +201,9 @@ def test_show_shows_sign_off_rules_and_skip_conditions(tmp_path: Path) -> None:
     ) in lines
     ship = lines[lines.index("KIND      REQUIREMENT         WHEN    DETAILS") :]
     assert [line.split("  ")[0] for line in ship[1:]] == ["sign-off"] * 3
-    assert ship[1].endswith("always  min 1; order 1; independent of project manager, submitter")
+    assert ship[1].endswith(
+        "always  min 1; order 1; independent of evidence attacher, project manager, submitter"
+    )
     assert ship[3].endswith("always  min 1; independent of nobody (allowed by policy)")
 
 

@@ -181,7 +181,7 @@ REQUIREMENT_CHANGES = [
                 "changed",
                 "signoff:sponsor",
                 "sponsor sign-off",
-                ("independent_of: [project_manager, submitter] -> []",),
+                ("independent_of: [evidence_attacher, project_manager, submitter] -> []",),
             )
         ],
         id="loosened-independence",

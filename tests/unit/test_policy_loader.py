@@ -26,6 +26,7 @@ from policies import (
 )
 
 NAME = "standard.yaml"
+LIBRARY_LITE = (Path(__file__).parents[2] / "policies" / "library" / "lite.yaml").read_text()
 
 Edit = Callable[..., str]
 
@@ -284,13 +285,17 @@ def test_a_criterion_keeps_its_expression_reason_and_waivers(valid_policy: Polic
     )
 
 
-def test_a_signoff_is_independent_of_submitter_and_project_manager_unless_told_otherwise(
+def test_a_signoff_is_independent_of_submitter_manager_and_attacher_unless_told_otherwise(
     valid_policy: Policy,
 ) -> None:
     sponsor, finance = valid_policy.gates[0].signoffs
     (security,) = valid_policy.gates[1].signoffs
 
-    assert sponsor.independent_of == {Independence.SUBMITTER, Independence.PROJECT_MANAGER}
+    assert sponsor.independent_of == {
+        Independence.SUBMITTER,
+        Independence.PROJECT_MANAGER,
+        Independence.EVIDENCE_ATTACHER,
+    }
     assert finance.independent_of == {Independence.SUBMITTER}
     assert security.independent_of == frozenset()
 
@@ -619,7 +624,7 @@ SINGLE_MISTAKES = [
         "independent_of: [submiter]",
         "gates[0].signoffs[1].independent_of[0]",
         "'submiter' is not allowed here (did you mean 'submitter'?); "
-        "use 'submitter' or 'project_manager'",
+        "use 'submitter', 'project_manager' or 'evidence_attacher'",
         "submiter",
         id="misspelled independence",
     ),
@@ -1511,3 +1516,31 @@ def test_a_control_character_is_reported_on_its_own_line(policy_with: Edit) -> N
 
     assert place(problem) == locate(text, "\x07")
     assert "\n" not in problem.message
+
+
+def test_a_manager_may_not_sponsor_their_project_unless_the_policy_says_otherwise(
+    valid_policy: Policy,
+) -> None:
+    assert valid_policy.incompatible_roles == (frozenset({"project_manager", "sponsor"}),)
+
+
+def test_incompatible_roles_are_pairs_of_known_roles() -> None:
+    pairs = "\nincompatible_roles:\n  - [sponsor, sponsr]\n  - [sponsor, sponsor]\ngates:"
+    source = LIBRARY_LITE.replace("\ngates:", pairs, 1)
+
+    policy, problems = check_policy_text(source, "lite.yaml")
+
+    assert policy is None
+    assert [(p.path, p.message) for p in problems] == [
+        ("incompatible_roles[0]", "unknown role 'sponsr' (did you mean 'sponsor'?)"),
+        ("incompatible_roles[1]", "give two different roles, e.g. [project_manager, sponsor]"),
+    ]
+
+
+def test_an_empty_list_of_incompatible_roles_allows_every_pair_explicitly() -> None:
+    source = LIBRARY_LITE.replace("\ngates:", "\nincompatible_roles: []\ngates:", 1)
+
+    policy, problems = check_policy_text(source, "lite.yaml")
+
+    assert problems == [] and policy is not None
+    assert policy.incompatible_roles == ()

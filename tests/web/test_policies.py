@@ -218,3 +218,32 @@ def test_republishing_an_existing_version_is_refused_with_the_reason(
     assert "Nothing was published." in page
     assert "standard@1 is already published" in page and "give the new file version 2" in page
     assert events(workspace, "policy.published") == before
+
+
+def test_the_policy_page_states_the_segregation_of_duties_and_what_the_policy_relaxes(
+    auth: Auth, client: FlaskClient
+) -> None:
+    auth.login("sponsor.king")
+
+    page = text_of(client, "/policies/standard/1")
+
+    assert "Segregation of duties" in page
+    assert "Nobody is both project manager and sponsor on one project." in page
+    assert "Nobody grants a role to themselves." in page
+    assert "This policy relaxes none of these rules." in page
+
+
+def test_a_policy_that_relaxes_a_rule_says_so_where_it_is_stated() -> None:
+    from policies.library import LIBRARY
+    from policies.loader import check_policy_text
+    from workflows.views.policies import duties_of
+
+    source = (LIBRARY / "lite.yaml").read_text()
+    relaxed = source.replace("\ngates:", "\nincompatible_roles: []\ngates:", 1)
+    policy, _ = check_policy_text(relaxed, "lite.yaml")
+    assert policy is not None
+
+    duties, relaxations = duties_of(policy)
+
+    assert relaxations[0] == "incompatible_roles: [] (one person may hold any roles together)"
+    assert not any("Nobody is both" in duty for duty in duties)

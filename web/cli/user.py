@@ -1,13 +1,15 @@
-"""`lockgate user add|grant|disable|enable`."""
+"""`lockgate user add|grant|disable|enable|conflicts`."""
 
 from __future__ import annotations
 
 import click
 
-from web.cli.shared import acting, say, workspace
+from web.cli.shared import acting, say, show_table, workspace
 from workflows.identity import Actor
 from workflows.state import load_project
 from workflows.verbs import users
+from workflows.verbs.users import require_reader_of_grants
+from workflows.views import users as user_views
 
 
 @click.group("user")
@@ -75,3 +77,23 @@ def user_enable(actor: Actor, username: str) -> None:
         users.set_active(uow, actor, username, active=True)
         uow.commit()
     say(f"enabled {username}")
+
+
+@user_group.command("conflicts")
+@acting
+def user_conflicts(actor: Actor) -> None:
+    """Grants in force that break segregation of duties (admins and auditors): incompatible
+    roles held on one project, and roles granted to oneself. Exit 1 when there are any."""
+    with workspace().unit_of_work(read_only=True) as uow:
+        require_reader_of_grants(uow, actor)
+        found = user_views.grant_conflicts(uow)
+    show_table(
+        ["USER", "PROJECT", "ROLES", "RULE", "WHY"],
+        [
+            (c.username, c.project_key or "(global)", ", ".join(c.roles), c.rule, c.words)
+            for c in found
+        ],
+    )
+    say(f"{len(found)} conflict(s)")
+    if found:
+        raise SystemExit(1)

@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from gates.authority import HOLD, KILL, REGISTER, RESUME, UPDATE_FACTS, Permission, authority
 from gates.decisions import KILLED, ON_HOLD
+from gates.duties import role_conflicts
 from gates.model import SPONSOR
 from gates.refusals import Refusal
 from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
+from policies.model import MANAGER_ROLE
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts, from_stored, to_stored
@@ -57,6 +59,11 @@ def register_project(
         raise InvalidInput("The project cannot be registered", problems)
     manager_user = find_user(uow, manager or actor.username)
     sponsor_user = find_user(uow, sponsor) if sponsor else None
+    if sponsor_user is not None and sponsor_user.id == manager_user.id:
+        held = (MANAGER_ROLE, SPONSOR)
+        conflicts = role_conflicts(manager_user.username, held, policy.incompatible_roles)
+        if conflicts:
+            raise Refused("register a project", conflicts)
     choice = classify(policy, values)
     project = Project(
         key=key,

@@ -188,9 +188,7 @@ def sign(
     gate = gate_of(policy, project, review.gate_id)
     # Signing reads only the sign-off lines of the report (who still has to sign, in which
     # order): the evidence is bound by the snapshot digest, and is not read here.
-    state = project_state(
-        uow, project, policy, gate, review, with_evidence=False, signatures=under.signatures
-    )
+    state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
     review_round = ReviewRound(policy, readiness(policy, gate, state, uow.now), state)
     # Everyone the gate's sign-offs may wait for, the signer among them: one statement, and
     # what the pending sign-offs are rewritten from once the signature is in.

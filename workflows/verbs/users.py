@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from gates.authority import ADMINISTER, GRANT, Permission, authority
+from gates.authority import ADMINISTER, AUDIT, GRANT, Permission, authority
 from gates.model import ADMIN, GLOBAL_ROLES
 from gates.refusals import Refusal
 from workflows.authority import person_on
@@ -17,7 +17,7 @@ from workflows.identity import Actor
 from workflows.inputs import ROLE, long_text, short_text, short_text_problem
 from workflows.pending import refresh_pending, touched_by
 from workflows.refusal_log import refusals_recorded
-from workflows.state import require
+from workflows.state import policy_of, require
 from workflows.store.passwords import hash_password
 from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
 from workflows.store.uow import UnitOfWork
@@ -97,6 +97,15 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
 
 def _require(uow: UnitOfWork, actor: Actor, permission: Permission, action: str) -> None:
     require(authority(person_on(uow, actor.username, None)), permission, action)
+
+
+def require_reader_of_grants(uow: UnitOfWork, actor: Actor) -> None:
+    """Raise Refused unless the actor administers users or reads the audit trail (the two
+    who review who holds what)."""
+    granted = authority(person_on(uow, actor.username, None))
+    if not (granted.may(ADMINISTER) or granted.may(AUDIT)):
+        text = "Only admins and auditors may review who holds which roles."
+        raise Refused("list grant conflicts", [Refusal("role.review_grants", None, text)])
 
 
 def _admins(uow: UnitOfWork) -> list[int]:
@@ -213,6 +222,13 @@ def grant_role(
     if project is None and role not in GLOBAL_ROLES:
         raise InvalidInput("Unknown global role", {"role": f"use {', '.join(GLOBAL_ROLES)}"})
     holder = person_on(uow, username, project)
+    # Segregation of duties (gates.duties): never to oneself; never a pair of roles the
+    # project's policy makes incompatible.
+    pairs = policy_of(uow, project).incompatible_roles if project is not None else ()
+    granter = authority(person_on(uow, actor.username, project))
+    refusals = granter.grant(holder, role, pairs)
+    if refusals:
+        raise Refused("grant roles", refusals)
     if role in (holder.roles if project else holder.global_roles):
         text = f"{username} already holds the {role} role here."
         raise Refused("grant role", [Refusal("grant.already_held", "role", text)])

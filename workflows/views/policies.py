@@ -14,7 +14,19 @@ from gates.readiness import title_of
 from gates.refusals import texts
 from policies.diff import Change, diff_policies
 from policies.loader import check_policy_text
-from policies.model import Artifact, Criterion, Fact, Gate, Policy, Requirement, Signoff, Tier
+from policies.model import (
+    DEFAULT_INCOMPATIBLE,
+    DEFAULT_INDEPENDENCE,
+    MANAGER_ROLE,
+    Artifact,
+    Criterion,
+    Fact,
+    Gate,
+    Policy,
+    Requirement,
+    Signoff,
+    Tier,
+)
 from policies.problems import Problem
 from workflows.errors import NotFound
 from workflows.machines import Definition, project_definition
@@ -72,6 +84,39 @@ class PolicySheet:
     tiers: tuple[tuple[Tier, str], ...]
     gates: tuple[GateSheet, ...]
     projects: int
+    duties: tuple[str, ...] = ()
+    relaxations: tuple[str, ...] = ()
+
+
+def duties_of(policy: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The segregation of duties a policy's projects live under, in words, and the rules of
+    the policy that relax the defaults (gates.duties), each named with where it is stated."""
+    duties = [
+        "Nobody decides a gate they submitted, on a project they manage, or on evidence they "
+        "attached; the PMO is not exempt.",
+        "The project manager neither waives their project's requirements nor kills it.",
+        "Nobody grants a role to themselves.",
+    ]
+    for pair in policy.incompatible_roles:
+        first, second = (r.replace("_", " ") for r in sorted(pair))
+        duties.append(f"Nobody is both {first} and {second} on one project.")
+    relaxations = []
+    if policy.incompatible_roles != DEFAULT_INCOMPATIBLE and not policy.incompatible_roles:
+        relaxations.append("incompatible_roles: [] (one person may hold any roles together)")
+    elif frozenset({MANAGER_ROLE, "sponsor"}) not in policy.incompatible_roles:
+        relaxations.append("incompatible_roles: a project manager may also be its sponsor")
+    for gate in policy.gates:
+        for signoff in gate.signoffs:
+            allowed = sorted(
+                i.value.replace("_", " ") for i in DEFAULT_INDEPENDENCE - signoff.independent_of
+            )
+            if allowed:
+                relaxations.append(
+                    f"{gate.name}, {policy.role_title(signoff.role)} sign-off: the "
+                    + " or the ".join(allowed)
+                    + " may sign (independent_of)"
+                )
+    return tuple(duties), tuple(relaxations)
 
 
 def policy_sheet(uow: UnitOfWork, policy_id: str, number: int) -> PolicySheet:
@@ -79,6 +124,7 @@ def policy_sheet(uow: UnitOfWork, policy_id: str, number: int) -> PolicySheet:
     row = version(uow, policy_id, number)
     policy = uow.workspace.policy(row)
     pinned = select(func.count()).select_from(Project).where(Project.policy_version_id == row.id)
+    duties, relaxations = duties_of(policy)
     return PolicySheet(
         row=row,
         policy=policy,
@@ -86,6 +132,8 @@ def policy_sheet(uow: UnitOfWork, policy_id: str, number: int) -> PolicySheet:
         tiers=tuple((tier, str(tier.when) if tier.when else "otherwise") for tier in policy.tiers),
         gates=tuple(_gate_sheet(policy, gate) for gate in policy.gates),
         projects=uow.session.execute(pinned).scalar() or 0,
+        duties=duties,
+        relaxations=relaxations,
     )
 
 

@@ -7,10 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from gates.duties import role_conflicts
 from gates.model import GLOBAL_ROLES, SPONSOR
+from policies.model import MANAGER_ROLE
 from workflows.store.records import Delegation, PolicyVersion, Project, RoleGrant, User
 from workflows.store.uow import UnitOfWork
 from workflows.verbs.users import find_user
@@ -150,3 +152,70 @@ def signed_in_user(uow: UnitOfWork, user_id: int) -> tuple[User | None, set[str]
     if not rows:
         return None, set()
     return rows[0][0], {role for _, role in rows if role is not None}
+
+
+@dataclass(frozen=True)
+class GrantConflict:
+    """Grants in force that break a rule of segregation of duties made after they were
+    given: they are listed for an admin to resolve, never revoked silently."""
+
+    username: str
+    project_key: str | None
+    roles: tuple[str, ...]
+    rule: str
+    words: str
+
+
+def grant_conflicts(uow: UnitOfWork) -> list[GrantConflict]:
+    """Every person holding, on one project, two roles its policy makes incompatible
+    (managing it counts as the project_manager role), and every role granted by its holder
+    to themselves. Read in two statements: people with two or more roles on a project
+    (grouped in the database), and self-grants."""
+    grants, projects = RoleGrant.__table__.c, Project.__table__.c
+    held = (
+        select(grants.project_id, grants.user_id, grants.role)
+        .where(grants.revoked_at.is_(None), grants.project_id.is_not(None))
+        .union_all(
+            select(projects.id, projects.manager_id, literal(MANAGER_ROLE)),
+        )
+        .subquery()
+    )
+    several = (
+        select(held.c.project_id, held.c.user_id)
+        .group_by(held.c.project_id, held.c.user_id)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    rows = uow.session.execute(
+        select(Project, User.username, held.c.role)
+        .join(several, several.c.project_id == Project.id)
+        .join(
+            held,
+            (held.c.project_id == several.c.project_id) & (held.c.user_id == several.c.user_id),
+        )
+        .join(User, User.id == several.c.user_id)
+        .order_by(Project.key, User.username)
+    )
+    roles: dict[tuple[str, str], set[str]] = defaultdict(set)
+    projects_by_key: dict[str, Project] = {}
+    for project, username, role in rows.unique():
+        roles[(project.key, username)].add(role)
+        projects_by_key[project.key] = project
+    found = []
+    for (key, username), held_roles in roles.items():
+        pairs = uow.workspace.policy(projects_by_key[key].policy_version).incompatible_roles
+        for refusal in role_conflicts(username, held_roles, pairs):
+            found.append(
+                GrantConflict(username, key, tuple(sorted(held_roles)), refusal.rule, refusal.text)
+            )
+    selves = uow.session.execute(
+        select(User.username, RoleGrant.role, Project.key)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .outerjoin(Project, Project.id == RoleGrant.project_id)
+        .where(RoleGrant.revoked_at.is_(None), RoleGrant.granted_by == User.username)
+        .order_by(User.username, RoleGrant.role)
+    )
+    for username, role, key in selves:
+        words = f"{username} granted the {role} role to themselves."
+        found.append(GrantConflict(username, key, (role,), "sod.self_grant", words))
+    return found

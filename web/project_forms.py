@@ -217,3 +217,11 @@ def structured_form(fields: Sequence[Typed]) -> StructuredEvidenceForm:
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: a POST with the CSRF token and nothing else."""
+
+
+class MoveForm(FlaskForm):
+    """Hold, resume or kill a project: the reason is recorded in the trail."""
+
+    reason = TextAreaField(
+        "Reason", validators=[DataRequired(), Length(max=LONG_TEXT)], render_kw={"rows": 2}
+    )

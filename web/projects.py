@@ -20,7 +20,8 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import Form, SelectField, StringField
 
-from gates.authority import ATTACH, REGISTER, SUBMIT, UPDATE_FACTS
+from gates.authority import ATTACH, HOLD, KILL, REGISTER, RESUME, SUBMIT, UPDATE_FACTS
+from gates.decisions import KILLED, ON_HOLD
 from policies.model import Artifact, ArtifactKind
 from web.conditional import revalidated
 from web.paging import cursor_of, filter_args
@@ -29,6 +30,7 @@ from web.project_forms import (
     ConfirmForm,
     FileEvidenceForm,
     LinkEvidenceForm,
+    MoveForm,
     choices,
     errors_to_fields,
     facts_form,
@@ -40,7 +42,7 @@ from workflows.errors import Conflict, InvalidInput, LockgateError, NotFound, Re
 from workflows.state import policy_of
 from workflows.store.evidence import verified_copy
 from workflows.verbs import attach as attaching
-from workflows.verbs.projects import register_project, update_facts
+from workflows.verbs.projects import hold, kill, register_project, resume, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
 from workflows.views import projects as views
 from workflows.views.counts import project_total
@@ -179,7 +181,53 @@ def show(key: str) -> str:
         can_update_facts=granted.may(UPDATE_FACTS),
         can_submit=granted.may(SUBMIT),
         submit_form=ConfirmForm(),
+        moves=_moves(granted, policy, project),
+        move_form=MoveForm(),
+        standing_note=views.standing_of(uow, project),
     )
+
+
+# What the project page offers to move a project: the action, its button, and the rule.
+MOVES = {"hold": ("Put on hold", HOLD), "resume": ("Resume", RESUME), "kill": ("Kill", KILL)}
+
+
+def _moves(granted: Any, policy: Any, project: Any) -> list[tuple[str, str]]:
+    """The moves this person may make on the project now (gates.authority decides who; the
+    stage decides which make sense): [(action, button label)]."""
+    done = project.stage in (KILLED, policy.stages[-1])
+    possible = {
+        "hold": not done and project.stage != ON_HOLD,
+        "resume": project.stage == ON_HOLD,
+        "kill": not done,
+    }
+    return [
+        (action, label)
+        for action, (label, permission) in MOVES.items()
+        if possible[action] and not granted.refusals(permission)
+    ]
+
+
+@blueprint.route("/<key>/move/<action>", methods=["POST"])
+@login_required
+def move(key: str, action: str) -> Response:
+    """Hold, resume or kill the project, with a reason; refusals are shown in words."""
+    project_or_404(key)
+    if action not in MOVES:
+        abort(404)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash("Give a reason: it is recorded with the change.", "error")
+        return redirect(url_for("projects.show", key=key))
+    uow = unit_of_work()
+    verb = {"hold": hold, "resume": resume, "kill": kill}[action]
+    try:
+        moved = verb(uow, me().actor, key, form.reason.data or "")
+        uow.commit()
+    except LockgateError as error:
+        flash_refusal(error)
+    else:
+        flash(f"{key} is now {moved.stage.replace('_', ' ')}.", "success")
+    return redirect(url_for("projects.show", key=key))
 
 
 @blueprint.route("/<key>/submit", methods=["POST"])

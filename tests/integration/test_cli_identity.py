@@ -155,7 +155,11 @@ def test_a_disabled_user_can_do_nothing_with_a_password_or_a_token(lockgate, tmp
     assert with_password.output == "error: The username or password is not correct.\n"
     assert with_token.output == "error: The account 'pm' is disabled: ask an admin.\n"
     assert lockgate("token", "list", "--as", "pm").exit_code == 0, "enabled again, it works"
-    assert [a for _, a in events(tmp_path / "instance")][-2:] == ["user.disabled", "user.enabled"]
+    assert [a for _, a in events(tmp_path / "instance")][-3:] == [
+        "user.disabled",
+        "login.failed",  # the password tried while disabled
+        "user.enabled",
+    ]
 
 
 def test_only_admins_disable_users(lockgate):
@@ -168,3 +172,35 @@ def test_init_creates_only_the_first_admin(lockgate):
     result = lockgate("init", "--admin", "mallory", "--admin-password", SECRET, code=1)
 
     assert "The system creates only the first admin: ask an admin to add users." in result.output
+
+
+def test_admins_review_grant_conflicts_and_others_are_refused(lockgate):
+    clean = lockgate("user", "conflicts", "--as", "admin")
+    refused = lockgate("user", "conflicts", "--as", "pm", code=1)
+
+    assert clean.output.splitlines()[-1] == "0 conflict(s)"
+    assert "Only admins and auditors may review who holds which roles." in refused.output
+
+
+def test_a_project_on_hold_is_resumed_from_the_command_line_and_both_are_audited(
+    lockgate, tmp_path
+):
+    lockgate(
+        "user", "add", "--as", "admin", "sam", "--name", "Sam", "--password", SECRET,
+    )  # fmt: skip
+    lockgate(
+        "project", "register", "--as", "pm", "LITE-1", "Small thing", "--policy", "lite",
+        "--fact", "budget=10000", "--fact", "risk=low", "--sponsor", "sam",
+    )  # fmt: skip
+
+    held = lockgate("project", "hold", "--as", "sam", "LITE-1", "--reason", "Vendor offer late")
+    no_reason = lockgate("project", "resume", "--as", "sam", "LITE-1", "--reason", " ", code=1)
+    resumed = lockgate("project", "resume", "--as", "sam", "LITE-1", "--reason", "Offer in")
+    by_manager = lockgate("project", "kill", "--as", "pm", "LITE-1", "--reason", "No", code=1)
+
+    assert held.output == "LITE-1 is now on hold\n"
+    assert "give a reason" in no_reason.output
+    assert resumed.output == "LITE-1 is now initiation\n"
+    assert "Only the sponsor or the PMO may kill the project." in by_manager.output
+    actions = [a for _, a in events(tmp_path / "instance")]
+    assert actions[-4:] == ["project.hold", "action.refused", "project.resume", "action.refused"]

@@ -31,7 +31,9 @@ COMMANDS: dict[str, Entry] = {
         "init",
         "Create the database, or upgrade it to this version's schema; publish shipped policies.",
     ),
-    "project": Entry("web.cli.project", "project_group", "Register, list and show projects."),
+    "project": Entry(
+        "web.cli.project", "project_group", "Register, list and show projects; hold, resume, kill."
+    ),
     "gate": Entry(
         "web.cli.gate", "gate_group", "Gate reviews: status, submit, sign, decide, withdraw, waive."
     ),

@@ -1,4 +1,4 @@
-"""`lockgate project list|register|show`."""
+"""`lockgate project list|register|show|hold|resume|kill`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from workflows.views.portfolio import project_summaries
 
 @click.group("project")
 def project_group() -> None:
-    """Register, list and show projects."""
+    """Register, list and show projects; hold, resume, kill."""
 
 
 @project_group.command("list")
@@ -74,3 +74,26 @@ def project_show(actor: Actor, key: str) -> None:
         )
         show_table(["FACT", "VALUE"], [[k, v] for k, v in project.facts.items()])
         print_gate_status(uow, actor, key, None)
+
+
+def _move_command(name: str, verb_name: str, help_text: str) -> None:
+    @project_group.command(name, help=help_text)
+    @acting
+    @click.argument("key")
+    @click.option("--reason", required=True, help="Why (recorded in the audit trail).")
+    def move(actor: Actor, key: str, reason: str) -> None:
+        with workspace().unit_of_work() as uow:
+            project = getattr(projects, verb_name)(uow, actor, key, reason)
+            uow.commit()
+            say(f"{project.key} is now {project.stage.replace('_', ' ')}")
+
+
+_move_command("hold", "hold", "Put PROJECT on hold (sponsor or PMO); it resumes where it was.")
+_move_command(
+    "resume", "resume", "Resume PROJECT from hold to the stage it was in (sponsor or PMO)."
+)
+_move_command(
+    "kill",
+    "kill",
+    "Stop PROJECT for good (sponsor or PMO, never its manager); its open review is withdrawn.",
+)

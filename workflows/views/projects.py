@@ -18,7 +18,7 @@ from gates.decisions import KILLED, ON_HOLD
 from gates.readiness import Readiness
 from gates.tiering import TierChoice, classify
 from policies.facts import FactError, format_value, parse_value
-from policies.model import Artifact, FormField, Policy
+from policies.model import Artifact, Decision, FormField, Policy
 from workflows.errors import NotFound
 from workflows.facts import checked_facts, from_stored
 from workflows.store.records import (
@@ -303,3 +303,40 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "—" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Why a project stands where it does, when someone stopped or sent it back: a banner."""
+
+    kind: str  # "on_hold", "killed" or "recycled"
+    at: datetime
+    actor: str
+    reason: str
+    gate: str | None = None
+
+
+_STANDING_ACTIONS = ("project.hold", "project.kill", "review.decided", "review.submitted")
+
+
+def standing_of(uow: UnitOfWork, project: Project) -> Standing | None:
+    """The hold, kill or recycle that explains the project's standing now, from its newest
+    such event; None when it moves normally (a recycled gate submitted again, say)."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.project_key == project.key, AuditEvent.action.in_(_STANDING_ACTIONS))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
+    event = uow.session.execute(query).scalar_one_or_none()
+    if event is None:
+        return None
+    data: dict[str, Any] = orjson.loads(event.body).get("data") or {}
+    reason = str(data.get("reason") or "")
+    if event.action == "project.hold" and project.stage == ON_HOLD:
+        return Standing("on_hold", event.at, event.actor, reason)
+    if project.stage == KILLED and event.action in ("project.kill", "review.decided"):
+        return Standing("killed", event.at, event.actor, reason, data.get("gate"))
+    if event.action == "review.decided" and data.get("decision") == Decision.RECYCLE.value:
+        return Standing("recycled", event.at, event.actor, reason, data.get("gate"))
+    return None

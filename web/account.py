@@ -3,17 +3,17 @@ made here with the session's authentication, shown once, listed and revoked."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms import IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 from web.portal import flash_refusal, me, reader, unit_of_work
-from workflows.errors import InvalidInput, LockgateError
+from workflows.errors import AuthenticationFailed, InvalidInput, LockgateError
 from workflows.inputs import SHORT_TEXT
-from workflows.verbs import tokens
+from workflows.verbs import password_links, tokens
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 
@@ -88,3 +88,72 @@ def revoke_token(token_id: int) -> Response:
             uow.commit()
             flash(f"Token '{record.name}' is revoked.", "info")
     return redirect(url_for("account.tokens_page"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired(), Length(max=SHORT_TEXT)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=SHORT_TEXT)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "The same again",
+        validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> str | Response:
+    """Change your own password; every session of yours ends, so you log in again."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        uow = unit_of_work()
+        try:
+            password_links.change_password(
+                uow, me().actor, form.current.data or "", form.new_password.data or ""
+            )
+        except AuthenticationFailed as error:
+            form.current.errors.append(str(error))
+        except InvalidInput as error:
+            form.new_password.errors.extend(error.problems.values())
+        except LockgateError as error:
+            flash_refusal(error)
+        else:
+            uow.commit()
+            logout_user()
+            flash(
+                "Your password is changed and every session of yours ended: log in again.",
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template(
+        "account/password.html", form=form, must_change=me().record.must_change_password
+    )
+
+
+ALLOWED_WHILE_MUST_CHANGE = {
+    "account.password",
+    "auth.logout",
+    "auth.login",
+    "auth.set_password",
+    "static",
+}
+
+
+def require_own_password() -> Response | None:
+    """Before every request: someone whose password an admin chose changes it first. Pages
+    that need no signed-in user are left alone (the session is not even read for them)."""
+    if request.endpoint in ALLOWED_WHILE_MUST_CHANGE or request.endpoint is None:
+        return None
+    if "_user_id" not in session or not current_user.is_authenticated:
+        return None
+    if not me().record.must_change_password:
+        return None
+    return redirect(url_for("account.password"))

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 from wtforms import (
     EmailField,
     HiddenField,
-    PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -24,11 +23,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from gates.authority import ADMINISTER
 from gates.model import GLOBAL_ROLES
 from web.portal import flash_refusal, me, requires, unit_of_work
+from web.project_forms import ConfirmForm
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
 from workflows.inputs import PROJECT_KEY, ROLE, SHORT_TEXT
 from workflows.state import load_project
 from workflows.store.records import Project
-from workflows.verbs import users
+from workflows.verbs import password_links, users
 from workflows.views import users as user_views
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,11 +51,6 @@ class AddUserForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     email = EmailField("Email", validators=[Optional(), Length(max=SHORT_TEXT)])
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(), Length(max=SHORT_TEXT)],
-        render_kw={"autocomplete": "new-password"},
-    )
     roles = MultiCheckboxField("Global roles", choices=ROLE_CHOICES)
 
 
@@ -110,16 +105,37 @@ def add_user() -> str | Response:
             me().actor,
             form.username.data.strip(),
             form.display_name.data,
-            form.password.data,
+            None,  # the person sets their own, through the enrollment link
             (form.email.data or "").strip(),
             tuple(form.roles.data or ()),
         )
+        link = password_links.issue_link(uow, me().actor, user.username, password_links.ENROLL)
     except InvalidInput as error:
         _attach(form, error.problems)
         return _users(form)
+    except LockgateError as error:
+        flash_refusal(error)
+        return _users(form)
     uow.commit()
     flash(f"Added {user.username} ({user.display_name}).", "success")
-    return redirect(url_for("admin.user", username=user.username))
+    return _user_page(user.username, link=link)
+
+
+@blueprint.route("/users/<username>/reset", methods=["POST"])
+def reset_password(username: str) -> str | Response:
+    """Issue a one-time link for the user to set a new password; shown once, on this page."""
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("admin.user", username=username))
+    uow = unit_of_work()
+    try:
+        link = password_links.issue_link(uow, me().actor, username, password_links.RESET)
+    except NotFound:
+        abort(404)
+    except LockgateError as error:
+        flash_refusal(error)
+        return redirect(url_for("admin.user", username=username))
+    uow.commit()
+    return _user_page(username, link=link)
 
 
 @blueprint.route("/users/<username>")
@@ -128,7 +144,7 @@ def user(username: str) -> str:
     return _user_page(username)
 
 
-def _user_page(username: str, **forms: Any) -> str:
+def _user_page(username: str, link: password_links.NewLink | None = None, **forms: Any) -> str:
     uow = unit_of_work()
     try:
         detail = user_views.user_detail(uow, username)
@@ -143,6 +159,8 @@ def _user_page(username: str, **forms: Any) -> str:
         global_form=forms.pop("global_form", None) or GlobalRoleForm(formdata=None),
         project_form=project_form,
         is_me=detail.user.id == me().record.id,
+        link=link,
+        reset_form=ConfirmForm(),
     )
 
 

@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, home, projects, approvals, portfolio, policies, audit, admin, account):
         app.register_blueprint(module.blueprint)
+    app.before_request(account.require_own_password)
 
 
 def _register_errors(app: Flask) -> None:

@@ -7,12 +7,13 @@ from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from web.portal import PortalUser, flash_refusal, me, unit_of_work
-from workflows.errors import AuthenticationFailed, Refused
+from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.identity import user_of
-from workflows.inputs import USERNAME
+from workflows.inputs import SHORT_TEXT, USERNAME
+from workflows.verbs import password_links
 from workflows.verbs.logins import log_in, log_out
 from workflows.verbs.users import global_roles
 
@@ -68,3 +69,37 @@ def logout() -> Response:
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=SHORT_TEXT)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "The same again",
+        validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+@blueprint.route("/password/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> str | tuple[str, int] | Response:
+    """Set your own password through the one-time link an admin gave you."""
+    form = SetPasswordForm()
+    uow = unit_of_work()
+    try:
+        owner = password_links.link_owner(uow, token)
+    except AuthenticationFailed as error:
+        return render_template("auth/set_password.html", form=None, problem=str(error)), 404
+    if form.validate_on_submit():
+        try:
+            password_links.use_link(uow, token, form.new_password.data or "")
+        except InvalidInput as error:
+            form.new_password.errors.extend(error.problems.values())
+        else:
+            uow.commit()
+            flash("Your password is set: log in with it.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, username=owner.username)

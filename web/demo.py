@@ -20,7 +20,7 @@ from workflows.identity import Actor, authenticate, system
 from workflows.state import load_project, policy_of
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
-from workflows.verbs import attach, projects, publishing, reviews, users
+from workflows.verbs import attach, password_links, projects, publishing, reviews, users
 from workflows.workspace import Workspace
 
 PASSWORD = "demo-password"
@@ -297,15 +297,14 @@ def _seed_people(ws: Workspace) -> None:
     with ws.unit_of_work() as uow:
         admin = _as(ws, first.username)
         for person in others:
+            # As at work: the admin adds the person and issues an enrollment link; the person
+            # sets their own password through it (here, the demo's, so everyone can try it).
             users.add_user(
-                uow,
-                admin,
-                person.username,
-                person.name,
-                PASSWORD,
-                f"{person.username}@example.com",
-                person.roles,
-            )
+                uow, admin, person.username, person.name, None,
+                f"{person.username}@example.com", person.roles,
+            )  # fmt: skip
+            link = password_links.issue_link(uow, admin, person.username, password_links.ENROLL)
+            password_links.use_link(uow, link.token, PASSWORD)
         uow.commit()
     for person in PEOPLE:  # once each, before any unit of work of the seeding is open
         _as(ws, person.username)

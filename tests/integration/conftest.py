@@ -52,7 +52,7 @@ from workflows.store.db import make_engine
 from workflows.store.records import AuditEvent
 from workflows.store.schema import upgrade
 from workflows.store.uow import UnitOfWork
-from workflows.verbs import projects, publishing, reviews, users
+from workflows.verbs import password_links, projects, publishing, reviews, users
 from workflows.workspace import Workspace
 
 MAINTENANCE_DB = os.environ.get("LOCKGATE_TEST_POSTGRES_MAINTENANCE_DB", "test")
@@ -130,15 +130,10 @@ def _seed(workspace: Workspace) -> None:
         users.add_user(uow, system(), first.username, first.name, PASSWORD, roles=first.roles)
         uow.commit()
         admin = actor_of(uow, first.username)
-        for person in others:
-            users.add_user(
-                uow,
-                actor_of(uow, admin),
-                person.username,
-                person.name,
-                PASSWORD,
-                roles=person.roles,
-            )
+        for person in others:  # each sets their own password, through an enrollment link
+            users.add_user(uow, admin, person.username, person.name, roles=person.roles)
+            link = password_links.issue_link(uow, admin, person.username, password_links.ENROLL)
+            password_links.use_link(uow, link.token, PASSWORD)
         uow.commit()
 
 

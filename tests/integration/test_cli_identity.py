@@ -204,3 +204,28 @@ def test_a_project_on_hold_is_resumed_from_the_command_line_and_both_are_audited
     assert "Only the sponsor or the PMO may kill the project." in by_manager.output
     actions = [a for _, a in events(tmp_path / "instance")]
     assert actions[-4:] == ["project.hold", "action.refused", "project.resume", "action.refused"]
+
+
+def test_a_user_added_without_a_password_gets_a_one_time_link(lockgate, monkeypatch):
+    monkeypatch.setenv("LOCKGATE_BASE_URL", "https://lockgate.example.com/")
+
+    added = lockgate("user", "add", "--as", "admin", "nina", "--name", "Nina Analyst")
+    reset = lockgate("user", "reset", "--as", "admin", "nina")
+
+    assert added.stdout.splitlines()[0] == "added nina"
+    assert added.stdout.splitlines()[1].startswith("https://lockgate.example.com/password/")
+    assert "shown only now" in added.stderr
+    assert reset.stdout.splitlines()[0].startswith("https://lockgate.example.com/password/")
+    assert reset.stdout != added.stdout
+
+
+def test_a_user_changes_their_own_password_on_the_command_line(lockgate):
+    changed = lockgate(
+        "user", "password", "--as", "pm", env={"LOCKGATE_NEW_PASSWORD": "a-better-secret"}
+    )
+    old = lockgate("token", "list", "--as", "pm", code=1)
+    new = lockgate("token", "list", "--as", "pm", env={"LOCKGATE_PASSWORD": "a-better-secret"})
+
+    assert changed.output == "password changed; every portal session of yours ended\n"
+    assert old.output == "error: The username or password is not correct.\n"
+    assert new.exit_code == 0

@@ -105,3 +105,34 @@ def test_upgrading_to_the_pending_sign_offs_computes_them_for_the_open_reviews(
     assert upgrade(engine) == ("0004", head_revision(engine))
     ws.dispose()
     assert written and pending() == written
+
+
+def test_users_whose_password_an_admin_chose_must_change_it_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from alembic import command
+
+    from workflows.store.schema import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (username, display_name, email, password_hash, active, "
+                "session_version, failed_sign_attempts, created_at) "
+                "VALUES ('pat', 'Pat', '', 'scrypt$x', 1, 1, 0, :at)"
+            ),
+            {"at": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+
+    assert upgrade(engine) == ("0007", head_revision(engine))
+    with engine.connect() as connection:
+        flags = connection.execute(text("SELECT must_change_password FROM users")).all()
+    engine.dispose()
+    assert [bool(flag) for (flag,) in flags] == [True]

@@ -76,3 +76,46 @@ def test_nobody_revokes_another_persons_token(finance: Auth, app: Flask) -> None
     assert "You have no token" in listing
     mine = html.unescape(finance.client.get("/account/tokens").get_data(as_text=True))
     assert "active" in mine, "finance's token still works"
+
+
+def test_someone_whose_password_an_admin_chose_sets_their_own_before_anything_else(
+    app: Flask, workspace: Workspace
+) -> None:
+    from tests.actors import demo_actor
+    from workflows.verbs import users
+
+    with workspace.unit_of_work() as uow:
+        users.add_user(uow, demo_actor(uow, "admin"), "nina", "Nina Analyst", "admin-chose-it")
+        uow.commit()
+    nina = Auth(app.test_client())
+    nina.login("nina", "admin-chose-it")
+
+    elsewhere = nina.client.get("/projects/")
+    page = nina.client.get("/account/password").get_data(as_text=True)
+    changed = nina.post(
+        "/account/password",
+        {
+            "current": "admin-chose-it",
+            "new_password": "only-she-knows",
+            "confirm": "only-she-knows",
+        },
+    )
+
+    assert elsewhere.status_code == 302 and elsewhere.headers["Location"] == "/account/password"
+    assert "An admin chose your current password" in page
+    assert changed.status_code == 302 and changed.headers["Location"] == "/login"
+    assert nina.client.get("/projects/").status_code == 302, "the session ended"
+    nina.login("nina", "only-she-knows")
+    assert nina.client.get("/projects/").status_code == 200
+
+
+def test_a_password_change_ends_the_sessions_on_other_devices(app: Flask, finance: Auth) -> None:
+    laptop = Auth(app.test_client())
+    laptop.login("finance")
+
+    finance.post(
+        "/account/password",
+        {"current": "demo-password", "new_password": "a-new-secret", "confirm": "a-new-secret"},
+    )
+
+    assert laptop.client.get("/approvals/").status_code == 302

@@ -4,6 +4,7 @@ project roles, and disable users, which ends the sessions they already have."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.actors import demo_actor
-from tests.web.conftest import Auth
+from tests.web.conftest import Auth, csrf_token
 from web.demo import PEOPLE
 from workflows.store.records import AuditEvent
 from workflows.verbs import users
@@ -72,32 +73,42 @@ def test_an_admin_sees_every_user_with_their_roles_and_the_add_form(
         assert f'type="checkbox" value="{role}"' in page
 
 
-def test_an_admin_adds_a_user_with_global_roles(
+def test_an_admin_adds_a_user_who_sets_their_own_password_through_a_one_time_link(
     admin: Auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     response = admin.post("/admin/users", NEW_USER)
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/admin/users/new.analyst"
-    page = text_of(client, "/admin/users/new.analyst")
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
     assert "Added new.analyst (Nina Analyst)." in page
     assert "Nina Analyst" in page and "nina@example.com" in page
+    link = re.search(r'id="password-link">http://127\.0\.0\.1:5000(/password/[^<]+)<', page)
+    assert link is not None, "the enrollment link is shown once"
+    assert link.group(1) not in text_of(client, "/admin/users/new.analyst"), "only once"
     assert "auditor, pmo" in text_of(client, "/admin/users")
     assert events(workspace, "user.added") == len(PEOPLE) + 1
+    assert events(workspace, "user.enrollment_issued") == len(PEOPLE)  # the demo's, and this
 
     newcomer = Auth(client.application.test_client())
+    form = newcomer.client.get(link.group(1)).get_data(as_text=True)
+    set_it = newcomer.client.post(
+        link.group(1),
+        data={"new_password": "long-enough-1", "confirm": "long-enough-1",
+              "csrf_token": csrf_token(form)},
+    )  # fmt: skip
+    assert set_it.status_code == 302
     newcomer.login("new.analyst", "long-enough-1")
     assert newcomer.client.get("/audit/").status_code == 200
+    assert newcomer.client.get(link.group(1)).status_code == 404, "the link works once"
 
 
 def test_the_engines_objections_to_a_new_user_appear_next_to_their_fields(
     admin: Auth, workspace: Workspace
 ) -> None:
-    data = {**NEW_USER, "username": "Bad Name", "password": "short"}
+    data = {**NEW_USER, "username": "Bad Name"}
     page = admin.post("/admin/users", data).get_data(as_text=True)
     assert "use 2-40 lower-case letters" in next_to(page, "username")
-    assert "use at least 8 characters" in next_to(page, "password")
-    assert "use at least" not in next_to(page, "display_name")
-    assert 'value="Bad Name"' in page and "short" not in next_to(page, "password").split(">")[0]
+    assert "use 2-40" not in next_to(page, "display_name")
+    assert 'value="Bad Name"' in page
     assert events(workspace, "user.added") == len(PEOPLE)
 
 

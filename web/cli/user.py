@@ -1,13 +1,13 @@
-"""`lockgate user add|grant|disable|enable|conflicts`."""
+"""`lockgate user add|grant|disable|enable|conflicts|reset|password`."""
 
 from __future__ import annotations
 
 import click
 
-from web.cli.shared import acting, say, show_table, workspace
+from web.cli.shared import acting, say, show_table, typed_password, workspace
 from workflows.identity import Actor
 from workflows.state import load_project
-from workflows.verbs import users
+from workflows.verbs import password_links, users
 from workflows.verbs.users import require_reader_of_grants
 from workflows.views import users as user_views
 
@@ -25,7 +25,12 @@ def user_group() -> None:
 @click.option(
     "--role", "roles", multiple=True, help="Global role: pmo, auditor, admin, project_manager."
 )
-@click.option("--password", envvar="LOCKGATE_NEW_PASSWORD", default=None)
+@click.option(
+    "--password",
+    envvar="LOCKGATE_NEW_PASSWORD",
+    default=None,
+    help="Choose their password instead of a link (they must change it at their next login).",
+)
 def user_add(
     actor: Actor,
     username: str,
@@ -34,12 +39,51 @@ def user_add(
     roles: tuple[str, ...],
     password: str | None,
 ) -> None:
-    """Add a user (admins only)."""
-    password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    """Add a user (admins only); prints the one-time link where they set their password."""
     with workspace().unit_of_work() as uow:
         users.add_user(uow, actor, username, display_name, password, email, roles)
+        link = None
+        if password is None:
+            link = password_links.issue_link(uow, actor, username, password_links.ENROLL)
         uow.commit()
-        say(f"added {username}" + (f" ({', '.join(roles)})" if roles else ""))
+    say(f"added {username}" + (f" ({', '.join(roles)})" if roles else ""))
+    if link is not None:
+        _say_link(username, link)
+
+
+def _say_link(username: str, link: password_links.NewLink) -> None:
+    say(link.url)
+    say(
+        f"Give this link to {username} privately: it sets their password once, until "
+        f"{link.expires_at:%Y-%m-%d %H:%M} UTC. It is not stored and is shown only now.",
+        err=True,
+    )
+
+
+@user_group.command("reset")
+@acting
+@click.argument("username")
+def user_reset(actor: Actor, username: str) -> None:
+    """Issue a one-time link for USERNAME to set a new password (admins only)."""
+    with workspace().unit_of_work() as uow:
+        link = password_links.issue_link(uow, actor, username, password_links.RESET)
+        uow.commit()
+    _say_link(username, link)
+
+
+@user_group.command("password")
+@acting
+@click.option("--new-password", envvar="LOCKGATE_NEW_PASSWORD", default=None)
+def user_password(actor: Actor, new_password: str | None) -> None:
+    """Change your own password; every portal session of yours ends."""
+    current = typed_password() or click.prompt("Current password", hide_input=True)
+    new_password = new_password or click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True
+    )
+    with workspace().unit_of_work() as uow:
+        password_links.change_password(uow, actor, current, new_password)
+        uow.commit()
+    say("password changed; every portal session of yours ended")
 
 
 @user_group.command("grant")

@@ -85,6 +85,9 @@ class User(Base):
     failed_sign_attempts: Mapped[int] = mapped_column(default=0)
     signing_locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Set when an admin chose the password (before enrollment links existed, or with
+    # `user add --password`): the portal asks for a new one at the next login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
 
 
 class RoleGrant(Base):
@@ -410,3 +413,20 @@ class AccessToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class PasswordLink(Base):
+    """A one-time link that lets a person set their own password: an enrollment for a new
+    user, or a reset an admin issued. Only its SHA-256 is kept; it expires and is used once."""
+
+    __tablename__ = "password_links"
+    __table_args__ = (Index("ix_password_links_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(10))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

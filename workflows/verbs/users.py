@@ -22,6 +22,7 @@ from workflows.store.passwords import hash_password
 from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
 from workflows.store.uow import UnitOfWork
 
+UNUSABLE_PASSWORD = "!"  # no password matches it: the person sets theirs through a link
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
 
@@ -95,7 +96,7 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
-def _require(uow: UnitOfWork, actor: Actor, permission: Permission, action: str) -> None:
+def require_permission(uow: UnitOfWork, actor: Actor, permission: Permission, action: str) -> None:
     require(authority(person_on(uow, actor.username, None)), permission, action)
 
 
@@ -134,13 +135,19 @@ def add_user(
     actor: Actor,
     username: str,
     display_name: str,
-    password: str,
+    password: str | None = None,
     email: str = "",
     roles: tuple[str, ...] = (),
 ) -> User:
-    """Create a user with global `roles` (admins; the system creates the first admin)."""
+    """Create a user with global `roles` (admins; the system creates the first admin).
+
+    Without a password the user sets their own through an enrollment link
+    (password_links.issue_link). A password an admin chooses must be changed at the next
+    login; only the first admin, created by the system with the password its owner typed at
+    `lockgate init`, keeps theirs.
+    """
     if not actor.is_system:
-        _require(uow, actor, ADMINISTER, "add users")
+        require_permission(uow, actor, ADMINISTER, "add users")
     elif _admins(uow):
         text = "The system creates only the first admin: ask an admin to add users."
         raise Refused("add users", [Refusal("user.first_admin_only", None, text)])
@@ -154,9 +161,10 @@ def add_user(
         username=username,
         display_name=display_name.strip(),
         email=email.strip(),
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else UNUSABLE_PASSWORD,
         created_at=uow.now,
         signing_locked_until=None,
+        must_change_password=password is not None and not actor.is_system,
     )
     uow.session.add(user)
     uow.session.flush()
@@ -176,7 +184,11 @@ def add_user(
 
 
 def _user_problems(
-    uow: UnitOfWork, username: str, display_name: str, password: str, roles: tuple[str, ...]
+    uow: UnitOfWork,
+    username: str,
+    display_name: str,
+    password: str | None,
+    roles: tuple[str, ...],
 ) -> dict[str, str]:
     problems = {}
     if not isinstance(username, str) or not _USERNAME.fullmatch(username):
@@ -188,7 +200,7 @@ def _user_problems(
     )
     if name_problem is not None:
         problems["display_name"] = name_problem
-    if len(password) < MIN_PASSWORD:
+    if password is not None and len(password) < MIN_PASSWORD:
         problems["password"] = f"use at least {MIN_PASSWORD} characters"
     unknown = [r for r in roles if r not in GLOBAL_ROLES]
     if unknown:
@@ -217,7 +229,7 @@ def grant_role(
 ) -> None:
     """Give `username` a global role, or a role on `project` (sponsor, an approver role)."""
     role = short_text(role, "role", ROLE)
-    _require(uow, actor, GRANT, "grant roles")
+    require_permission(uow, actor, GRANT, "grant roles")
     user = find_user(uow, username)
     if project is None and role not in GLOBAL_ROLES:
         raise InvalidInput("Unknown global role", {"role": f"use {', '.join(GLOBAL_ROLES)}"})
@@ -248,7 +260,7 @@ def revoke_role(
     uow: UnitOfWork, actor: Actor, username: str, role: str, project: Project | None = None
 ) -> None:
     """End a role grant (the grant stays in history with its revocation time)."""
-    _require(uow, actor, GRANT, "revoke roles")
+    require_permission(uow, actor, GRANT, "revoke roles")
     user = find_user(uow, username)
     query = select(RoleGrant).where(
         RoleGrant.user_id == user.id,
@@ -274,7 +286,7 @@ def revoke_role(
 @refusals_recorded
 def set_active(uow: UnitOfWork, actor: Actor, username: str, active: bool) -> None:
     """Enable or disable a user; disabling ends every session at once."""
-    _require(uow, actor, ADMINISTER, "enable or disable users")
+    require_permission(uow, actor, ADMINISTER, "enable or disable users")
     user = find_user(uow, username)
     if not active and username == actor.username:
         text = (

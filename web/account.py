@@ -8,8 +8,9 @@ from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange
 
+from web.auth import SetPasswordForm
 from web.portal import flash_refusal, me, reader, unit_of_work
 from workflows.errors import AuthenticationFailed, InvalidInput, LockgateError
 from workflows.inputs import SHORT_TEXT
@@ -90,21 +91,13 @@ def revoke_token(token_id: int) -> Response:
     return redirect(url_for("account.tokens_page"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SetPasswordForm):
+    """The new password twice (as a one-time link asks it), after the current one."""
+
     current = PasswordField(
         "Current password",
         validators=[DataRequired(), Length(max=SHORT_TEXT)],
         render_kw={"autocomplete": "current-password"},
-    )
-    new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(max=SHORT_TEXT)],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "The same again",
-        validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")],
-        render_kw={"autocomplete": "new-password"},
     )
 
 

@@ -721,6 +721,7 @@ def part_sign_decide(
         submit_all(ws, sql_keys)
         sign_and_decide(ws, sql_keys[0])
         verb(lister, reviews.gate_status, "pm", sql_keys[1])  # compiles the policy, unlisted
+        actor_in(lister, "sponsor")  # logged in before the listing: it lists the verbs' SQL
         signed = statements_of(
             lister,
             lambda: verb(lister, reviews.sign, "sponsor", sql_keys[1], "go", PASSWORD, "sponsor"),

@@ -229,3 +229,13 @@ def test_a_user_changes_their_own_password_on_the_command_line(lockgate):
     assert changed.output == "password changed; every portal session of yours ended\n"
     assert old.output == "error: The username or password is not correct.\n"
     assert new.exit_code == 0
+
+
+def test_overdue_work_is_listed_for_the_pmo_and_admins_only(lockgate):
+    listed = lockgate("reviews", "overdue", "--as", "admin")
+    as_json = lockgate("reviews", "overdue", "--as", "admin", "--json")
+    refused = lockgate("reviews", "overdue", "--as", "pm", code=1)
+
+    assert listed.output.splitlines()[-2:] == ["0 overdue review(s)", "0 overdue condition(s)"]
+    assert as_json.output.startswith("{") and '"reviews": []' in as_json.output
+    assert "Only the PMO or admins may see the portfolio dashboard." in refused.output

@@ -61,7 +61,7 @@ COMMANDS: dict[str, Entry] = {
     "reviews": Entry(
         "web.cli.reviews",
         "reviews_group",
-        "Operator commands on open reviews: rebuild who each one waits for.",
+        "Operator commands on open reviews: what is overdue; rebuild who each one waits for.",
     ),
     "evidence": Entry(
         "web.cli.evidence",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from gates.decisions import KILLED, ON_HOLD
 from workflows.machines import SUBMITTED
-from workflows.store.records import PolicyVersion, Project, Review
+from workflows.store.records import FollowUpRecord, PolicyVersion, Project, Review
 from workflows.store.uow import UnitOfWork
 from workflows.views.portfolio import ProjectFilter
 
@@ -70,9 +70,10 @@ class OverdueReview:
 
 
 def overdue_reviews(
-    uow: UnitOfWork, where: ProjectFilter | None = None, limit: int = 20
+    uow: UnitOfWork, where: ProjectFilter | None = None, limit: int | None = 20
 ) -> list[OverdueReview]:
-    """Submitted reviews whose due date has passed, the longest overdue first; one query."""
+    """Submitted reviews whose due date has passed, the longest overdue first (`limit`
+    of them; None: all); one query."""
     query = (
         select(
             Project.key,
@@ -91,7 +92,7 @@ def overdue_reviews(
     if where is not None:
         query = where.apply(query)
     overdue = []
-    rows = uow.session.execute(query.limit(limit))
+    rows = uow.session.execute(query if limit is None else query.limit(limit))
     for key, name, gate_id, round_, due_at, version_id, digest in rows:
         assert due_at is not None  # the query asks for a due date in the past
         policy = uow.workspace.known_policy(version_id, digest) or uow.workspace.policy(
@@ -101,3 +102,32 @@ def overdue_reviews(
         title = gate.name if gate else gate_id
         overdue.append(OverdueReview(key, name, title, round_, due_at, (uow.now - due_at).days))
     return overdue
+
+
+@dataclass(frozen=True)
+class OverdueCondition:
+    """An open condition of a conditional go, past its due date."""
+
+    key: str
+    gate: str
+    action: str
+    owner: str
+    due: date
+    days_overdue: int
+
+
+def overdue_conditions(uow: UnitOfWork) -> list[OverdueCondition]:
+    """Open conditions whose due date has passed, the longest overdue first; one query."""
+    today = uow.now.date()
+    query = (
+        select(Project.key, Review.gate_id, FollowUpRecord.action, FollowUpRecord.owner,
+               FollowUpRecord.due)
+        .join(Review, FollowUpRecord.review_id == Review.id)
+        .join(Project, Review.project_id == Project.id)
+        .where(FollowUpRecord.done_at.is_(None), FollowUpRecord.due < today)
+        .order_by(FollowUpRecord.due, Project.key, FollowUpRecord.id)
+    )  # fmt: skip
+    return [
+        OverdueCondition(key, gate, action, owner, due, (today - due).days)
+        for key, gate, action, owner, due in uow.session.execute(query)
+    ]

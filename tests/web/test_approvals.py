@@ -122,6 +122,20 @@ def test_the_review_page_shows_the_snapshot_digest_and_readiness(
     assert "Approved as Project sponsor" in html
 
 
+def test_the_review_page_links_every_evidence_version_the_signer_signs(
+    auth, client: FlaskClient
+) -> None:
+    auth.login("finance")
+    page = text(client.get(f"/approvals/{WAITING_FOR_FINANCE}"))
+
+    downloads = re.findall(rf'href="(/projects/{WAITING_FOR_FINANCE}/evidence/[^"]+/v\d+)"', page)
+    assert downloads, "the snapshot's files are linked"
+    for url in downloads:
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers["Content-Disposition"]
+        response.close()
+
+
 def test_the_review_page_is_404_without_an_open_review(auth, client: FlaskClient) -> None:
     auth.login("pmo")
     assert client.get(f"/approvals/{NO_OPEN_REVIEW}").status_code == 404

@@ -27,6 +27,7 @@ class SnapshotArtifact:
     title: str
     version: int
     digest: str
+    kind: str = "file"  # file: downloadable; link or form: shown on the project page
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,15 @@ class ReviewPage:
     @property
     def snapshot_artifacts(self) -> list[SnapshotArtifact]:
         frozen: dict[str, dict[str, Any]] = self.review.snapshot.get("artifacts", {})
-        titles = {a.id: a.title for a in self.gate.artifacts}
+        known = {a.id: a for a in self.gate.artifacts}
         return [
-            SnapshotArtifact(i, titles.get(i, i), int(v["version"]), str(v["digest"]))
+            SnapshotArtifact(
+                i,
+                known[i].title if i in known else i,
+                int(v["version"]),
+                str(v["digest"]),
+                known[i].kind.value if i in known else "file",
+            )
             for i, v in sorted(frozen.items())
         ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from gates.decisions import FollowUp, can_decide
@@ -26,7 +26,7 @@ from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPON
 from gates.refusals import Refusal
 from gates.signoffs import ReviewRound, Signing, SignOption, check_sign, sign_options
 from gates.waivers import can_waive
-from policies.model import Decision, Requirement
+from policies.model import DEFAULT_MAX_WAIVER_DAYS, Decision, Requirement
 
 
 class Scope(StrEnum):
@@ -173,16 +173,27 @@ class Authority:
         justification: str,
         expires_at: datetime | None,
         now: datetime,
+        max_days: int = DEFAULT_MAX_WAIVER_DAYS,
     ) -> tuple[str | None, list[Refusal]]:
-        """Whether the person may waive `requirement`: the role they waive it as, and every
-        refusal (none when they may)."""
+        """Whether the person may waive `requirement` until `expires_at` (required, at most
+        `max_days` ahead): the role they waive it as, and every refusal (none when they may)."""
         if not self.person.active:
             return None, [_disabled(self.person)]
         role, refusals = can_waive(requirement, self.person.roles, justification)
         refusals = [*manager_waives(self.person), *refusals]
-        if expires_at is not None and expires_at <= now:
+        latest = now + timedelta(days=max_days)
+        if expires_at is None:
+            text = f"A waiver needs an expiry date, at most {max_days} days ahead."
+            refusals.append(Refusal("waive.expiry_required", "expires_at", text))
+        elif expires_at <= now:
             text = "The expiry must be in the future."
             refusals.append(Refusal("waive.expiry_past", "expires_at", text))
+        elif expires_at > latest:
+            text = (
+                f"A waiver lasts at most {max_days} days under this policy: choose "
+                f"{latest:%Y-%m-%d} or earlier."
+            )
+            refusals.append(Refusal("waive.expiry_too_long", "expires_at", text))
         return role, refusals
 
     def grant(

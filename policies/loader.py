@@ -14,6 +14,7 @@ from policies.facts import FactError, parse_value
 from policies.limits import MAX_POLICY_BYTES
 from policies.model import (
     DEFAULT_INCOMPATIBLE,
+    DEFAULT_MAX_WAIVER_DAYS,
     MANAGER_ROLE,
     Artifact,
     ArtifactKind,
@@ -111,6 +112,7 @@ class _Builder:
             source_name=self.doc.name,
             digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             incompatible_roles=incompatible,
+            max_waiver_days=data.get("max_waiver_days", DEFAULT_MAX_WAIVER_DAYS),
         )
 
     def _incompatible(self, raw: list[list[str]] | None) -> tuple[frozenset[str], ...]:

@@ -60,6 +60,9 @@ MANAGER_ROLE = "project_manager"
 """The role of managing a project, as `incompatible_roles` names it (not a policy role)."""
 
 DEFAULT_INCOMPATIBLE = (frozenset({MANAGER_ROLE, "sponsor"}),)
+
+DEFAULT_MAX_WAIVER_DAYS = 90
+"""Where a policy says nothing: a waiver lasts at most 90 days, and always has an expiry."""
 """Where a policy says nothing: nobody manages and sponsors one project."""
 
 
@@ -221,6 +224,7 @@ class Policy:
     source_name: str = ""
     digest: str = ""
     incompatible_roles: tuple[frozenset[str], ...] = DEFAULT_INCOMPATIBLE
+    max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
 
     @property
     def ref(self) -> str:

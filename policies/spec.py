@@ -228,6 +228,14 @@ POLICY = Mapping(
             ListOf(TIER, "Ordered; first match wins; the last is the default.", 1), required=True
         ),
         "gates": Field(ListOf(GATE, "The gates, in order.", 1), required=True),
+        "max_waiver_days": Field(
+            Scalar(
+                "integer",
+                "The longest a waiver may last, in days; every waiver has an expiry (default 90).",
+                minimum=1,
+                maximum=3650,
+            )
+        ),
         "incompatible_roles": Field(
             ListOf(
                 ListOf(_id(), "Two roles (a policy role, or project_manager).", 2),

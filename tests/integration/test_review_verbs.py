@@ -641,18 +641,19 @@ def test_the_sponsor_cannot_withdraw_the_managers_submission(new_project, submit
 
 
 def test_the_pmo_waives_a_requirement_it_may_waive(
-    act, new_project, provide_evidence, status, events, head
+    act, new_project, provide_evidence, status, events, head, clock
 ):
     key = new_project("ERP-1")
     provide_evidence(key, skip=("business_case",))
     start = head()
+    until = clock.now + timedelta(days=30)
 
-    waiver = act(reviews.waive, "pmo", key, "artifact:business_case", "Regulatory mandate")
+    waiver = act(reviews.waive, "pmo", key, "artifact:business_case", "Regulatory mandate", until)
 
     assert (waiver.granted_role, waiver.gate_id) == ("pmo", "initiation")
     line = status(key).line("artifact:business_case")
     assert line.status is Status.WAIVED
-    assert line.reason == "Waived by pmo (pmo): Regulatory mandate"
+    assert line.reason == f"Waived by pmo (pmo) until {until:%Y-%m-%d}: Regulatory mandate"
     [event] = events(after=start)
     assert (event.action, event.data["requirement"]) == (
         "requirement.waived",
@@ -674,11 +675,12 @@ def test_the_pmo_waives_a_requirement_it_may_waive(
     ],
 )
 def test_a_waiver_by_a_role_the_policy_does_not_allow_is_refused(
-    new_project, refuses, actor, requirement, reasons
+    new_project, refuses, actor, requirement, reasons, clock
 ):
     key = new_project("ERP-1")
+    until = clock.now + timedelta(days=30)
 
-    error = refuses(Refused, reviews.waive, actor, key, requirement, "Because")
+    error = refuses(Refused, reviews.waive, actor, key, requirement, "Because", until)
 
     assert error.reasons == reasons
 
@@ -692,6 +694,20 @@ def test_a_waiver_needs_a_justification_and_a_future_expiry(new_project, refuses
         "A waiver needs a justification.",
         "The expiry must be in the future.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("days", "rule"), [(None, "waive.expiry_required"), (91, "waive.expiry_too_long")]
+)
+def test_a_waiver_always_expires_within_the_policys_maximum(
+    new_project, refuses, clock, days, rule
+):
+    key = new_project("ERP-1")
+    until = None if days is None else clock.now + timedelta(days=days)
+
+    error = refuses(Refused, reviews.waive, "pmo", key, "artifact:business_case", "Why", until)
+
+    assert [(r.rule, r.field) for r in error.refusals] == [(rule, "expires_at")]
 
 
 def test_waiving_an_unknown_requirement_lists_the_gates_requirements(new_project, refuses):

@@ -4,6 +4,8 @@ worked before, each refused with its rule, nothing changed, and the refusal audi
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.integration.conftest import grant_on_project
 from tests.integration.factories import FACTS, PASSWORD
 from workflows.errors import Refused
@@ -103,13 +105,16 @@ def test_the_project_manager_cannot_decide_or_kill_through_another_role(
     assert rules(killing) == ["sod.manager_kills"]
 
 
-def test_a_pmo_member_cannot_waive_requirements_of_a_project_they_manage(act, new_project, refuses):
+def test_a_pmo_member_cannot_waive_requirements_of_a_project_they_manage(
+    act, new_project, refuses, clock
+):
     key = new_project("ERP-1", actor="pm")
     act(users.grant_role, "admin", "pm", "pmo")
 
     error = refuses(
-        Refused, reviews.waive, "pm", key, "artifact:business_case", "Regulatory mandate"
-    )
+        Refused, reviews.waive, "pm", key, "artifact:business_case", "Regulatory mandate",
+        clock.now + timedelta(days=30),
+    )  # fmt: skip
 
     assert rules(error)[0] == "sod.manager_waives"
     assert error.reasons[0] == "The project manager may not waive their own project's requirements."

@@ -54,6 +54,7 @@ def test_the_top_level_lists_every_key_and_requires_the_mandatory_ones() -> None
         "tiers",
         "gates",
         "incompatible_roles",
+        "max_waiver_days",
     }
     assert set(SCHEMA["required"]) == {"id", "version", "title", "facts", "roles", "tiers", "gates"}
     assert PROPERTIES["version"] == {

@@ -151,7 +151,12 @@ def gate_withdraw(actor: Actor, key: str, reason: str) -> None:
 @click.argument("key")
 @click.argument("requirement")
 @click.option("--justification", required=True)
-@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), help="Expiry date (UTC).")
+@click.option(
+    "--expires",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Expiry date (UTC), at most the policy's max_waiver_days ahead (default 90).",
+)
 def gate_waive(
     actor: Actor, key: str, requirement: str, justification: str, expires: datetime | None
 ) -> None:

@@ -429,7 +429,8 @@ def waive(
     expires_at: datetime | None = None,
     gate_id: str | None = None,
 ) -> WaiverRecord:
-    """Waive one requirement of a gate, by a role the policy allows, with a justification."""
+    """Waive one requirement of a gate, by a role the policy allows, with a justification and
+    an expiry (required, at most the policy's max_waiver_days ahead)."""
     justification = inputs.long_text(justification, "justification")
     project = load_project(uow, key, for_update=True)
     policy = policy_of(uow, project)
@@ -442,7 +443,7 @@ def waive(
             {"requirement": f"use one of {keys}"},
         )
     role, problems = authority_on(uow, actor.username, project).waive(
-        requirement, justification, expires_at, uow.now
+        requirement, justification, expires_at, uow.now, policy.max_waiver_days
     )
     if problems or role is None:
         raise Refused("waive", problems)

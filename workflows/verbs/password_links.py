@@ -5,7 +5,6 @@ own password. Each is an audit event, and every change ends all of that person's
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from sqlalchemy import select, update
 from gates.authority import ADMINISTER
 from gates.refusals import Refusal
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
-from workflows.identity import Actor, user_of
+from workflows.identity import Actor, token_digest, user_of
 from workflows.inputs import SHORT_TEXT
 from workflows.refusal_log import refusals_recorded
 from workflows.store.passwords import check_password, hash_password
@@ -43,10 +42,6 @@ def link_url(token: str) -> str:
     return f"{base}/password/{token}"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @refusals_recorded
 def issue_link(uow: UnitOfWork, actor: Actor, username: str, purpose: str = RESET) -> NewLink:
     """A one-time link for `username` to set their password (admins; the system for the
@@ -67,7 +62,7 @@ def issue_link(uow: UnitOfWork, actor: Actor, username: str, purpose: str = RESE
     link = PasswordLink(
         user_id=user.id,
         purpose=purpose,
-        digest=_digest(token),
+        digest=token_digest(token),
         created_by=actor.username,
         created_at=uow.now,
         expires_at=uow.now + LINK_LIFETIME,
@@ -87,9 +82,25 @@ def issue_link(uow: UnitOfWork, actor: Actor, username: str, purpose: str = RESE
 def link_owner(uow: UnitOfWork, token: str) -> User:
     """The person a link is for, while it is unused, unexpired and they are active; raises
     AuthenticationFailed saying what to do otherwise."""
+    return _usable_link(uow, token)[1]
+
+
+def use_link(uow: UnitOfWork, token: str, new_password: str) -> User:
+    """Set the password through a one-time link; the link is used up, every session of the
+    person ends. Raises AuthenticationFailed for a link that cannot be used, InvalidInput for
+    a password too short."""
+    link, user = _usable_link(uow, token)
+    _check_new(new_password)
+    link.used_at = uow.now
+    _set(user, new_password)
+    uow.record(user.username, "user.password_set", None, through=link.purpose)
+    return user
+
+
+def _usable_link(uow: UnitOfWork, token: str) -> tuple[PasswordLink, User]:
     found = None
     if 0 < len(token) <= SHORT_TEXT:
-        query = select(PasswordLink).where(PasswordLink.digest == _digest(token))
+        query = select(PasswordLink).where(PasswordLink.digest == token_digest(token))
         found = uow.session.execute(query).scalar_one_or_none()
     if found is None or found.used_at is not None:
         raise AuthenticationFailed("This link is not valid (any more): ask an admin for a new one.")
@@ -99,22 +110,7 @@ def link_owner(uow: UnitOfWork, token: str) -> User:
     user = uow.session.get_one(User, found.user_id)
     if not user.active:
         raise AuthenticationFailed(f"The account '{user.username}' is disabled: ask an admin.")
-    return user
-
-
-def use_link(uow: UnitOfWork, token: str, new_password: str) -> User:
-    """Set the password through a one-time link; the link is used up, every session of the
-    person ends. Raises AuthenticationFailed for a link that cannot be used, InvalidInput for
-    a password too short."""
-    user = link_owner(uow, token)
-    _check_new(new_password)
-    link = uow.session.execute(
-        select(PasswordLink).where(PasswordLink.digest == _digest(token))
-    ).scalar_one()
-    link.used_at = uow.now
-    _set(user, new_password)
-    uow.record(user.username, "user.password_set", None, through=link.purpose)
-    return user
+    return found, user
 
 
 @refusals_recorded

@@ -118,6 +118,7 @@ PUBLISH = Permission("role.publish", "publish policies", THE_PMO)
 MIGRATE = Permission("role.migrate", "move projects between policy versions", THE_PMO)
 ADMINISTER = Permission("role.administer", "add users", ADMINS)
 GRANT = Permission("role.grant", "grant roles", ADMINS)
+REVIEW_GRANTS = Permission("role.review_grants", "review who holds which roles", AUDITORS)
 
 
 @dataclass(frozen=True)

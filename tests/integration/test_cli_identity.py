@@ -174,12 +174,14 @@ def test_init_creates_only_the_first_admin(lockgate):
     assert "The system creates only the first admin: ask an admin to add users." in result.output
 
 
-def test_admins_review_grant_conflicts_and_others_are_refused(lockgate):
+def test_admins_review_grant_conflicts_and_others_are_refused(lockgate, tmp_path):
     clean = lockgate("user", "conflicts", "--as", "admin")
     refused = lockgate("user", "conflicts", "--as", "pm", code=1)
 
+    assert events(tmp_path / "instance")[-1] == ("pm", "action.refused"), "the refusal is audited"
+
     assert clean.output.splitlines()[-1] == "0 conflict(s)"
-    assert "Only admins and auditors may review who holds which roles." in refused.output
+    assert "Only auditors, the PMO or admins may review who holds which roles." in refused.output
 
 
 def test_a_project_on_hold_is_resumed_from_the_command_line_and_both_are_audited(
@@ -231,10 +233,12 @@ def test_a_user_changes_their_own_password_on_the_command_line(lockgate):
     assert new.exit_code == 0
 
 
-def test_overdue_work_is_listed_for_the_pmo_and_admins_only(lockgate):
+def test_overdue_work_is_listed_for_the_pmo_and_admins_only(lockgate, tmp_path):
     listed = lockgate("reviews", "overdue", "--as", "admin")
     as_json = lockgate("reviews", "overdue", "--as", "admin", "--json")
     refused = lockgate("reviews", "overdue", "--as", "pm", code=1)
+
+    assert events(tmp_path / "instance")[-1] == ("pm", "action.refused"), "the refusal is audited"
 
     assert listed.output.splitlines()[-2:] == ["0 overdue review(s)", "0 overdue condition(s)"]
     assert as_json.output.startswith("{") and '"reviews": []' in as_json.output

@@ -6,12 +6,11 @@ import json
 
 import click
 
-from gates.authority import PORTFOLIO, authority
+from gates.authority import PORTFOLIO
 from web.cli.shared import acting, say, show_table, workspace
-from workflows.authority import person_on
 from workflows.identity import Actor
 from workflows.pending import rebuild_pending
-from workflows.state import require
+from workflows.verbs.users import require_permission
 from workflows.views.dashboard import overdue_conditions, overdue_reviews
 
 
@@ -39,7 +38,7 @@ def overdue(actor: Actor, as_json: bool) -> None:
     """Reviews past their due date and open conditions past theirs (the PMO and admins; for
     cron, with LOCKGATE_TOKEN). Exit 1 when there are any."""
     with workspace().unit_of_work(read_only=True) as uow:
-        require(authority(person_on(uow, actor.username, None)), PORTFOLIO, "list overdue work")
+        require_permission(uow, actor, PORTFOLIO, "list overdue work")
         reviews, conditions = overdue_reviews(uow, limit=None), overdue_conditions(uow)
     if as_json:
         document = {

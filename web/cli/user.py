@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from gates.authority import REVIEW_GRANTS
 from web.cli.shared import acting, say, show_table, typed_password, workspace
 from workflows.identity import Actor
 from workflows.state import load_project
 from workflows.verbs import password_links, users
-from workflows.verbs.users import require_reader_of_grants
+from workflows.verbs.users import require_permission
 from workflows.views import users as user_views
 
 
@@ -129,7 +130,7 @@ def user_conflicts(actor: Actor) -> None:
     """Grants in force that break segregation of duties (admins and auditors): incompatible
     roles held on one project, and roles granted to oneself. Exit 1 when there are any."""
     with workspace().unit_of_work(read_only=True) as uow:
-        require_reader_of_grants(uow, actor)
+        require_permission(uow, actor, REVIEW_GRANTS, "list grant conflicts")
         found = user_views.grant_conflicts(uow)
     show_table(
         ["USER", "PROJECT", "ROLES", "RULE", "WHY"],

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from gates.authority import ADMINISTER, AUDIT, GRANT, Permission, authority
+from gates.authority import ADMINISTER, GRANT, Permission, authority
 from gates.model import ADMIN, GLOBAL_ROLES
 from gates.refusals import Refusal
 from workflows.authority import person_on
@@ -96,17 +96,10 @@ def global_roles(uow: UnitOfWork, user: User) -> set[str]:
     return set(uow.session.execute(query).scalars())
 
 
+@refusals_recorded
 def require_permission(uow: UnitOfWork, actor: Actor, permission: Permission, action: str) -> None:
+    """Raise Refused (and record it) unless the actor's global roles grant `permission`."""
     require(authority(person_on(uow, actor.username, None)), permission, action)
-
-
-def require_reader_of_grants(uow: UnitOfWork, actor: Actor) -> None:
-    """Raise Refused unless the actor administers users or reads the audit trail (the two
-    who review who holds what)."""
-    granted = authority(person_on(uow, actor.username, None))
-    if not (granted.may(ADMINISTER) or granted.may(AUDIT)):
-        text = "Only admins and auditors may review who holds which roles."
-        raise Refused("list grant conflicts", [Refusal("role.review_grants", None, text)])
 
 
 def _admins(uow: UnitOfWork) -> list[int]:

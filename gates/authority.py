@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from gates.decisions import FollowUp, can_decide
+from gates.decisions import FollowUp, can_decide, stage_moves
 from gates.duties import (
     decider_refusals,
     manager_kills,
@@ -112,6 +112,9 @@ DECIDE = Permission("role.decide", "decide a gate", SPONSOR_OR_PMO)
 HOLD = Permission("role.hold", "put the project on hold", SPONSOR_OR_PMO)
 RESUME = Permission("role.resume", "resume the project", SPONSOR_OR_PMO)
 KILL = Permission("role.kill", "kill the project", SPONSOR_OR_PMO)
+MOVES = {"hold": HOLD, "resume": RESUME, "kill": KILL}
+"""The permission each move outside a gate needs."""
+
 AUDIT = Permission("role.audit", "read the audit trail", AUDITORS)
 PORTFOLIO = Permission("role.portfolio", "see the portfolio dashboard", PMO_OR_ADMINS)
 PUBLISH = Permission("role.publish", "publish policies", THE_PMO)
@@ -209,6 +212,10 @@ class Authority:
             *self_grant(self.person.username, grantee.username),
             *role_conflicts(grantee.username, grantee.roles | {role}, incompatible),
         ]
+
+    def moves(self, stage: str, final_stage: str) -> tuple[str, ...]:
+        """The moves (hold, resume, kill) the person may make on the project in `stage` now."""
+        return tuple(m for m in stage_moves(stage, final_stage) if not self.refusals(MOVES[m]))
 
     def _review(self) -> ReviewRound:
         if self.review is None:

@@ -15,6 +15,14 @@ ON_HOLD = "on_hold"
 KILLED = "killed"
 
 
+def stage_moves(stage: str, final_stage: str) -> tuple[str, ...]:
+    """The moves outside a gate that make sense for a project in `stage`: hold and kill while
+    it runs, resume while on hold (a killed or finished project moves no more)."""
+    if stage in (KILLED, final_stage):
+        return ()
+    return ("resume", "kill") if stage == ON_HOLD else ("hold", "kill")
+
+
 @dataclass(frozen=True, slots=True)
 class FollowUp:
     """A condition of a conditional go: an action, who owns it, and when it is due."""

@@ -20,8 +20,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import Form, SelectField, StringField
 
-from gates.authority import ATTACH, HOLD, KILL, REGISTER, RESUME, SUBMIT, UPDATE_FACTS
-from gates.decisions import KILLED, ON_HOLD
+from gates.authority import ATTACH, REGISTER, SUBMIT, UPDATE_FACTS
 from policies.model import Artifact, ArtifactKind
 from web.conditional import revalidated
 from web.paging import cursor_of, filter_args
@@ -181,30 +180,15 @@ def show(key: str) -> str:
         can_update_facts=granted.may(UPDATE_FACTS),
         can_submit=granted.may(SUBMIT),
         submit_form=ConfirmForm(),
-        moves=_moves(granted, policy, project),
+        moves=[(m, MOVE_LABELS[m]) for m in granted.moves(project.stage, policy.stages[-1])],
         move_form=MoveForm(),
         standing_note=views.standing_of(uow, project),
     )
 
 
 # What the project page offers to move a project: the action, its button, and the rule.
-MOVES = {"hold": ("Put on hold", HOLD), "resume": ("Resume", RESUME), "kill": ("Kill", KILL)}
-
-
-def _moves(granted: Any, policy: Any, project: Any) -> list[tuple[str, str]]:
-    """The moves this person may make on the project now (gates.authority decides who; the
-    stage decides which make sense): [(action, button label)]."""
-    done = project.stage in (KILLED, policy.stages[-1])
-    possible = {
-        "hold": not done and project.stage != ON_HOLD,
-        "resume": project.stage == ON_HOLD,
-        "kill": not done,
-    }
-    return [
-        (action, label)
-        for action, (label, permission) in MOVES.items()
-        if possible[action] and not granted.refusals(permission)
-    ]
+# The button of each move; which moves a person is offered is gates.authority's answer.
+MOVE_LABELS = {"hold": "Put on hold", "resume": "Resume", "kill": "Kill"}
 
 
 @blueprint.route("/<key>/move/<action>", methods=["POST"])
@@ -212,7 +196,7 @@ def _moves(granted: Any, policy: Any, project: Any) -> list[tuple[str, str]]:
 def move(key: str, action: str) -> Response:
     """Hold, resume or kill the project, with a reason; refusals are shown in words."""
     project_or_404(key)
-    if action not in MOVES:
+    if action not in MOVE_LABELS:
         abort(404)
     form = MoveForm()
     if not form.validate_on_submit():

@@ -74,3 +74,15 @@ def test_a_manager_neither_waives_nor_kills_their_own_project_whatever_else_they
     assert rules(manager_waives(manager)) == ["sod.manager_waives"]
     assert rules(manager_kills(manager)) == ["sod.manager_kills"]
     assert manager_waives(pmo) == manager_kills(pmo) == []
+
+
+def test_the_moves_offered_follow_the_stage_and_the_permission():
+    from gates.authority import authority
+
+    sponsor = authority(Person("sam", project_roles=frozenset({"sponsor"})), "ERP-1")
+    manager = authority(Person("pat", global_roles=frozenset({PMO}), manages=True), "ERP-1")
+
+    assert sponsor.moves("planning", "closed") == ("hold", "kill")
+    assert sponsor.moves("on_hold", "closed") == ("resume", "kill")
+    assert sponsor.moves("closed", "closed") == sponsor.moves("killed", "closed") == ()
+    assert manager.moves("planning", "closed") == ("hold",), "never a kill to the manager"

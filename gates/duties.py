@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from gates.model import Person, ProjectState
 from gates.refusals import Refusal
+from policies.model import DEFAULT_INCOMPATIBLE, DEFAULT_INDEPENDENCE, MANAGER_ROLE, Policy
 
 
 def attachers(state: ProjectState) -> frozenset[str]:
@@ -82,3 +83,34 @@ def manager_kills(person: Person) -> list[Refusal]:
         text = "The project manager may not kill their own project: the sponsor or the PMO decides."
         return [Refusal("sod.manager_kills", None, text)]
     return []
+
+
+def duties_in_words(policy: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The segregation of duties a policy's projects live under, in words, and the rules of
+    the policy that relax the defaults (gates.duties), each named with where it is stated."""
+    duties = [
+        "Nobody decides a gate they submitted, on a project they manage, or on evidence they "
+        "attached; the PMO is not exempt.",
+        "The project manager neither waives their project's requirements nor kills it.",
+        "Nobody grants a role to themselves.",
+    ]
+    for pair in policy.incompatible_roles:
+        first, second = (r.replace("_", " ") for r in sorted(pair))
+        duties.append(f"Nobody is both {first} and {second} on one project.")
+    relaxations = []
+    if policy.incompatible_roles != DEFAULT_INCOMPATIBLE and not policy.incompatible_roles:
+        relaxations.append("incompatible_roles: [] (one person may hold any roles together)")
+    elif frozenset({MANAGER_ROLE, "sponsor"}) not in policy.incompatible_roles:
+        relaxations.append("incompatible_roles: a project manager may also be its sponsor")
+    for gate in policy.gates:
+        for signoff in gate.signoffs:
+            allowed = sorted(
+                i.value.replace("_", " ") for i in DEFAULT_INDEPENDENCE - signoff.independent_of
+            )
+            if allowed:
+                relaxations.append(
+                    f"{gate.name}, {policy.role_title(signoff.role)} sign-off: the "
+                    + " or the ".join(allowed)
+                    + " may sign (independent_of)"
+                )
+    return tuple(duties), tuple(relaxations)

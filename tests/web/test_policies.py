@@ -234,16 +234,16 @@ def test_the_policy_page_states_the_segregation_of_duties_and_what_the_policy_re
 
 
 def test_a_policy_that_relaxes_a_rule_says_so_where_it_is_stated() -> None:
+    from gates.duties import duties_in_words
     from policies.library import LIBRARY
     from policies.loader import check_policy_text
-    from workflows.views.policies import duties_of
 
     source = (LIBRARY / "lite.yaml").read_text()
     relaxed = source.replace("\ngates:", "\nincompatible_roles: []\ngates:", 1)
     policy, _ = check_policy_text(relaxed, "lite.yaml")
     assert policy is not None
 
-    duties, relaxations = duties_of(policy)
+    duties, relaxations = duties_in_words(policy)
 
     assert relaxations[0] == "incompatible_roles: [] (one person may hold any roles together)"
     assert not any("Nobody is both" in duty for duty in duties)

@@ -10,14 +10,12 @@ from itertools import groupby
 from sqlalchemy import func, select
 
 from gates.decisions import stage_before
+from gates.duties import duties_in_words
 from gates.readiness import title_of
 from gates.refusals import texts
 from policies.diff import Change, diff_policies
 from policies.loader import check_policy_text
 from policies.model import (
-    DEFAULT_INCOMPATIBLE,
-    DEFAULT_INDEPENDENCE,
-    MANAGER_ROLE,
     Artifact,
     Criterion,
     Fact,
@@ -88,43 +86,12 @@ class PolicySheet:
     relaxations: tuple[str, ...] = ()
 
 
-def duties_of(policy: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The segregation of duties a policy's projects live under, in words, and the rules of
-    the policy that relax the defaults (gates.duties), each named with where it is stated."""
-    duties = [
-        "Nobody decides a gate they submitted, on a project they manage, or on evidence they "
-        "attached; the PMO is not exempt.",
-        "The project manager neither waives their project's requirements nor kills it.",
-        "Nobody grants a role to themselves.",
-    ]
-    for pair in policy.incompatible_roles:
-        first, second = (r.replace("_", " ") for r in sorted(pair))
-        duties.append(f"Nobody is both {first} and {second} on one project.")
-    relaxations = []
-    if policy.incompatible_roles != DEFAULT_INCOMPATIBLE and not policy.incompatible_roles:
-        relaxations.append("incompatible_roles: [] (one person may hold any roles together)")
-    elif frozenset({MANAGER_ROLE, "sponsor"}) not in policy.incompatible_roles:
-        relaxations.append("incompatible_roles: a project manager may also be its sponsor")
-    for gate in policy.gates:
-        for signoff in gate.signoffs:
-            allowed = sorted(
-                i.value.replace("_", " ") for i in DEFAULT_INDEPENDENCE - signoff.independent_of
-            )
-            if allowed:
-                relaxations.append(
-                    f"{gate.name}, {policy.role_title(signoff.role)} sign-off: the "
-                    + " or the ".join(allowed)
-                    + " may sign (independent_of)"
-                )
-    return tuple(duties), tuple(relaxations)
-
-
 def policy_sheet(uow: UnitOfWork, policy_id: str, number: int) -> PolicySheet:
     """The readable layout of `policy_id@number`; raises NotFound."""
     row = version(uow, policy_id, number)
     policy = uow.workspace.policy(row)
     pinned = select(func.count()).select_from(Project).where(Project.policy_version_id == row.id)
-    duties, relaxations = duties_of(policy)
+    duties, relaxations = duties_in_words(policy)
     return PolicySheet(
         row=row,
         policy=policy,

@@ -108,26 +108,26 @@ def authenticated(username: str | None) -> Actor:
 
     ws = workspace()
     token = os.environ.get("LOCKGATE_TOKEN", "").strip()
-    with ws.unit_of_work() as uow:
-        if token:
-            actor = authenticate_token(uow, token)
-            if username and username.strip().lower() != actor.username:
-                raise AuthenticationFailed(
-                    f"LOCKGATE_TOKEN belongs to '{actor.username}', not '{username}': "
-                    "unset one of them."
-                )
-            return actor
-        if not username:
-            raise click.UsageError(
-                "Say who you are: --as USER (or LOCKGATE_USER), or set LOCKGATE_TOKEN."
+    if token:  # only read: a token's check writes nothing, so it never waits for the lock
+        with ws.unit_of_work(read_only=True) as reader:
+            actor = authenticate_token(reader, token)
+        if username and username.strip().lower() != actor.username:
+            raise AuthenticationFailed(
+                f"LOCKGATE_TOKEN belongs to '{actor.username}', not '{username}': "
+                "unset one of them."
             )
-        password = os.environ.get("LOCKGATE_PASSWORD")
-        if password is None:
-            if not sys.stdin.isatty():
-                raise click.UsageError(NO_CREDENTIAL)
-            password = click.prompt(f"Password for {username}", hide_input=True)
+        return actor
+    if not username:
+        raise click.UsageError(
+            "Say who you are: --as USER (or LOCKGATE_USER), or set LOCKGATE_TOKEN."
+        )
+    password = os.environ.get("LOCKGATE_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError(NO_CREDENTIAL)
+        password = click.prompt(f"Password for {username}", hide_input=True)
+    with ws.unit_of_work() as uow:  # a wrong password is recorded (and committed) there
         actor = authenticate(uow, username, password, _command_line_address())
-        uow.commit()
     click.get_current_context().meta["lockgate.password"] = password
     return actor
 

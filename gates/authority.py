@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from gates.decisions import FollowUp, can_decide, stage_moves
+from gates.decisions import FollowUp, can_decide, can_override, close_refusals, stage_moves
 from gates.duties import (
     decider_refusals,
     manager_kills,
@@ -119,6 +119,7 @@ AUDIT = Permission("role.audit", "read the audit trail", AUDITORS)
 PORTFOLIO = Permission("role.portfolio", "see the portfolio dashboard", PMO_OR_ADMINS)
 PUBLISH = Permission("role.publish", "publish policies", THE_PMO)
 MIGRATE = Permission("role.migrate", "move projects between policy versions", THE_PMO)
+OVERRIDE = Permission("role.override", "force a gate through with requirements missing", THE_PMO)
 ADMINISTER = Permission("role.administer", "add users", ADMINS)
 GRANT = Permission("role.grant", "grant roles", ADMINS)
 REVIEW_GRANTS = Permission("role.review_grants", "review who holds which roles", AUDITORS)
@@ -156,14 +157,45 @@ class Authority:
         return check_sign(self.person, self._review(), role, decision, comment)
 
     def decide(
-        self, decision: Decision, reason: str, follow_ups: Sequence[FollowUp], today: date
+        self,
+        decision: Decision,
+        reason: str,
+        follow_ups: Sequence[FollowUp],
+        today: date,
+        recycle_to: str | None = None,
     ) -> list[Refusal]:
-        """Every reason the person may not take `decision` on the review now."""
+        """Every reason the person may not take `decision` on the review now (a recycle may
+        name the earlier gate `recycle_to` the project goes back to)."""
         review = self._review()
         refused = self.refusals(DECIDE) or decider_refusals(self.person, review.state)
         if refused:
             return refused
-        return can_decide(review.report, review.state, decision, reason, follow_ups, today)
+        return can_decide(
+            review.report,
+            review.state,
+            decision,
+            reason,
+            follow_ups,
+            today,
+            open_conditions=review.policy.open_conditions,
+            recycle_to=recycle_to,
+        )
+
+    def close_condition(self, owner: str, closed: bool, note: str) -> list[Refusal]:
+        """Every reason the person may not close a condition owned by `owner` now."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        return close_refusals(self.person.username, owner, closed, note)
+
+    def override(self, requested_by: str, confirming: bool) -> list[Refusal]:
+        """Every reason the person may not ask for (or, `confirming`, confirm the request of
+        `requested_by` for) a PMO override of the review's gate now."""
+        review = self._review()
+        refused = self.refusals(OVERRIDE) or decider_refusals(self.person, review.state)
+        if refused:
+            return refused
+        confirmer = self.person.username if confirming else None
+        return can_override(review.policy, review.report, requested_by, confirmer)
 
     def waivable(self) -> tuple[Requirement, ...]:
         """The requirements of the gate the person may waive."""

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from gates.model import ProjectState
+from gates.model import OpenCondition, ProjectState
 from gates.readiness import Readiness
 from gates.refusals import Refusal, refusals_of
-from policies.model import Decision, Gate, Policy
+from policies.model import Decision, Gate, OpenConditions, Overrides, Policy
 
 ON_HOLD = "on_hold"
 KILLED = "killed"
@@ -39,10 +39,15 @@ def can_decide(
     reason: str,
     follow_ups: Sequence[FollowUp],
     today: date,
+    *,
+    open_conditions: OpenConditions = OpenConditions.BLOCK,
+    recycle_to: str | None = None,
 ) -> list[Refusal]:
     """Every reason `decision` may not be taken on this review now; empty when it may.
 
     A condition's refusals name its input by its place in `follow_ups`: 'conditions-0'.
+    `open_conditions` is the policy's word on conditions of earlier gates still open
+    (`state.open_conditions`); `recycle_to` the earlier gate a recycle sends the project to.
     """
     gate = report.gate
     if state.snapshot_digest is None:
@@ -54,11 +59,72 @@ def can_decide(
         return [Refusal("decide.not_allowed", "decision", text)]
     if decision in (Decision.GO, Decision.CONDITIONAL_GO):
         blocking = refusals_of("decide.not_ready", report.reasons())
-        return [*blocking, *_follow_up_problems(decision, follow_ups, today)]
+        unclosed = conditions_blocking(state.open_conditions, open_conditions, today)
+        return [*blocking, *unclosed, *_follow_up_problems(decision, follow_ups, today)]
+    refusals = recycle_refusals(gate, recycle_to) if decision is Decision.RECYCLE else []
+    if recycle_to is not None and decision is not Decision.RECYCLE:
+        text = "Only a recycle sends the project back to an earlier gate."
+        refusals.append(Refusal("decide.recycle_target_unused", "recycle_to", text))
     if not reason.strip():
         text = f"A '{decision.label}' decision needs a reason."
-        return [Refusal("decide.reason_required", "reason", text)]
-    return []
+        refusals.append(Refusal("decide.reason_required", "reason", text))
+    return refusals
+
+
+def conditions_blocking(
+    conditions: Sequence[OpenCondition], rule: OpenConditions, today: date
+) -> list[Refusal]:
+    """Why open conditions of earlier gates stop a go now: one refusal per condition, unless
+    the policy lets the next gate pass with them open."""
+    if rule is OpenConditions.ALLOW:
+        return []
+    refusals = []
+    for item in conditions:
+        late = f", overdue since {item.due:%Y-%m-%d}" if item.overdue(today) else ""
+        text = (
+            f"Condition {item.id} of {item.gate_id} is still open ({item.action}; owner "
+            f"{item.owner}, due {item.due:%Y-%m-%d}{late}): its owner closes it first."
+        )
+        refusals.append(Refusal("decide.open_conditions", None, text))
+    return refusals
+
+
+def recycle_refusals(gate: Gate, target: str | None) -> list[Refusal]:
+    """Why a recycle at `gate` may not send the project back to `target` (None: rework this
+    gate, always allowed)."""
+    if target is None or target == gate.id or target in gate.recycle_to:
+        return []
+    if gate.recycle_to:
+        allowed = f"{gate.id} (rework here) or {', '.join(gate.recycle_to)}"
+    else:
+        allowed = f"{gate.id} only: the policy allows no recycle to an earlier gate"
+    text = f"A recycle at {gate.name} may go back to {allowed}, not '{target}'."
+    return [Refusal("decide.recycle_target", "recycle_to", text)]
+
+
+def can_override(
+    policy: Policy, report: Readiness, requested_by: str, confirmer: str | None = None
+) -> list[Refusal]:
+    """Why a PMO override may not force `report`'s gate through now (requested by
+    `requested_by`; with `confirmer`, the second PMO member's confirmation); empty when it may.
+
+    An override is for a gate with requirements missing, where the policy allows it; the
+    second member is never the one who asked.
+    """
+    refusals = []
+    if policy.overrides is Overrides.FORBIDDEN:
+        text = f"{policy.ref} forbids PMO overrides: the gate passes only when it is ready."
+        refusals.append(Refusal("override.forbidden", None, text))
+    elif not report.reasons():
+        text = f"{report.gate.name} is ready: decide it as usual, no override is needed."
+        refusals.append(Refusal("override.not_needed", None, text))
+    if confirmer is not None and confirmer == requested_by:
+        text = (
+            "You asked for this override: a second member of the PMO must confirm it, "
+            "never the one who asked."
+        )
+        refusals.append(Refusal("sod.override_second_member", None, text))
+    return refusals
 
 
 def _follow_up_problems(
@@ -82,21 +148,38 @@ def _follow_up_problems(
     return problems
 
 
+def close_refusals(closer: str, owner: str, closed: bool, note: str) -> list[Refusal]:
+    """Why `closer` may not close a condition owned by `owner` now (`closed`: it already
+    is); a condition is closed by its owner, with a note saying what was done."""
+    if closed:
+        return [Refusal("condition.closed", None, "This condition is already closed.")]
+    refusals = []
+    if closer != owner:
+        text = f"Only the condition's owner ({owner}) may close it."
+        refusals.append(Refusal("condition.not_owner", None, text))
+    if not note.strip():
+        text = "Say what was done to meet the condition."
+        refusals.append(Refusal("condition.note_required", "note", text))
+    return refusals
+
+
 def stage_before(policy: Policy, gate: Gate) -> str:
     """The stage a project is in while it waits at `gate`."""
     index = policy.gates.index(gate)
     return policy.stages[index]
 
 
-def outcome(policy: Policy, gate: Gate, decision: Decision) -> str:
-    """The stage the project is in after `decision` at `gate`."""
+def outcome(policy: Policy, gate: Gate, decision: Decision, recycle_to: str | None = None) -> str:
+    """The stage the project is in after `decision` at `gate` (a recycle: back before
+    `recycle_to`, or before this gate)."""
     if decision in (Decision.GO, Decision.CONDITIONAL_GO):
         return gate.stage
     if decision is Decision.HOLD:
         return ON_HOLD
     if decision is Decision.KILL:
         return KILLED
-    return stage_before(policy, gate)
+    target = policy.gate(recycle_to) if recycle_to else None
+    return stage_before(policy, target or gate)
 
 
 def next_gate(policy: Policy, stage: str) -> Gate | None:

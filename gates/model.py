@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 
 import cel
@@ -67,6 +67,21 @@ class Waiver:
     expires_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OpenCondition:
+    """A condition of an earlier conditional go that its owner has not closed yet."""
+
+    id: int
+    gate_id: str
+    action: str
+    owner: str
+    due: date
+
+    def overdue(self, today: date) -> bool:
+        """True once its due date has passed."""
+        return self.due < today
+
+
 @dataclass(frozen=True)
 class ProjectState:
     """Everything the gate rules read about a project at one moment.
@@ -83,6 +98,7 @@ class ProjectState:
     snapshot_digest: str | None = None
     submitter: str | None = None
     project_manager: str | None = None
+    open_conditions: Sequence[OpenCondition] = ()
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.

@@ -26,6 +26,8 @@ from policies.model import (
     FormField,
     Gate,
     Independence,
+    OpenConditions,
+    Overrides,
     Policy,
     Role,
     Signoff,
@@ -113,6 +115,8 @@ class _Builder:
             digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             incompatible_roles=incompatible,
             max_waiver_days=data.get("max_waiver_days", DEFAULT_MAX_WAIVER_DAYS),
+            open_conditions=OpenConditions(data.get("open_conditions", OpenConditions.BLOCK)),
+            overrides=Overrides(data.get("overrides", Overrides.ALLOWED)),
         )
 
     def _incompatible(self, raw: list[list[str]] | None) -> tuple[frozenset[str], ...]:
@@ -216,7 +220,18 @@ class _Builder:
                 self.doc.problem(f"gates[{index}].stage", f"'{stage}' is reserved by Lockgate")
         names = Names(self.facts, self.tier_ids)
         gates = [self._gate(spec, f"gates[{i}]", names) for i, spec in enumerate(raw)]
+        for index, spec in enumerate(raw):
+            self._recycle_targets(spec.get("recycle_to", []), ids[:index], f"gates[{index}]")
         return [g for g in gates if g is not None]
+
+    def _recycle_targets(self, targets: list[str], earlier: list[str], path: str) -> None:
+        for place, target in enumerate(targets):
+            if target not in earlier:
+                where = f"{path}.recycle_to[{place}]"
+                allowed = ", ".join(earlier) or "none: this is the first gate"
+                self.doc.problem(
+                    where, f"'{target}' is not an earlier gate; a recycle goes back ({allowed})"
+                )
 
     def _gate(self, spec: dict[str, Any], path: str, names: Names) -> Gate | None:
         artifacts = self._each(
@@ -258,6 +273,7 @@ class _Builder:
             decisions=decisions,
             sla_days=spec.get("sla_days"),
             escalate_to=spec.get("escalate_to"),
+            recycle_to=tuple(spec.get("recycle_to", ())),
         )
 
     def _each(

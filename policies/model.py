@@ -60,10 +60,24 @@ MANAGER_ROLE = "project_manager"
 """The role of managing a project, as `incompatible_roles` names it (not a policy role)."""
 
 DEFAULT_INCOMPATIBLE = (frozenset({MANAGER_ROLE, "sponsor"}),)
+"""Where a policy says nothing: nobody manages and sponsors one project."""
 
 DEFAULT_MAX_WAIVER_DAYS = 90
 """Where a policy says nothing: a waiver lasts at most 90 days, and always has an expiry."""
-"""Where a policy says nothing: nobody manages and sponsors one project."""
+
+
+class OpenConditions(StrEnum):
+    """What the open conditions of a conditional go do to the next gate's go."""
+
+    BLOCK = "block"  # the default: close them first
+    ALLOW = "allow"  # the policy relaxes it: the next gate may pass with them open
+
+
+class Overrides(StrEnum):
+    """Whether the PMO may force a gate through with requirements missing (two members)."""
+
+    ALLOWED = "allowed"  # the default: a reason and a second PMO member
+    FORBIDDEN = "forbidden"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +209,8 @@ class Gate:
     decisions: tuple[Decision, ...] = tuple(Decision)
     sla_days: int | None = None
     escalate_to: str | None = None
+    recycle_to: tuple[str, ...] = ()
+    """Earlier gates a recycle here may send the project back to (default: this gate only)."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
 
@@ -225,6 +241,8 @@ class Policy:
     digest: str = ""
     incompatible_roles: tuple[frozenset[str], ...] = DEFAULT_INCOMPATIBLE
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
+    open_conditions: OpenConditions = OpenConditions.BLOCK
+    overrides: Overrides = Overrides.ALLOWED
 
     @property
     def ref(self) -> str:

@@ -16,7 +16,14 @@ from policies.limits import (
     MAX_TITLE_CHARS,
     MAX_VERSION,
 )
-from policies.model import ArtifactKind, Decision, FactType, Independence
+from policies.model import (
+    ArtifactKind,
+    Decision,
+    FactType,
+    Independence,
+    OpenConditions,
+    Overrides,
+)
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
@@ -173,6 +180,12 @@ GATE = Mapping(
         ),
         "sla_days": Field(_days("Days a review may wait for a decision.")),
         "escalate_to": Field(_id("Role told when the SLA is missed.")),
+        "recycle_to": Field(
+            _ids(
+                "Earlier gates a recycle here may send the project back to "
+                "(default: none, a recycle reworks this gate)."
+            )
+        ),
     },
     "A decision point between two stages.",
 )
@@ -241,6 +254,22 @@ POLICY = Mapping(
                 ListOf(_id(), "Two roles (a policy role, or project_manager).", 2),
                 "Pairs of roles one person may not hold on one project, checked when granting "
                 "and when signing (default: [[project_manager, sponsor]]; [] allows every pair).",
+            )
+        ),
+        "open_conditions": Field(
+            Scalar(
+                "string",
+                "Whether open conditions of a conditional go block the next gate's go "
+                "(default block; allow relaxes it).",
+                tuple(OpenConditions),
+            )
+        ),
+        "overrides": Field(
+            Scalar(
+                "string",
+                "Whether the PMO may force a gate through with requirements missing, with a "
+                "reason and a second PMO member (default allowed).",
+                tuple(Overrides),
             )
         ),
     },

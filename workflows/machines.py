@@ -90,7 +90,8 @@ class Definition:
 
 
 def project_definition(policy: Policy) -> Definition:
-    """The project lifecycle of a policy: pass_<gate> per gate, hold, resume_to_<stage>, kill.
+    """The project lifecycle of a policy: pass_<gate> and skip_<gate> per gate, a
+    recycle_<gate>_to_<earlier gate> per recycle the policy allows, hold, resume_to_<stage>, kill.
 
     The engine builds its machine from this, and the portal draws its diagram from it.
     """
@@ -101,6 +102,21 @@ def project_definition(policy: Policy) -> Definition:
         for g in policy.gates
     ]
     transitions += [
+        {"trigger": f"skip_{g.id}", "source": stage_before(policy, g), "dest": g.stage}
+        for g in policy.gates
+        if g.skip_when is not None
+    ]
+    gates = {g.id: g for g in policy.gates}
+    transitions += [
+        {
+            "trigger": recycle_trigger(g.id, target),
+            "source": stage_before(policy, g),
+            "dest": stage_before(policy, gates[target]),
+        }
+        for g in policy.gates
+        for target in g.recycle_to
+    ]
+    transitions += [
         {"trigger": "hold", "source": active, "dest": ON_HOLD},
         {"trigger": "kill", "source": [*active, ON_HOLD], "dest": KILLED},
         *({"trigger": f"resume_to_{s}", "source": ON_HOLD, "dest": s} for s in active),
@@ -108,6 +124,11 @@ def project_definition(policy: Policy) -> Definition:
     for transition in transitions:
         transition["conditions"] = "allowed"
     return Definition([*policy.stages, ON_HOLD, KILLED], transitions, policy.initial_stage)
+
+
+def recycle_trigger(gate_id: str, target: str) -> str:
+    """The trigger that sends a project recycled at `gate_id` back to gate `target`."""
+    return f"recycle_{gate_id}_to_{target}"
 
 
 def project_lifecycle(policy: Policy) -> Lifecycle:

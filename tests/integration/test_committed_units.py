@@ -63,7 +63,7 @@ def test_a_conditional_go_commits_its_follow_ups_with_the_decision(desk):
             )
         ],
     )
-    assert stored == [("Close the open audit finding", "Fay Finance", due)]
+    assert stored == [("Close the open audit finding", "finance", due)]
     assert read_in(desk, lambda uow: load_project(uow, "COND-1").stage) == "execution"
     assert read_in(desk, lambda uow: audit.verify(uow).ok)
 

@@ -26,7 +26,7 @@ def test_an_open_condition_past_its_due_date_is_listed_until_then_not(
 
     assert before == []
     assert [(c.key, c.gate, c.action, c.owner, c.days_overdue) for c in after] == [
-        (key, "initiation", "Re-baseline the AFE", "Fay Finance", 2)
+        (key, "initiation", "Re-baseline the AFE", "finance", 2)
     ]
 
 

@@ -391,7 +391,7 @@ def test_go_moves_the_project_to_the_next_stage(
     )
 
 
-def test_a_conditional_go_moves_the_project_and_records_its_follow_ups(
+def test_a_conditional_go_moves_the_project_and_records_its_follow_ups_owned_by_users(
     act, read, new_project, submit_ready, collect_signatures, stage_of, events, head, clock
 ):
     key = new_project("ERP-1")
@@ -413,10 +413,10 @@ def test_a_conditional_go_moves_the_project_and_records_its_follow_ups(
             ).scalars()
         ]
     )
-    assert follow_ups == [("Re-baseline the AFE", "Fay Finance", due, None)]
+    assert follow_ups == [("Re-baseline the AFE", "finance", due, None)]
     [event] = events(after=start)
     assert event.data["follow_ups"] == [
-        {"action": "Re-baseline the AFE", "owner": "Fay Finance", "due": due.isoformat()}
+        {"action": "Re-baseline the AFE", "owner": "finance", "due": due.isoformat()}
     ]
 
 

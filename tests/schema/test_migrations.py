@@ -136,3 +136,72 @@ def test_users_whose_password_an_admin_chose_must_change_it_after_the_upgrade(
         flags = connection.execute(text("SELECT must_change_password FROM users")).all()
     engine.dispose()
     assert [bool(flag) for (flag,) in flags] == [True]
+
+
+def test_conditions_recorded_before_owners_were_users_are_given_one_each_audited(
+    tmp_path: Path,
+) -> None:
+    from datetime import date
+
+    from alembic import command
+
+    from gates.readiness import Status
+    from policies.model import Artifact
+    from tests.actors import authenticated
+    from tests.integration.factories import FACTS, attach_evidence, audit_events
+    from workflows.identity import system
+    from workflows.store.schema import alembic_config
+    from workflows.verbs import projects, publishing, reviews, users
+    from workflows.workspace import Workspace
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    upgrade(engine)
+    ws = Workspace(engine, tmp_path / "evidence")
+    with ws.unit_of_work() as uow:
+        publishing.publish_library(uow)
+        users.add_user(uow, system(), "admin", "Ada", "password1", roles=("admin",))
+        uow.commit()
+        admin = authenticated(uow, "admin", "password1")
+        users.add_user(uow, admin, "pm", "Pat", "password1", roles=("project_manager",))
+        users.add_user(uow, admin, "sam", "Sam Sponsor", "password1")
+        uow.commit()
+        pm = authenticated(uow, "pm", "password1")
+        projects.register_project(uow, pm, "WIKI-1", "Wiki", "lite", FACTS["lite"], sponsor="sam")
+        for line in reviews.gate_status(uow, pm, "WIKI-1").report.lines:
+            if isinstance(line.requirement, Artifact) and line.status is not Status.NOT_APPLICABLE:
+                attach_evidence(uow, pm, "WIKI-1", line.requirement, uow.now.date())
+        review = reviews.submit_gate(uow, pm, "WIKI-1")
+        uow.commit()
+        review_id, start = review.id, uow.session.execute(text("SELECT max(seq) FROM audit_events"))
+        start_seq = start.scalar_one()
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+        for owner in ("sam sponsor", "Someone in finance"):
+            connection.execute(
+                text(
+                    "INSERT INTO follow_ups (review_id, action, owner, due) "
+                    "VALUES (:review, 'Fix it', :owner, :due)"
+                ),
+                {"review": review_id, "owner": owner, "due": date(2026, 6, 1)},
+            )
+
+    upgrade(engine)
+    upgrade(engine)  # a second run finds nothing left to assign
+
+    with engine.connect() as connection:
+        owners = connection.execute(
+            text(
+                "SELECT f.owner, u.username FROM follow_ups f JOIN users u ON u.id = f.owner_id "
+                "ORDER BY f.id"
+            )
+        ).all()
+    assert [tuple(row) for row in owners] == [("sam", "sam"), ("pm", "pm")]
+    with ws.unit_of_work() as uow:
+        events = audit_events(uow, start_seq)
+    ws.dispose()
+    assert [(e.actor, e.action, e.data["owner_was"], e.data["matched"]) for e in events] == [
+        ("system", "condition.owner_assigned", "sam sponsor", True),
+        ("system", "condition.owner_assigned", "Someone in finance", False),
+    ]

@@ -259,9 +259,11 @@ class SignatureRecord(Base):
 
 
 class FollowUpRecord(Base):
-    """A condition of a conditional go: an action, its owner and due date."""
+    """A condition of a conditional go: an action, its owner (a user; `owner` keeps the name
+    the decider gave) and due date; closed by its owner with a note and optional evidence."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_owner_open", "owner_id", "done_at", "due"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
@@ -269,6 +271,29 @@ class FollowUpRecord(Base):
     owner: Mapped[str] = mapped_column(String(200))
     due: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime | None]
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    close_note: Mapped[str] = mapped_column(Text, default="")
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("artifact_versions.id"))
+
+
+class OverrideRecord(Base):
+    """A PMO override of one review: asked for by one PMO member with a reason (and what was
+    missing), then confirmed (the gate passes) or declined by another."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    missing: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20))
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime]
+    answered_by: Mapped[str | None] = mapped_column(String(80))
+    answered_at: Mapped[datetime | None]
+    answer: Mapped[str] = mapped_column(Text, default="")
 
 
 class WaiverRecord(Base):

@@ -24,6 +24,7 @@ def alembic_config(engine: Engine) -> Config:
 
 
 PENDING_SIGNOFFS = "0005"  # the revision that adds the pending sign-offs (derived rows)
+CONDITION_OWNERS = "0009"  # the revision where a condition's owner becomes a user
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
@@ -39,7 +40,21 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         command.upgrade(config, "head")
     if before is not None and before < PENDING_SIGNOFFS:
         _rebuild_pending(engine)
+    if before is not None and before < CONDITION_OWNERS:
+        _assign_condition_owners(engine)
     return before, head_revision(engine)
+
+
+def _assign_condition_owners(engine: Engine) -> None:
+    # Conditions recorded before owners were users get one, each with its audit event: the
+    # trail is written by the engine's own log, not by a migration's SQL.
+    from workflows.verbs.conditions import assign_owners
+    from workflows.workspace import Workspace
+
+    workspace = Workspace(engine, Path("unused-evidence"), read_engine=engine)
+    with workspace.unit_of_work() as uow:
+        assign_owners(uow)
+        uow.commit()
 
 
 def _rebuild_pending(engine: Engine) -> None:

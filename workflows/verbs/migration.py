@@ -16,6 +16,7 @@ from workflows.identity import Actor
 from workflows.inputs import long_text
 from workflows.pending import refresh_pending
 from workflows.refusal_log import refusals_recorded
+from workflows.skipping import pass_skipped_gates
 from workflows.state import current_readiness, load_project, open_review, require
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
@@ -108,4 +109,7 @@ def migrate(uow: UnitOfWork, actor: Actor, key: str, number: int, reason: str) -
     uow.session.expire(project, ["policy_version"])
     # No review is open (a migration refuses then), but what waits is the policy's to say.
     refresh_pending(uow, project.id)
+    policy = uow.workspace.policy(project.policy_version)
+    lifecycle = uow.workspace.lifecycle(project.policy_version)
+    pass_skipped_gates(uow, actor.username, project, policy, lifecycle)
     return project

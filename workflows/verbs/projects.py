@@ -22,6 +22,7 @@ from workflows.identity import Actor
 from workflows.inputs import long_text, short_text_problem
 from workflows.pending import close_pending
 from workflows.refusal_log import refusals_recorded
+from workflows.skipping import pass_skipped_gates
 from workflows.state import (
     authority_on,
     load_project,
@@ -103,6 +104,7 @@ def register_project(
         manager=manager_user.username,
         sponsor=sponsor_user.username if sponsor_user else None,
     )
+    pass_skipped_gates(uow, actor.username, project, policy, uow.workspace.lifecycle(row))
     return project
 
 
@@ -152,6 +154,9 @@ def update_facts(
         reason=reason,
     )
     refresh_snapshot(uow, actor.username, project, policy, "facts changed")
+    if open_review(uow, project) is None:
+        lifecycle = uow.workspace.lifecycle(project.policy_version)
+        pass_skipped_gates(uow, actor.username, project, policy, lifecycle)
     return choice
 
 
@@ -217,6 +222,8 @@ def _move(
         reason=reason,
         withdrawn_review=withdrawn,
     )
+    if action == "resume":
+        pass_skipped_gates(uow, actor.username, project, policy_of(uow, project), lifecycle)
     return project
 
 

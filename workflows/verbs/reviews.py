@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from gates.authority import DECIDE, READ, SUBMIT, WITHDRAW, Authority, authority
 from gates.decisions import FollowUp
-from gates.model import Person, Signature
+from gates.model import APPROVING, Person, Signature
 from gates.readiness import Readiness, readiness
 from gates.refusals import Refusal, refusals_of
 from gates.signoffs import ReviewRound
@@ -19,16 +19,17 @@ from workflows import inputs
 from workflows.authority import Roster, roster_of, signers_on
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.identity import Actor
-from workflows.machines import DRAFT, Lifecycle
+from workflows.machines import DRAFT, Lifecycle, recycle_trigger
 from workflows.pending import after_signature, close_pending, refresh_pending
 from workflows.refusal_log import refusals_recorded
+from workflows.skipping import pass_skipped_gates
 from workflows.state import (
+    UnderReview,
     authority_on,
     gate_of,
     load_project,
     load_under_review,
     open_review,
-    pinned,
     policy_of,
     project_state,
     require,
@@ -44,6 +45,7 @@ from workflows.store.records import (
 )
 from workflows.store.uow import UnitOfWork
 from workflows.store.writes import insert_row, update_row
+from workflows.verbs.conditions import open_conditions, owners_of
 from workflows.verbs.users import Credentials, credentials, find_user
 
 MAX_FAILED_SIGNING = 5
@@ -101,6 +103,9 @@ def submit_gate(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
         raise Refused("submit", [Refusal("submit.already_open", None, text)])
     state = project_state(uow, project, policy, gate)
     report = readiness(policy, gate, state, uow.now)
+    if report.skipped:
+        text = f"{report.skipped}: it is passed over, with no review, once nothing is open."
+        raise Refused("submit", [Refusal("submit.gate_skipped", None, text)])
     round_ = _next_round(uow, project, gate)
     review = Review(
         project_id=project.id,
@@ -313,8 +318,13 @@ def decide(
     decision: str | Decision,
     reason: str = "",
     follow_ups: Sequence[FollowUp] = (),
+    recycle_to: str | None = None,
 ) -> Decided:
-    """Record the gate decision on the open review and move the project accordingly."""
+    """Record the gate decision on the open review and move the project accordingly.
+
+    A conditional go's conditions are owned by users (named by username); a recycle may send
+    the project back to an earlier gate the policy allows (`recycle_to`).
+    """
     reason, follow_ups = inputs.long_text(reason, "reason"), inputs.follow_ups(follow_ups)
     choice = _decision(decision)
     under = load_under_review(uow, key)
@@ -323,17 +333,52 @@ def decide(
     require(granted, DECIDE)
     if review is None:
         raise _nothing_to("decide", project)
-    policy, lifecycle = pinned(uow, project)
+    policy = policy_of(uow, project)
     gate = gate_of(policy, project, review.gate_id)
     state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
+    if choice in APPROVING:
+        state = replace(state, open_conditions=open_conditions(uow, project.id))
     report = readiness(policy, gate, state, uow.now)
     at_gate = authority(granted.person, key, ReviewRound(policy, report, state))
-    refusals = at_gate.decide(choice, reason, follow_ups, uow.now.date())
+    refusals = at_gate.decide(choice, reason, follow_ups, uow.now.date(), recycle_to)
+    owners = owners_of(uow, follow_ups) if not refusals else {}
+    ruling = Ruling(choice, reason, follow_ups, recycle_to)
+    return record_decision(uow, actor, under, (policy, gate), refusals, ruling, owners)
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """A decision as given: what, why, its conditions, and where a recycle goes back to."""
+
+    choice: Decision
+    reason: str
+    follow_ups: Sequence[FollowUp] = ()
+    recycle_to: str | None = None
+
+
+def record_decision(
+    uow: UnitOfWork,
+    actor: Actor,
+    under: UnderReview,
+    at: tuple[Policy, Gate],
+    refusals: Sequence[Refusal],
+    given: Ruling,
+    owners: Mapping[str, tuple[int, str]],
+    override: int | None = None,
+) -> Decided:
+    """Decide the open review of `under` (the rules were asked: `refusals`), move the
+    project, record the conditions and the event, and pass over gates that are skipped.
+    `override` names the PMO override that forced a go through."""
+    project, review = under.project, under.review
+    assert review is not None
+    policy, gate = at
+    choice = given.choice
+    lifecycle = uow.workspace.lifecycle(project.policy_version)
     # Both machines are asked before anything changes: a refusal leaves the review as it was.
     decided = uow.workspace.reviews.fire(
         review.state, "decide", refusals, f"{choice.label} at {gate.name}"
     )
-    new_stage = _moved_to(lifecycle, project, gate, choice)
+    new_stage = _moved_to(lifecycle, project, gate, choice, given.recycle_to)
     result = Decided(review, project.stage, new_stage or project.stage)
     update_row(
         uow.session,
@@ -342,7 +387,7 @@ def decide(
         decision=choice.value,
         decided_by=actor.username,
         decided_at=uow.now,
-        reason=reason.strip(),
+        reason=given.reason.strip(),
     )
     if new_stage is not None:
         resume_stage = project.stage if choice is Decision.HOLD else None
@@ -354,45 +399,60 @@ def decide(
             updated_at=uow.now,
         )
     close_pending(uow, review)
-    for item in follow_ups:
+    named = []
+    for item in given.follow_ups:
+        owner_id, owner = owners[item.owner.strip()]
+        named.append({"action": item.action, "owner": owner, "due": item.due})
         uow.session.add(
             FollowUpRecord(
                 review_id=review.id,
                 action=item.action,
-                owner=item.owner,
+                owner=owner,
+                owner_id=owner_id,
                 due=item.due,
                 done_at=None,
             )
         )
+    uow.session.flush()
     uow.record(
         actor.username,
         "review.decided",
-        key,
+        project.key,
         gate=gate.id,
         round=review.round,
         decision=choice.value,
         reason=review.reason,
         old_stage=result.old_stage,
         new_stage=result.new_stage,
+        recycle_to=given.recycle_to,
+        override=override,
         snapshot_digest=review.snapshot_digest,
-        follow_ups=[{"action": f.action, "owner": f.owner, "due": f.due} for f in follow_ups],
+        follow_ups=named,
     )
-    return result
+    if choice in APPROVING:
+        pass_skipped_gates(uow, actor.username, project, policy, lifecycle)
+    return replace(result, new_stage=project.stage)
 
 
-def _moved_to(lifecycle: Lifecycle, project: Project, gate: Gate, choice: Decision) -> str | None:
-    """The stage a decision moves the project to; None for one that does not move it (recycle).
+def _moved_to(
+    lifecycle: Lifecycle, project: Project, gate: Gate, choice: Decision, recycle_to: str | None
+) -> str | None:
+    """The stage a decision moves the project to; None for one that does not move it (a
+    recycle that reworks this gate).
 
     Raises Refused when the project's machine refuses the move (e.g. the project is on hold).
     """
-    trigger = {
-        Decision.GO: f"pass_{gate.id}",
-        Decision.CONDITIONAL_GO: f"pass_{gate.id}",
-        Decision.HOLD: "hold",
-        Decision.KILL: "kill",
-    }.get(choice)
-    if trigger is None:
-        return None
+    if choice is Decision.RECYCLE:
+        if recycle_to is None or recycle_to == gate.id:
+            return None
+        trigger = recycle_trigger(gate.id, recycle_to)
+    else:
+        trigger = {
+            Decision.GO: f"pass_{gate.id}",
+            Decision.CONDITIONAL_GO: f"pass_{gate.id}",
+            Decision.HOLD: "hold",
+            Decision.KILL: "kill",
+        }[choice]
     return lifecycle.fire(project.stage, trigger, [], choice.label)
 
 

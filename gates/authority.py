@@ -181,13 +181,14 @@ class Authority:
             recycle_to=recycle_to,
         )
 
-    def close_condition(self, owner: str, closed: bool, note: str) -> list[Refusal]:
-        """Every reason the person may not close a condition owned by `owner` now."""
+    def close_condition(self, owner: str, closed: bool, note: str | None = None) -> list[Refusal]:
+        """Every reason the person may not close a condition owned by `owner` now (with
+        `note`, the words they close it with)."""
         if not self.person.active:
             return [_disabled(self.person)]
         return close_refusals(self.person.username, owner, closed, note)
 
-    def override(self, requested_by: str, confirming: bool) -> list[Refusal]:
+    def override(self, requested_by: str, confirming: bool, today: date) -> list[Refusal]:
         """Every reason the person may not ask for (or, `confirming`, confirm the request of
         `requested_by` for) a PMO override of the review's gate now."""
         review = self._review()
@@ -195,7 +196,9 @@ class Authority:
         if refused:
             return refused
         confirmer = self.person.username if confirming else None
-        return can_override(review.policy, review.report, requested_by, confirmer)
+        return can_override(
+            review.policy, review.report, review.state, today, requested_by, confirmer
+        )
 
     def waivable(self) -> tuple[Requirement, ...]:
         """The requirements of the gate the person may waive."""

@@ -102,20 +102,32 @@ def recycle_refusals(gate: Gate, target: str | None) -> list[Refusal]:
     return [Refusal("decide.recycle_target", "recycle_to", text)]
 
 
+def go_blockers(policy: Policy, report: Readiness, state: ProjectState, today: date) -> list[str]:
+    """Everything that stops a go now, in words: the gate's blocking requirements, then the
+    open conditions of earlier gates the policy holds it to (what an override passes over)."""
+    unclosed = conditions_blocking(state.open_conditions, policy.open_conditions, today)
+    return [*report.reasons(), *(refusal.text for refusal in unclosed)]
+
+
 def can_override(
-    policy: Policy, report: Readiness, requested_by: str, confirmer: str | None = None
+    policy: Policy,
+    report: Readiness,
+    state: ProjectState,
+    today: date,
+    requested_by: str,
+    confirmer: str | None = None,
 ) -> list[Refusal]:
     """Why a PMO override may not force `report`'s gate through now (requested by
     `requested_by`; with `confirmer`, the second PMO member's confirmation); empty when it may.
 
-    An override is for a gate with requirements missing, where the policy allows it; the
-    second member is never the one who asked.
+    An override is for a gate that something stops (go_blockers), where the policy allows
+    it; the second member is never the one who asked.
     """
     refusals = []
     if policy.overrides is Overrides.FORBIDDEN:
         text = f"{policy.ref} forbids PMO overrides: the gate passes only when it is ready."
         refusals.append(Refusal("override.forbidden", None, text))
-    elif not report.reasons():
+    elif not go_blockers(policy, report, state, today):
         text = f"{report.gate.name} is ready: decide it as usual, no override is needed."
         refusals.append(Refusal("override.not_needed", None, text))
     if confirmer is not None and confirmer == requested_by:
@@ -148,16 +160,17 @@ def _follow_up_problems(
     return problems
 
 
-def close_refusals(closer: str, owner: str, closed: bool, note: str) -> list[Refusal]:
+def close_refusals(closer: str, owner: str, closed: bool, note: str | None) -> list[Refusal]:
     """Why `closer` may not close a condition owned by `owner` now (`closed`: it already
-    is); a condition is closed by its owner, with a note saying what was done."""
+    is); a condition is closed by its owner, with a note saying what was done (None: the
+    question is whether they may close it at all)."""
     if closed:
         return [Refusal("condition.closed", None, "This condition is already closed.")]
     refusals = []
     if closer != owner:
         text = f"Only the condition's owner ({owner}) may close it."
         refusals.append(Refusal("condition.not_owner", None, text))
-    if not note.strip():
+    if note is not None and not note.strip():
         text = "Say what was done to meet the condition."
         refusals.append(Refusal("condition.note_required", "note", text))
     return refusals

@@ -22,10 +22,18 @@ from gates.decisions import FollowUp
 from gates.signoffs import Part, SignOption
 from policies.model import Decision
 from web.portal import flash_refusal, me, place_refusals, project_or_404, reader, unit_of_work
-from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, Refused
+from workflows.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    LockgateError,
+    NotFound,
+    Refused,
+)
 from workflows.inputs import FOLLOW_UP_ACTION, LONG_TEXT, SHORT_TEXT
-from workflows.verbs import reviews
+from workflows.verbs import overrides, reviews
 from workflows.views.approvals import PAGE_SIZE, my_approvals
+from workflows.views.conditions import owned_by
 from workflows.views.reviews import ReviewPage, review_page
 
 blueprint = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -71,6 +79,9 @@ for _row in range(ROWS):
 class DecideForm(FlaskForm):
     decision = SelectField("Decision", validators=[DataRequired()])
     reason = TextAreaField("Reason", validators=[Length(max=LONG_TEXT)])
+    recycle_to = SelectField(
+        "A recycle goes back to", validate_choice=False, validators=[Optional()]
+    )
     conditions = FormField(ConditionRows)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -91,6 +102,7 @@ class DecideForm(FlaskForm):
     def fields(self) -> dict[str, list[str]]:
         """Each input a refusal may name, by its field key: the errors shown next to it."""
         found = {"decision": self.decision.errors, "reason": self.reason.errors}
+        found["recycle_to"] = self.recycle_to.errors
         found["conditions"] = self.condition_errors
         for place, row in enumerate(self.filled):
             found[f"conditions-{place}"] = self.row_errors.setdefault(row, [])
@@ -104,8 +116,10 @@ def index() -> str:
     first, then the oldest, one page at a time."""
     part = Part.WAITING if request.args.get("part") == Part.WAITING.value else Part.YOUR_TURN
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    found = my_approvals(unit_of_work(), me().record.id, part, page, PAGE_SIZE)
-    return render_template("approvals/index.html", found=found, parts=Part)
+    uow = unit_of_work()
+    found = my_approvals(uow, me().record.id, part, page, PAGE_SIZE)
+    mine = owned_by(uow, me().username)
+    return render_template("approvals/index.html", found=found, parts=Part, conditions=mine)
 
 
 @blueprint.route("/<key>")
@@ -168,6 +182,7 @@ def decide(key: str) -> Response | tuple[str, int]:
                 form.decision.data,
                 form.reason.data or "",
                 form.follow_ups(),
+                form.recycle_to.data or None,
             )
         except Refused as error:
             place_refusals(error, form.fields())
@@ -215,7 +230,65 @@ def _sign_fields(form: SignForm) -> dict[str, list[str]]:
 def _decide_form(page: ReviewPage, **options: object) -> DecideForm:
     form = DecideForm(prefix="decide", **options)
     form.decision.choices = [(d.value, d.label.capitalize()) for d in page.decisions]
+    gates = {g.id: g.name for g in page.policy.gates}
+    form.recycle_to.choices = [("", f"{page.gate.name} (rework this gate)")] + [
+        (target, gates[target]) for target in page.gate.recycle_to
+    ]
     return form
+
+
+class OverrideForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason", validators=[DataRequired(), Length(max=LONG_TEXT)], render_kw={"rows": 2}
+    )
+
+
+class AnswerOverrideForm(FlaskForm):
+    answer = TextAreaField("Answer", validators=[Length(max=LONG_TEXT)], render_kw={"rows": 2})
+    choice = StringField("Choice", validators=[Optional(), Length(max=10)])  # the button
+
+
+@blueprint.route("/<key>/override", methods=["POST"])
+@login_required
+def ask_override(key: str) -> Response:
+    """Ask for the open review to pass with requirements missing (a PMO member)."""
+    _page_or_404(key)
+    form = OverrideForm(prefix="override")
+    if not form.validate_on_submit():
+        flash("An override needs a reason: say why the gate must pass as it is.", "error")
+        return redirect(url_for("approvals.review", key=key))
+    uow = unit_of_work()
+    try:
+        asked = overrides.request_override(uow, me().actor, key, form.reason.data or "")
+        uow.commit()
+    except LockgateError as error:
+        flash_refusal(error)
+    else:
+        flash(f"Override {asked.id} asked for: a second PMO member must confirm it.", "success")
+    return redirect(url_for("approvals.review", key=key))
+
+
+@blueprint.route("/<key>/override/<int:override_id>", methods=["POST"])
+@login_required
+def answer_override(key: str, override_id: int) -> Response:
+    """Confirm (the gate passes) or decline an override another PMO member asked for: the
+    button pressed says which."""
+    _page_or_404(key)
+    form = AnswerOverrideForm(prefix="answer")
+    if not form.validate_on_submit() or form.choice.data not in ("confirm", "decline"):
+        abort(400)
+    uow = unit_of_work()
+    try:
+        answered = overrides.answer_override(
+            uow, me().actor, override_id, form.choice.data == "confirm", form.answer.data or ""
+        )
+        uow.commit()
+    except LockgateError as error:
+        flash_refusal(error)
+        return redirect(url_for("approvals.review", key=key))
+    flash(f"Override {answered.id} {answered.state}.", "success")
+    target = "projects.show" if answered.state == "confirmed" else "approvals.review"
+    return redirect(url_for(target, key=key))
 
 
 def _role_label(page: ReviewPage, option: SignOption) -> str:
@@ -238,5 +311,7 @@ def _render(page: ReviewPage, sign_form: SignForm, decide_form: DecideForm) -> s
         sign_form=sign_form,
         decide_form=decide_form,
         can_decide=page.may_decide,
+        override_form=OverrideForm(prefix="override", formdata=None),
+        answer_form=AnswerOverrideForm(prefix="answer", formdata=None),
         show_sign_form=page.offers_signature or bool(sign_form.errors),
     )

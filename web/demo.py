@@ -20,7 +20,15 @@ from workflows.identity import Actor, authenticate, system
 from workflows.state import load_project, policy_of
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
-from workflows.verbs import attach, password_links, projects, publishing, reviews, users
+from workflows.verbs import (
+    attach,
+    conditions,
+    password_links,
+    projects,
+    publishing,
+    reviews,
+    users,
+)
 from workflows.workspace import Workspace
 
 PASSWORD = "demo-password"
@@ -36,6 +44,7 @@ class Person:
 PEOPLE = (
     Person("admin", "Ada Adams", ("admin",)),
     Person("pmo", "Priya Okafor", ("pmo",)),
+    Person("pmo.mensah", "Kwame Mensah", ("pmo",)),
     Person("auditor", "Marek Nowak", ("auditor",)),
     Person("pm.lee", "Jordan Lee", ("project_manager",)),
     Person("pm.garcia", "Sofia Garcia", ("project_manager",)),
@@ -516,6 +525,16 @@ def _sign_some(ws: Workspace, rng: random.Random, clock: DemoClock, key: str, sp
         _sign(ws, key, who, signoff.role, "go", "")
 
 
+def _close_conditions(ws: Workspace, key: str) -> None:
+    """Each open condition of the project closed by its owner: the next gate's go needs it."""
+    with ws.unit_of_work() as uow:
+        project = load_project(uow, key)
+        for condition in conditions.open_conditions(uow, project.id):
+            note = "Done: both risks closed in the risk register."
+            conditions.close_condition(uow, _as(ws, condition.owner), condition.id, note)
+        uow.commit()
+
+
 def _sign(ws: Workspace, key: str, who: str, role: str, decision: str, comment: str) -> None:
     with ws.unit_of_work() as uow:
         reviews.sign(uow, _as(ws, who), key, decision, PASSWORD, role, comment)
@@ -525,6 +544,7 @@ def _sign(ws: Workspace, key: str, who: str, role: str, decision: str, comment: 
 def _decide(ws: Workspace, rng: random.Random, key: str, sponsor: str) -> None:
     status = _status(ws, "pmo", key)
     conditional = status is not None and Decision.CONDITIONAL_GO in status.gate.decisions
+    _close_conditions(ws, key)
     with ws.unit_of_work() as uow:
         if conditional and rng.random() < 0.2:
             due = (ws.clock() + timedelta(days=30)).date()

@@ -225,3 +225,12 @@ class MoveForm(FlaskForm):
     reason = TextAreaField(
         "Reason", validators=[DataRequired(), Length(max=LONG_TEXT)], render_kw={"rows": 2}
     )
+
+
+class CloseConditionForm(FlaskForm):
+    """Close a condition you own: what was done, and the evidence it rests on (optional)."""
+
+    note = TextAreaField(
+        "What was done", validators=[DataRequired(), Length(max=LONG_TEXT)], render_kw={"rows": 2}
+    )
+    evidence = SelectField("Evidence (optional)", validate_choice=False, validators=[Optional()])

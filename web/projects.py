@@ -26,6 +26,7 @@ from web.conditional import revalidated
 from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, project_or_404, requires, unit_of_work
 from web.project_forms import (
+    CloseConditionForm,
     ConfirmForm,
     FileEvidenceForm,
     LinkEvidenceForm,
@@ -41,9 +42,12 @@ from workflows.errors import Conflict, InvalidInput, LockgateError, NotFound, Re
 from workflows.state import policy_of
 from workflows.store.evidence import verified_copy
 from workflows.verbs import attach as attaching
+from workflows.verbs import conditions as conditions_verbs
+from workflows.verbs.overrides import overrides_of
 from workflows.verbs.projects import hold, kill, register_project, resume, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
 from workflows.views import projects as views
+from workflows.views.conditions import conditions_of_project
 from workflows.views.counts import project_total
 from workflows.views.portfolio import ProjectFilter, project_page, viewer_of
 
@@ -163,6 +167,12 @@ def show(key: str) -> str:
         standing = gate_status(uow, me().actor, key)
     except Refused as error:
         no_gate = " ".join(error.reasons)
+    evidence = views.evidence_versions(uow, policy, project)
+    conditions = conditions_of_project(uow, project.id)
+    close_form = CloseConditionForm()
+    close_form.evidence.choices = [("", "None")] + [
+        (f"{e.row.artifact_id}@{e.row.version}", f"{e.title} v{e.row.version}") for e in evidence
+    ]
     return render_template(
         "projects/show.html",
         project=project,
@@ -173,7 +183,11 @@ def show(key: str) -> str:
         steps=views.stage_steps(policy, project),
         facts=views.fact_lines(policy, project),
         tier=views.tier_of(policy, project),
-        evidence=views.evidence_versions(uow, policy, project),
+        evidence=evidence,
+        conditions=conditions,
+        closable={c.id for c in conditions if not granted.close_condition(c.owner, not c.open)},
+        close_form=close_form,
+        overrides=overrides_of(uow, key),
         history=views.history(uow, key),
         history_limit=views.HISTORY_LIMIT,
         can_attach=granted.may(ATTACH),
@@ -212,6 +226,28 @@ def move(key: str, action: str) -> Response:
     else:
         flash(f"{key} is now {moved.stage.replace('_', ' ')}.", "success")
     return redirect(url_for("projects.show", key=key))
+
+
+@blueprint.route("/<key>/conditions/<int:condition_id>/close", methods=["POST"])
+@login_required
+def close_condition(key: str, condition_id: int) -> Response:
+    """Close a condition you own, with a note and optional evidence."""
+    project_or_404(key)
+    form = CloseConditionForm()
+    if not form.validate_on_submit():
+        flash("Say what was done to meet the condition.", "error")
+        return redirect(url_for("projects.show", key=key, _anchor="conditions-title"))
+    uow = unit_of_work()
+    try:
+        closed = conditions_verbs.close_condition(
+            uow, me().actor, condition_id, form.note.data or "", form.evidence.data or None
+        )
+        uow.commit()
+    except LockgateError as error:
+        flash_refusal(error)
+    else:
+        flash(f"Condition {condition_id} of {closed.gate_id} is closed.", "success")
+    return redirect(url_for("projects.show", key=key, _anchor="conditions-title"))
 
 
 @blueprint.route("/<key>/submit", methods=["POST"])

@@ -1,4 +1,4 @@
-"""`lockgate gate status|submit|sign|decide|withdraw|waive`: one gate review's verbs."""
+"""`lockgate gate status|submit|sign|decide|withdraw|waive|override`: one gate review's verbs."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from gates.decisions import FollowUp
 from web.cli.shared import acting, say, show_table, typed_password, workspace
 from workflows.identity import Actor
 from workflows.store.uow import UnitOfWork
-from workflows.verbs import reviews
+from workflows.verbs import overrides, reviews
 
 DECISIONS = click.Choice(["go", "conditional_go", "recycle", "hold", "kill"])
 
 
 @click.group("gate")
 def gate_group() -> None:
-    """Gate reviews: status, submit, sign, decide, withdraw, waive."""
+    """Gate reviews: status, submit, sign, decide, withdraw, waive, override."""
 
 
 def print_gate_status(uow: UnitOfWork, actor: Actor, key: str, gate: str | None) -> None:
@@ -120,15 +120,26 @@ def _follow_up(text: str) -> FollowUp:
     "conditions",
     multiple=True,
     metavar="'ACTION; OWNER; YYYY-MM-DD'",
-    help="A condition of a conditional go.",
+    help="A condition of a conditional go; the owner is a user (username).",
+)
+@click.option(
+    "--recycle-to",
+    default=None,
+    metavar="GATE",
+    help="A recycle: the earlier gate the project goes back to, where the policy allows.",
 )
 def gate_decide(
-    actor: Actor, key: str, decision: str, reason: str, conditions: tuple[str, ...]
+    actor: Actor,
+    key: str,
+    decision: str,
+    reason: str,
+    conditions: tuple[str, ...],
+    recycle_to: str | None,
 ) -> None:
     """Decide PROJECT's open review: go, conditional_go, recycle, hold or kill."""
     follow_ups = [_follow_up(c) for c in conditions]
     with workspace().unit_of_work() as uow:
-        decided = reviews.decide(uow, actor, key, decision, reason, follow_ups)
+        decided = reviews.decide(uow, actor, key, decision, reason, follow_ups, recycle_to)
         uow.commit()
         gate = decided.review.gate_id
         say(f"{gate}: {decision.replace('_', ' ')}; {key} is now '{decided.new_stage}'")
@@ -166,3 +177,30 @@ def gate_waive(
         waiver = reviews.waive(uow, actor, key, requirement, justification, expiry)
         uow.commit()
         say(f"waived {waiver.requirement} at {waiver.gate_id} as {waiver.granted_role}")
+
+
+@gate_group.command("override")
+@acting
+@click.argument("key")
+@click.option("--reason", required=True, help="Why the gate must pass as it is.")
+def gate_override(actor: Actor, key: str, reason: str) -> None:
+    """Ask for PROJECT's open review to pass with requirements missing (PMO; a second PMO
+    member confirms it with `gate override-answer`)."""
+    with workspace().unit_of_work() as uow:
+        asked = overrides.request_override(uow, actor, key, reason)
+        uow.commit()
+    say(f"override {asked.id} asked for; missing: {'; '.join(asked.missing)}")
+    say(f"a second PMO member answers: lockgate gate override-answer {asked.id} --confirm")
+
+
+@gate_group.command("override-answer")
+@acting
+@click.argument("override_id", type=int)
+@click.option("--confirm/--decline", required=True, help="Force the gate through, or not.")
+@click.option("--reason", default="", help="Required to decline.")
+def gate_override_answer(actor: Actor, override_id: int, confirm: bool, reason: str) -> None:
+    """Confirm or decline an override another PMO member asked for."""
+    with workspace().unit_of_work() as uow:
+        answered = overrides.answer_override(uow, actor, override_id, confirm, reason)
+        uow.commit()
+    say(f"override {answered.id} {answered.state}")

@@ -35,7 +35,14 @@ COMMANDS: dict[str, Entry] = {
         "web.cli.project", "project_group", "Register, list and show projects; hold, resume, kill."
     ),
     "gate": Entry(
-        "web.cli.gate", "gate_group", "Gate reviews: status, submit, sign, decide, withdraw, waive."
+        "web.cli.gate",
+        "gate_group",
+        "Gate reviews: status, submit, sign, decide, withdraw, waive, override.",
+    ),
+    "condition": Entry(
+        "web.cli.condition",
+        "condition_group",
+        "Conditions of conditional gos: list yours or a project's, close them with a note.",
     ),
     "attach": Entry(
         "web.cli.attach",

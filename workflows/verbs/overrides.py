@@ -10,6 +10,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from gates.authority import authority
+from gates.decisions import go_blockers
 from gates.readiness import readiness
 from gates.refusals import Refusal
 from gates.signoffs import ReviewRound
@@ -44,12 +45,12 @@ def request_override(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Ov
     round_, refusals = _round(uow, actor, under, reason, "ask for an override")
     review = under.review
     assert review is not None
-    if _waiting(uow, review.id) is not None:
+    if waiting_override(uow, review.id) is not None:
         text = "An override of this review already waits for a second PMO member."
         refusals.append(Refusal("override.already_requested", None, text))
     if refusals:
         raise Refused("ask for an override", refusals)
-    missing = round_.report.reasons()
+    missing = go_blockers(round_.policy, round_.report, round_.state, uow.now.date())
     asked = OverrideRecord(
         project_id=under.project.id,
         review_id=review.id,
@@ -143,14 +144,16 @@ def _round(
     state = replace(state, open_conditions=open_conditions(uow, project.id))
     round_ = ReviewRound(policy, readiness(policy, gate, state, uow.now), state)
     at_gate = authority(granted.person, project.key, round_)
-    refusals = at_gate.override(requested_by or actor.username, requested_by is not None)
+    asker, confirming = requested_by or actor.username, requested_by is not None
+    refusals = at_gate.override(asker, confirming, uow.now.date())
     if not reason.strip():
         text = "An override needs a reason: say why the gate must pass as it is."
         refusals.append(Refusal("override.reason_required", "reason", text))
     return round_, refusals
 
 
-def _waiting(uow: UnitOfWork, review_id: int) -> OverrideRecord | None:
+def waiting_override(uow: UnitOfWork, review_id: int) -> OverrideRecord | None:
+    """The override of review `review_id` waiting for a second PMO member, if any."""
     query = select(OverrideRecord).where(
         OverrideRecord.review_id == review_id, OverrideRecord.state == REQUESTED
     )

@@ -86,6 +86,7 @@ def gate_status(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
     review = open_review(uow, project)
     review = review if review is not None and review.gate_id == gate.id else None
     state = project_state(uow, project, policy, gate, review)
+    state = replace(state, open_conditions=open_conditions(uow, project.id))
     report = readiness(policy, gate, state, uow.now)
     granted = authority(person, key, ReviewRound(policy, report, state))
     return GateStatus(project, policy, gate, report, review, granted, roster.names)

@@ -6,16 +6,21 @@ the overdue reviews. Each issues a fixed number of queries whatever the portfoli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from gates.authority import DECIDE, Authority
+from gates.decisions import go_blockers
+from gates.model import OpenCondition
 from gates.signoffs import Part, SignOption
 from policies.model import Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
 from workflows.identity import Actor
-from workflows.store.records import Review, SignatureRecord
+from workflows.store.records import OverrideRecord, Review, SignatureRecord
 from workflows.store.uow import UnitOfWork
+from workflows.verbs.overrides import waiting_override
 from workflows.verbs.reviews import GateStatus, gate_status
 
 
@@ -38,6 +43,37 @@ class ReviewPage:
     status: GateStatus
     review: Review
     overdue: bool
+    override: OverrideRecord | None = None  # the override waiting for a second PMO member
+    today: date | None = None
+
+    @property
+    def open_conditions(self) -> Sequence[OpenCondition]:
+        """Conditions of earlier gates still open (a go waits for them, unless the policy
+        relaxes it)."""
+        review = self.status.authority.review
+        return review.state.open_conditions if review is not None else ()
+
+    @property
+    def go_blockers(self) -> list[str]:
+        """Everything that stops a go now, in words."""
+        review = self.status.authority.review
+        if review is None or self.today is None:
+            return []
+        return go_blockers(self.policy, review.report, review.state, self.today)
+
+    @property
+    def may_ask_override(self) -> bool:
+        """True when the reader may ask for a PMO override of this review now."""
+        if self.override is not None or self.today is None:
+            return False
+        return not self.authority.override(self.authority.person.username, False, self.today)
+
+    @property
+    def may_answer_override(self) -> bool:
+        """True when the reader may confirm the override that waits (a second PMO member)."""
+        if self.override is None or self.today is None:
+            return False
+        return not self.authority.override(self.override.requested_by, True, self.today)
 
     @property
     def authority(self) -> Authority:
@@ -120,4 +156,6 @@ def review_page(uow: UnitOfWork, actor: Actor, key: str) -> ReviewPage:
     if status.review is None:
         raise NotFound(f"{key} has no review waiting for signatures.")
     due = status.review.due_at
-    return ReviewPage(status, status.review, due is not None and due < uow.now)
+    waiting = waiting_override(uow, status.review.id)
+    overdue = due is not None and due < uow.now
+    return ReviewPage(status, status.review, overdue, waiting, uow.now.date())

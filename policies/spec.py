@@ -16,7 +16,7 @@ from policies.limits import (
     MAX_TITLE_CHARS,
     MAX_VERSION,
 )
-from policies.model import ArtifactKind, Decision, FactType, Independence
+from policies.model import ArtifactKind, Decision, FactType, Independence, TriggerEvent
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
@@ -207,6 +207,37 @@ TIER = Mapping(
     "A class of project.",
 )
 
+CHANGE_CONTROL = Mapping(
+    {
+        "approvers": Field(
+            ListOf(
+                _id(),
+                "Roles that must all approve a change request (default: [sponsor, pmo]).",
+                1,
+            )
+        ),
+        "money": Field(
+            MapOf(
+                Scalar("string", "A percentage: '10%'.", max_length=MAX_IDENTIFIER_CHARS),
+                "Money facts that may move at most this much from their baseline without a "
+                "change request.",
+            )
+        ),
+    },
+    "Change control on facts after the first gate: a change that moves the tier or makes a "
+    "requirement stop applying always needs an approved change request.",
+)
+
+TRIGGER = Mapping(
+    {
+        "on": Field(Scalar("string", "What happened.", tuple(TriggerEvent)), required=True),
+        "review": Field(
+            _id("The gate whose review must pass again before the next gate."), required=True
+        ),
+    },
+    "Something that happens to a project, and the review it opens.",
+)
+
 POLICY = Mapping(
     {
         "id": Field(_id("Policy id: 'standard'."), required=True),
@@ -243,6 +274,8 @@ POLICY = Mapping(
                 "and when signing (default: [[project_manager, sponsor]]; [] allows every pair).",
             )
         ),
+        "change_control": Field(CHANGE_CONTROL),
+        "triggers": Field(ListOf(TRIGGER, "What happens when: e.g. an approved change.")),
     },
     "A Lockgate stage-gate policy.",
 )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.factories import policy_source
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.state import load_project
 from workflows.verbs import change_requests as changes
-from workflows.verbs import projects
+from workflows.verbs import projects, publishing
 
 CUT = {"budget": "40000", "regulated": "false"}
 
@@ -113,9 +114,7 @@ def test_only_the_project_manager_or_the_pmo_may_propose_a_change(major_past_fir
     ]
 
 
-def test_a_project_has_one_open_change_request_at_a_time(
-    major_past_first_gate, act, refuses
-):
+def test_a_project_has_one_open_change_request_at_a_time(major_past_first_gate, act, refuses):
     key = major_past_first_gate
     first = act(changes.propose_change, "pm", key, CUT, "Cut").record
 
@@ -175,9 +174,7 @@ def test_only_the_proposer_withdraws_a_change(major_past_first_gate, act, refuse
     start = head()
     act(changes.withdraw_change, "pm", change_id, "Not now")
 
-    assert error.reasons == [
-        f"Only pm, who proposed it, may withdraw change request {change_id}."
-    ]
+    assert error.reasons == [f"Only pm, who proposed it, may withdraw change request {change_id}."]
     assert [e.action for e in events(after=start)] == ["change.withdrawn"]
 
 
@@ -199,3 +196,55 @@ def test_a_bad_fact_value_in_a_proposal_is_refused_naming_it(major_past_first_ga
     )
 
     assert set(error.problems) == {"budget"}
+
+
+# -- money thresholds: measured from the baseline ----------------------------------------------
+
+TEN_PERCENT = """
+change_control:
+  money: {budget: 10%}
+triggers:
+  - on: change_approved
+    review: planning
+"""
+
+
+@pytest.fixture
+def large_under_ten_percent(act, new_project, pass_gate):
+    """ERP-2: a 1,200,000 project (major) under a policy whose budget may move 10%."""
+    act(publishing.publish, "pmo", policy_source("standard", 2) + TEN_PERCENT, "standard-v2.yaml")
+    key = new_project("ERP-2", budget="1200000")
+    pass_gate(key)
+    return key
+
+
+def test_a_budget_move_within_the_threshold_applies_directly(large_under_ten_percent, act, read):
+    act(projects.update_facts, "pm", large_under_ten_percent, {"budget": "1100000"}, "Savings")
+
+    assert read(lambda uow: load_project(uow, "ERP-2").facts["budget"]) == "1100000"
+
+
+def test_small_edits_cannot_walk_past_the_money_threshold(large_under_ten_percent, act, refuses):
+    key = large_under_ten_percent
+    act(projects.update_facts, "pm", key, {"budget": "1100000"}, "Savings")
+
+    error = refuses(Refused, projects.update_facts, "pm", key, {"budget": "1050000"}, "More")
+
+    [refusal] = error.refusals
+    assert refusal.rule == "change.needs_request"
+    assert "budget 1,200,000 -> 1,050,000 moves 12.5% from its baseline" in refusal.text
+
+
+def test_an_applied_change_becomes_the_new_baseline_and_names_its_rebaseline_review(
+    large_under_ten_percent, act, events, head
+):
+    key = large_under_ten_percent
+    change_id = act(changes.propose_change, "pm", key, {"budget": "1500000"}, "Phase 2").record.id
+    act(changes.approve_change, "sponsor", change_id)
+    start = head()
+    act(changes.approve_change, "pmo", change_id)
+
+    act(projects.update_facts, "pm", key, {"budget": "1600000"}, "Within 10% of 1,500,000")
+
+    applied = [e for e in events(after=start) if e.action == "change.applied"]
+    assert applied[0].data["rebaseline"] == ["planning"]

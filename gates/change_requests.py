@@ -48,8 +48,12 @@ class ChangeRound:
         return not self.waiting_for
 
 
+def _one(role: str) -> str:
+    return "the PMO" if role == "pmo" else f"the {role.replace('_', ' ')}"
+
+
 def _words(roles: tuple[str, ...]) -> str:
-    named = ["the PMO" if r == "pmo" else f"the {r.replace('_', ' ')}" for r in roles]
+    named = [_one(r) for r in roles]
     return " or ".join(named) if len(named) < 3 else ", ".join(named[:-1]) + " or " + named[-1]
 
 
@@ -88,7 +92,8 @@ def approving_role(
     open_roles = [r for r in held if r in change.waiting_for and (role is None or r == role)]
     if not open_roles:
         done = role or held[0]
-        text = f"The {done.replace('_', ' ')} has already approved change request {change.number}."
+        who = _one(done)
+        text = f"{who[0].upper()}{who[1:]} has already approved change request {change.number}."
         return None, [Refusal("change.role_already_approved", "role", text)]
     return open_roles[0], []
 

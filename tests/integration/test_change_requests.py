@@ -135,7 +135,7 @@ def test_each_approver_role_approves_once_and_nobody_approves_twice(
     again = refuses(Refused, changes.approve_change, "pmo2", change_id)
     twice = refuses(Refused, changes.approve_change, "pmo", change_id)
 
-    assert again.reasons == ["The pmo has already approved change request %d." % change_id]
+    assert again.reasons == [f"The PMO has already approved change request {change_id}."]
     assert "sod.approves_change_twice" in [r.rule for r in twice.refusals]
 
 

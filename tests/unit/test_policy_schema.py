@@ -55,6 +55,8 @@ def test_the_top_level_lists_every_key_and_requires_the_mandatory_ones() -> None
         "gates",
         "incompatible_roles",
         "max_waiver_days",
+        "change_control",
+        "triggers",
     }
     assert set(SCHEMA["required"]) == {"id", "version", "title", "facts", "roles", "tiers", "gates"}
     assert PROPERTIES["version"] == {

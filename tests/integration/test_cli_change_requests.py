@@ -39,9 +39,7 @@ def test_a_change_is_proposed_listed_approved_by_sponsor_and_pmo_and_applied(
     assert "approved as pmo by pmo" in shown
 
 
-def test_a_rejection_needs_a_reason_and_closes_the_request(
-    lockgate, lite_project_decided
-):
+def test_a_rejection_needs_a_reason_and_closes_the_request(lockgate, lite_project_decided):
     lockgate(
         "project", "change", "--as", "pm", "LITE-1", "--set", "budget=30000", "--reason", "Scope"
     )

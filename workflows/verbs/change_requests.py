@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gates.authority import PROPOSE_CHANGE, authority
 from gates.change_control import NEEDS_REQUEST, Impact, impact, rebaseline_gates
@@ -214,14 +214,34 @@ def change_round(policy: Policy, record: ChangeRequest) -> ChangeRound:
 
 
 def load_change(uow: UnitOfWork, change_id: int, *, for_update: bool = False) -> ChangeRequest:
-    """The change request with this id (its project locked first with `for_update`)."""
-    record = uow.session.get(ChangeRequest, change_id) if isinstance(change_id, int) else None
+    """The change request with this id; with `for_update`, its project is locked first (read
+    afresh after the wait, as every verb on the project does), then the request itself."""
+    if not isinstance(change_id, int) or isinstance(change_id, bool):
+        raise NotFound(f"There is no change request {change_id}.")
+    record = None
+    if not for_update:
+        record = uow.session.get(ChangeRequest, change_id)
+    else:
+        key = uow.session.execute(_PROJECT_OF_CHANGE, {"change_id": change_id}).scalar()
+        if key is not None:
+            load_project(uow, key, for_update=True)
+            found = uow.session.execute(_CHANGE_LOCKED, {"change_id": change_id})
+            record = found.unique().scalar_one()
     if record is None:
         raise NotFound(f"There is no change request {change_id}.")
-    if for_update:
-        load_project(uow, record.project.key, for_update=True)
-        uow.session.refresh(record, with_for_update=True)
     return record
+
+
+_PROJECT_OF_CHANGE = (
+    select(Project.key)
+    .join(ChangeRequest, ChangeRequest.project_id == Project.id)
+    .where(ChangeRequest.id == bindparam("change_id"))
+)
+_CHANGE_LOCKED = (
+    select(ChangeRequest)
+    .where(ChangeRequest.id == bindparam("change_id"))
+    .with_for_update(of=ChangeRequest)
+)
 
 
 @refusals_recorded

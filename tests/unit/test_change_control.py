@@ -15,6 +15,7 @@ from gates.change_control import due_before_next_gate, impact, under_change_cont
 from gates.change_requests import ChangeRound, ChangeStatus
 from gates.model import Person
 from policies import parse_policy
+from policies.diff import diff_policies
 from policies.loader import check_policy_text
 from policies.model import ChangeControl, MoneyThreshold, Trigger, TriggerEvent
 from tests.unit.gate_fixtures import standard, standard_facts
@@ -232,4 +233,19 @@ def test_every_mistake_in_change_control_is_named_with_its_place(valid_policy_te
         "'change_approved'?); use 'change_approved'",
         f"{lines + 8}:13 triggers[1].review: unknown gate 'initiaton' (did you mean "
         "'initiation'?): a re-baseline review repeats one of the policy's gates",
+    ]
+
+
+def test_policy_diff_names_changed_approvers_thresholds_and_new_triggers() -> None:
+    control = ChangeControl(("sponsor", "pmo", "finance"), (MoneyThreshold("budget", Decimal(10)),))
+    trigger = Trigger(TriggerEvent.CHANGE_APPROVED, "planning")
+    new = replace(standard(), version=2, change_control=control, triggers=(trigger,))
+
+    shown = [str(c) for c in diff_policies(standard(), new)]
+
+    assert shown == [
+        "change control: changed change_control (who approves a change of facts, and money "
+        "thresholds)\n    approvers: ['sponsor', 'pmo'] -> ['sponsor', 'pmo', 'finance']\n"
+        "    money: (none) -> [budget ±10%]",
+        "triggers: added on change_approved: review planning (re-baseline review)",
     ]

@@ -7,7 +7,7 @@ import pytest
 
 from tests.integration.factories import policy_source
 from workflows.errors import InvalidInput, NotFound, Refused
-from workflows.state import load_project
+from workflows.state import load_project, policy_of
 from workflows.verbs import change_requests as changes
 from workflows.verbs import projects, publishing
 
@@ -248,3 +248,21 @@ def test_an_applied_change_becomes_the_new_baseline_and_names_its_rebaseline_rev
 
     applied = [e for e in events(after=start) if e.action == "change.applied"]
     assert applied[0].data["rebaseline"] == ["planning"]
+
+
+def test_after_an_applied_change_the_triggered_re_baseline_review_is_due(
+    large_under_ten_percent, act, read
+):
+    key = large_under_ten_percent
+    due = read(lambda uow: _due(uow, key))
+    change_id = act(changes.propose_change, "pm", key, {"budget": "1500000"}, "Phase 2").record.id
+    act(changes.approve_change, "sponsor", change_id)
+    act(changes.approve_change, "pmo", change_id)
+
+    assert due == ()
+    assert read(lambda uow: _due(uow, key)) == ("planning",)
+
+
+def _due(uow, key):
+    project = load_project(uow, key)
+    return changes.rebaseline_due(uow, project, policy_of(uow, project))

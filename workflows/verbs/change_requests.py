@@ -14,10 +14,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from gates.authority import PROPOSE_CHANGE, authority
-from gates.change_control import NEEDS_REQUEST, Impact, impact, rebaseline_gates
+from gates.change_control import (
+    NEEDS_REQUEST,
+    Impact,
+    due_before_next_gate,
+    impact,
+    rebaseline_gates,
+)
 from gates.change_requests import ChangeRound, ChangeStatus
 from gates.decisions import ON_HOLD
 from gates.model import APPROVING
@@ -351,3 +357,24 @@ def _close(
     record.status, record.closed_by, record.closed_at = status.value, actor.username, uow.now
     record.close_reason = reason
     uow.record(actor.username, action, record.project.key, change=record.id, reason=reason)
+
+
+def rebaseline_due(uow: UnitOfWork, project: Project, policy: Policy) -> tuple[str, ...]:
+    """The gates whose re-baseline review must pass before the project's next gate: those the
+    policy's triggers name (on change_approved) not passed since the last applied change.
+
+    Read only. Not asked by submit_gate or decide yet: the integrator wires the blocking."""
+    changed_at = uow.session.execute(
+        select(func.max(ChangeRequest.closed_at)).where(
+            ChangeRequest.project_id == project.id, ChangeRequest.status == APPLIED_STATUS
+        )
+    ).scalar()
+    passed = uow.session.execute(
+        select(Review.gate_id, func.max(Review.decided_at))
+        .where(
+            Review.project_id == project.id,
+            Review.decision.in_([d.value for d in APPROVING]),
+        )
+        .group_by(Review.gate_id)
+    ).all()
+    return due_before_next_gate(policy, changed_at, {gate: at for gate, at in passed if at})

@@ -364,11 +364,13 @@ def facts(key: str) -> str | Response:
             for text in errors_to_fields(form, error, form.facts.form):
                 flash(text, "error")
         except Refused as error:
-            if NEEDS_REQUEST in {r.rule for r in error.refusals}:
-                impact = preview_change(unit_of_work(), me().actor, key, raw).as_record()
+            needs_request = NEEDS_REQUEST in {r.rule for r in error.refusals}
+            if needs_request:
                 flash("This change needs an approved change request: see its impact.", "error")
             else:
                 flash_refusal(error)
+            if needs_request or form.propose.data:
+                impact = _impact(key, raw)
         except (NotFound, Conflict) as error:
             flash_refusal(error)
         else:
@@ -377,3 +379,11 @@ def facts(key: str) -> str | Response:
     return render_template(
         "projects/facts.html", project=project, policy=policy, form=form, impact=impact
     )
+
+
+def _impact(key: str, raw: dict[str, str]) -> dict[str, object] | None:
+    """The impact of changing the facts as typed, to show next to 'Propose this change'."""
+    try:
+        return preview_change(unit_of_work(), me().actor, key, raw).as_record()
+    except LockgateError:
+        return None

@@ -79,3 +79,16 @@ def test_a_change_that_needs_a_request_is_shown_proposed_and_approved_in_the_por
     assert approved.status_code == 302
     assert "applied" in text(client.get(change_url))
     assert "Open change requests" not in text(client.get(f"/projects/{key}"))
+
+
+def test_proposing_without_a_reason_is_refused_and_the_impact_stays_on_the_page(
+    auth: Auth, project: tuple[str, str, str]
+) -> None:
+    key, manager, _ = project
+    auth.login(manager)
+
+    page = text(auth.post(f"/projects/{key}/facts", {**SMALL, "propose": "1", "reason": ""}))
+
+    assert "A change request needs a reason: say why the facts change." in page
+    assert "Propose this change" in page and "→ <strong>small</strong>" in page
+    assert "Project sponsor and PMO" in page

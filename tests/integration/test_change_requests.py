@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.factories import policy_source
+from workflows import change_control
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.state import load_project, policy_of
 from workflows.verbs import change_requests as changes
@@ -265,4 +266,4 @@ def test_after_an_applied_change_the_triggered_re_baseline_review_is_due(
 
 def _due(uow, key):
     project = load_project(uow, key)
-    return changes.rebaseline_due(uow, project, policy_of(uow, project))
+    return change_control.rebaseline_due(uow, project, policy_of(uow, project))

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from tests.integration.factories import PASSWORD, read_in, run_in
 from tests.integration.test_concurrent_verbs import race, submitted_lite_project, trail_is_intact
+from workflows import change_control
 from workflows.errors import Conflict, Refused
 from workflows.state import load_project
 from workflows.store.records import AuditEvent
@@ -67,6 +68,6 @@ def test_two_proposals_at_once_leave_one_open_change_request(desks, round_):
     assert len([r for r in results if isinstance(r, changes.Proposal)]) == 1, results
     [lost] = [r for r in results if isinstance(r, Refused | Conflict)]
     assert not isinstance(lost, Refused) or lost.refusals[0].rule == "change.request_open"
-    opened = read_in(prepare, lambda uow: changes.open_change(uow, load_project(uow, key)))
+    opened = read_in(prepare, lambda uow: change_control.open_change(uow, load_project(uow, key)))
     assert opened is not None and opened.proposed_by in {"pm", "pmo"}
     assert trail_is_intact(prepare)

@@ -15,6 +15,7 @@ from gates.refusals import Refusal
 from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
 from policies.model import MANAGER_ROLE
+from workflows import change_control
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import from_stored, to_stored
@@ -32,7 +33,7 @@ from workflows.state import (
 )
 from workflows.store.records import Project, RoleGrant
 from workflows.store.uow import UnitOfWork
-from workflows.verbs import change_requests, publishing
+from workflows.verbs import publishing
 from workflows.verbs.users import find_user
 
 _KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}-[0-9]{1,6}$")
@@ -129,14 +130,14 @@ def update_facts(
     reason = long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
     require(authority_on(uow, actor.username, project), UPDATE_FACTS)
-    change_requests.refuse_while_open(uow, project, "update facts")
+    change_control.refuse_while_open(uow, project, "update facts")
     policy = policy_of(uow, project)
     try:
-        assessed = change_requests.assess(uow, project, policy, changes)
+        assessed = change_control.assess(uow, project, policy, changes)
     except Refused as error:
         raise Refused("update facts", error.refusals) from None
     if assessed.impact.needs_request:
-        refusal = change_requests.needs_request_refusal(key, policy, assessed.impact, changes)
+        refusal = change_control.needs_request_refusal(key, policy, assessed.impact, changes)
         raise Refused("update facts", [refusal])
     values, old_facts, old_tier = assessed.values, project.facts, project.tier
     new_facts = assessed.facts

@@ -17,10 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from gates.authority import PROPOSE_CHANGE, authority
-from gates.change_control import (
-    Impact,
-    rebaseline_gates,
-)
+from gates.change_control import Impact, rebaseline_gates
 from gates.change_requests import ChangeRound, ChangeStatus
 from gates.refusals import Refusal
 from gates.tiering import classify

@@ -14,6 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from gates.change_requests import (
+    ChangeRound,
+    approver_duties,
+    approving_role,
+    not_open,
+    rejecter_refusals,
+    withdrawer_refusals,
+)
 from gates.decisions import FollowUp, can_decide, can_override, close_refusals, stage_moves
 from gates.duties import (
     decider_refusals,
@@ -107,6 +115,7 @@ REGISTER = Permission("role.register", "register projects", MANAGERS_OR_PMO)
 SUBMIT = Permission("role.submit", "submit a gate", MANAGER_OR_PMO)
 ATTACH = Permission("role.attach", "attach evidence", MANAGER_OR_PMO)
 UPDATE_FACTS = Permission("role.update_facts", "update facts", MANAGER_OR_PMO)
+PROPOSE_CHANGE = Permission("role.propose_change", "propose a change request", MANAGER_OR_PMO)
 WITHDRAW = Permission("role.withdraw", "withdraw a review", MANAGER_OR_PMO)
 DECIDE = Permission("role.decide", "decide a gate", SPONSOR_OR_PMO)
 HOLD = Permission("role.hold", "put the project on hold", SPONSOR_OR_PMO)
@@ -247,6 +256,29 @@ class Authority:
             *self_grant(self.person.username, grantee.username),
             *role_conflicts(grantee.username, grantee.roles | {role}, incompatible),
         ]
+
+    def approve_change(
+        self, change: ChangeRound, role: str | None = None
+    ) -> tuple[str | None, list[Refusal]]:
+        """Whether the person may approve the change request now: the approver role they
+        approve as, and every refusal (gates.change_requests; none when they may)."""
+        if not self.person.active:
+            return None, [_disabled(self.person)]
+        chosen, refused = approving_role(self.person, change, role)
+        refusals = [*not_open(change), *refused, *approver_duties(self.person, change)]
+        return (None if refusals else chosen), refusals
+
+    def reject_change(self, change: ChangeRound) -> list[Refusal]:
+        """Every reason the person may not reject the change request now."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        return [*not_open(change), *rejecter_refusals(self.person, change)]
+
+    def withdraw_change(self, change: ChangeRound) -> list[Refusal]:
+        """Every reason the person may not withdraw the change request now."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        return [*not_open(change), *withdrawer_refusals(self.person, change)]
 
     def moves(self, stage: str, final_stage: str) -> tuple[str, ...]:
         """The moves (hold, resume, kill) the person may make on the project in `stage` now."""

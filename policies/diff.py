@@ -9,7 +9,7 @@ from enum import Enum
 from operator import attrgetter
 from typing import Any, Literal
 
-from policies.model import Policy, Requirement
+from policies.model import MoneyThreshold, Policy, Requirement, Trigger
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -51,7 +51,27 @@ def diff_policies(old: Policy, new: Policy) -> list[Change]:
     }:
         order = " > ".join(t.id for t in new.tiers)
         changes.append(Change("tiers", "changed", "order", "tier order", (f"now {order}",)))
+    if old.change_control != new.change_control:
+        details = _field_changes(old.change_control, new.change_control)
+        changes.append(
+            Change(
+                "change control",
+                "changed",
+                "change_control",
+                "who approves a change of facts, and money thresholds",
+                details,
+            )
+        )
+    changes += _compare("triggers", old.triggers, new.triggers, _trigger_key, _rebaseline)
     return changes
+
+
+def _rebaseline(_trigger: Trigger) -> str:
+    return "re-baseline review"
+
+
+def _trigger_key(trigger: Trigger) -> str:
+    return f"on {trigger.on.value}: review {trigger.review}"
 
 
 def _compare(
@@ -93,6 +113,8 @@ def _show(value: Any) -> str:
         return "(none)"
     if isinstance(value, Enum):
         return str(value.value)
+    if isinstance(value, MoneyThreshold):
+        return f"{value.fact} ±{value.percent}%"
     if isinstance(value, tuple | frozenset):
         items = sorted(value, key=str) if isinstance(value, frozenset) else value
         return "[" + ", ".join(_show(v) for v in items) + "]"

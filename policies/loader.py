@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,11 +15,13 @@ from policies.document import Document, read
 from policies.facts import FactError, parse_value
 from policies.limits import MAX_POLICY_BYTES
 from policies.model import (
+    DEFAULT_CHANGE_CONTROL,
     DEFAULT_INCOMPATIBLE,
     DEFAULT_MAX_WAIVER_DAYS,
     MANAGER_ROLE,
     Artifact,
     ArtifactKind,
+    ChangeControl,
     Condition,
     Criterion,
     Decision,
@@ -26,17 +30,21 @@ from policies.model import (
     FormField,
     Gate,
     Independence,
+    MoneyThreshold,
     OpenConditions,
     Overrides,
     Policy,
     Role,
     Signoff,
     Tier,
+    Trigger,
+    TriggerEvent,
 )
 from policies.problems import PolicyError, Problem, did_you_mean
 from policies.spec import POLICY
 
 DEFAULT_INITIAL_STAGE = "proposed"
+_PERCENT = re.compile(r"^(\d{1,3})(\.\d{1,2})?%$")
 RESERVED_STAGES = ("on_hold", "killed")
 
 T = TypeVar("T")
@@ -99,6 +107,8 @@ class _Builder:
         initial = data.get("initial_stage", DEFAULT_INITIAL_STAGE)
         gates = self._gates(data.get("gates", []), initial)
         incompatible = self._incompatible(data.get("incompatible_roles"))
+        change_control = self._change_control(data.get("change_control"))
+        triggers = self._triggers(data.get("triggers", []), gates)
         if not {"id", "version", "title"} <= data.keys():
             return None
         return Policy(
@@ -117,7 +127,57 @@ class _Builder:
             max_waiver_days=data.get("max_waiver_days", DEFAULT_MAX_WAIVER_DAYS),
             open_conditions=OpenConditions(data.get("open_conditions", OpenConditions.BLOCK)),
             overrides=Overrides(data.get("overrides", Overrides.ALLOWED)),
+            change_control=change_control,
+            triggers=triggers,
         )
+
+    # -- change control and triggers -----------------------------------------------------
+
+    def _change_control(self, raw: dict[str, Any] | None) -> ChangeControl:
+        if raw is None:
+            return DEFAULT_CHANGE_CONTROL
+        approvers = tuple(raw.get("approvers", DEFAULT_CHANGE_CONTROL.approvers))
+        for index, role in enumerate(approvers):
+            self._role_ref(role, f"change_control.approvers[{index}]")
+        self._unique(approvers, "change_control.approvers", "approver role")
+        money = [
+            threshold
+            for fact_id, limit in raw.get("money", {}).items()
+            if (threshold := self._threshold(fact_id, limit)) is not None
+        ]
+        return ChangeControl(approvers, tuple(money))
+
+    def _threshold(self, fact_id: str, limit: str) -> MoneyThreshold | None:
+        path = f"change_control.money.{fact_id}"
+        fact = self.facts.get(fact_id)
+        if fact is None:
+            self.doc.problem(path, f"unknown fact '{fact_id}'{did_you_mean(fact_id, self.facts)}")
+            return None
+        if fact.type is not FactType.MONEY:
+            kind = fact.type
+            self.doc.problem(path, f"'{fact_id}' is {kind}, not money: only money moves by a %")
+            return None
+        found = _PERCENT.fullmatch(limit.strip())
+        if found is None or not 0 < Decimal(limit.strip()[:-1]) <= 100:
+            self.doc.problem(path, f"'{limit}' is not a percentage: write one from 0.01% to 100%")
+            return None
+        return MoneyThreshold(fact_id, Decimal(limit.strip()[:-1]))
+
+    def _triggers(self, raw: list[dict[str, Any]], gates: list[Gate]) -> tuple[Trigger, ...]:
+        gate_ids = [g.id for g in gates]
+        triggers = []
+        for index, spec in enumerate(raw):
+            review = spec.get("review")
+            if review is not None and review not in gate_ids:
+                self.doc.problem(
+                    f"triggers[{index}].review",
+                    f"unknown gate '{review}'{did_you_mean(review, gate_ids)}: a re-baseline "
+                    "review repeats one of the policy's gates",
+                )
+            elif review is not None and "on" in spec:
+                triggers.append(Trigger(TriggerEvent(spec["on"]), review))
+        self._unique([(t.on.value, t.review) for t in triggers], "triggers", "trigger", None)
+        return tuple(triggers)
 
     def _incompatible(self, raw: list[list[str]] | None) -> tuple[frozenset[str], ...]:
         if raw is None:

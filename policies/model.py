@@ -80,6 +80,10 @@ class Overrides(StrEnum):
     FORBIDDEN = "forbidden"
 
 
+DEFAULT_CHANGE_APPROVERS = ("sponsor", "pmo")
+"""Where a policy says nothing: a change request needs the sponsor and the PMO, both."""
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     """A compiled CEL expression, with the facts it reads (checked at load time)."""
@@ -225,6 +229,46 @@ class Gate:
 
 
 @dataclass(frozen=True, slots=True)
+class MoneyThreshold:
+    """A money fact that may move at most `percent` (either way) from its baseline without a
+    change request."""
+
+    fact: str
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeControl:
+    """How the facts of a project change once its first gate is passed.
+
+    A change that moves the tier or makes a requirement stop applying always needs a change
+    request; so does a money fact moving beyond its threshold. `approvers` must all approve.
+    """
+
+    approvers: tuple[str, ...] = DEFAULT_CHANGE_APPROVERS
+    money: tuple[MoneyThreshold, ...] = ()
+
+
+DEFAULT_CHANGE_CONTROL = ChangeControl()
+"""Where a policy says nothing (every published version before `change_control` existed)."""
+
+
+class TriggerEvent(StrEnum):
+    """What a trigger reacts to. New kinds are added here, in the spec and in the loader."""
+
+    CHANGE_APPROVED = "change_approved"
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """When `on` happens to a project, the review of gate `review` must pass (again) before
+    the project's next gate: e.g. an approved change opens a re-baseline review."""
+
+    on: TriggerEvent
+    review: str
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A versioned, immutable set of gate rules written by the PMO."""
 
@@ -243,6 +287,8 @@ class Policy:
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
     open_conditions: OpenConditions = OpenConditions.BLOCK
     overrides: Overrides = Overrides.ALLOWED
+    change_control: ChangeControl = DEFAULT_CHANGE_CONTROL
+    triggers: tuple[Trigger, ...] = ()
 
     @property
     def ref(self) -> str:

@@ -23,6 +23,7 @@ from policies.model import (
     Independence,
     OpenConditions,
     Overrides,
+    TriggerEvent,
 )
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -220,6 +221,37 @@ TIER = Mapping(
     "A class of project.",
 )
 
+CHANGE_CONTROL = Mapping(
+    {
+        "approvers": Field(
+            ListOf(
+                _id(),
+                "Roles that must all approve a change request (default: [sponsor, pmo]).",
+                1,
+            )
+        ),
+        "money": Field(
+            MapOf(
+                Scalar("string", "A percentage: '10%'.", max_length=MAX_IDENTIFIER_CHARS),
+                "Money facts that may move at most this much from their baseline without a "
+                "change request.",
+            )
+        ),
+    },
+    "Change control on facts after the first gate: a change that moves the tier or makes a "
+    "requirement stop applying always needs an approved change request.",
+)
+
+TRIGGER = Mapping(
+    {
+        "on": Field(Scalar("string", "What happened.", tuple(TriggerEvent)), required=True),
+        "review": Field(
+            _id("The gate whose review must pass again before the next gate."), required=True
+        ),
+    },
+    "Something that happens to a project, and the review it opens.",
+)
+
 POLICY = Mapping(
     {
         "id": Field(_id("Policy id: 'standard'."), required=True),
@@ -272,6 +304,8 @@ POLICY = Mapping(
                 tuple(Overrides),
             )
         ),
+        "change_control": Field(CHANGE_CONTROL),
+        "triggers": Field(ListOf(TRIGGER, "What happens when: e.g. an approved change.")),
     },
     "A Lockgate stage-gate policy.",
 )

@@ -168,6 +168,7 @@ class FactsForm(FlaskForm):
 
     reason = TextAreaField("Why the facts change", validators=[Optional(), Length(max=LONG_TEXT)])
     save = SubmitField("Save facts")
+    propose = SubmitField("Propose this change")
 
 
 def facts_form(facts: Sequence[Typed], current: Mapping[str, object]) -> FactsForm:

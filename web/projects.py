@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from wtforms import Form, SelectField, StringField
 
 from gates.authority import ATTACH, REGISTER, SUBMIT, UPDATE_FACTS
+from gates.change_control import NEEDS_REQUEST
 from policies.model import Artifact, ArtifactKind
 from web.conditional import revalidated
 from web.paging import cursor_of, filter_args
@@ -43,10 +44,12 @@ from workflows.state import policy_of
 from workflows.store.evidence import verified_copy
 from workflows.verbs import attach as attaching
 from workflows.verbs import conditions as conditions_verbs
+from workflows.verbs.change_requests import preview_change, propose_change
 from workflows.verbs.overrides import overrides_of
 from workflows.verbs.projects import hold, kill, register_project, resume, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
 from workflows.views import projects as views
+from workflows.views.change_requests import change_requests
 from workflows.views.conditions import conditions_of_project
 from workflows.views.counts import project_total
 from workflows.views.portfolio import ProjectFilter, project_page, viewer_of
@@ -197,6 +200,7 @@ def show(key: str) -> str:
         moves=[(m, MOVE_LABELS[m]) for m in granted.moves(project.stage, policy.stages[-1])],
         move_form=MoveForm(),
         standing_note=views.standing_of(uow, project),
+        changes=[c for c in change_requests(uow, me().actor, key) if c.status == "open"],
     )
 
 
@@ -372,24 +376,50 @@ def download(key: str, artifact_id: str, version: int) -> Response:
 @blueprint.route("/<key>/facts", methods=["GET", "POST"])
 @login_required
 def facts(key: str) -> str | Response:
-    """Change the project's facts; the project is re-tiered and the new tier shown."""
+    """Change the project's facts; the project is re-tiered and the new tier shown. A change
+    that needs a change request (gates.change_control) shows its impact and is proposed."""
     project, granted = project_or_404(key)
     if not granted.may(UPDATE_FACTS):
         abort(403)
     uow = unit_of_work()
     policy = policy_of(uow, project)
     form = facts_form(policy.facts, project.facts)
+    impact = None
     if form.validate_on_submit():
         raw = typed_values(form.facts.form, policy.facts)
+        reason = form.reason.data or ""
         try:
-            choice = update_facts(uow, me().actor, key, raw, form.reason.data or "")
+            if form.propose.data:
+                proposal = propose_change(uow, me().actor, key, raw, reason)
+                uow.commit()
+                flash(f"Change request {proposal.record.id} is proposed.", "success")
+                return redirect(url_for("changes.show", change_id=proposal.record.id))
+            choice = update_facts(uow, me().actor, key, raw, reason)
             uow.commit()
         except InvalidInput as error:
             for text in errors_to_fields(form, error, form.facts.form):
                 flash(text, "error")
-        except (Refused, NotFound, Conflict) as error:
+        except Refused as error:
+            needs_request = NEEDS_REQUEST in {r.rule for r in error.refusals}
+            if needs_request:
+                flash("This change needs an approved change request: see its impact.", "error")
+            else:
+                flash_refusal(error)
+            if needs_request or form.propose.data:
+                impact = _impact(key, raw)
+        except (NotFound, Conflict) as error:
             flash_refusal(error)
         else:
             flash(f"The facts are saved. Tier: {choice.reason}.", "success")
             return redirect(url_for("projects.show", key=key))
-    return render_template("projects/facts.html", project=project, policy=policy, form=form)
+    return render_template(
+        "projects/facts.html", project=project, policy=policy, form=form, impact=impact
+    )
+
+
+def _impact(key: str, raw: dict[str, str]) -> dict[str, object] | None:
+    """The impact of changing the facts as typed, to show next to 'Propose this change'."""
+    try:
+        return preview_change(unit_of_work(), me().actor, key, raw).as_record()
+    except LockgateError:
+        return None

@@ -31,8 +31,11 @@ class Refused(LockgateError):
     """The action is not allowed now. `refusals` lists every reason as a value (its rule id,
     the input field it concerns, its words); `reasons` lists their words."""
 
-    def __init__(self, action: str, refusals: Iterable[Refusal | str]) -> None:
+    def __init__(
+        self, action: str, refusals: Iterable[Refusal | str], project_key: str | None = None
+    ) -> None:
         self.action = action
+        self.project_key = project_key  # for the trail, when the verb is not given a key
         self.refusals = [
             r if isinstance(r, Refusal) else Refusal(UNCLASSIFIED, None, r) for r in refusals
         ]

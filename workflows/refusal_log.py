@@ -35,7 +35,7 @@ def refusals_recorded(
         except Refused as error:
             if not error.recorded:  # a verb refused inside another is recorded once
                 bound = signature.bind_partial(uow, actor, *args, **kwargs).arguments
-                record_refusal(uow, actor, error, _project_key(bound))
+                record_refusal(uow, actor, error, error.project_key or _project_key(bound))
             raise
 
     return run

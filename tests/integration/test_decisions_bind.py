@@ -432,4 +432,3 @@ def test_only_one_override_waits_per_review(
     error = refuses(Refused, overrides.request_override, "pmo2", key, "Me too")
 
     assert [r.rule for r in error.refusals] == ["override.already_requested"]
-

@@ -57,6 +57,8 @@ def test_the_top_level_lists_every_key_and_requires_the_mandatory_ones() -> None
         "max_waiver_days",
         "open_conditions",
         "overrides",
+        "change_control",
+        "triggers",
     }
     assert set(SCHEMA["required"]) == {"id", "version", "title", "facts", "roles", "tiers", "gates"}
     assert PROPERTIES["version"] == {

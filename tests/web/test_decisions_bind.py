@@ -61,9 +61,7 @@ def test_nobody_but_the_owner_is_offered_to_close_a_condition_or_may_close_it(
     auth.login("pmo")
 
     shown = page(client, f"/projects/{key}")
-    auth.post(
-        f"/projects/{key}/conditions/{condition}/close", {"note": "Done"}, f"/projects/{key}"
-    )
+    auth.post(f"/projects/{key}/conditions/{condition}/close", {"note": "Done"}, f"/projects/{key}")
     after = page(client, f"/projects/{key}")
 
     assert "Close the condition" not in shown

@@ -165,6 +165,7 @@ def _fill(rule: str, key: str) -> str:
         "token_id": "1",
         "override_id": "1",
         "condition_id": "1",
+        "change_id": "1",
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values.get(m.group(1), "x"), rule)
 

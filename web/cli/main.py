@@ -34,6 +34,11 @@ COMMANDS: dict[str, Entry] = {
     "project": Entry(
         "web.cli.project", "project_group", "Register, list and show projects; hold, resume, kill."
     ),
+    "change": Entry(
+        "web.cli.change",
+        "change_group",
+        "Change requests on project facts: list, show, approve, reject, withdraw.",
+    ),
     "gate": Entry(
         "web.cli.gate",
         "gate_group",

@@ -1,4 +1,4 @@
-"""`lockgate project list|register|show|hold|resume|kill`."""
+"""`lockgate project list|register|show|change|hold|resume|kill`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from web.cli.gate import print_gate_status
 from web.cli.shared import acting, parse_pairs, say, show_table, workspace
 from workflows.identity import Actor
 from workflows.state import load_project
-from workflows.verbs import projects
+from workflows.verbs import change_requests, projects
 from workflows.views.portfolio import project_summaries
 
 
@@ -74,6 +74,24 @@ def project_show(actor: Actor, key: str) -> None:
         )
         show_table(["FACT", "VALUE"], [[k, v] for k, v in project.facts.items()])
         print_gate_status(uow, actor, key, None)
+
+
+@project_group.command("change")
+@acting
+@click.argument("key")
+@click.option("--set", "sets", multiple=True, required=True, metavar="NAME=VALUE")
+@click.option("--reason", required=True, help="Why the facts change (kept with the request).")
+def project_change(actor: Actor, key: str, sets: tuple[str, ...], reason: str) -> None:
+    """Propose changing facts of KEY: shows the impact, then opens a change request."""
+    from web.cli.change import print_impact
+
+    changes = parse_pairs(sets, "--set")
+    with workspace().unit_of_work() as uow:
+        proposal = change_requests.propose_change(uow, actor, key, changes, reason)
+        uow.commit()
+        change_id, impact = proposal.record.id, proposal.record.impact
+    print_impact(impact)
+    say(f"proposed change request {change_id}: `lockgate change show {change_id}`")
 
 
 def _move_command(name: str, verb_name: str, help_text: str) -> None:

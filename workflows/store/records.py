@@ -455,3 +455,45 @@ class PasswordLink(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class ChangeRequest(Base):
+    """A proposed change of a project's facts that needs approval (gates.change_control):
+    the changes, why, their impact when proposed, and how it ended (applied, rejected,
+    withdrawn). At most one is open per project (the verbs check it under the project lock)."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (Index("ix_change_requests_project_status", "project_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    changes: Mapped[dict[str, Any]]
+    facts: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    impact: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    proposed_by: Mapped[str] = mapped_column(String(80))
+    proposed_at: Mapped[datetime]
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    project: Mapped[Project] = relationship(lazy="joined")
+    approvals: Mapped[list[ChangeApproval]] = relationship(order_by="ChangeApproval.id")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ChangeApproval(Base):
+    """One approver role's approval of a change request: each role approves once."""
+
+    __tablename__ = "change_approvals"
+    __table_args__ = (UniqueConstraint("change_request_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_request_id: Mapped[int] = mapped_column(ForeignKey("change_requests.id"))
+    role: Mapped[str] = mapped_column(String(80))
+    approver: Mapped[str] = mapped_column(String(80))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    approved_at: Mapped[datetime]

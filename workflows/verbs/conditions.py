@@ -169,4 +169,3 @@ def assign_owners(uow: UnitOfWork) -> int:
             matched=matched is not None,
         )
     return len(rows)
-

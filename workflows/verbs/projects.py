@@ -15,9 +15,10 @@ from gates.refusals import Refusal
 from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
 from policies.model import MANAGER_ROLE
+from workflows import change_control
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
-from workflows.facts import checked_facts, from_stored, to_stored
+from workflows.facts import from_stored, to_stored
 from workflows.identity import Actor
 from workflows.inputs import long_text, short_text_problem
 from workflows.pending import close_pending
@@ -124,18 +125,24 @@ def _registration_problems(uow: UnitOfWork, key: str, name: str) -> dict[str, st
 def update_facts(
     uow: UnitOfWork, actor: Actor, key: str, changes: Mapping[str, object], reason: str = ""
 ) -> TierChoice:
-    """Change some facts; the project is re-tiered. Returns the tier chosen now."""
+    """Change some facts; the project is re-tiered. Returns the tier chosen now.
+
+    After the first gate, a change that needs a change request (gates.change_control) is
+    refused (change.needs_request): it is proposed with change_requests.propose_change."""
     reason = long_text(reason, "reason")
     project = load_project(uow, key, for_update=True)
     require(authority_on(uow, actor.username, project), UPDATE_FACTS)
+    change_control.refuse_while_open(uow, project, "update facts")
     policy = policy_of(uow, project)
-    merged = {**project.facts, **changes}
-    values = checked_facts(policy, merged)
-    old_facts, old_tier = project.facts, project.tier
-    new_facts = to_stored(values)
-    if new_facts == old_facts:
-        text = "Nothing changed: the facts already have these values."
-        raise Refused("update facts", [Refusal("facts.unchanged", None, text)])
+    try:
+        assessed = change_control.assess(uow, project, policy, changes)
+    except Refused as error:
+        raise Refused("update facts", error.refusals) from None
+    if assessed.impact.needs_request:
+        refusal = change_control.needs_request_refusal(key, policy, assessed.impact, changes)
+        raise Refused("update facts", [refusal])
+    values, old_facts, old_tier = assessed.values, project.facts, project.tier
+    new_facts = assessed.facts
     choice = classify(policy, values)
     project.facts, project.tier, project.updated_at = new_facts, choice.tier.id, uow.now
     changed = {

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from gates.authority import DECIDE, READ, SUBMIT, WITHDRAW, Authority, authority
-from gates.decisions import FollowUp
+from gates.change_control import rebaseline_refusals
+from gates.decisions import ON_HOLD, FollowUp, next_gate
 from gates.model import APPROVING, Person, Signature
 from gates.readiness import Readiness, readiness
 from gates.refusals import Refusal, refusals_of
@@ -17,6 +18,7 @@ from gates.signoffs import ReviewRound
 from policies.model import Decision, Gate, Policy
 from workflows import inputs
 from workflows.authority import Roster, roster_of, signers_on
+from workflows.change_control import rebaseline_due
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.identity import Actor
 from workflows.machines import DRAFT, Lifecycle, recycle_trigger
@@ -82,8 +84,9 @@ def gate_status(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
     person = roster.person(actor.username, project.id, uow.now)
     require(authority(person, key), READ)
     policy = policy_of(uow, project)
-    gate = gate_of(policy, project, gate_id)
     review = open_review(uow, project)
+    # The open review's gate, where one is open (a re-baseline review repeats a passed gate).
+    gate = gate_of(policy, project, gate_id or (review.gate_id if review else None))
     review = review if review is not None and review.gate_id == gate.id else None
     state = project_state(uow, project, policy, gate, review)
     state = replace(state, open_conditions=open_conditions(uow, project.id))
@@ -98,7 +101,7 @@ def submit_gate(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
     project = load_project(uow, key, for_update=True)
     require(authority_on(uow, actor.username, project), SUBMIT)
     policy = policy_of(uow, project)
-    gate = _next_gate(policy, project, gate_id)
+    gate = _next_gate(uow, policy, project, gate_id)
     if open_review(uow, project) is not None:
         text = f"{gate.name} is already submitted and waiting for a decision."
         raise Refused("submit", [Refusal("submit.already_open", None, text)])
@@ -137,8 +140,16 @@ def submit_gate(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
     return review
 
 
-def _next_gate(policy: Policy, project: Project, gate_id: str | None) -> Gate:
+def _next_gate(uow: UnitOfWork, policy: Policy, project: Project, gate_id: str | None) -> Gate:
+    """The gate a submission is for: the next one, or a re-baseline review an approved change
+    asks for (which must pass first)."""
+    due = rebaseline_due(uow, project, policy)
+    if gate_id is not None and gate_id in due:
+        return gate_of(policy, project, gate_id)
     expected = gate_of(policy, project, None)
+    owed = [g for g in due if g != expected.id]  # passing the next gate re-baselines it
+    if owed:
+        raise Refused("submit", rebaseline_refusals(policy, owed, "submitted"))
     if gate_id is not None and gate_id != expected.id:
         gate_of(policy, project, gate_id)
         text = (
@@ -342,6 +353,9 @@ def decide(
     report = readiness(policy, gate, state, uow.now)
     at_gate = authority(granted.person, key, ReviewRound(policy, report, state))
     refusals = at_gate.decide(choice, reason, follow_ups, uow.now.date(), recycle_to)
+    if choice in APPROVING and not _rebaseline(policy, project, gate):
+        owed = [g for g in rebaseline_due(uow, project, policy) if g != gate.id]
+        refusals = [*refusals, *rebaseline_refusals(policy, owed, "passed")]
     owners = owners_of(uow, follow_ups) if not refusals else {}
     ruling = Ruling(choice, reason, follow_ups, recycle_to)
     return record_decision(uow, actor, under, (policy, gate), refusals, ruling, owners)
@@ -379,7 +393,8 @@ def record_decision(
     decided = uow.workspace.reviews.fire(
         review.state, "decide", refusals, f"{choice.label} at {gate.name}"
     )
-    new_stage = _moved_to(lifecycle, project, gate, choice, given.recycle_to)
+    repeat = _rebaseline(policy, project, gate) and choice in (*APPROVING, Decision.RECYCLE)
+    new_stage = None if repeat else _moved_to(lifecycle, project, gate, choice, given.recycle_to)
     result = Decided(review, project.stage, new_stage or project.stage)
     update_row(
         uow.session,
@@ -430,9 +445,17 @@ def record_decision(
         snapshot_digest=review.snapshot_digest,
         follow_ups=named,
     )
-    if choice in APPROVING:
+    if choice in APPROVING and not repeat:
         pass_skipped_gates(uow, actor.username, project, policy, lifecycle)
     return replace(result, new_stage=project.stage)
+
+
+def _rebaseline(policy: Policy, project: Project, gate: Gate) -> bool:
+    """True when a review of `gate` repeats a gate the project has passed (a re-baseline
+    review an approved change asked for): deciding it does not move the project."""
+    stage = project.resume_stage if project.stage == ON_HOLD else project.stage
+    upcoming = next_gate(policy, stage or project.stage)
+    return upcoming is None or upcoming.id != gate.id
 
 
 def _moved_to(

@@ -35,7 +35,12 @@ COMMANDS: dict[str, Entry] = {
         "web.cli.project", "project_group", "Register, list and show projects; hold, resume, kill."
     ),
     "gate": Entry(
-        "web.cli.gate", "gate_group", "Gate reviews: status, submit, sign, decide, withdraw, waive."
+        "web.cli.gate", "gate_group", "Gate reviews: status, submit, sign, decide, withdraw."
+    ),
+    "waiver": Entry(
+        "web.cli.waiver",
+        "waiver_group",
+        "Waivers: request, approve, deny, revoke and list them.",
     ),
     "attach": Entry(
         "web.cli.attach",

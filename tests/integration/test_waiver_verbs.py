@@ -51,7 +51,8 @@ def test_a_requested_waiver_waives_nothing_until_someone_approves_it(asked, stat
     ("actor", "requirement", "reasons"),
     [
         ("sponsor", CASE, ["Only the project manager or the PMO may request a waiver. (ERP-1)"]),
-        ("pm", "artifact:project_charter", ["The policy does not allow this requirement to be waived."]),
+        ("pm", "artifact:project_charter",
+         ["The policy does not allow this requirement to be waived."]),
     ],
 )  # fmt: skip
 def test_a_waiver_request_by_someone_who_may_not_submit_or_of_an_unwaivable_requirement_is_refused(

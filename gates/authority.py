@@ -27,11 +27,11 @@ from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPON
 from gates.refusals import Refusal
 from gates.signoffs import ReviewRound, Signing, SignOption, check_sign, sign_options
 from gates.waivers import (
-    can_waive,
     decision_refusals,
     expiry_refusals,
     request_refusals,
     revoke_refusals,
+    waiving_role,
 )
 from policies.model import DEFAULT_MAX_WAIVER_DAYS, Decision, Requirement
 
@@ -213,7 +213,7 @@ class Authority:
         manager; the PMO is not exempt."""
         if not self.person.active:
             return None, [_disabled(self.person)]
-        role, refusals = can_waive(requirement, self.person.roles, "decided")
+        role, refusals = waiving_role(requirement, self.person.roles)
         refusals = [
             *manager_waives(self.person),
             *requester_approves_waiver(self.person, requester),

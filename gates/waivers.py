@@ -20,18 +20,26 @@ def can_waive(
 ) -> tuple[str | None, list[Refusal]]:
     """Whether a holder of `roles` may waive `requirement` now: the role they waive it as
     (the first the policy allows that they hold), and every refusal (none when they may)."""
-    role = next((r for r in requirement.waivable_by if r in roles), None)
-    refusals = []
-    if not requirement.waivable_by:
-        text = "The policy does not allow this requirement to be waived."
-        refusals.append(Refusal("waive.not_waivable", "requirement", text))
-    elif role is None:
-        allowed = ", ".join(requirement.waivable_by)
-        refusals.append(Refusal("role.waive", None, f"Only these roles may waive it: {allowed}."))
+    role, refusals = waiving_role(requirement, roles)
     if not justification.strip():
         text = "A waiver needs a justification."
         refusals.append(Refusal("waive.justification_required", "justification", text))
     return role, refusals
+
+
+def waiving_role(
+    requirement: Requirement, roles: Collection[str]
+) -> tuple[str | None, list[Refusal]]:
+    """The role a holder of `roles` approves or denies a waiver of `requirement` as (the
+    first of its `waivable_by` they hold), or why they may not."""
+    role = next((r for r in requirement.waivable_by if r in roles), None)
+    if not requirement.waivable_by:
+        text = "The policy does not allow this requirement to be waived."
+        return None, [Refusal("waive.not_waivable", "requirement", text)]
+    if role is None:
+        allowed = ", ".join(requirement.waivable_by)
+        return None, [Refusal("role.waive", None, f"Only these roles may waive it: {allowed}.")]
+    return role, []
 
 
 REQUESTED, APPROVED, DENIED, REVOKED = "requested", "approved", "denied", "revoked"

@@ -16,7 +16,7 @@ from gates.authority import PORTFOLIO, REQUEST_WAIVER
 from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, place_refusals, project_or_404, requires, unit_of_work
 from web.project_forms import ConfirmForm
-from workflows.errors import InvalidInput, LockgateError, Refused
+from workflows.errors import LockgateError, Refused
 from workflows.state import gate_of, policy_of
 from workflows.store.records import Project
 from workflows.store.uow import UnitOfWork
@@ -138,7 +138,7 @@ def decide(waiver_id: int, action: str) -> Response:
         else:
             waiver = verbs.revoke_waiver(uow, me().actor, waiver_id, reason or "")
         uow.commit()
-    except (InvalidInput, LockgateError) as error:
+    except LockgateError as error:
         flash_refusal(error)
     else:
         flash(f"Waiver {waiver.id} of {waiver.requirement} is {waiver.status}.", "success")

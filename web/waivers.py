@@ -113,13 +113,13 @@ def _request(uow: UnitOfWork, key: str, form: RequestForm) -> bool:
     return True
 
 
-@blueprint.route("/waivers/<int:waiver_id>/<action>", methods=["POST"])
+@blueprint.route("/projects/<key>/waivers/<int:waiver_id>/<action>", methods=["POST"])
 @login_required
-def decide(waiver_id: int, action: str) -> Response:
-    """Approve, deny (with a reason) or revoke (with a reason) a waiver; refusals in words."""
+def decide(key: str, waiver_id: int, action: str) -> Response:
+    """Approve, deny (with a reason) or revoke (with a reason) a waiver; refusals in words.
+    The verb reads the waiver's own project: `key` only says which page to go back to."""
     if action not in ("approve", "deny", "revoke"):
         abort(404)
-    key = request.form.get("project", "")
     project_or_404(key)
     uow = unit_of_work()
     valid = ConfirmForm().validate_on_submit() if action == "approve" else None

@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 
 from gates.readiness import Status
+from tests.integration.factories import actor_of
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.verbs import reviews, users, waivers
+from workflows.views import waivers as listings
 
 CASE = "artifact:business_case"  # standard policy, initiation gate: waivable_by [pmo]
 
@@ -245,3 +247,38 @@ def test_an_expired_waiver_no_longer_counts(act, asked, status, clock):
     clock.advance(days=2)
 
     assert status("ERP-1").line(CASE).status is Status.MISSING
+
+
+# -- listings ----------------------------------------------------------------------------------
+
+
+def test_every_projects_waivers_are_the_pmos_to_list(asked, refuses):
+    asked()
+
+    error = refuses(Refused, listings.portfolio_waivers, "sponsor")
+
+    assert error.reasons == ["Only the PMO or admins may list every project's waivers."]
+
+
+def test_an_unknown_status_lists_the_statuses_there_are(asked, refuses):
+    asked()
+
+    error = refuses(InvalidInput, listings.portfolio_waivers, "pmo", "pending")
+
+    assert "requested, approved, denied, revoked, expired, no_expiry" in error.problems["status"]
+
+
+def test_the_project_page_offers_each_reader_what_they_may_do(act, asked, read):
+    waiver = asked()
+
+    def offers(who: str) -> tuple[bool, bool]:
+        [row] = read(lambda uow: listings.project_waivers(uow, actor_of(uow, who), "ERP-1"))
+        return row.may_decide, row.may_revoke
+
+    assert (offers("pm"), offers("pmo")) == ((False, False), (True, False))
+    act(waivers.approve_waiver, "pmo", waiver.id)
+    assert (offers("pm"), offers("pmo2"), offers("sponsor")) == (
+        (False, False),
+        (False, True),
+        (False, False),
+    )

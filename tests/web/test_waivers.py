@@ -48,7 +48,7 @@ def test_the_pmo_approves_a_requested_waiver_on_the_projects_waivers_page(
     url = f"/projects/{asked.project_key}/waivers"
     before = page(client, url)
 
-    approved = auth.post(f"/waivers/{asked.id}/approve", {"project": asked.project_key}, url)
+    approved = auth.post(f"{url}/{asked.id}/approve", {}, url)
     after = page(client, url)
 
     assert "Approve" in before and "Deny" in before
@@ -100,7 +100,7 @@ def test_a_denial_without_a_reason_is_refused_and_changes_nothing(
     auth.login("pmo")
     url = f"/projects/{asked.project_key}/waivers"
 
-    auth.post(f"/waivers/{asked.id}/deny", {"project": asked.project_key, "reason": ""}, url)
+    auth.post(f"{url}/{asked.id}/deny", {"reason": ""}, url)
 
     assert "Give a reason" in page(client, url)
     assert [w.id for w in waivers_with(workspace, "requested")] == [asked.id]

@@ -13,7 +13,7 @@ from sqlalchemy import Select, or_, select
 from gates.authority import PORTFOLIO, READ, Authority, authority
 from gates.waivers import APPROVED, EXPIRED, REQUESTED, STATUSES, shown_status
 from workflows.authority import person_on
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, Refused
 from workflows.identity import Actor
 from workflows.refusal_log import refusals_recorded
 from workflows.state import authority_on, load_project, policy_of, require
@@ -26,6 +26,7 @@ NO_EXPIRY = "no_expiry"
 """The filter of approved waivers without an expiry: granted before expiries were required,
 they stay in force until revoked, so someone should review them."""
 FILTERS = (*STATUSES, NO_EXPIRY)
+LIST_ALL = "list every project's waivers"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ def portfolio_waivers(
 ) -> Page[WaiverRow, int]:
     """One page of every project's waivers (the PMO and admins), newest first, with one
     status (or `no_expiry`: approved ones granted before expiries were required)."""
-    require(authority(person_on(uow, actor.username, None)), PORTFOLIO)
+    refusals = authority(person_on(uow, actor.username, None)).refusals(PORTFOLIO, LIST_ALL)
+    if refusals:
+        raise Refused(LIST_ALL, refusals)
     cursor = cursor or Cursor()
     query = keyset(_filtered(_rows(), status, uow.now), WaiverRecord.id, cursor, size, True)
     rows = [_row(found, uow.now) for found in uow.session.execute(query)]

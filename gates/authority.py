@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from gates.change_requests import (
@@ -27,13 +27,20 @@ from gates.duties import (
     decider_refusals,
     manager_kills,
     manager_waives,
+    requester_approves_waiver,
     role_conflicts,
     self_grant,
 )
 from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPONSOR, Person
 from gates.refusals import Refusal
 from gates.signoffs import ReviewRound, Signing, SignOption, check_sign, sign_options
-from gates.waivers import can_waive
+from gates.waivers import (
+    decision_refusals,
+    expiry_refusals,
+    request_refusals,
+    revoke_refusals,
+    waiving_role,
+)
 from policies.model import DEFAULT_MAX_WAIVER_DAYS, Decision, Requirement
 
 
@@ -117,6 +124,7 @@ ATTACH = Permission("role.attach", "attach evidence", MANAGER_OR_PMO)
 UPDATE_FACTS = Permission("role.update_facts", "update facts", MANAGER_OR_PMO)
 PROPOSE_CHANGE = Permission("role.propose_change", "propose a change request", MANAGER_OR_PMO)
 WITHDRAW = Permission("role.withdraw", "withdraw a review", MANAGER_OR_PMO)
+REQUEST_WAIVER = Permission("role.request_waiver", "request a waiver", MANAGER_OR_PMO)
 DECIDE = Permission("role.decide", "decide a gate", SPONSOR_OR_PMO)
 HOLD = Permission("role.hold", "put the project on hold", SPONSOR_OR_PMO)
 RESUME = Permission("role.resume", "resume the project", SPONSOR_OR_PMO)
@@ -215,34 +223,64 @@ class Authority:
         gate = self._review().gate
         return tuple(r for r in gate.requirements if roles & set(r.waivable_by))
 
-    def waive(
+    def request_waiver(
         self,
         requirement: Requirement,
         justification: str,
         expires_at: datetime | None,
         now: datetime,
         max_days: int = DEFAULT_MAX_WAIVER_DAYS,
+    ) -> list[Refusal]:
+        """Every reason the person may not request a waiver of `requirement` until
+        `expires_at` (required, at most `max_days` ahead): whoever may submit the gate may."""
+        refused = self.refusals(REQUEST_WAIVER)
+        if refused:
+            return refused
+        return [
+            *request_refusals(requirement, justification),
+            *expiry_refusals(expires_at, now, max_days),
+        ]
+
+    def decide_waiver(
+        self,
+        requirement: Requirement,
+        requester: str,
+        status: str,
+        expires_at: datetime | None,
+        now: datetime,
+        approve: bool = True,
+        reason: str = "",
     ) -> tuple[str | None, list[Refusal]]:
-        """Whether the person may waive `requirement` until `expires_at` (required, at most
-        `max_days` ahead): the role they waive it as, and every refusal (none when they may)."""
+        """Whether the person may approve (or, with `reason`, deny) a waiver of `requirement`
+        requested by `requester`: the role they decide it as, and every refusal. Only a holder
+        of a role the requirement is waivable by decides, never the requester nor the project
+        manager; the PMO is not exempt."""
         if not self.person.active:
             return None, [_disabled(self.person)]
-        role, refusals = can_waive(requirement, self.person.roles, justification)
-        refusals = [*manager_waives(self.person), *refusals]
-        latest = now + timedelta(days=max_days)
-        if expires_at is None:
-            text = f"A waiver needs an expiry date, at most {max_days} days ahead."
-            refusals.append(Refusal("waive.expiry_required", "expires_at", text))
-        elif expires_at <= now:
-            text = "The expiry must be in the future."
-            refusals.append(Refusal("waive.expiry_past", "expires_at", text))
-        elif expires_at > latest:
-            text = (
-                f"A waiver lasts at most {max_days} days under this policy: choose "
-                f"{latest:%Y-%m-%d} or earlier."
-            )
-            refusals.append(Refusal("waive.expiry_too_long", "expires_at", text))
+        role, refusals = waiving_role(requirement, self.person.roles)
+        refusals = [
+            *manager_waives(self.person),
+            *requester_approves_waiver(self.person, requester),
+            *refusals,
+            *decision_refusals(status, expires_at, approve, reason, now),
+        ]
         return role, refusals
+
+    def may_revoke_waiver(self, requirement: Requirement) -> bool:
+        """True when the person holds a role `requirement` is waivable by, or is the PMO."""
+        roles = self.person.roles if self.person.active else frozenset()
+        return bool(roles & ({PMO} | set(requirement.waivable_by)))
+
+    def revoke_waiver(self, requirement: Requirement, status: str, reason: str) -> list[Refusal]:
+        """Every reason the person may not revoke an approved waiver of `requirement` (a
+        holder of a role it is waivable by, or the PMO, with a reason)."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        if not self.may_revoke_waiver(requirement):
+            allowed = ", ".join(dict.fromkeys([*requirement.waivable_by, PMO]))
+            text = f"Only these roles may revoke a waiver of it: {allowed}."
+            return [Refusal("role.revoke_waiver", None, text)]
+        return revoke_refusals(status, reason)
 
     def grant(
         self, grantee: Person, role: str, incompatible: Sequence[frozenset[str]] = ()

@@ -8,6 +8,8 @@ exempt from any of them.
 - Nobody holds on one project two roles the policy makes incompatible (`incompatible_roles`,
   by default managing and sponsoring it): checked when granting and when signing.
 - Nobody grants a role to themselves.
+- Nobody decides a waiver they requested, and the project manager decides none on their
+  project.
 """
 
 from __future__ import annotations
@@ -73,6 +75,14 @@ def manager_waives(person: Person) -> list[Refusal]:
     return []
 
 
+def requester_approves_waiver(person: Person, requester: str) -> list[Refusal]:
+    """Nobody approves or denies a waiver they requested: another waiver holder decides."""
+    if person.username != requester:
+        return []
+    text = "Nobody may decide a waiver they requested: another holder of a waiving role must."
+    return [Refusal("sod.requester_approves_waiver", None, text)]
+
+
 def _words(role: str) -> str:
     return "project manager" if role == "project_manager" else role.replace("_", " ")
 
@@ -92,6 +102,7 @@ def duties_in_words(policy: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
         "Nobody decides a gate they submitted, on a project they manage, or on evidence they "
         "attached; the PMO is not exempt.",
         "The project manager neither waives their project's requirements nor kills it.",
+        "Nobody approves or denies a waiver they requested.",
         "Nobody grants a role to themselves.",
     ]
     for pair in policy.incompatible_roles:

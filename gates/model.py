@@ -65,6 +65,7 @@ class Waiver:
     justification: str
     granted_at: datetime
     expires_at: datetime | None = None
+    status: str = "approved"  # requested, approved, denied or revoked (gates.waivers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,9 +128,13 @@ def _register_blueprints(app: Flask) -> None:
         policies,
         portfolio,
         projects,
+        waivers,
     )
 
-    modules = (auth, home, projects, changes, approvals, portfolio, policies, audit, admin, account)
+    modules = (
+        auth, home, projects, changes, waivers, approvals, portfolio, policies, audit, admin,
+        account,
+    )  # fmt: skip
     for module in modules:
         app.register_blueprint(module.blueprint)
     app.before_request(account.require_own_password)

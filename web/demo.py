@@ -28,6 +28,7 @@ from workflows.verbs import (
     publishing,
     reviews,
     users,
+    waivers,
 )
 from workflows.workspace import Workspace
 
@@ -599,6 +600,52 @@ def _seed_the_present(ws: Workspace, clock: DemoClock) -> None:
         )
         uow.commit()
     _change_signed_evidence(ws, clock, "PRJ-110")
+    _seed_waivers(ws, clock)
+
+
+def _seed_waivers(ws: Workspace, clock: DemoClock) -> None:
+    """Two waivers, each requested by the project's manager: the PMO approved the first (its
+    requirement shows as waived), the second awaits a decision."""
+    requested = []
+    for key in _waiver_candidates(ws)[:2]:
+        with ws.unit_of_work() as uow:
+            status = reviews.gate_status(uow, _as(ws, "pmo"), key)
+            manager = status.project.manager.username
+            line = next(
+                line
+                for line in status.report.lines
+                if not line.status.ok and "pmo" in line.requirement.waivable_by
+            )
+            until = clock.now + timedelta(days=60)
+            why = "Superseded by the group-wide assessment; reviewed again before go-live."
+            asked = waivers.request_waiver(uow, _as(ws, manager), key, line.key, why, until)
+            uow.commit()
+            requested.append(asked.id)
+    for waiver_id in requested[:1]:
+        with ws.unit_of_work() as uow:
+            waivers.approve_waiver(uow, _as(ws, "pmo"), waiver_id)
+            uow.commit()
+
+
+def _waiver_candidates(ws: Workspace) -> list[str]:
+    """Projects between reviews whose next gate misses a requirement the PMO may waive."""
+    found = []
+    with ws.unit_of_work() as uow:
+        keys = [
+            f"{'LT' if policy_id == 'lite' else 'PRJ'}-{index + 101}"
+            for index, (_name, policy_id, _facts, _end) in enumerate(PORTFOLIO)
+        ]
+        for key in sorted(keys):
+            try:
+                status = reviews.gate_status(uow, _as(ws, "pmo"), key)
+            except LockgateError:
+                continue
+            if status.review is None and any(
+                not line.status.ok and "pmo" in line.requirement.waivable_by
+                for line in status.report.lines
+            ):
+                found.append(key)
+    return found
 
 
 def _sponsor_of(uow: UnitOfWork, project: Project) -> str:

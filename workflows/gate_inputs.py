@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from gates.decisions import next_gate
 from gates.model import Evidence, ProjectState, Signature, Waiver
 from gates.readiness import Readiness, readiness
-from gates.waivers import any_waivable
+from gates.waivers import APPROVED, any_waivable
 from policies.model import Decision, Gate, Policy
 from workflows.facts import from_stored
 from workflows.machines import SUBMITTED
@@ -305,7 +305,8 @@ def _newest_versions(restrict: Restrict) -> Select[Any]:
 
 
 def _waivers(uow: UnitOfWork, batch: Batch) -> dict[tuple[int, str], list[Waiver]]:
-    """The waivers in force (not revoked) of each project in the batch, by (project, gate)."""
+    """The approved waivers of each project in the batch, by (project, gate): requested,
+    denied and revoked ones never count (expiry is the gate rules' to judge, at `now`)."""
     found: dict[tuple[int, str], list[Waiver]] = defaultdict(list)
     query, params = for_batch(batch, _waivers_in_force)
     for project_id, gate_id, requirement, by, role, why, at, expires in uow.session.execute(
@@ -326,4 +327,4 @@ def _waivers_in_force(restrict: Restrict) -> Select[Any]:
         waivers.justification,
         waivers.granted_at,
         waivers.expires_at,
-    ).where(restrict(waivers.project_id), waivers.revoked_at.is_(None))
+    ).where(restrict(waivers.project_id), waivers.status == APPROVED, waivers.revoked_at.is_(None))

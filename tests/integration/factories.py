@@ -208,3 +208,23 @@ def read_in(workspace: Workspace, query: Callable[[UnitOfWork], Any]) -> Any:
     """`query(uow)` in a unit of work of `workspace` that is not committed."""
     with workspace.unit_of_work() as uow:
         return query(uow)
+
+
+def waive(
+    uow: UnitOfWork,
+    requester: str,
+    approver: str,
+    key: str,
+    requirement: str,
+    justification: str,
+    expires_at: datetime,
+    gate_id: str | None = None,
+) -> Any:
+    """A waiver of `requirement` requested by one person and approved by another: the only
+    way a requirement is waived."""
+    from workflows.verbs import waivers
+
+    asked = waivers.request_waiver(
+        uow, actor_of(uow, requester), key, requirement, justification, expires_at, gate_id
+    )
+    return waivers.approve_waiver(uow, actor_of(uow, approver), asked.id)

@@ -12,7 +12,7 @@ from gates.decisions import FollowUp
 from tests.integration.factories import PASSWORD, STANDARD_FACTS, policy_source
 from workflows.errors import InvalidInput
 from workflows.state import load_project
-from workflows.verbs import attach, migration, projects, publishing, reviews, users
+from workflows.verbs import attach, migration, projects, publishing, reviews, users, waivers
 
 register = projects.register_project
 HUGE = "x" * 100_000
@@ -169,7 +169,11 @@ def test_a_role_name_of_any_length_is_refused_before_it_reaches_the_database(
         (reviews.sign, ("sponsor", "ERP-1", "go", PASSWORD, "sponsor", LONG), "comment"),
         (reviews.decide, ("sponsor", "ERP-1", "recycle", LONG), "reason"),
         (reviews.withdraw, ("pm", "ERP-1", LONG), "reason"),
-        (reviews.waive, ("pmo", "ERP-1", "artifact:project_charter", LONG), "justification"),
+        (
+            waivers.request_waiver,
+            ("pm", "ERP-1", "artifact:project_charter", LONG),
+            "justification",
+        ),
         (projects.hold, ("sponsor", "ERP-1", LONG), "reason"),
         (projects.update_facts, ("pm", "ERP-1", {"risk": "high"}, LONG), "reason"),
         (migration.migrate, ("pmo", "ERP-1", 2, LONG), "reason"),

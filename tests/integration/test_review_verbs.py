@@ -1,4 +1,4 @@
-"""Review verbs: submit a gate, sign, decide, withdraw, waive."""
+"""Review verbs: submit a gate, sign, decide, withdraw (waivers: test_waiver_verbs.py)."""
 
 from __future__ import annotations
 
@@ -635,98 +635,6 @@ def test_the_sponsor_cannot_withdraw_the_managers_submission(new_project, submit
     submit_ready(key)
 
     refuses(Refused, reviews.withdraw, "sponsor", key, "x", match="Only the project manager")
-
-
-# -- waive -------------------------------------------------------------------------------------
-
-
-def test_the_pmo_waives_a_requirement_it_may_waive(
-    act, new_project, provide_evidence, status, events, head, clock
-):
-    key = new_project("ERP-1")
-    provide_evidence(key, skip=("business_case",))
-    start = head()
-    until = clock.now + timedelta(days=30)
-
-    waiver = act(reviews.waive, "pmo", key, "artifact:business_case", "Regulatory mandate", until)
-
-    assert (waiver.granted_role, waiver.gate_id) == ("pmo", "initiation")
-    line = status(key).line("artifact:business_case")
-    assert line.status is Status.WAIVED
-    assert line.reason == f"Waived by pmo (pmo) until {until:%Y-%m-%d}: Regulatory mandate"
-    [event] = events(after=start)
-    assert (event.action, event.data["requirement"]) == (
-        "requirement.waived",
-        "artifact:business_case",
-    )
-    act(reviews.submit_gate, "pm", key)
-
-
-@pytest.mark.parametrize(
-    ("actor", "requirement", "reasons"),
-    [
-        ("sponsor", "artifact:business_case", ["Only these roles may waive it: pmo."]),
-        ("outsider", "artifact:business_case", ["Only these roles may waive it: pmo."]),
-        (
-            "pmo",
-            "artifact:project_charter",
-            ["The policy does not allow this requirement to be waived."],
-        ),
-    ],
-)
-def test_a_waiver_by_a_role_the_policy_does_not_allow_is_refused(
-    new_project, refuses, actor, requirement, reasons, clock
-):
-    key = new_project("ERP-1")
-    until = clock.now + timedelta(days=30)
-
-    error = refuses(Refused, reviews.waive, actor, key, requirement, "Because", until)
-
-    assert error.reasons == reasons
-
-
-def test_a_waiver_needs_a_justification_and_a_future_expiry(new_project, refuses, clock):
-    key = new_project("ERP-1")
-
-    error = refuses(Refused, reviews.waive, "pmo", key, "artifact:business_case", "", clock.now)
-
-    assert error.reasons == [
-        "A waiver needs a justification.",
-        "The expiry must be in the future.",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("days", "rule"), [(None, "waive.expiry_required"), (91, "waive.expiry_too_long")]
-)
-def test_a_waiver_always_expires_within_the_policys_maximum(
-    new_project, refuses, clock, days, rule
-):
-    key = new_project("ERP-1")
-    until = None if days is None else clock.now + timedelta(days=days)
-
-    error = refuses(Refused, reviews.waive, "pmo", key, "artifact:business_case", "Why", until)
-
-    assert [(r.rule, r.field) for r in error.refusals] == [(rule, "expires_at")]
-
-
-def test_waiving_an_unknown_requirement_lists_the_gates_requirements(new_project, refuses):
-    key = new_project("ERP-1")
-
-    error = refuses(InvalidInput, reviews.waive, "pmo", key, "artifact:busines_case", "x")
-
-    assert "artifact:business_case" in error.problems["requirement"]
-
-
-def test_an_expired_waiver_no_longer_counts(act, new_project, status, clock):
-    key = new_project("ERP-1")
-    until = clock.now + timedelta(days=1)
-    act(reviews.waive, "pmo", key, "artifact:business_case", "Mandate", until)
-    assert status(key).line("artifact:business_case").status is Status.WAIVED
-
-    clock.advance(days=2)
-
-    assert status(key).line("artifact:business_case").status is Status.MISSING
 
 
 def delegate_on(uow, actor, delegate, role, key, starts_at, ends_at):

@@ -354,38 +354,87 @@ def test_a_decision_the_gate_does_not_allow_and_one_before_submission_are_refuse
 # --- waiving -------------------------------------------------------------------------------
 
 
-def waive(who: Person, key: str, justification: str = "Agreed", days: int = 30) -> Any:
+def charter() -> Any:
+    requirement = matrix().gates[0].requirement("artifact:charter")  # waivable_by: [pmo]
+    assert requirement is not None
+    return requirement
+
+
+def request(who: Person, key: str, justification: str = "Agreed", days: int = 30) -> Any:
     requirement = matrix().gates[0].requirement(key)
     assert requirement is not None
-    granted = authority(who, "ERP-1", READY.build())
-    return granted.waive(requirement, justification, NOW + timedelta(days=days), NOW)
+    granted = authority(who, "ERP-1")
+    return granted.request_waiver(requirement, justification, NOW + timedelta(days=days), NOW)
 
 
-WAIVE = [
-    pytest.param(person("p", "pmo"), "artifact:charter", "Agreed", 30, [], id="allowed"),
+REQUEST = [
+    pytest.param(person("m", manages=True), "artifact:charter", "Agreed", 30, [], id="allowed"),
     pytest.param(person("p", "pmo"), "artifact:contract", "Agreed", 30,
                  [("waive.not_waivable", "requirement")], id="not-waivable"),
     pytest.param(person("s", "sponsor"), "artifact:charter", "Agreed", 30,
-                 [("role.waive", None)], id="role"),
+                 [("role.request_waiver", None)], id="role"),
     pytest.param(person("p", "pmo"), "artifact:charter", "  ", 30,
                  [("waive.justification_required", "justification")], id="justification"),
     pytest.param(person("p", "pmo"), "artifact:charter", "Agreed", -1,
                  [("waive.expiry_past", "expires_at")], id="expiry-past"),
+    pytest.param(person("p", "pmo"), "artifact:charter", "Agreed", 91,
+                 [("waive.expiry_too_long", "expires_at")], id="expiry-too-long"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("who", "key", "justification", "days", "expected"), WAIVE)
-def test_waiving_is_refused_by_one_rule_named_with_its_field(
+@pytest.mark.parametrize(("who", "key", "justification", "days", "expected"), REQUEST)
+def test_requesting_a_waiver_is_refused_by_one_rule_named_with_its_field(
     who: Person, key: str, justification: str, days: int, expected: list[tuple[str, str | None]]
 ) -> None:
-    _role, refusals = waive(who, key, justification, days)
+    assert rules(request(who, key, justification, days)) == expected
+
+
+def decide(who: Person, requester: str = "mia", approve: bool = True, reason: str = "") -> Any:
+    granted = authority(who, "ERP-1")
+    until = NOW + timedelta(days=30)
+    return granted.decide_waiver(charter(), requester, "requested", until, NOW, approve, reason)
+
+
+DECIDE_WAIVER = [
+    pytest.param(person("p", "pmo"), "mia", True, "", [], id="allowed"),
+    pytest.param(person("s", "sponsor"), "mia", True, "", [("role.waive", None)], id="role"),
+    pytest.param(person("p", "pmo"), "p", True, "", [("sod.requester_approves_waiver", None)],
+                 id="requester"),
+    pytest.param(person("p", "pmo", manages=True), "mia", True, "",
+                 [("sod.manager_waives", None)], id="manager"),
+    pytest.param(person("p", "pmo"), "mia", False, " ", [("waiver.reason_required", "reason")],
+                 id="deny-without-reason"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("who", "requester", "approve", "reason", "expected"), DECIDE_WAIVER)
+def test_deciding_a_waiver_is_refused_by_one_rule_each(
+    who: Person, requester: str, approve: bool, reason: str, expected: list[tuple[str, str | None]]
+) -> None:
+    _role, refusals = decide(who, requester, approve, reason)
     assert rules(refusals) == expected
+
+
+def test_a_waiver_is_decided_as_the_waiving_role_the_decider_holds() -> None:
+    assert decide(person("p", "pmo"))[0] == "pmo"
+
+
+def test_the_pmo_or_a_waiving_role_revokes_an_approved_waiver_with_a_reason() -> None:
+    pmo = authority(person("p", "pmo"), "ERP-1")
+    assert pmo.revoke_waiver(charter(), "approved", "Evidence arrived") == []
+    assert rules(pmo.revoke_waiver(charter(), "approved", "")) == [
+        ("waiver.reason_required", "reason")
+    ]
+    assert rules(pmo.revoke_waiver(charter(), "denied", "x")) == [("waiver.not_approved", None)]
+    sponsor = authority(person("s", "sponsor"), "ERP-1")
+    assert rules(sponsor.revoke_waiver(charter(), "approved", "x")) == [
+        ("role.revoke_waiver", None)
+    ]
 
 
 def test_the_requirements_a_person_may_waive_are_those_their_roles_are_named_for() -> None:
     granted = authority(person("p", "pmo"), "ERP-1", READY.build())
     assert [r.key for r in granted.waivable()] == ["artifact:charter", "signoff:finance"]
-    assert waive(person("p", "pmo"), "artifact:charter")[0] == "pmo"
 
 
 def test_a_waived_sign_off_needs_no_signature() -> None:

@@ -10,6 +10,7 @@ from gates.duties import (
     decider_refusals,
     manager_kills,
     manager_waives,
+    requester_approves_waiver,
     role_conflicts,
     self_grant,
 )
@@ -74,6 +75,13 @@ def test_a_manager_neither_waives_nor_kills_their_own_project_whatever_else_they
     assert rules(manager_waives(manager)) == ["sod.manager_waives"]
     assert rules(manager_kills(manager)) == ["sod.manager_kills"]
     assert manager_waives(pmo) == manager_kills(pmo) == []
+
+
+def test_nobody_decides_a_waiver_they_requested_not_even_the_pmo():
+    pmo = Person("pia", global_roles=frozenset({PMO}))
+
+    assert rules(requester_approves_waiver(pmo, "pia")) == ["sod.requester_approves_waiver"]
+    assert requester_approves_waiver(pmo, "pat") == []
 
 
 def test_the_moves_offered_follow_the_stage_and_the_permission():

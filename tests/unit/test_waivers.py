@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
-from gates.waivers import any_waivable, can_waive, describe_waiver, is_valid, valid_waiver
+from gates.waivers import (
+    any_waivable,
+    can_waive,
+    decision_refusals,
+    describe_waiver,
+    expiry_refusals,
+    is_valid,
+    shown_status,
+    valid_waiver,
+)
 from policies import Requirement
 from tests.unit.gate_fixtures import NOW, gate, matrix, standard, waiver
 
@@ -135,3 +145,43 @@ def test_no_waiver_is_valid_for_a_gate_with_no_waivable_requirement() -> None:
     for requirement_ in execution.requirements:
         for role in ("pmo", "sponsor", "finance"):
             assert not is_valid(waiver(requirement_.key, role), requirement_, NOW)
+
+
+@pytest.mark.parametrize("status", ["requested", "denied", "revoked"])
+def test_only_an_approved_waiver_counts(status: str) -> None:
+    lessons = requirement(*LESSONS)
+    pending = replace(waiver(lessons.key, "pmo"), status=status)
+    assert not is_valid(pending, lessons, NOW)
+    assert valid_waiver([pending], lessons, NOW) is None
+
+
+def test_an_approved_waiver_past_its_expiry_reads_expired() -> None:
+    until = NOW + timedelta(days=1)
+    assert shown_status("approved", until, NOW) == "approved"
+    assert shown_status("approved", until, until) == "expired"
+    assert shown_status("denied", until, until) == "denied"
+
+
+def test_only_a_request_is_decided_and_a_denial_says_why() -> None:
+    until = NOW + timedelta(days=1)
+    assert decision_refusals("requested", until, True, "", NOW) == []
+    assert [r.rule for r in decision_refusals("approved", until, True, "", NOW)] == [
+        "waiver.not_requested"
+    ]
+    assert [r.rule for r in decision_refusals("requested", until, True, "", until)] == [
+        "waiver.expired"
+    ]
+    assert [r.rule for r in decision_refusals("requested", until, False, "", NOW)] == [
+        "waiver.reason_required"
+    ]
+
+
+def test_a_waiver_expiry_is_required_in_the_future_and_within_the_policy_limit() -> None:
+    def rule(days: int | None) -> list[str]:
+        until = None if days is None else NOW + timedelta(days=days)
+        return [r.rule for r in expiry_refusals(until, NOW, 90)]
+
+    assert rule(90) == []
+    assert rule(None) == ["waive.expiry_required"]
+    assert rule(0) == ["waive.expiry_past"]
+    assert rule(91) == ["waive.expiry_too_long"]

@@ -166,6 +166,8 @@ def _fill(rule: str, key: str) -> str:
         "override_id": "1",
         "condition_id": "1",
         "change_id": "1",
+        "waiver_id": "1",
+        "action": "approve",
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values.get(m.group(1), "x"), rule)
 

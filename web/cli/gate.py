@@ -1,8 +1,8 @@
-"""`lockgate gate status|submit|sign|decide|withdraw|waive|override`: one gate review's verbs."""
+"""`lockgate gate status|submit|sign|decide|withdraw|override`: one gate review's verbs."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import click
 
@@ -17,7 +17,7 @@ DECISIONS = click.Choice(["go", "conditional_go", "recycle", "hold", "kill"])
 
 @click.group("gate")
 def gate_group() -> None:
-    """Gate reviews: status, submit, sign, decide, withdraw, waive, override."""
+    """Gate reviews: status, submit, sign, decide, withdraw, override."""
 
 
 def print_gate_status(uow: UnitOfWork, actor: Actor, key: str, gate: str | None) -> None:
@@ -155,28 +155,6 @@ def gate_withdraw(actor: Actor, key: str, reason: str) -> None:
         review = reviews.withdraw(uow, actor, key, reason)
         uow.commit()
         say(f"withdrew {review.gate_id} round {review.round}")
-
-
-@gate_group.command("waive")
-@acting
-@click.argument("key")
-@click.argument("requirement")
-@click.option("--justification", required=True)
-@click.option(
-    "--expires",
-    type=click.DateTime(["%Y-%m-%d"]),
-    required=True,
-    help="Expiry date (UTC), at most the policy's max_waiver_days ahead (default 90).",
-)
-def gate_waive(
-    actor: Actor, key: str, requirement: str, justification: str, expires: datetime | None
-) -> None:
-    """Waive REQUIREMENT (e.g. artifact:business_case) of PROJECT's next gate."""
-    expiry = expires.replace(tzinfo=UTC) if expires else None
-    with workspace().unit_of_work() as uow:
-        waiver = reviews.waive(uow, actor, key, requirement, justification, expiry)
-        uow.commit()
-        say(f"waived {waiver.requirement} at {waiver.gate_id} as {waiver.granted_role}")
 
 
 @gate_group.command("override")

@@ -42,12 +42,17 @@ COMMANDS: dict[str, Entry] = {
     "gate": Entry(
         "web.cli.gate",
         "gate_group",
-        "Gate reviews: status, submit, sign, decide, withdraw, waive, override.",
+        "Gate reviews: status, submit, sign, decide, withdraw, override.",
     ),
     "condition": Entry(
         "web.cli.condition",
         "condition_group",
         "Conditions of conditional gos: list yours or a project's, close them with a note.",
+    ),
+    "waiver": Entry(
+        "web.cli.waiver",
+        "waiver_group",
+        "Waivers: request, approve, deny, revoke and list them.",
     ),
     "attach": Entry(
         "web.cli.attach",

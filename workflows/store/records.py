@@ -297,20 +297,32 @@ class OverrideRecord(Base):
 
 
 class WaiverRecord(Base):
-    """An authorized exception to one requirement of one gate."""
+    """An exception to one requirement of one gate: requested, then approved or denied by
+    someone else, and, once approved, possibly revoked (gates.waivers). `granted_*` name the
+    approver and are set only on approval."""
 
     __tablename__ = "waivers"
+    # The portfolio's waivers page: one status, newest first, paged by id.
+    __table_args__ = (Index("ix_waivers_status_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     gate_id: Mapped[str] = mapped_column(String(80))
     requirement: Mapped[str] = mapped_column(String(120))
     justification: Mapped[str] = mapped_column(Text)
-    granted_by: Mapped[str] = mapped_column(String(80))
-    granted_role: Mapped[str] = mapped_column(String(80))
-    granted_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="requested")
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime]
+    granted_by: Mapped[str | None] = mapped_column(String(80))
+    granted_role: Mapped[str | None] = mapped_column(String(80))
+    granted_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class PendingSignoff(Base):

@@ -1,10 +1,11 @@
-"""Review verbs: submit a gate, sign, decide, withdraw, waive; and a gate's status."""
+"""Review verbs: submit a gate, sign, decide, withdraw; and a gate's status (waivers:
+workflows.verbs.waivers)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -43,7 +44,6 @@ from workflows.store.records import (
     Project,
     Review,
     SignatureRecord,
-    WaiverRecord,
 )
 from workflows.store.uow import UnitOfWork
 from workflows.store.writes import insert_row, update_row
@@ -501,57 +501,3 @@ def withdraw(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Review:
         reason=review.reason,
     )
     return review
-
-
-@refusals_recorded
-def waive(
-    uow: UnitOfWork,
-    actor: Actor,
-    key: str,
-    requirement_key: str,
-    justification: str,
-    expires_at: datetime | None = None,
-    gate_id: str | None = None,
-) -> WaiverRecord:
-    """Waive one requirement of a gate, by a role the policy allows, with a justification and
-    an expiry (required, at most the policy's max_waiver_days ahead)."""
-    justification = inputs.long_text(justification, "justification")
-    project = load_project(uow, key, for_update=True)
-    policy = policy_of(uow, project)
-    gate = gate_of(policy, project, gate_id)
-    requirement = gate.requirement(requirement_key)
-    if requirement is None:
-        keys = ", ".join(r.key for r in gate.requirements)
-        raise InvalidInput(
-            f"{gate.name} has no requirement '{requirement_key}'",
-            {"requirement": f"use one of {keys}"},
-        )
-    role, problems = authority_on(uow, actor.username, project).waive(
-        requirement, justification, expires_at, uow.now, policy.max_waiver_days
-    )
-    if problems or role is None:
-        raise Refused("waive", problems)
-    waiver = WaiverRecord(
-        project_id=project.id,
-        gate_id=gate.id,
-        requirement=requirement_key,
-        justification=justification.strip(),
-        granted_by=actor.username,
-        granted_role=role,
-        granted_at=uow.now,
-        expires_at=expires_at,
-        revoked_at=None,
-    )
-    uow.session.add(waiver)
-    refresh_pending(uow, project.id)
-    uow.record(
-        actor.username,
-        "requirement.waived",
-        key,
-        gate=gate.id,
-        requirement=requirement_key,
-        role=role,
-        justification=waiver.justification,
-        expires_at=expires_at,
-    )
-    return waiver

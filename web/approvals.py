@@ -26,6 +26,7 @@ from workflows.errors import AuthenticationFailed, Conflict, InvalidInput, NotFo
 from workflows.inputs import FOLLOW_UP_ACTION, LONG_TEXT, SHORT_TEXT
 from workflows.verbs import reviews
 from workflows.views.approvals import PAGE_SIZE, my_approvals
+from workflows.views.escalations import escalated_to
 from workflows.views.reviews import ReviewPage, review_page
 
 blueprint = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -101,11 +102,14 @@ class DecideForm(FlaskForm):
 @login_required
 def index() -> str:
     """What waits for my signature, in two parts (my turn, waiting on others), overdue
-    first, then the oldest, one page at a time."""
+    first, then the oldest, one page at a time; and the overdue reviews escalated to me."""
     part = Part.WAITING if request.args.get("part") == Part.WAITING.value else Part.YOUR_TURN
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    found = my_approvals(unit_of_work(), me().record.id, part, page, PAGE_SIZE)
-    return render_template("approvals/index.html", found=found, parts=Part)
+    escalated_page = max(request.args.get("escalated", 1, type=int) or 1, 1)
+    uow, user = unit_of_work(), me().record
+    found = my_approvals(uow, user.id, part, page, PAGE_SIZE)
+    escalated = escalated_to(uow, user.username, escalated_page, PAGE_SIZE)
+    return render_template("approvals/index.html", found=found, parts=Part, escalated=escalated)
 
 
 @blueprint.route("/<key>")

@@ -55,9 +55,7 @@ def test_people_without_the_escalation_role_are_not_told(
     assert shown(read, username) == []
 
 
-def test_the_role_held_on_the_project_alone_is_enough(
-    act, read, new_project, submit_ready, clock
-):
+def test_the_role_held_on_the_project_alone_is_enough(act, read, new_project, submit_ready, clock):
     key = new_project("ERP-1")
     submit_ready(key)
     other = new_project("ERP-2")

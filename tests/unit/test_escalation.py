@@ -27,9 +27,7 @@ PMO = Person("pia", global_roles=frozenset({"pmo"}))
     ],
     ids=["global pmo", "pmo on the project", "not yet due", "no due date", "sponsor", "disabled"],
 )
-def test_the_holders_of_the_escalation_role_are_told_once_the_review_is_late(
-    person, due_at, told
-):
+def test_the_holders_of_the_escalation_role_are_told_once_the_review_is_late(person, due_at, told):
     assert sees_escalation(person, gate(standard(), "initiation"), due_at, NOW) is told
 
 

@@ -114,6 +114,7 @@ def _escalated_condition(uow: UnitOfWork, username: str) -> ColumnElement[bool] 
         return None
     held = frozenset(roster.global_roles.get(username, ())) - {PROJECT_MANAGER}
     user_id = roster.ids[username]
+    on_projects = _held_on_projects(uow, user_id, roles - held)
     paths: list[ColumnElement[bool]] = []
     for role, pairs in escalating_gates(policies, roles).items():
         gates = tuple_(Project.policy_version_id, Review.gate_id).in_(sorted(pairs))
@@ -121,9 +122,25 @@ def _escalated_condition(uow: UnitOfWork, username: str) -> ColumnElement[bool] 
             paths.append(gates)
         elif role == PROJECT_MANAGER:
             paths.append(gates & (Project.manager_id == user_id))
-        else:
+        elif role in on_projects:
             paths.append(gates & _granted_there(user_id, role))
+    if not paths:
+        return None
     return and_(*_open_overdue(uow.now), or_(false(), *paths))
+
+
+def _held_on_projects(uow: UnitOfWork, user_id: int, roles: frozenset[str]) -> set[str]:
+    """Which of `roles` the user holds on some project: only those are looked for per review
+    (a person with none of them, most people, costs no scan of the overdue reviews)."""
+    if not roles:
+        return set()
+    query = select(RoleGrant.role).where(
+        RoleGrant.user_id == user_id,
+        RoleGrant.project_id.is_not(None),
+        RoleGrant.revoked_at.is_(None),
+        RoleGrant.role.in_(sorted(roles)),
+    )
+    return set(uow.session.execute(query.distinct()).scalars())
 
 
 def _granted_there(user_id: int, role: str) -> ColumnElement[bool]:

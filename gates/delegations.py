@@ -90,9 +90,7 @@ def _period(request: DelegationRequest, now: datetime, max_days: int) -> list[Re
         return [Refusal("delegate.ended", "ends_at", text)]
     latest = request.starts_at + timedelta(days=max_days)
     if ends_at > latest:
-        text = (
-            f"A delegation lasts at most {max_days} days: choose {latest:%Y-%m-%d} or earlier."
-        )
+        text = f"A delegation lasts at most {max_days} days: choose {latest:%Y-%m-%d} or earlier."
         return [Refusal("delegate.too_long", "ends_at", text)]
     return []
 

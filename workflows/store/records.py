@@ -133,6 +133,7 @@ class Delegation(Base):
 
     delegator: Mapped[User] = relationship(foreign_keys=[delegator_id], lazy="joined")
     delegate: Mapped[User] = relationship(foreign_keys=[delegate_id], lazy="joined")
+    project: Mapped[Project | None] = relationship(lazy="joined")
 
 
 class PolicyVersion(Base):

@@ -439,3 +439,12 @@ def delegations_of(uow: UnitOfWork, actor: Actor, everyone: bool = False) -> lis
             (Delegation.delegator_id == user.id) | (Delegation.delegate_id == user.id)
         )
     return list(uow.session.execute(query).scalars().unique())
+
+
+def delegation_status(delegation: Delegation, now: datetime) -> str:
+    """'revoked', 'ended', 'upcoming' or 'active' at `now`."""
+    if delegation.revoked_at is not None:
+        return "revoked"
+    if delegation.ends_at <= now:
+        return "ended"
+    return "upcoming" if delegation.starts_at > now else "active"

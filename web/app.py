@@ -117,9 +117,21 @@ def _security_headers(response: Response) -> Response:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from web import account, admin, approvals, audit, auth, home, policies, portfolio, projects
+    from web import (
+        account,
+        admin,
+        approvals,
+        audit,
+        auth,
+        delegations,
+        home,
+        policies,
+        portfolio,
+        projects,
+    )
 
-    for module in (auth, home, projects, approvals, portfolio, policies, audit, admin, account):
+    modules = (auth, home, projects, approvals, portfolio, policies, audit, admin, account)
+    for module in (*modules, delegations):
         app.register_blueprint(module.blueprint)
     app.before_request(account.require_own_password)
 

@@ -28,6 +28,7 @@ from workflows.verbs import reviews
 from workflows.views.approvals import PAGE_SIZE, my_approvals
 from workflows.views.escalations import escalated_to
 from workflows.views.reviews import ReviewPage, review_page
+from workflows.views.watching import coming_up, submitted_by
 
 blueprint = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -109,7 +110,15 @@ def index() -> str:
     uow, user = unit_of_work(), me().record
     found = my_approvals(uow, user.id, part, page, PAGE_SIZE)
     escalated = escalated_to(uow, user.username, escalated_page, PAGE_SIZE)
-    return render_template("approvals/index.html", found=found, parts=Part, escalated=escalated)
+    upcoming = coming_up(uow, user.id) if part is Part.WAITING else []
+    return render_template(
+        "approvals/index.html",
+        found=found,
+        parts=Part,
+        escalated=escalated,
+        coming_up=upcoming,
+        submitted=submitted_by(uow, user.username),
+    )
 
 
 @blueprint.route("/<key>")

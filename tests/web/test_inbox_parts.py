@@ -6,7 +6,17 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from gates.signoffs import Part
+from tests.actors import demo_actor
+from workflows.authority import person_on
+from workflows.machines import SUBMITTED
+from workflows.state import load_project
+from workflows.store.records import Project, Review
+from workflows.verbs import reviews, users
+from workflows.views.approvals import my_approvals
+from workflows.views.watching import coming_up
 from workflows.views.escalations import escalated_to
 from workflows.workspace import Workspace
 
@@ -38,3 +48,59 @@ def test_a_sponsor_is_not_told_of_escalations(auth, client: FlaskClient) -> None
     auth.login("sponsor.king")
 
     assert "Escalated to you" not in text(client.get("/approvals/"))
+
+
+def test_a_sponsor_sees_every_open_review_on_their_projects_until_they_have_signed(
+    workspace: Workspace,
+) -> None:
+    for sponsor in ("sponsor.king", "sponsor.ali"):
+        with workspace.unit_of_work() as uow:
+            expected = sponsors_open_reviews(uow, sponsor)
+            user_id = users.find_user(uow, sponsor).id
+            shown = {
+                a.project.key
+                for part in Part
+                for a in my_approvals(uow, user_id, part, 1, 1000).approvals
+            } | {w.project.key for w in coming_up(uow, user_id, 1000)}
+        assert expected, f"{sponsor} sponsors open reviews in the demo"
+        assert expected == shown, sponsor
+
+
+def sponsors_open_reviews(uow, username: str) -> set[str]:
+    """The open reviews of the projects `username` sponsors, but those they signed."""
+    found = set()
+    opened = select(Project.key).join(Review).where(Review.state == SUBMITTED)
+    for key in uow.session.execute(opened).scalars():
+        project = load_project(uow, key)
+        if "sponsor" not in person_on(uow, username, project).roles:
+            continue
+        review = reviews.gate_status(uow, demo_actor(uow, "pmo"), key).review
+        signed = {
+            s.signer for s in review.signatures if s.snapshot_digest == review.snapshot_digest
+        }
+        if username not in signed:
+            found.add(key)
+    return found
+
+
+def test_a_sponsor_sees_what_comes_up_on_their_projects_under_waiting_on_others(
+    auth, client: FlaskClient
+) -> None:
+    auth.login("sponsor.king")
+    waiting = text(client.get("/approvals/?part=waiting"))
+    turn = text(client.get("/approvals/"))
+
+    assert "Coming up on projects you sponsor" in waiting
+    assert "/projects/PRJ-105" in waiting and "Waiting for Grace Müller" in waiting
+    assert "Coming up on projects you sponsor" not in turn
+
+
+def test_a_project_manager_sees_their_submissions_and_whose_turn_it_is(
+    auth, client: FlaskClient
+) -> None:
+    auth.login("pm.garcia")
+    html = text(client.get("/approvals/"))
+    section = html.split("Your submissions")[1].split("</section>")[0]
+
+    assert "PRJ-105" in section and "PRJ-118" in section
+    assert "Waiting for Grace Müller (Finance business partner)." in section

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from gates.escalation import sees_escalation
 from gates.signoffs import Part
 from tests.actors import demo_actor
+from web.demo import PEOPLE
 from workflows.authority import person_on
 from workflows.machines import SUBMITTED
 from workflows.state import load_project
 from workflows.store.records import Project, Review
 from workflows.verbs import reviews, users
 from workflows.views.approvals import my_approvals
-from workflows.views.watching import coming_up
 from workflows.views.escalations import escalated_to
+from workflows.views.watching import coming_up
 from workflows.workspace import Workspace
 
 
@@ -104,3 +107,38 @@ def test_a_project_manager_sees_their_submissions_and_whose_turn_it_is(
 
     assert "PRJ-105" in section and "PRJ-118" in section
     assert "Waiting for Grace Müller (Finance business partner)." in section
+
+
+def test_a_recycled_project_says_who_recycled_it_and_why(
+    auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    with workspace.unit_of_work() as uow:
+        sponsor = next(
+            name
+            for name in ("sponsor.king", "sponsor.ali")
+            if "sponsor" in person_on(uow, name, load_project(uow, "PRJ-105")).roles
+        )
+        reviews.decide(uow, demo_actor(uow, sponsor), "PRJ-105", "recycle", "Costs unsupported")
+        uow.commit()
+    auth.login("pm.garcia")
+    html = text(client.get("/projects/PRJ-105"))
+
+    banner = html.split('id="standing">')[1].split("</p>")[0]
+    assert "was recycled" in banner and f"({sponsor})" in banner
+    assert "Costs unsupported" in banner
+
+
+@pytest.mark.parametrize("username", [p.username for p in PEOPLE])
+def test_the_escalated_part_is_what_the_escalation_rule_gives_every_demo_user(
+    workspace: Workspace, username: str
+) -> None:
+    with workspace.unit_of_work() as uow:
+        opened = select(Review, Project).join(Project).where(Review.state == SUBMITTED)
+        told = set()
+        for review, project in uow.session.execute(opened).unique().all():
+            gate = uow.workspace.policy(project.policy_version).gate(review.gate_id)
+            person = person_on(uow, username, project)
+            if gate and sees_escalation(person, gate, review.due_at, uow.now):
+                told.add(project.key)
+
+    assert set(escalated_keys(workspace, username)) == told

@@ -179,3 +179,14 @@ def test_people_list_the_delegations_they_gave_and_received(act, read, new_proje
 
     assert listed("sponsor") == listed("deputy") == [("sponsor", "deputy")]
     assert listed("outsider") == []
+
+
+def test_only_an_admin_lists_every_delegation(act, read, refuses, new_project, clock):
+    key = new_project("ERP-1")
+    act(delegate_on, "sponsor", "deputy", "sponsor", key, clock.now + WEEK)
+
+    everyone = read(lambda uow: users.delegations_of(uow, actor_of(uow, "admin"), True))
+    error = refuses(Refused, users.delegations_of, "pmo", True)
+
+    assert len(everyone) == 1
+    assert error.reasons == ["Only an admin may list every delegation."]

@@ -430,7 +430,8 @@ def delegations_of(uow: UnitOfWork, actor: Actor, everyone: bool = False) -> lis
     for an admin; raises Refused for anyone else)."""
     query = select(Delegation).order_by(Delegation.created_at.desc(), Delegation.id.desc())
     if everyone:
-        refused = authority(person_on(uow, actor.username, None)).refusals(ADMINISTER)
+        asker = authority(person_on(uow, actor.username, None))
+        refused = asker.refusals(ADMINISTER, "list every delegation")
         if refused:
             raise Refused("list every delegation", refused)
     else:

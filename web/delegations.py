@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from gates.authority import ADMINISTER
 from web.portal import flash_refusal, me, place_refusals, reader, unit_of_work
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
 from workflows.inputs import LONG_TEXT, SHORT_TEXT
@@ -39,13 +40,16 @@ class RevokeForm(FlaskForm):
 
 def _page(form: DelegateForm, status: int = 200, after_write: bool = False) -> tuple[str, int]:
     uow = unit_of_work() if after_write else reader()
-    rows = [(d, users.delegation_status(d, uow.now)) for d in users.delegations_of(uow, me().actor)]
+    admin = me().may(ADMINISTER)  # admins see and may revoke every delegation
+    found = users.delegations_of(uow, me().actor, everyone=admin)
+    rows = [(d, users.delegation_status(d, uow.now)) for d in found]
     page = render_template(
         "account/delegations.html",
         form=form,
         revoke=RevokeForm(formdata=None),
         rows=rows,
         me=me().record.username,
+        admin=admin,
     )
     return page, status
 

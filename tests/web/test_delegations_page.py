@@ -60,3 +60,18 @@ def test_the_delegator_revokes_with_a_reason(auth, client: FlaskClient) -> None:
     after = text(client.get("/account/delegations/"))
 
     assert "revoked" in after and "Back early" in after
+
+
+def test_an_admin_sees_and_may_revoke_every_delegation(auth, client: FlaskClient) -> None:
+    auth.login("pmo")
+    delegate(auth)
+    auth.client.get("/logout")
+    auth.login("admin")
+    page = text(client.get("/account/delegations/"))
+    action = page.split('action="/account/delegations/')[1].split("/revoke")[0]
+
+    auth.post(f"/account/delegations/{action}/revoke", {"reason": "Left"},
+              "/account/delegations/")  # fmt: skip
+
+    assert "Every delegation" in page and "Priya Okafor" in page
+    assert "Left" in text(client.get("/account/delegations/"))

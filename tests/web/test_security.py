@@ -163,6 +163,7 @@ def _fill(rule: str, key: str) -> str:
         "policy_id": "standard",
         "username": "pm.lee",
         "token_id": "1",
+        "delegation_id": "1",
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values.get(m.group(1), "x"), rule)
 

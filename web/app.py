@@ -124,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         audit,
         auth,
         changes,
+        delegations,
         home,
         policies,
         portfolio,
@@ -133,7 +134,7 @@ def _register_blueprints(app: Flask) -> None:
 
     modules = (
         auth, home, projects, changes, waivers, approvals, portfolio, policies, audit, admin,
-        account,
+        account, delegations,
     )  # fmt: skip
     for module in modules:
         app.register_blueprint(module.blueprint)

@@ -34,7 +34,9 @@ from workflows.inputs import FOLLOW_UP_ACTION, LONG_TEXT, SHORT_TEXT
 from workflows.verbs import overrides, reviews
 from workflows.views.approvals import PAGE_SIZE, my_approvals
 from workflows.views.conditions import owned_by
+from workflows.views.escalations import escalated_to
 from workflows.views.reviews import ReviewPage, review_page
+from workflows.views.watching import coming_up, submitted_by
 
 blueprint = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -113,13 +115,23 @@ class DecideForm(FlaskForm):
 @login_required
 def index() -> str:
     """What waits for my signature, in two parts (my turn, waiting on others), overdue
-    first, then the oldest, one page at a time."""
+    first, then the oldest, one page at a time; and the overdue reviews escalated to me."""
     part = Part.WAITING if request.args.get("part") == Part.WAITING.value else Part.YOUR_TURN
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    uow = unit_of_work()
-    found = my_approvals(uow, me().record.id, part, page, PAGE_SIZE)
-    mine = owned_by(uow, me().username)
-    return render_template("approvals/index.html", found=found, parts=Part, conditions=mine)
+    escalated_page = max(request.args.get("escalated", 1, type=int) or 1, 1)
+    uow, user = unit_of_work(), me().record
+    found = my_approvals(uow, user.id, part, page, PAGE_SIZE)
+    escalated = escalated_to(uow, user.username, escalated_page, PAGE_SIZE)
+    upcoming = coming_up(uow, user.id) if part is Part.WAITING else []
+    return render_template(
+        "approvals/index.html",
+        found=found,
+        parts=Part,
+        escalated=escalated,
+        coming_up=upcoming,
+        submitted=submitted_by(uow, user.username),
+        conditions=owned_by(uow, user.username),
+    )
 
 
 @blueprint.route("/<key>")

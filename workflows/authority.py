@@ -5,7 +5,8 @@ For a person (by username) or for everyone holding given roles, on one project o
 of them (one id, or a SELECT of ids: never a list sent back), one UNION ALL reads the user
 (active flag), their grants (global, and on the projects), the projects they manage, and
 the delegations they received that count there: not revoked, not ended, the delegator still
-active and still holding the role on that project. Delegations are read with their periods
+active and still holding the role on that project, the project within the delegation's
+budget limit (gates.delegations.within_budget). Delegations are read with their periods
 (a list of pending sign-offs needs the ones still to come); `Roster.person` keeps those
 valid at a moment. Role names come from gates constants and policies, never from here.
 """
@@ -33,6 +34,7 @@ from sqlalchemy import (
 )
 
 from gates.authority import READ
+from gates.delegations import within_budget
 from gates.model import PROJECT_MANAGER, Delegated, Person, Profile
 from workflows.errors import NotFound
 from workflows.gate_inputs import Batch, Restrict, for_batch
@@ -102,7 +104,7 @@ def _roster_statement(who: Who, by_username: bool) -> Callable[[Restrict], Compo
     def build(restrict: Restrict) -> CompoundSelect[Any]:
         users, grants, d = _USERS.c, _GRANTS.c, _DELEGATIONS.c
         person = (users.id, users.username, users.display_name, users.active)
-        nothing = (null(), null(), null(), null(), null())
+        nothing = (null(),) * 7
         grant_rows = and_(
             grants.user_id == users.id,
             grants.revoked_at.is_(None),
@@ -131,6 +133,8 @@ def _roster_statement(who: Who, by_username: bool) -> Callable[[Restrict], Compo
                 _DELEGATOR.c.display_name,
                 d.starts_at,
                 d.ends_at,
+                d.budget_limit,
+                _PROJECTS.c.facts,
             )
             .select_from(
                 _DELEGATIONS.join(_USERS, users.id == d.delegate_id)
@@ -195,7 +199,7 @@ class Roster:
 
     def add(self, row: Any) -> None:
         kind, project_id, user_id, username, name, active = row[:6]
-        role, delegator_id, delegator, delegator_name, starts_at, ends_at = row[6:]
+        role, delegator_id, delegator, delegator_name, starts_at, ends_at = row[6:12]
         self.ids[username], self.names[username], self.active[username] = user_id, name, active
         if kind == GRANT and role is not None:
             if project_id is None:
@@ -206,6 +210,9 @@ class Roster:
             self.managers[project_id] = username
         elif kind == DELEGATION:
             self.ids[delegator], self.names[delegator] = delegator_id, delegator_name
+            limit, facts = row[12:]
+            if not within_budget(limit, (facts or {}).get("budget")):
+                return  # the project is over the delegation's budget limit
             span = Delegated(role, delegator, starts_at, ends_at)
             self.delegations[(project_id, username)].append(span)
 

@@ -108,15 +108,16 @@ def test_a_delegation_whose_delegator_was_disabled_does_not_count(act, new_proje
 
 
 @pytest.mark.parametrize(
-    ("starts_in", "ends_in"),
-    [pytest.param(2, 9, id="still-to-come"), pytest.param(-9, -2, id="ended")],
+    ("starts_in", "ends_in", "days_later"),
+    [pytest.param(2, 9, 0, id="still-to-come"), pytest.param(0, 2, 9, id="ended")],
 )
 def test_a_delegation_outside_its_period_does_not_count(
-    act, new_project, read, clock, starts_in, ends_in
+    act, new_project, read, clock, starts_in, ends_in, days_later
 ):
     key = new_project("ERP-1")
     starts, ends = clock.now + timedelta(days=starts_in), clock.now + timedelta(days=ends_in)
     act(delegate_on, "sponsor", "deputy", "sponsor", key, starts, ends)
+    clock.advance(days=days_later)
 
     assert dict(person(read, "deputy", key).delegations) == {}
     assert visible_keys(read, "deputy") == []

@@ -332,7 +332,9 @@ def test_nobody_delegates_a_role_they_do_not_hold(new_project, refuses, clock):
 
     error = refuses(Refused, delegate_on, "owner", "deputy", "sponsor", key, clock.now, until)
 
-    assert error.reasons == ["You do not hold the sponsor role on ERP-1."]
+    assert error.reasons == [
+        "You do not hold the sponsor role on ERP-1: you can delegate only your own."
+    ]
 
 
 def test_a_sequential_chain_is_signed_in_order(act, new_project, pass_gate, submit_ready, refuses):

@@ -168,6 +168,7 @@ def _fill(rule: str, key: str) -> str:
         "change_id": "1",
         "waiver_id": "1",
         "action": "approve",
+        "delegation_id": "1",
     }
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values.get(m.group(1), "x"), rule)
 

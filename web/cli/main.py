@@ -70,6 +70,11 @@ COMMANDS: dict[str, Entry] = {
         "Verify, checkpoint and export the tamper-evident audit trail.",
     ),
     "user": Entry("web.cli.user", "user_group", "Users and roles."),
+    "delegation": Entry(
+        "web.cli.delegation",
+        "delegation_group",
+        "Delegations: pass a role you hold to a colleague for a period, list, revoke.",
+    ),
     "token": Entry(
         "web.cli.token",
         "token_group",

@@ -4,6 +4,7 @@ artifacts, signatures, decisions and policies are superseded, and the history ke
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -124,8 +126,14 @@ class Delegation(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # The delegate acts only on projects whose budget fact is at most this (None: any).
+    budget_limit: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
 
     delegator: Mapped[User] = relationship(foreign_keys=[delegator_id], lazy="joined")
+    delegate: Mapped[User] = relationship(foreign_keys=[delegate_id], lazy="joined")
+    project: Mapped[Project | None] = relationship(lazy="joined")
 
 
 class PolicyVersion(Base):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
 from gates.authority import ADMINISTER, GRANT, Permission, authority
-from gates.model import ADMIN, GLOBAL_ROLES
+from gates.delegations import DelegationRequest, delegation_refusals, revoke_refusals
+from gates.model import ADMIN, GLOBAL_ROLES, PROJECT_MANAGER
 from gates.refusals import Refusal
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
@@ -304,24 +306,30 @@ def delegate(
     delegate_username: str,
     role: str,
     starts_at: datetime,
-    ends_at: datetime,
+    ends_at: datetime | None,
     project: Project | None = None,
     reason: str = "",
+    budget_limit: Decimal | None = None,
 ) -> Delegation:
-    """Pass the actor's signing authority for `role` to another user for a period."""
+    """Pass the actor's own authority for `role` (on `project`, or wherever they hold it) to
+    another user from `starts_at` to `ends_at`, optionally only on projects whose budget is
+    at most `budget_limit`; raises Refused with every reason (gates.delegations) when not."""
     role, reason = short_text(role, "role", ROLE), long_text(reason, "reason")
     delegator = find_user(uow, actor.username)
     target = find_user(uow, delegate_username)
-    problems = []
-    if target.id == delegator.id:
-        problems.append(Refusal("delegate.self", "delegate", "You cannot delegate to yourself."))
-    if ends_at <= starts_at:
-        text = "The delegation must end after it starts."
-        problems.append(Refusal("delegate.period", "ends_at", text))
-    if project is not None and role not in person_on(uow, actor.username, project).roles:
-        text = f"You do not hold the {role} role on {project.key}."
-        problems.append(Refusal("delegate.not_held", "role", text))
-    if problems:
+    request = DelegationRequest(
+        delegator.username,
+        target.username,
+        target.active,
+        role,
+        project.key if project else None,
+        starts_at,
+        ends_at,
+        *_holding(uow, delegator, role, project),
+        budget_limit=budget_limit,
+    )
+    problems = delegation_refusals(request, uow.now)
+    if problems or ends_at is None:
         raise Refused("delegate", problems)
     delegation = Delegation(
         delegator_id=delegator.id,
@@ -333,17 +341,111 @@ def delegate(
         reason=reason,
         created_at=uow.now,
         revoked_at=None,
+        budget_limit=budget_limit,
     )
     uow.session.add(delegation)
+    uow.session.flush()
     _refresh_for(uow, target, project)
     uow.record(
         actor.username,
         "delegation.created",
         project.key if project else None,
+        delegation=delegation.id,
         delegate=delegate_username,
         role=role,
         starts_at=starts_at,
         ends_at=ends_at,
+        budget_limit=str(budget_limit) if budget_limit is not None else None,
         reason=reason,
     )
     return delegation
+
+
+def _holding(
+    uow: UnitOfWork, delegator: User, role: str, project: Project | None
+) -> tuple[bool, str | None]:
+    """Whether the delegator holds `role` themselves (on `project`, or anywhere when None),
+    and who delegated it to them when they hold it only that way."""
+    if project is not None:
+        person = person_on(uow, delegator.username, project)
+        return role in person.roles, person.delegations.get(role)
+    granted = select(RoleGrant.id).where(
+        RoleGrant.user_id == delegator.id, RoleGrant.role == role, RoleGrant.revoked_at.is_(None)
+    )
+    held = uow.session.execute(granted.limit(1)).first() is not None
+    if not held and role == PROJECT_MANAGER:
+        manages = select(Project.id).where(Project.manager_id == delegator.id).limit(1)
+        held = uow.session.execute(manages).first() is not None
+    received = (
+        select(User.username)
+        .join(Delegation, Delegation.delegator_id == User.id)
+        .where(
+            Delegation.delegate_id == delegator.id,
+            Delegation.role == role,
+            Delegation.revoked_at.is_(None),
+            Delegation.ends_at > uow.now,
+        )
+        .limit(1)
+    )
+    return held, uow.session.execute(received).scalar()
+
+
+@refusals_recorded
+def revoke_delegation(uow: UnitOfWork, actor: Actor, delegation_id: int, reason: str) -> Delegation:
+    """End a delegation now: its delegator or an admin, with a reason; raises NotFound for
+    an unknown id, InvalidInput without a reason, Refused for anyone else or twice."""
+    reason = long_text(reason, "reason")
+    if not reason.strip():
+        raise InvalidInput("Say why the delegation is revoked (--reason).")
+    delegation = uow.session.get(Delegation, delegation_id)
+    if delegation is None:
+        raise NotFound(f"There is no delegation {delegation_id}: see 'delegation list'.")
+    roles = person_on(uow, actor.username, None).global_roles
+    problems = revoke_refusals(
+        actor.username, roles, delegation.delegator.username, delegation.revoked_at is not None
+    )
+    if problems:
+        raise Refused("revoke a delegation", problems)
+    delegation.revoked_at, delegation.revoked_by = uow.now, actor.username
+    delegation.revoke_reason = reason
+    project = uow.session.get(Project, delegation.project_id) if delegation.project_id else None
+    uow.session.flush()
+    _refresh_for(uow, delegation.delegate, project)
+    uow.record(
+        actor.username,
+        "delegation.revoked",
+        project.key if project else None,
+        delegation=delegation.id,
+        delegator=delegation.delegator.username,
+        delegate=delegation.delegate.username,
+        role=delegation.role,
+        reason=reason,
+    )
+    return delegation
+
+
+@refusals_recorded
+def delegations_of(uow: UnitOfWork, actor: Actor, everyone: bool = False) -> list[Delegation]:
+    """The delegations the actor gave or received, newest first (`everyone`: all of them,
+    for an admin; raises Refused for anyone else)."""
+    query = select(Delegation).order_by(Delegation.created_at.desc(), Delegation.id.desc())
+    if everyone:
+        asker = authority(person_on(uow, actor.username, None))
+        refused = asker.refusals(ADMINISTER, "list every delegation")
+        if refused:
+            raise Refused("list every delegation", refused)
+    else:
+        user = find_user(uow, actor.username)
+        query = query.where(
+            (Delegation.delegator_id == user.id) | (Delegation.delegate_id == user.id)
+        )
+    return list(uow.session.execute(query).scalars().unique())
+
+
+def delegation_status(delegation: Delegation, now: datetime) -> str:
+    """'revoked', 'ended', 'upcoming' or 'active' at `now`."""
+    if delegation.revoked_at is not None:
+        return "revoked"
+    if delegation.ends_at <= now:
+        return "ended"
+    return "upcoming" if delegation.starts_at > now else "active"

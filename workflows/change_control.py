@@ -11,7 +11,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gates.change_control import NEEDS_REQUEST, Impact, due_before_next_gate, impact
+from gates.change_control import (
+    NEEDS_REQUEST,
+    Impact,
+    due_before_next_gate,
+    impact,
+    rebaseline_gates,
+)
 from gates.change_requests import ChangeStatus
 from gates.decisions import ON_HOLD
 from gates.model import APPROVING
@@ -127,7 +133,10 @@ def rebaseline_due(uow: UnitOfWork, project: Project, policy: Policy) -> tuple[s
     """The gates whose re-baseline review must pass before the project's next gate: those the
     policy's triggers name (on change_approved) not passed since the last applied change.
 
-    Read only. Not asked by submit_gate or decide yet: the integrator wires the blocking."""
+    Read only; asked by submit_gate and decide. A policy without such triggers owes none:
+    no statement runs (most gates are decided under one)."""
+    if not rebaseline_gates(policy):
+        return ()
     changed_at = uow.session.execute(
         select(func.max(ChangeRequest.closed_at)).where(
             ChangeRequest.project_id == project.id, ChangeRequest.status == APPLIED_STATUS

@@ -201,6 +201,15 @@ def test_a_bad_fact_value_in_a_proposal_is_refused_naming_it(major_past_first_ga
 
 # -- money thresholds: measured from the baseline ----------------------------------------------
 
+
+def without_change_control(source: str) -> str:
+    """The library policy without the change_control section it states (the defaults), for
+    a test that writes its own."""
+    start = source.index("\nchange_control:")
+    end = source.index("\n", source.index("approvers:", start))
+    return source[:start] + source[end:]
+
+
 TEN_PERCENT = """
 change_control:
   money: {budget: 10%}
@@ -213,7 +222,8 @@ triggers:
 @pytest.fixture
 def large_under_ten_percent(act, new_project, pass_gate):
     """ERP-2: a 1,200,000 project (major) under a policy whose budget may move 10%."""
-    act(publishing.publish, "pmo", policy_source("standard", 2) + TEN_PERCENT, "standard-v2.yaml")
+    source = without_change_control(policy_source("standard", 3)) + TEN_PERCENT
+    act(publishing.publish, "pmo", source, "standard-v3.yaml")
     key = new_project("ERP-2", budget="1200000")
     pass_gate(key)
     return key
@@ -283,7 +293,7 @@ triggers:
 @pytest.fixture
 def rebaseline_owed(act, new_project, pass_gate):
     """ERP-3 past its first gate, whose approved budget change asks for initiation again."""
-    source = policy_source("standard", 2) + REBASELINE_INITIATION
+    source = without_change_control(policy_source("standard", 3)) + REBASELINE_INITIATION
     act(publishing.publish, "pmo", source, "standard-v2.yaml")
     key = new_project("ERP-3", budget="1200000")
     pass_gate(key)

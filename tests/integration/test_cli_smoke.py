@@ -85,8 +85,8 @@ def test_init_creates_the_database_the_admin_and_publishes_the_library(lockgate,
     result = lockgate("init", "--admin", "admin", "--admin-password", SECRET)
 
     assert "created at revision" in result.output
-    assert "published lite@1" in result.output
-    assert "published standard@1" in result.output
+    assert "published lite@2" in result.output
+    assert "published standard@2" in result.output
     assert "created admin 'admin'" in result.output
     assert (instance / "lockgate.sqlite").exists()
     assert "at revision" in lockgate("init").output, "running init again upgrades nothing"
@@ -140,7 +140,7 @@ def test_a_project_passes_its_first_gate_from_the_command_line(lockgate, instanc
         "--sponsor",
         "sponsor",
     )
-    assert "registered LITE-1 under lite@1: stage initiation, tier small" in registered.output
+    assert "registered LITE-1 under lite@2: stage initiation, tier small" in registered.output
 
     status = lockgate("gate", "status", "--as", "pm", "LITE-1")
     assert "One-page charter is missing" in status.output

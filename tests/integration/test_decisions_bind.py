@@ -15,7 +15,7 @@ from workflows.store.records import FollowUpRecord
 from workflows.verbs import conditions, overrides, publishing, reviews
 
 
-def lite_version(*edits: tuple[str, str], version: int = 2) -> str:
+def lite_version(*edits: tuple[str, str], version: int = 3) -> str:
     source = policy_source("lite", version)
     for old, new in edits:
         assert source.count(old) == 1, old
@@ -26,14 +26,14 @@ def lite_version(*edits: tuple[str, str], version: int = 2) -> str:
 CUTOVER = "    name: L2 Go-live\n"
 CUTOVER_SKIPPED_BELOW_1000 = (CUTOVER, CUTOVER + "    skip_when: project.budget < 1000\n")
 CUTOVER_RECYCLES_TO_INITIATION = (CUTOVER, CUTOVER + "    recycle_to: [initiation]\n")
-OPEN_CONDITIONS_ALLOWED = ("\nfacts:\n", "\nopen_conditions: allow\nfacts:\n")
-OVERRIDES_FORBIDDEN = ("\nfacts:\n", "\noverrides: forbidden\nfacts:\n")
+OPEN_CONDITIONS_ALLOWED = ("\nopen_conditions: block ", "\nopen_conditions: allow ")
+OVERRIDES_FORBIDDEN = ("\noverrides: allowed ", "\noverrides: forbidden ")
 
 
 @pytest.fixture
 def lite(act):
-    """lite(*edits) -> publishes lite@2 with `edits`: new lite projects are pinned to it."""
-    return lambda *edits: act(publishing.publish, system(), lite_version(*edits), "lite-v2.yaml")
+    """lite(*edits) -> publishes lite@3 with `edits`: new lite projects are pinned to it."""
+    return lambda *edits: act(publishing.publish, system(), lite_version(*edits), "lite-v3.yaml")
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ TWO_PMO_MEMBERS = ("      - role: pmo\n", "      - role: pmo\n        min: 2\n")
 def quorum_policy(desks):
     """lite@2: the initiation gate needs two members of the PMO (a quorum of two)."""
     prepare = desks[0]
-    source = policy_source("lite", 2)
+    source = policy_source("lite", 3)
     old, new = TWO_PMO_MEMBERS
     assert source.count(old) >= 1
     run_in(prepare, publishing.publish, system(), source.replace(old, new, 1), "lite-v2.yaml")

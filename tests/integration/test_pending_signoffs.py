@@ -231,7 +231,7 @@ def test_a_decided_review_waits_for_nobody(act, new_project, submit_ready, agree
 def test_a_waived_sign_off_waits_for_nobody_until_the_waiver_expires(
     act, new_project, submit_ready, agrees, clock
 ):
-    waivable = policy_source("standard", 2).replace(
+    waivable = policy_source("standard", 3).replace(
         "      - role: pmo\n", "      - role: pmo\n        waivable_by: [sponsor]\n", 1
     )
     act(publishing.publish, "pmo", waivable, "standard-v2.yaml")
@@ -295,9 +295,9 @@ def test_a_delegators_lost_role_or_disabled_account_ends_the_delegates_rows(
 def test_a_policy_migration_keeps_the_rows(act, new_project, pass_gate, agrees):
     key = new_project("ERP-1")
     pass_gate(key)
-    act(publishing.publish, "pmo", policy_source("standard", 2), "standard-v2.yaml")
+    act(publishing.publish, "pmo", policy_source("standard", 3), "standard-v2.yaml")
 
-    act(migration.migrate, "pmo", key, 2, "Newer rules")
+    act(migration.migrate, "pmo", key, 3, "Newer rules")
 
     assert agrees() == Counter()
 

@@ -1524,9 +1524,12 @@ def test_a_manager_may_not_sponsor_their_project_unless_the_policy_says_otherwis
     assert valid_policy.incompatible_roles == (frozenset({"project_manager", "sponsor"}),)
 
 
+EXPLICIT_PAIR = "incompatible_roles: [[project_manager, sponsor]]"  # as lite@2 states it
+
+
 def test_incompatible_roles_are_pairs_of_known_roles() -> None:
-    pairs = "\nincompatible_roles:\n  - [sponsor, sponsr]\n  - [sponsor, sponsor]\ngates:"
-    source = LIBRARY_LITE.replace("\ngates:", pairs, 1)
+    pairs = "incompatible_roles:\n  - [sponsor, sponsr]\n  - [sponsor, sponsor]\n"
+    source = LIBRARY_LITE.replace(EXPLICIT_PAIR, pairs, 1)
 
     policy, problems = check_policy_text(source, "lite.yaml")
 
@@ -1538,7 +1541,7 @@ def test_incompatible_roles_are_pairs_of_known_roles() -> None:
 
 
 def test_an_empty_list_of_incompatible_roles_allows_every_pair_explicitly() -> None:
-    source = LIBRARY_LITE.replace("\ngates:", "\nincompatible_roles: []\ngates:", 1)
+    source = LIBRARY_LITE.replace(EXPLICIT_PAIR, "incompatible_roles: []\n", 1)
 
     policy, problems = check_policy_text(source, "lite.yaml")
 

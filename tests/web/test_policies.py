@@ -180,9 +180,9 @@ def test_a_valid_new_version_shows_its_changes_then_publishes(
 
     response = auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Publish"})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/policies/standard/2"
+    assert response.headers["Location"] == "/policies/standard/3"
     assert "standard@3" in published(workspace)
-    page = text_of(client, "/policies/standard/2")
+    page = text_of(client, "/policies/standard/3")
     assert "Published standard@3" in page and "Benefits tracking handover" in page
     assert "latest" in text_of(client, "/policies/").split("standard@3")[1][:80]
 

@@ -8,6 +8,8 @@ exempt from any of them.
 - Nobody holds on one project two roles the policy makes incompatible (`incompatible_roles`,
   by default managing and sponsoring it): checked when granting and when signing.
 - Nobody grants a role to themselves.
+- Nobody approves the policy version they proposed: another PMO member does, or an admin
+  where the PMO has only one active member.
 """
 
 from __future__ import annotations
@@ -71,6 +73,30 @@ def manager_waives(person: Person) -> list[Refusal]:
         text = "The project manager may not waive their own project's requirements."
         return [Refusal("sod.manager_waives", None, text)]
     return []
+
+
+def only_one_pmo_member(active_pmo: Iterable[str]) -> bool:
+    """True when the PMO has at most one active member, so nobody else in it can approve
+    their proposals: an admin may then approve instead."""
+    return len(frozenset(active_pmo)) <= 1
+
+
+def proposal_approver_refusals(
+    approver: str, proposer: str, *, is_pmo: bool, is_admin: bool, active_pmo: Iterable[str]
+) -> list[Refusal]:
+    """Why `approver` may not approve a policy version `proposer` proposed: it is their own
+    proposal, or they are not in the PMO (an admin counts only where the PMO has one active
+    member). Empty when they may."""
+    if approver == proposer:
+        text = "Nobody may approve the policy version they proposed: another PMO member must."
+        return [Refusal("sod.proposer_publishes", None, text)]
+    if is_pmo or (is_admin and only_one_pmo_member(active_pmo)):
+        return []
+    text = (
+        "Only another PMO member may approve a policy version (an admin, where the PMO has "
+        "a single active member)."
+    )
+    return [Refusal("role.approve_policy", None, text)]
 
 
 def _words(role: str) -> str:

@@ -19,6 +19,7 @@ from gates.duties import (
     decider_refusals,
     manager_kills,
     manager_waives,
+    proposal_approver_refusals,
     role_conflicts,
     self_grant,
 )
@@ -118,6 +119,7 @@ MOVES = {"hold": HOLD, "resume": RESUME, "kill": KILL}
 AUDIT = Permission("role.audit", "read the audit trail", AUDITORS)
 PORTFOLIO = Permission("role.portfolio", "see the portfolio dashboard", PMO_OR_ADMINS)
 PUBLISH = Permission("role.publish", "publish policies", THE_PMO)
+PROPOSE = Permission("role.propose_policy", "propose a policy version", THE_PMO)
 MIGRATE = Permission("role.migrate", "move projects between policy versions", THE_PMO)
 ADMINISTER = Permission("role.administer", "add users", ADMINS)
 GRANT = Permission("role.grant", "grant roles", ADMINS)
@@ -212,6 +214,19 @@ class Authority:
             *self_grant(self.person.username, grantee.username),
             *role_conflicts(grantee.username, grantee.roles | {role}, incompatible),
         ]
+
+    def approve_proposal(self, proposer: str, active_pmo: frozenset[str]) -> list[Refusal]:
+        """Every reason the person may not approve the policy version `proposer` proposed
+        (`active_pmo`: the usernames of the active PMO members)."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        return proposal_approver_refusals(
+            self.person.username,
+            proposer,
+            is_pmo=PMO in self.person.global_roles,
+            is_admin=ADMIN in self.person.global_roles,
+            active_pmo=active_pmo,
+        )
 
     def moves(self, stage: str, final_stage: str) -> tuple[str, ...]:
         """The moves (hold, resume, kill) the person may make on the project in `stage` now."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from gates.authority import PUBLISH, authority
@@ -67,24 +69,36 @@ def publish(uow: UnitOfWork, actor: Actor, source: str, name: str) -> PolicyVers
     refusals = version_refusals(policy, newest)
     if refusals:
         raise Refused("publish a policy", refusals)
+    note = {"approved_by": "system", "note": "shipped library"} if actor.is_system else {}
+    return publish_version(uow, policy, source, actor.username, **note)
+
+
+def publish_version(
+    uow: UnitOfWork, policy: Policy, source: str, published_by: str, **audit: Any
+) -> PolicyVersion:
+    """Write the checked `policy` as a published version and its `policy.published` event
+    (`audit`: approved_by, proposal, note). Callers have checked who may and that it is newer."""
     row = PolicyVersion(
         policy_id=policy.id,
         version=policy.version,
         title=policy.title,
         digest=policy.digest,
         source=source,
-        published_by=actor.username,
+        published_by=published_by,
         published_at=uow.now,
+        approved_by=audit.get("approved_by"),
     )
     uow.session.add(row)
     uow.session.flush()
     uow.record(
-        actor.username,
+        published_by,
         "policy.published",
         None,
         policy=policy.ref,
         digest=policy.digest,
         title=policy.title,
+        published_by=published_by,
+        **audit,
     )
     return row
 

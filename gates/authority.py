@@ -27,6 +27,7 @@ from gates.duties import (
     decider_refusals,
     manager_kills,
     manager_waives,
+    proposal_approver_refusals,
     requester_approves_waiver,
     role_conflicts,
     self_grant,
@@ -135,6 +136,7 @@ MOVES = {"hold": HOLD, "resume": RESUME, "kill": KILL}
 AUDIT = Permission("role.audit", "read the audit trail", AUDITORS)
 PORTFOLIO = Permission("role.portfolio", "see the portfolio dashboard", PMO_OR_ADMINS)
 PUBLISH = Permission("role.publish", "publish policies", THE_PMO)
+PROPOSE = Permission("role.propose_policy", "propose a policy version", THE_PMO)
 MIGRATE = Permission("role.migrate", "move projects between policy versions", THE_PMO)
 OVERRIDE = Permission("role.override", "force a gate through with requirements missing", THE_PMO)
 ADMINISTER = Permission("role.administer", "add users", ADMINS)
@@ -317,6 +319,19 @@ class Authority:
         if not self.person.active:
             return [_disabled(self.person)]
         return [*not_open(change), *withdrawer_refusals(self.person, change)]
+
+    def approve_proposal(self, proposer: str, active_pmo: frozenset[str]) -> list[Refusal]:
+        """Every reason the person may not approve the policy version `proposer` proposed
+        (`active_pmo`: the usernames of the active PMO members)."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        return proposal_approver_refusals(
+            self.person.username,
+            proposer,
+            is_pmo=PMO in self.person.global_roles,
+            is_admin=ADMIN in self.person.global_roles,
+            active_pmo=active_pmo,
+        )
 
     def moves(self, stage: str, final_stage: str) -> tuple[str, ...]:
         """The moves (hold, resume, kill) the person may make on the project in `stage` now."""

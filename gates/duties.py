@@ -10,6 +10,8 @@ exempt from any of them.
 - Nobody grants a role to themselves.
 - Nobody decides a waiver they requested, and the project manager decides none on their
   project.
+- Nobody approves the policy version they proposed: another PMO member does, or an admin
+  where the PMO has only one active member.
 """
 
 from __future__ import annotations
@@ -81,6 +83,30 @@ def requester_approves_waiver(person: Person, requester: str) -> list[Refusal]:
         return []
     text = "Nobody may decide a waiver they requested: another holder of a waiving role must."
     return [Refusal("sod.requester_approves_waiver", None, text)]
+
+
+def only_one_pmo_member(active_pmo: Iterable[str]) -> bool:
+    """True when the PMO has at most one active member, so nobody else in it can approve
+    their proposals: an admin may then approve instead."""
+    return len(frozenset(active_pmo)) <= 1
+
+
+def proposal_approver_refusals(
+    approver: str, proposer: str, *, is_pmo: bool, is_admin: bool, active_pmo: Iterable[str]
+) -> list[Refusal]:
+    """Why `approver` may not approve a policy version `proposer` proposed: it is their own
+    proposal, or they are not in the PMO (an admin counts only where the PMO has one active
+    member). Empty when they may."""
+    if approver == proposer:
+        text = "Nobody may approve the policy version they proposed: another PMO member must."
+        return [Refusal("sod.proposer_publishes", None, text)]
+    if is_pmo or (is_admin and only_one_pmo_member(active_pmo)):
+        return []
+    text = (
+        "Only another PMO member may approve a policy version (an admin, where the PMO has "
+        "a single active member)."
+    )
+    return [Refusal("role.approve_policy", None, text)]
 
 
 def _words(role: str) -> str:

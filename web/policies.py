@@ -1,5 +1,5 @@
 """The policy library: read every published version, see its gate flow, and (PMO) check, diff
-and publish a new version."""
+and propose a new version, which another PMO member approves (publishes) or rejects."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
-from gates.authority import PUBLISH
+from gates.authority import PUBLISH, authority
 from policies.limits import MAX_POLICY_BYTES
 from web.diagram import describe_flow, gate_flow_svg
-from web.portal import me, requires, unit_of_work
-from workflows.errors import InvalidInput, NotFound, Refused
-from workflows.verbs.publishing import publish
+from web.portal import flash_refusal, me, requires, unit_of_work
+from workflows.authority import person_on
+from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
+from workflows.inputs import LONG_TEXT
+from workflows.verbs import proposals
 from workflows.views import policies as policy_views
 
 blueprint = Blueprint("policies", __name__, url_prefix="/policies")
@@ -36,19 +38,59 @@ class PolicyUploadForm(FlaskForm):
         validators=[FileAllowed(["yaml", "yml"], "Choose a .yaml or .yml file.")],
     )
     check = SubmitField("Check")
-    publish = SubmitField("Publish")
+    publish = SubmitField("Propose")
+
+
+class ProposalAnswerForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[Length(max=LONG_TEXT)], render_kw={"rows": 2})
 
 
 @blueprint.route("/")
 @login_required
 def index() -> str:
     """Every published policy version, grouped by policy, newest first."""
-    shelves = policy_views.library(unit_of_work())
+    uow = unit_of_work()
+    shelves = policy_views.library(uow)
+    waiting = proposals.proposals(uow)
+    reader = authority(person_on(uow, me().username, None))
+    pmo = proposals.active_pmo(uow) if waiting else frozenset()
+    answerable = {p.id for p in waiting if not reader.approve_proposal(p.proposed_by, pmo)}
     return render_template(
         "policies/index.html",
         shelves=shelves,
         can_publish=PUBLISH.allows_roles(frozenset(me().roles)),
+        proposals=waiting,
+        answerable=answerable,
+        answer_form=ProposalAnswerForm(formdata=None),
     )
+
+
+@blueprint.route(
+    "/proposals/<int:proposal_id>/approve", methods=["POST"], defaults={"answer": "approve"}
+)
+@blueprint.route(
+    "/proposals/<int:proposal_id>/reject", methods=["POST"], defaults={"answer": "reject"}
+)
+@login_required
+def answer(proposal_id: int, answer: str) -> BaseResponse:
+    """Approve (publish) or reject, with a reason, a version another PMO member proposed."""
+    form = ProposalAnswerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    uow = unit_of_work()
+    try:
+        if answer == "approve":
+            row = proposals.approve(uow, me().actor, proposal_id)
+            message = f"Published {row.ref}: {row.title}. A published version never changes."
+        else:
+            rejected = proposals.reject(uow, me().actor, proposal_id, form.reason.data or "")
+            message = f"Rejected proposal {rejected.id}."
+        uow.commit()
+    except LockgateError as error:
+        flash_refusal(error)
+    else:
+        flash(message, "success")
+    return redirect(url_for("policies.index"))
 
 
 @blueprint.route("/<policy_id>/<int:version>")
@@ -86,7 +128,8 @@ def diagram(policy_id: str, version: int) -> Response:
 @login_required
 @requires(PUBLISH)
 def upload() -> str | BaseResponse:
-    """Check a policy file (its problems with line numbers, or its changes), then publish it."""
+    """Check a policy file (its problems with line numbers, or its changes), then propose it:
+    another PMO member approves it on the library page."""
     form = PolicyUploadForm()
     preview = None
     if form.validate_on_submit():
@@ -122,21 +165,25 @@ def _uploaded(form: PolicyUploadForm) -> tuple[str | None, str]:
 
 
 def _publish(form: PolicyUploadForm, text: str, name: str) -> BaseResponse | None:
-    """Publish and redirect to the new version; on a refusal, say why next to the source."""
+    """Propose the version and go back to the library, where another PMO member answers; on a
+    refusal, say why next to the source."""
     uow = unit_of_work()
     try:
-        row = publish(uow, me().actor, text, name)
+        row = proposals.propose(uow, me().actor, text, name)
     except InvalidInput as error:
         if "name" in error.problems:  # the file's name, not its text
-            form.file.errors.append(
-                f"Nothing was published: the file name {error.problems['name']}"
-            )
+            form.file.errors.append(f"Nothing was proposed: the file name {error.problems['name']}")
         else:
-            form.source.errors.append("Nothing was published: the policy has problems (below).")
+            form.source.errors.append("Nothing was proposed: the policy has problems (below).")
         return None
     except Refused as error:
-        form.source.errors.extend(["Nothing was published.", *error.reasons])
+        form.source.errors.extend(["Nothing was proposed.", *error.reasons])
         return None
     uow.commit()
-    flash(f"Published {row.ref}: {row.title}. A published version never changes.", "success")
-    return redirect(url_for("policies.show", policy_id=row.policy_id, version=row.version))
+    ref = f"{row.policy_id}@{row.version}"
+    flash(
+        f"Proposed {ref} as proposal {row.id}: nothing is published until another member of "
+        "the PMO approves it.",
+        "success",
+    )
+    return redirect(url_for("policies.index"))

@@ -8,6 +8,7 @@ import pytest
 from tests.integration.factories import policy_source
 from workflows import change_control
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.identity import system
 from workflows.state import load_project, policy_of
 from workflows.verbs import change_requests as changes
 from workflows.verbs import projects, publishing, reviews
@@ -223,7 +224,7 @@ triggers:
 def large_under_ten_percent(act, new_project, pass_gate):
     """ERP-2: a 1,200,000 project (major) under a policy whose budget may move 10%."""
     source = without_change_control(policy_source("standard", 3)) + TEN_PERCENT
-    act(publishing.publish, "pmo", source, "standard-v3.yaml")
+    act(publishing.publish, system(), source, "standard-v3.yaml")
     key = new_project("ERP-2", budget="1200000")
     pass_gate(key)
     return key
@@ -294,7 +295,7 @@ triggers:
 def rebaseline_owed(act, new_project, pass_gate):
     """ERP-3 past its first gate, whose approved budget change asks for initiation again."""
     source = without_change_control(policy_source("standard", 3)) + REBASELINE_INITIATION
-    act(publishing.publish, "pmo", source, "standard-v2.yaml")
+    act(publishing.publish, system(), source, "standard-v2.yaml")
     key = new_project("ERP-3", budget="1200000")
     pass_gate(key)
     change_id = act(changes.propose_change, "pm", key, {"budget": "1500000"}, "Phase 2").record.id

@@ -11,6 +11,7 @@ import pytest
 from gates.decisions import FollowUp
 from tests.integration.factories import PASSWORD, STANDARD_FACTS, policy_source
 from workflows.errors import InvalidInput
+from workflows.identity import system
 from workflows.state import load_project
 from workflows.verbs import attach, migration, projects, publishing, reviews, users, waivers
 
@@ -207,6 +208,6 @@ def test_a_follow_up_owner_over_200_characters_is_refused(submit_ready, new_proj
 
 
 def test_a_policy_published_under_a_name_with_a_direction_override_is_refused(refuses):
-    error = refuses(InvalidInput, publishing.publish, "pmo", policy_source("standard", 3), RLO)
+    error = refuses(InvalidInput, publishing.publish, system(), policy_source("standard", 3), RLO)
 
     assert list(error.problems) == ["name"]

@@ -22,6 +22,7 @@ from gates.signoffs import Part, ReviewRound
 from tests.integration.factories import PASSWORD, actor_of, policy_source, waive
 from workflows.authority import roster_of
 from workflows.errors import Refused
+from workflows.identity import system
 from workflows.machines import SUBMITTED
 from workflows.pending import holds_now, rebuild_pending
 from workflows.state import gate_of, load_project, policy_of, project_state
@@ -234,7 +235,7 @@ def test_a_waived_sign_off_waits_for_nobody_until_the_waiver_expires(
     waivable = policy_source("standard", 3).replace(
         "      - role: pmo\n", "      - role: pmo\n        waivable_by: [sponsor]\n", 1
     )
-    act(publishing.publish, "pmo", waivable, "standard-v2.yaml")
+    act(publishing.publish, system(), waivable, "standard-v2.yaml")
     key = new_project("ERP-1")
     submit_ready(key)
     assert parts(agrees(), "pmo") == {(key, Part.YOUR_TURN.value)}
@@ -295,7 +296,7 @@ def test_a_delegators_lost_role_or_disabled_account_ends_the_delegates_rows(
 def test_a_policy_migration_keeps_the_rows(act, new_project, pass_gate, agrees):
     key = new_project("ERP-1")
     pass_gate(key)
-    act(publishing.publish, "pmo", policy_source("standard", 3), "standard-v2.yaml")
+    act(publishing.publish, system(), policy_source("standard", 3), "standard-v2.yaml")
 
     act(migration.migrate, "pmo", key, 3, "Newer rules")
 

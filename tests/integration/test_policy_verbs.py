@@ -7,6 +7,7 @@ import pytest
 from policies.library import LIBRARY
 from tests.integration.factories import policy_source
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.identity import system
 from workflows.state import load_project
 from workflows.verbs import migration, projects, publishing
 
@@ -34,20 +35,27 @@ def version_two(*edits: tuple[str, str]) -> str:
 # -- publish -----------------------------------------------------------------------------------
 
 
-def test_the_pmo_publishes_a_new_version_exactly_as_written(act, read, events, head):
+def test_the_system_publishes_a_version_exactly_as_written(act, read, events, head):
     source = version_two(STAKEHOLDER_MAP)
     start = head()
 
-    row = act(publishing.publish, "pmo", source, "standard-v2.yaml")
+    row = act(publishing.publish, system(), source, "standard-v2.yaml")
 
     stored = read(lambda uow: _published(publishing.latest(uow, "standard")))
-    assert stored == ("standard@3", source, "pmo")
+    assert stored == ("standard@3", source, "system")
     [event] = events(after=start)
     assert (event.action, event.data["policy"], event.data["digest"]) == (
         "policy.published",
         "standard@3",
         row.digest,
     )
+
+
+def test_nobody_publishes_a_version_alone_not_even_the_pmo(refuses):
+    error = refuses(Refused, publishing.publish, "pmo", version_two(), "standard-v2.yaml")
+
+    assert [r.rule for r in error.refusals] == ["publish.four_eyes"]
+    assert "propose it (`lockgate policy propose FILE`" in error.reasons[0]
 
 
 @pytest.mark.parametrize("actor", ["pm", "admin", "auditor", "sponsor"])
@@ -64,7 +72,7 @@ def test_a_published_version_never_changes(read, refuses):
         .replace("title: Standard IT project policy", "title: Standard IT project policy (edited)")
     )
 
-    error = refuses(Refused, publishing.publish, "pmo", changed, "standard.yaml")
+    error = refuses(Refused, publishing.publish, system(), changed, "standard.yaml")
 
     assert error.reasons == [
         "standard@2 is already published and a published version never changes: "
@@ -76,9 +84,9 @@ def test_a_published_version_never_changes(read, refuses):
 
 
 def test_a_version_lower_than_the_latest_is_refused(act, refuses):
-    act(publishing.publish, "pmo", policy_source("standard", 4), "standard-v3.yaml")
+    act(publishing.publish, system(), policy_source("standard", 4), "standard-v3.yaml")
 
-    error = refuses(Refused, publishing.publish, "pmo", version_two(), "standard-v2.yaml")
+    error = refuses(Refused, publishing.publish, system(), version_two(), "standard-v2.yaml")
 
     assert "standard@4 is already published" in error.reasons[0]
     assert "give the new file version 5" in error.reasons[0]
@@ -93,7 +101,7 @@ def test_a_malformed_policy_is_refused_naming_each_line_and_field(refuses):
     owner_line = lines.index("owner: pmo") + 1
     expr_line = next(n for n, text in enumerate(lines, 1) if "go_live_dat)" in text)
 
-    error = refuses(InvalidInput, publishing.publish, "pmo", source, "standard-v2.yaml")
+    error = refuses(InvalidInput, publishing.publish, system(), source, "standard-v2.yaml")
 
     assert str(error).startswith("standard-v2.yaml has 2 problem(s)")
     places = sorted(error.problems)
@@ -118,7 +126,7 @@ def test_an_unpublished_version_is_not_found(read):
 
 def test_a_migration_preview_lists_the_changes_and_their_impact(act, read, rows, new_project):
     key = new_project("ERP-1")
-    act(publishing.publish, "pmo", version_two(STAKEHOLDER_MAP, LARGE_FROM_HALF_A_MILLION), "v2")
+    act(publishing.publish, system(), version_two(STAKEHOLDER_MAP, LARGE_FROM_HALF_A_MILLION), "v2")
     before = rows()
 
     preview = read(lambda uow: migration.preview_migration(uow, key, 3))
@@ -143,7 +151,7 @@ def test_a_migration_preview_lists_the_changes_and_their_impact(act, read, rows,
 
 def test_a_migration_preview_lists_each_change_once_in_words(act, read, new_project):
     key = new_project("ERP-1")
-    act(publishing.publish, "pmo", version_two(STAKEHOLDER_MAP), "v2")
+    act(publishing.publish, system(), version_two(STAKEHOLDER_MAP), "v2")
 
     preview = read(lambda uow: migration.preview_migration(uow, key, 3))
 
@@ -154,7 +162,7 @@ def test_a_migration_preview_lists_each_change_once_in_words(act, read, new_proj
 
 def test_a_migration_is_applied_and_audited_with_old_and_new(act, read, new_project, events, head):
     key = new_project("ERP-1")
-    act(publishing.publish, "pmo", version_two(STAKEHOLDER_MAP, LARGE_FROM_HALF_A_MILLION), "v2")
+    act(publishing.publish, system(), version_two(STAKEHOLDER_MAP, LARGE_FROM_HALF_A_MILLION), "v2")
     start = head()
 
     act(migration.migrate, "pmo", key, 3, "Adopt the 2026 policy")
@@ -174,7 +182,7 @@ def test_a_project_with_an_open_review_cannot_be_migrated(
 ):
     key = new_project("ERP-1")
     submit_ready(key)
-    act(publishing.publish, "pmo", version_two(STAKEHOLDER_MAP), "v2")
+    act(publishing.publish, system(), version_two(STAKEHOLDER_MAP), "v2")
 
     preview = read(lambda uow: migration.preview_migration(uow, key, 3))
     error = refuses(Refused, migration.migrate, "pmo", key, 3, "Adopt v2")
@@ -185,7 +193,7 @@ def test_a_project_with_an_open_review_cannot_be_migrated(
 
 
 def test_a_project_only_moves_to_a_newer_version(act, new_project, refuses):
-    act(publishing.publish, "pmo", version_two(), "v2")
+    act(publishing.publish, system(), version_two(), "v2")
     key = new_project("ERP-1")
 
     error = refuses(Refused, migration.migrate, "pmo", key, 2, "Back to v2")
@@ -195,7 +203,7 @@ def test_a_project_only_moves_to_a_newer_version(act, new_project, refuses):
 
 def test_a_migration_needs_the_pmo_and_a_reason(act, new_project, refuses):
     key = new_project("ERP-1")
-    act(publishing.publish, "pmo", version_two(), "v2")
+    act(publishing.publish, system(), version_two(), "v2")
 
     refuses(Refused, migration.migrate, "pm", key, 3, "Newer is better", match="Only the PMO")
     error = refuses(Refused, migration.migrate, "pmo", key, 3, " ")
@@ -224,7 +232,7 @@ def test_a_project_on_hold_is_not_moved_to_a_version_without_the_stage_it_resume
     pass_gate(key)
     act(projects.hold, "sponsor", key, "Budget freeze")
     renamed = version_two(("    stage: planning\n", "    stage: design\n"))
-    act(publishing.publish, "pmo", renamed, "v2")
+    act(publishing.publish, system(), renamed, "v2")
 
     refuses(Refused, migration.migrate, "pmo", key, 3, "Adopt v2", match="planning")
 

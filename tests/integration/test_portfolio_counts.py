@@ -11,6 +11,7 @@ from sqlalchemy import delete
 
 from tests.integration.factories import actor_of, policy_source
 from workflows.errors import Refused
+from workflows.identity import system
 from workflows.store import portfolio_counts
 from workflows.store.records import PortfolioCount
 from workflows.verbs import migration, projects, publishing, reviews
@@ -90,7 +91,7 @@ def test_changed_facts_that_keep_the_tier_change_no_count(act, new_project, coun
 def test_a_policy_migration_moves_the_project_to_the_new_version_and_tier(act, new_project, counts):
     key = new_project("ERP-1")
     source = policy_source("standard", 3).replace(*LARGE_FROM_HALF_A_MILLION)
-    act(publishing.publish, "pmo", source, "v2")
+    act(publishing.publish, system(), source, "v2")
     [(old_version, _, _)] = counts()
 
     act(migration.migrate, "pmo", key, 3, "Adopt the 2026 policy")

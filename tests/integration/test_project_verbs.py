@@ -6,6 +6,7 @@ import pytest
 
 from tests.integration.factories import PASSWORD, STANDARD_FACTS, policy_source
 from workflows.errors import InvalidInput, NotFound, Refused
+from workflows.identity import system
 from workflows.state import load_project
 from workflows.store.records import SignatureRecord
 from workflows.verbs import projects, publishing, reviews
@@ -54,7 +55,7 @@ def test_registration_computes_the_tier_from_the_facts(act, read, facts, tier):
 
 def test_a_new_project_is_pinned_to_the_latest_published_policy_version(act, read, new_project):
     old = new_project("ERP-1")
-    act(publishing.publish, "pmo", policy_source("standard", 3), "standard-v2.yaml")
+    act(publishing.publish, system(), policy_source("standard", 3), "standard-v2.yaml")
     new = new_project("ERP-2")
 
     pinned = read(lambda uow: [load_project(uow, k).policy_version.ref for k in (old, new)])

@@ -62,7 +62,7 @@ def test_the_library_lists_every_published_version_and_offers_the_pmo_an_upload(
     assert "standard@2" in page and "lite@2" in page
     assert "Standard IT project policy" in page and "Lite IT project policy" in page
     assert 'href="/policies/standard/2"' in page
-    assert "Upload a new version" in page
+    assert "Propose a new version" in page
 
 
 def test_a_sponsor_reads_the_library_but_is_not_offered_an_upload(
@@ -71,7 +71,7 @@ def test_a_sponsor_reads_the_library_but_is_not_offered_an_upload(
     auth.login("sponsor.king")
     page = text_of(client, "/policies/")
     assert "standard@2" in page
-    assert "Upload a new version" not in page
+    assert "Propose a new version" not in page
 
 
 def test_the_library_needs_a_login(client: FlaskClient) -> None:
@@ -158,15 +158,15 @@ def test_a_broken_policy_shows_its_problems_with_line_numbers_and_publishes_noth
         response = auth.post("/policies/new", {"source": broken, button: button.title()})
         assert response.status_code == 200
         page = html.unescape(response.get_data(as_text=True))
-        assert "2 problems: nothing can be published yet" in page
+        assert "2 problems: nothing can be proposed yet" in page
         assert f"line {kind_line}, column" in page and f"line {expr_line}, column" in page
         assert "filee" in page and "duration_month" in page
         assert f"{kind_line:4d} >         kind: filee" in page
-    assert "Nothing was published" in page
+    assert "Nothing was proposed" in page
     assert published(workspace) == before
 
 
-def test_a_valid_new_version_shows_its_changes_then_publishes(
+def test_a_valid_new_version_shows_its_changes_is_proposed_and_published_by_a_second_member(
     auth: Auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     auth.login("pmo")
@@ -178,12 +178,20 @@ def test_a_valid_new_version_shows_its_changes_then_publishes(
     assert "gate closure" in page and "added" in page and "Benefits tracking handover" in page
     assert "standard@3" not in published(workspace)
 
-    response = auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Publish"})
+    response = auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Propose"})
+    assert response.status_code == 302 and response.headers["Location"] == "/policies/"
+    assert "standard@3" not in published(workspace), "proposing publishes nothing"
+    library = text_of(client, "/policies/")
+    assert "Proposed standard@3" in library and "Waiting for a second PMO member." in library
+
+    auth.login("pmo.mensah")
+    proposal = re.search(r"/policies/proposals/(\d+)/approve", client.get("/policies/").text)
+    assert proposal is not None
+    response = auth.post(proposal.group(0), {"reason": ""}, "/policies/")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/policies/standard/3"
     assert "standard@3" in published(workspace)
     page = text_of(client, "/policies/standard/3")
-    assert "Published standard@3" in page and "Benefits tracking handover" in page
+    assert "standard@3" in page and "Benefits tracking handover" in page
     assert "latest" in text_of(client, "/policies/").split("standard@3")[1][:80]
 
 
@@ -215,7 +223,7 @@ def test_republishing_an_existing_version_is_refused_with_the_reason(
     response = auth.post("/policies/new", {"source": STANDARD, "publish": "Publish"})
     assert response.status_code == 200
     page = html.unescape(response.get_data(as_text=True))
-    assert "Nothing was published." in page
+    assert "Nothing was proposed." in page
     assert "standard@2 is already published" in page and "give the new file version 3" in page
     assert events(workspace, "policy.published") == before
 

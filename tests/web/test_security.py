@@ -167,6 +167,7 @@ def _fill(rule: str, key: str) -> str:
         "condition_id": "1",
         "change_id": "1",
         "waiver_id": "1",
+        "proposal_id": "1",
         "action": "approve",
         "delegation_id": "1",
     }

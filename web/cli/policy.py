@@ -1,8 +1,9 @@
 """`lockgate policy ...`: check, show, diff and explain policy files, print their JSON Schema,
-publish a version and move a project to another version.
+propose, approve, reject or withdraw a version (four eyes) and move a project to another
+version.
 
 check, list, show, diff, explain and schema read files only: the engine (SQLAlchemy) is
-imported by publish and migrate when they run.
+imported by the commands that act when they run.
 """
 
 from __future__ import annotations
@@ -142,17 +143,108 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2))
 
 
-@policy_group.command("publish")
+@policy_group.command("publish", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def publish(args: tuple[str, ...]) -> None:
+    """No longer publishes: a version is proposed, then approved by another PMO member."""
+    say(
+        "Publishing needs a proposal and a second PMO member: run `lockgate policy propose "
+        "FILE`, then another PMO member runs `lockgate policy approve ID`.",
+        err=True,
+    )
+    sys.exit(2)
+
+
+@policy_group.command("propose")
 @acting
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def publish(actor: Actor, path: Path) -> None:
-    """Publish a policy file as a new, immutable version (PMO)."""
-    from workflows.verbs import publishing
+def propose(actor: Actor, path: Path) -> None:
+    """Propose a policy file as a new version (PMO); another PMO member approves it."""
+    from workflows.verbs import proposals
 
     with workspace().unit_of_work() as uow:
-        row = publishing.publish(uow, actor, path.read_text(encoding="utf-8"), str(path))
+        row = proposals.propose(uow, actor, path.read_text(encoding="utf-8"), str(path))
         uow.commit()
-        say(f"published {row.ref} ({row.digest[:12]})")
+        say(
+            f"proposed {row.ref} as proposal {row.id} ({row.digest[:12]}): "
+            "another PMO member approves it"
+        )
+
+
+@policy_group.command("proposals")
+@acting
+@click.option("--all", "every", is_flag=True, help="Decided proposals too.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_proposals(actor: Actor, every: bool, as_json: bool) -> None:
+    """The policy versions proposed and waiting for approval (--all: every proposal)."""
+    from workflows.verbs import proposals
+
+    with workspace().unit_of_work() as uow:
+        rows = proposals.proposals(uow, None if every else proposals.PROPOSED)
+        found = [
+            {
+                "id": r.id,
+                "policy": r.ref,
+                "title": r.title,
+                "digest": r.digest,
+                "proposed_by": r.proposed_by,
+                "proposed_at": r.proposed_at.isoformat(),
+                "status": r.status,
+                "decided_by": r.decided_by,
+                "reason": r.reason,
+            }
+            for r in rows
+        ]
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    show_table(
+        ["id", "policy", "status", "proposed by", "decided by"],
+        [
+            [f["id"], f["policy"], f["status"], f["proposed_by"], f["decided_by"] or ""]
+            for f in found
+        ],
+    )
+
+
+@policy_group.command("approve")
+@acting
+@click.argument("proposal_id", type=int, metavar="ID")
+def approve(actor: Actor, proposal_id: int) -> None:
+    """Approve proposal ID and so publish it (another PMO member than the proposer)."""
+    from workflows.verbs import proposals
+
+    with workspace().unit_of_work() as uow:
+        row = proposals.approve(uow, actor, proposal_id)
+        uow.commit()
+        say(f"published {row.ref} ({row.digest[:12]}), proposed by {row.published_by}")
+
+
+@policy_group.command("reject")
+@acting
+@click.argument("proposal_id", type=int, metavar="ID")
+@click.option("--reason", required=True, help="Why it is rejected.")
+def reject(actor: Actor, proposal_id: int, reason: str) -> None:
+    """Reject proposal ID with a reason."""
+    from workflows.verbs import proposals
+
+    with workspace().unit_of_work() as uow:
+        row = proposals.reject(uow, actor, proposal_id, reason)
+        uow.commit()
+        say(f"rejected proposal {row.id} ({row.ref})")
+
+
+@policy_group.command("withdraw")
+@acting
+@click.argument("proposal_id", type=int, metavar="ID")
+def withdraw(actor: Actor, proposal_id: int) -> None:
+    """Withdraw your proposal ID."""
+    from workflows.verbs import proposals
+
+    with workspace().unit_of_work() as uow:
+        row = proposals.withdraw(uow, actor, proposal_id)
+        uow.commit()
+        say(f"withdrew proposal {row.id} ({row.ref})")
 
 
 @policy_group.command("migrate")

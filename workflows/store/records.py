@@ -152,6 +152,9 @@ class PolicyVersion(Base):
     source: Mapped[str] = mapped_column(Text, deferred=True)
     published_by: Mapped[str] = mapped_column(String(80))
     published_at: Mapped[datetime]
+    # Who approved the proposal that published it (four eyes); "system" for the shipped
+    # library; None for versions published before proposals existed.
+    approved_by: Mapped[str | None] = mapped_column(String(80))
 
     @property
     def ref(self) -> str:
@@ -458,6 +461,31 @@ class AccessToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class PolicyProposal(Base):
+    """A policy version one PMO member proposed and another must approve before it is
+    published. Its status moves once: proposed -> approved, rejected or withdrawn."""
+
+    __tablename__ = "policy_proposals"
+    __table_args__ = (Index("ix_policy_proposals_policy_status", "policy_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text, deferred=True)
+    proposed_by: Mapped[str] = mapped_column(String(80))
+    proposed_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.policy_id}@{self.version}"
 
 
 class PasswordLink(Base):

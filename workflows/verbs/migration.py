@@ -9,6 +9,7 @@ from gates.decisions import KILLED, ON_HOLD, next_gate
 from gates.readiness import Readiness
 from gates.tiering import classify
 from policies.diff import Change, diff_policies
+from policies.model import Policy
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, Refused
 from workflows.facts import checked_facts
@@ -41,17 +42,22 @@ class MigrationPreview:
 def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPreview:
     """The impact of moving project `key` to version `number` of its policy."""
     project = load_project(uow, key)
-    old_row = project.policy_version
-    new_row = publishing.version(uow, old_row.policy_id, number)
-    old, new = uow.workspace.policy(old_row), uow.workspace.policy(new_row)
+    new_row = publishing.version(uow, project.policy_version.policy_id, number)
+    return preview_against(uow, project, uow.workspace.policy(new_row))
+
+
+def preview_against(uow: UnitOfWork, project: Project, new: Policy) -> MigrationPreview:
+    """The impact of moving `project` to the policy `new`, published or only proposed."""
+    key, old_row = project.key, project.policy_version
+    old = uow.workspace.policy(old_row)
     refusals = []
-    if new_row.version <= old_row.version:
+    if new.version <= old_row.version:
         refusals.append(f"{key} is on {old_row.ref}; it can only move to a newer version.")
     if project.stage not in (*new.stages, ON_HOLD, KILLED):
-        refusals.append(f"{new_row.ref} has no stage '{project.stage}'.")
+        refusals.append(f"{new.ref} has no stage '{project.stage}'.")
     if project.resume_stage is not None and project.resume_stage not in new.stages:
         refusals.append(
-            f"{new_row.ref} has no stage '{project.resume_stage}', where {key} "
+            f"{new.ref} has no stage '{project.resume_stage}', where {key} "
             "resumes after its hold: resume it first."
         )
     if open_review(uow, project) is not None:
@@ -69,7 +75,7 @@ def preview_migration(uow: UnitOfWork, key: str, number: int) -> MigrationPrevie
     return MigrationPreview(
         key,
         old_row.ref,
-        new_row.ref,
+        new.ref,
         diff_policies(old, new),
         project.tier,
         new_tier,

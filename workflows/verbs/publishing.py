@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from gates.authority import PUBLISH, authority
@@ -44,17 +46,28 @@ def version(uow: UnitOfWork, policy_id: str, number: int) -> PolicyVersion:
     return row
 
 
+FOUR_EYES = Refusal(
+    "publish.four_eyes",
+    None,
+    "A policy version is published when a second PMO member approves it: propose it "
+    "(`lockgate policy propose FILE`, or Check and propose on the portal's Policies page) and "
+    "another PMO member approves it (an admin, where the PMO has a single member).",
+)
+
+
 @refusals_recorded
 def publish(uow: UnitOfWork, actor: Actor, source: str, name: str) -> PolicyVersion:
-    """Publish a policy version from its YAML `source`.
+    """Publish a policy version from its YAML `source`: the system only (the shipped library
+    at `lockgate init`); a person proposes (workflows.verbs.proposals) and another approves.
 
     Raises InvalidInput with every problem of the file, or Refused when the version exists
     (a published version never changes) or is not newer than the latest. The size and
     shape of `source` are bounded by the policy loader (policies.limits).
     """
     name = short_text(name, "name", FILE_NAME)
-    if not actor.is_system:  # the shipped library, at `lockgate init`
+    if not actor.is_system:  # only the shipped library (lockgate init) is published directly
         require(authority(person_on(uow, actor.username, None)), PUBLISH, "publish a policy")
+        raise Refused("publish a policy", [FOUR_EYES])
     policy, problems = check_policy_text(source, name)
     if policy is None:
         raise InvalidInput(
@@ -67,24 +80,36 @@ def publish(uow: UnitOfWork, actor: Actor, source: str, name: str) -> PolicyVers
     refusals = version_refusals(policy, newest)
     if refusals:
         raise Refused("publish a policy", refusals)
+    note = {"approved_by": "system", "note": "shipped library"} if actor.is_system else {}
+    return publish_version(uow, policy, source, actor.username, **note)
+
+
+def publish_version(
+    uow: UnitOfWork, policy: Policy, source: str, published_by: str, **audit: Any
+) -> PolicyVersion:
+    """Write the checked `policy` as a published version and its `policy.published` event
+    (`audit`: approved_by, proposal, note). Callers have checked who may and that it is newer."""
     row = PolicyVersion(
         policy_id=policy.id,
         version=policy.version,
         title=policy.title,
         digest=policy.digest,
         source=source,
-        published_by=actor.username,
+        published_by=published_by,
         published_at=uow.now,
+        approved_by=audit.get("approved_by"),
     )
     uow.session.add(row)
     uow.session.flush()
     uow.record(
-        actor.username,
+        published_by,
         "policy.published",
         None,
         policy=policy.ref,
         digest=policy.digest,
         title=policy.title,
+        published_by=published_by,
+        **audit,
     )
     return row
 

@@ -11,14 +11,15 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
-from gates.authority import PUBLISH, authority
+from gates.authority import MIGRATE, PUBLISH, authority
 from policies.limits import MAX_POLICY_BYTES
+from policies.loader import check_policy_text
 from web.diagram import describe_flow, gate_flow_svg
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
 from workflows.inputs import LONG_TEXT
-from workflows.verbs import proposals
+from workflows.verbs import migration, proposals
 from workflows.views import policies as policy_views
 
 blueprint = Blueprint("policies", __name__, url_prefix="/policies")
@@ -63,6 +64,24 @@ def index() -> str:
         answerable=answerable,
         answer_form=ProposalAnswerForm(formdata=None),
     )
+
+
+@blueprint.route("/proposals/<int:proposal_id>/impact")
+@login_required
+@requires(MIGRATE)
+def proposal_impact(proposal_id: int) -> str:
+    """What a proposed version would change for every in-flight project on an older version
+    of its policy (the PMO), before anyone approves it."""
+    uow = unit_of_work()
+    try:
+        row = proposals.proposal(uow, proposal_id)
+    except NotFound:
+        abort(404)
+    policy, _ = check_policy_text(row.source, f"proposal {row.id}")
+    if policy is None:
+        abort(404)
+    found = migration.impact(uow, me().actor, policy)
+    return render_template("policies/impact.html", proposal=row, policy=policy, impact=found)
 
 
 @blueprint.route(

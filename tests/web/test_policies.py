@@ -256,3 +256,20 @@ def test_a_policy_that_relaxes_a_rule_says_so_where_it_is_stated() -> None:
 
     assert relaxations[0] == "incompatible_roles: [] (one person may hold any roles together)"
     assert not any("Nobody is both" in duty for duty in duties)
+
+
+def test_the_pmo_sees_a_proposals_impact_on_the_projects_in_flight_before_approving_it(
+    auth: Auth, client: FlaskClient
+) -> None:
+    auth.login("pmo")
+    auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Propose"})
+    library = client.get("/policies/").text
+    link = re.search(r"/policies/proposals/(\d+)/impact", library)
+    assert link is not None
+
+    page = text_of(client, link.group(0))
+
+    assert "Impact of standard@3" in page
+    assert "standard@2 → standard@3" in page and re.search(r"PRJ-\d+", page)
+    auth.login("sponsor.king")
+    assert client.get(link.group(0)).status_code == 403

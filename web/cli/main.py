@@ -32,7 +32,9 @@ COMMANDS: dict[str, Entry] = {
         "Create the database, or upgrade it to this version's schema; publish shipped policies.",
     ),
     "project": Entry(
-        "web.cli.project", "project_group", "Register, list and show projects; hold, resume, kill."
+        "web.cli.project",
+        "project_group",
+        "Register, list and show projects; hold, resume, kill; change facts; move versions.",
     ),
     "change": Entry(
         "web.cli.change",
@@ -62,7 +64,7 @@ COMMANDS: dict[str, Entry] = {
     "policy": Entry(
         "web.cli.policy",
         "policy_group",
-        "Check, show, compare, explain, publish and migrate policies.",
+        "Check, show, compare, explain, propose and approve policies; their impact; migrate.",
     ),
     "audit": Entry(
         "web.cli.audit",

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 @click.group("policy")
 def policy_group() -> None:
-    """Check, show, compare, explain, publish and migrate policies."""
+    """Check, show, compare, explain, propose and approve policies; their impact; migrate."""
 
 
 def _load(name_or_path: str) -> Policy:
@@ -272,3 +272,52 @@ def migrate(actor: Actor, key: str, version: int, reason: str, apply_: bool) -> 
             migration.migrate(uow, actor, key, version, reason)
             uow.commit()
             say(f"moved {key} to {preview.new}")
+
+
+@policy_group.command("impact")
+@acting
+@click.argument("target", metavar="FILE|POLICY@VERSION")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def impact_command(actor: Actor, target: str, as_json: bool) -> None:
+    """What a policy version (a file, or one published) would change for every in-flight
+    project on an older version of it (PMO): tier, next gate's requirements, refusals."""
+    from workflows.verbs import migration, publishing
+
+    with workspace().unit_of_work(read_only=True) as uow:
+        if "@" in target and not Path(target).exists():
+            policy_id, _, number = target.partition("@")
+            if not number.isdigit():
+                raise click.BadParameter(
+                    "write POLICY@VERSION, e.g. standard@2", param_hint="TARGET"
+                )
+            policy = uow.workspace.policy(publishing.version(uow, policy_id, int(number)))
+        else:
+            policy = _load(target)
+        found = migration.impact(uow, actor, policy)
+    rows = [
+        {
+            "project": i.preview.project_key,
+            "stage": i.stage,
+            "from": i.preview.old,
+            "to": i.preview.new,
+            "tier": [i.preview.old_tier, i.preview.new_tier],
+            "requirements_added": i.added,
+            "requirements_dropped": i.dropped,
+            "cannot_move": i.preview.refusals,
+        }
+        for i in found
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        old_tier, new_tier = row["tier"]
+        moving = f"{row['project']} ({row['stage']}) {row['from']} -> {row['to']}"
+        say(f"{moving}; tier {old_tier} -> {new_tier}")
+        for title in row["requirements_added"]:
+            say(f"  + {title}")
+        for title in row["requirements_dropped"]:
+            say(f"  - {title}")
+        for reason in row["cannot_move"]:
+            say(f"  cannot move now: {reason}")
+    say(f"{len(rows)} in-flight project(s) on an older version of {policy.id}")

@@ -14,7 +14,7 @@ from workflows.views.portfolio import project_summaries
 
 @click.group("project")
 def project_group() -> None:
-    """Register, list and show projects; hold, resume, kill."""
+    """Register, list and show projects; hold, resume, kill; change facts; move versions."""
 
 
 @project_group.command("list")
@@ -115,3 +115,46 @@ _move_command(
     "kill",
     "Stop PROJECT for good (sponsor or PMO, never its manager); its open review is withdrawn.",
 )
+
+
+@project_group.command("migrate")
+@acting
+@click.argument("keys", nargs=-1)
+@click.option("--to", "version", type=int, required=True, help="The policy version to move to.")
+@click.option("--all-on", "all_on", metavar="POLICY@VERSION", help="Every in-flight project on it.")
+@click.option("--reason", required=True, help="Why, recorded with each move.")
+def migrate_many(
+    actor: Actor, keys: tuple[str, ...], version: int, all_on: str | None, reason: str
+) -> None:
+    """Move projects (KEYS, or --all-on a version) to version VERSION of their policy (PMO).
+
+    Each project moves in its own transaction with its own audit event; one that cannot move
+    is reported with why and left as it was. Exit 1 when any could not move."""
+    from workflows.errors import LockgateError
+    from workflows.verbs import migration, publishing
+
+    ws = workspace()
+    if all_on is not None:
+        policy_id, _, number = all_on.partition("@")
+        if not number.isdigit():
+            raise click.BadParameter("write POLICY@VERSION, e.g. standard@1", param_hint="--all-on")
+        with ws.unit_of_work(read_only=True) as uow:
+            old = publishing.version(uow, policy_id, int(number))
+            target = uow.workspace.policy(publishing.version(uow, policy_id, version))
+            keys = (*keys, *(p.key for p in migration.in_flight(uow, target)
+                              if p.policy_version_id == old.id))  # fmt: skip
+    if not keys:
+        raise click.UsageError("name the projects to move, or --all-on POLICY@VERSION")
+    failed = 0
+    for key in dict.fromkeys(keys):
+        try:
+            with ws.unit_of_work() as uow:
+                moved = migration.migrate(uow, actor, key, version, reason)
+                uow.commit()
+                say(f"moved {key} to {moved.policy_version.ref}")
+        except LockgateError as error:
+            failed += 1
+            say(f"{key} not moved: {error}")
+    say(f"{len(keys) - failed} moved, {failed} not moved")
+    if failed:
+        raise SystemExit(1)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from gates.authority import MIGRATE, authority
 from gates.decisions import KILLED, ON_HOLD, next_gate
-from gates.readiness import Readiness
+from gates.readiness import Readiness, Status
 from gates.tiering import classify
 from policies.diff import Change, diff_policies
 from policies.model import Policy
@@ -19,7 +21,7 @@ from workflows.pending import refresh_pending
 from workflows.refusal_log import refusals_recorded
 from workflows.skipping import pass_skipped_gates
 from workflows.state import current_readiness, load_project, open_review, require
-from workflows.store.records import Project
+from workflows.store.records import PolicyVersion, Project
 from workflows.store.uow import UnitOfWork
 from workflows.verbs import publishing
 
@@ -119,3 +121,55 @@ def migrate(uow: UnitOfWork, actor: Actor, key: str, number: int, reason: str) -
     lifecycle = uow.workspace.lifecycle(project.policy_version)
     pass_skipped_gates(uow, actor.username, project, policy, lifecycle)
     return project
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a policy version would change for one in-flight project on an older version."""
+
+    preview: MigrationPreview
+    stage: str
+    added: list[str]  # requirements of its next gate that would newly apply
+    dropped: list[str]  # requirements of its next gate that would no longer apply
+
+
+def in_flight(uow: UnitOfWork, policy: Policy) -> list[Project]:
+    """The projects on an older version of `policy`'s id that still move: not killed and not
+    past the final stage, by key."""
+    query = (
+        select(Project)
+        .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
+        .where(
+            PolicyVersion.policy_id == policy.id,
+            PolicyVersion.version < policy.version,
+            Project.stage.not_in((KILLED, policy.stages[-1])),
+        )
+        .order_by(Project.key)
+    )
+    return list(uow.session.execute(query).scalars())
+
+
+@refusals_recorded
+def impact(uow: UnitOfWork, actor: Actor, policy: Policy) -> list[Impact]:
+    """For each in-flight project on an older version of `policy` (proposed or published):
+    its tier before and after, the requirements of its next gate added and dropped, and why
+    it could not move now (the PMO; reads only)."""
+    require(authority(person_on(uow, actor.username, None)), MIGRATE, "see a policy's impact")
+    found = []
+    for project in in_flight(uow, policy):
+        preview = preview_against(uow, project, policy)
+        before = _applying(preview.next_gate_before)
+        after = _applying(preview.next_gate_after)
+        added = [title for key, title in after.items() if key not in before]
+        dropped = [title for key, title in before.items() if key not in after]
+        found.append(Impact(preview, project.stage, added, dropped))
+    return found
+
+
+def _applying(report: Readiness | None) -> dict[str, str]:
+    """The requirements of a report that apply to the project, by key: their titles."""
+    if report is None:
+        return {}
+    return {
+        line.key: line.title for line in report.lines if line.status is not Status.NOT_APPLICABLE
+    }

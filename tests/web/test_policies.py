@@ -138,7 +138,7 @@ def test_only_the_pmo_may_upload_a_policy(auth: Auth, client: FlaskClient) -> No
     auth.login("sponsor.king")
     assert client.get("/policies/new").status_code == 403
     response = auth.post(
-        "/policies/new", {"source": STANDARD_V2, "publish": "Publish"}, page_url="/policies/"
+        "/policies/new", {"source": STANDARD_V2, "publish": "Propose"}, page_url="/policies/"
     )
     assert response.status_code == 403
 
@@ -220,7 +220,7 @@ def test_republishing_an_existing_version_is_refused_with_the_reason(
     response = auth.post("/policies/new", {"source": STANDARD, "check": "Check"})
     page = html.unescape(response.get_data(as_text=True))
     assert "Publishing would be refused: standard@2 is already published" in page
-    response = auth.post("/policies/new", {"source": STANDARD, "publish": "Publish"})
+    response = auth.post("/policies/new", {"source": STANDARD, "publish": "Propose"})
     assert response.status_code == 200
     page = html.unescape(response.get_data(as_text=True))
     assert "Nothing was proposed." in page

@@ -50,10 +50,10 @@ def test_a_policy_nested_thousands_deep_shows_its_problem_and_publishes_nothing(
     for button in ("check", "publish"):
         page = page_of(auth.post("/policies/new", {"source": DEEP, button: button.title()}))
 
-        assert "1 problem: nothing can be published yet" in page
+        assert "1 problem: nothing can be proposed yet" in page
         assert f"line {line}, column {len('description: ') + MAX_DEPTH}" in page
         assert f"nested {MAX_DEPTH + 1} levels deep" in page
-    assert "Nothing was published" in page
+    assert "Nothing was proposed" in page
     assert published(workspace) == before
 
 
@@ -63,7 +63,7 @@ def test_a_deeply_nested_policy_file_upload_shows_its_problem(auth: Auth) -> Non
 
     page = page_of(auth.post("/policies/new", {"source": "", "file": upload, "check": "Check"}))
 
-    assert "1 problem: nothing can be published yet" in page
+    assert "1 problem: nothing can be proposed yet" in page
     assert "levels deep" in page and "flatten it" in page
 
 
@@ -73,7 +73,7 @@ def test_a_condition_that_could_hang_a_worker_is_shown_with_what_to_simplify(
     auth.login("pmo")
     before = published(workspace)
 
-    page = page_of(auth.post("/policies/new", {"source": COSTLY, "publish": "Publish"}))
+    page = page_of(auth.post("/policies/new", {"source": COSTLY, "publish": "Propose"}))
 
     assert "macros (map, filter, all, exists, exists_one) nest 3 deep" in page
     assert "run their bodies 219,660 times per evaluation" in page
@@ -87,8 +87,8 @@ def test_a_file_name_with_a_direction_override_is_refused_next_to_the_file(
     before = published(workspace)
     upload = (io.BytesIO(STANDARD_V2.encode()), "standard\u202elmay.yaml")
 
-    page = page_of(auth.post("/policies/new", {"source": "", "file": upload, "publish": "Publish"}))
+    page = page_of(auth.post("/policies/new", {"source": "", "file": upload, "publish": "Propose"}))
 
     field = page[page.index('id="file"') :]
-    assert "Nothing was published: the file name contains an invisible character" in field
+    assert "Nothing was proposed: the file name contains an invisible character" in field
     assert published(workspace) == before

@@ -13,6 +13,7 @@ from wtforms import DateField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from gates.authority import ADMINISTER
+from gates.delegations import revoke_refusals
 from web.portal import flash_refusal, me, place_refusals, reader, unit_of_work
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
 from workflows.inputs import LONG_TEXT, SHORT_TEXT
@@ -43,12 +44,20 @@ def _page(form: DelegateForm, status: int = 200, after_write: bool = False) -> t
     admin = me().may(ADMINISTER)  # admins see and may revoke every delegation
     found = users.delegations_of(uow, me().actor, everyone=admin)
     rows = [(d, users.delegation_status(d, uow.now)) for d in found]
+    # Who may revoke is gates.delegations' answer; an ended one is not offered (it is moot).
+    roles, username = frozenset(me().roles), me().username
+    revocable = {
+        d.id
+        for d, state in rows
+        if state in ("active", "upcoming")
+        and not revoke_refusals(username, roles, d.delegator.username, d.revoked_at is not None)
+    }
     page = render_template(
         "account/delegations.html",
         form=form,
         revoke=RevokeForm(formdata=None),
         rows=rows,
-        me=me().record.username,
+        revocable=revocable,
         admin=admin,
     )
     return page, status

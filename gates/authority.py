@@ -22,7 +22,14 @@ from gates.change_requests import (
     rejecter_refusals,
     withdrawer_refusals,
 )
-from gates.decisions import FollowUp, can_decide, can_override, close_refusals, stage_moves
+from gates.decisions import (
+    FollowUp,
+    can_decide,
+    can_override,
+    close_refusals,
+    second_member_refusals,
+    stage_moves,
+)
 from gates.duties import (
     decider_refusals,
     manager_kills,
@@ -218,6 +225,12 @@ class Authority:
         return can_override(
             review.policy, review.report, review.state, today, requested_by, confirmer
         )
+
+    def decline_override(self, requested_by: str) -> list[Refusal]:
+        """Every reason the person may not decline the override `requested_by` asked for:
+        a second PMO member declines it, whatever the gate's state."""
+        refused = self.refusals(OVERRIDE) or decider_refusals(self.person, self._review().state)
+        return refused or second_member_refusals(requested_by, self.person.username)
 
     def waivable(self) -> tuple[Requirement, ...]:
         """The requirements of the gate the person may waive."""

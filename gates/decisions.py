@@ -130,13 +130,21 @@ def can_override(
     elif not go_blockers(policy, report, state, today):
         text = f"{report.gate.name} is ready: decide it as usual, no override is needed."
         refusals.append(Refusal("override.not_needed", None, text))
-    if confirmer is not None and confirmer == requested_by:
-        text = (
-            "You asked for this override: a second member of the PMO must confirm it, "
-            "never the one who asked."
-        )
-        refusals.append(Refusal("sod.override_second_member", None, text))
+    if confirmer is not None:
+        refusals.extend(second_member_refusals(requested_by, confirmer))
     return refusals
+
+
+def second_member_refusals(requested_by: str, answerer: str) -> list[Refusal]:
+    """Why `answerer` may not answer (confirm or decline) an override `requested_by` asked
+    for: only a second member of the PMO answers it."""
+    if answerer != requested_by:
+        return []
+    text = (
+        "You asked for this override: a second member of the PMO must confirm it, "
+        "never the one who asked."
+    )
+    return [Refusal("sod.override_second_member", None, text)]
 
 
 def _follow_up_problems(

@@ -432,3 +432,15 @@ def test_only_one_override_waits_per_review(
     error = refuses(Refused, overrides.request_override, "pmo2", key, "Me too")
 
     assert [r.rule for r in error.refusals] == ["override.already_requested"]
+
+
+def test_the_pmo_member_who_asked_for_an_override_cannot_decline_it_either(
+    act, new_project, submit_ready, collect_signatures, refuses
+):
+    key = new_project("OPS-1", "lite")
+    submitted_with_sponsor_missing(submit_ready, collect_signatures, key)
+    asked = act(overrides.request_override, "pmo", key, "Sponsor on leave")
+
+    error = refuses(Refused, overrides.answer_override, "pmo", asked.id, False, "Changed my mind")
+
+    assert [r.rule for r in error.refusals] == ["sod.override_second_member"]

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from gates.authority import authority
+from gates.authority import Authority, authority
 from gates.decisions import go_blockers
 from gates.readiness import readiness
 from gates.refusals import Refusal
@@ -42,7 +42,11 @@ def request_override(uow: UnitOfWork, actor: Actor, key: str, reason: str) -> Ov
     second PMO member answers. Records what was missing."""
     reason = inputs.long_text(reason, "reason")
     under = load_under_review(uow, key)
-    round_, refusals = _round(uow, actor, under, reason, "ask for an override")
+    round_, at_gate = _round(uow, actor, under, "ask for an override")
+    refusals = at_gate.override(actor.username, False, uow.now.date())
+    if not reason.strip():
+        text = "An override needs a reason: say why the gate must pass as it is."
+        refusals.append(Refusal("override.reason_required", "reason", text))
     review = under.review
     assert review is not None
     if waiting_override(uow, review.id) is not None:
@@ -95,9 +99,11 @@ def answer_override(
     if asked.state != REQUESTED or under.review is None or under.review.id != asked.review_id:
         text = f"Override {override_id} was already answered, or its review is closed."
         raise Refused(action, [Refusal("override.answered", None, text)])
-    round_, refusals = _round(uow, actor, under, asked.reason, action, asked.requested_by)
-    if not confirm:
-        refusals = [r for r in refusals if r.rule.startswith(("role.", "person.", "sod."))]
+    round_, at_gate = _round(uow, actor, under, action)
+    if confirm:
+        refusals = at_gate.override(asked.requested_by, True, uow.now.date())
+    else:
+        refusals = at_gate.decline_override(asked.requested_by)
         if not answer.strip():
             text = "Say why the override is declined."
             refusals.append(Refusal("override.answer_required", "answer", text))
@@ -124,15 +130,9 @@ def answer_override(
 
 
 def _round(
-    uow: UnitOfWork,
-    actor: Actor,
-    under: UnderReview,
-    reason: str,
-    action: str,
-    requested_by: str | None = None,
-) -> tuple[ReviewRound, list[Refusal]]:
-    """The review round as the rules read it now, and why `actor` may not ask for (or, with
-    `requested_by`, confirm) an override of it."""
+    uow: UnitOfWork, actor: Actor, under: UnderReview, action: str
+) -> tuple[ReviewRound, Authority]:
+    """The review round as the rules read it now, and what `actor` may do on it."""
     project, review = under.project, under.review
     granted = authority_on(uow, actor.username, project)
     if review is None:
@@ -143,13 +143,7 @@ def _round(
     state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
     state = replace(state, open_conditions=open_conditions(uow, project.id))
     round_ = ReviewRound(policy, readiness(policy, gate, state, uow.now), state)
-    at_gate = authority(granted.person, project.key, round_)
-    asker, confirming = requested_by or actor.username, requested_by is not None
-    refusals = at_gate.override(asker, confirming, uow.now.date())
-    if not reason.strip():
-        text = "An override needs a reason: say why the gate must pass as it is."
-        refusals.append(Refusal("override.reason_required", "reason", text))
-    return round_, refusals
+    return round_, authority(granted.person, project.key, round_)
 
 
 def waiting_override(uow: UnitOfWork, review_id: int) -> OverrideRecord | None:

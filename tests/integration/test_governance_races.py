@@ -12,8 +12,17 @@ import pytest
 from sqlalchemy import select
 
 from gates.decisions import FollowUp
+from policies.model import Artifact
 from tests.integration.conftest import grant_on_project
-from tests.integration.factories import LITE_FACTS, PASSWORD, policy_source, read_in, run_in
+from tests.integration.factories import (
+    LITE_FACTS,
+    PASSWORD,
+    actor_of,
+    attach_evidence,
+    policy_source,
+    read_in,
+    run_in,
+)
 from tests.integration.test_concurrent_verbs import race, trail_is_intact
 from tests.integration.test_pending_signoffs import expected, stored
 from workflows.errors import Conflict, Refused
@@ -142,8 +151,6 @@ def test_a_condition_closed_while_the_next_gate_is_decided_never_lets_a_go_pass_
 
 
 def _pmo(uow):
-    from tests.integration.factories import actor_of
-
     return actor_of(uow, "pmo")
 
 
@@ -170,8 +177,7 @@ def _open_condition(uow, key: str) -> int:
 
 def _ready_for_cutover(workspace, key: str) -> None:
     """The cutover gate's evidence attached, submitted and signed: ready for its go."""
-    from policies.model import Artifact
-    from tests.integration.factories import actor_of, attach_evidence
+    from tests.integration.factories import actor_of
 
     def provide(uow):
         report = reviews.gate_status(uow, actor_of(uow, "pm"), key).report

@@ -5,6 +5,8 @@ exempt from any of them.
 - Nobody approves or decides a gate they submitted, on a project they manage, or on
   evidence they attached (for signing, a policy relaxes this per sign-off, explicitly, with
   `independent_of`).
+- Where a sign-off says `distinct_from_previous_gate`, nobody who signed (or was signed for)
+  on the review that passed the previous gate signs it.
 - Nobody holds on one project two roles the policy makes incompatible (`incompatible_roles`,
   by default managing and sponsoring it): checked when granting and when signing.
 - Nobody grants a role to themselves.
@@ -16,11 +18,17 @@ exempt from any of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from gates.model import Person, ProjectState
 from gates.refusals import Refusal
-from policies.model import DEFAULT_INCOMPATIBLE, DEFAULT_INDEPENDENCE, MANAGER_ROLE, Policy
+from policies.model import (
+    DEFAULT_INCOMPATIBLE,
+    DEFAULT_INDEPENDENCE,
+    MANAGER_ROLE,
+    Policy,
+    Signoff,
+)
 
 
 def attachers(state: ProjectState) -> frozenset[str]:
@@ -43,6 +51,23 @@ def decider_refusals(person: Person, state: ProjectState) -> list[Refusal]:
         text = "Nobody may decide a gate on evidence they attached."
         refusals.append(Refusal("sod.attacher_decides", None, text))
     return refusals
+
+
+def previous_gate_signer(
+    state: ProjectState, signoff: Signoff, people: Collection[str | None]
+) -> list[Refusal]:
+    """Nobody who signed the previous gate's passing review signs a sign-off that must be
+    `distinct_from_previous_gate`, in person or through a delegate."""
+    if not signoff.distinct_from_previous_gate:
+        return []
+    again = sorted(p for p in people if p is not None and p in state.previous_signers)
+    if not again:
+        return []
+    text = (
+        f"{' and '.join(again)} signed the previous gate: this sign-off must come from "
+        "someone else (distinct_from_previous_gate)."
+    )
+    return [Refusal("sod.previous_gate_signer", None, text)]
 
 
 def role_conflicts(
@@ -141,6 +166,11 @@ def duties_in_words(policy: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
         relaxations.append("incompatible_roles: a project manager may also be its sponsor")
     for gate in policy.gates:
         for signoff in gate.signoffs:
+            if signoff.distinct_from_previous_gate:
+                duties.append(
+                    f"{gate.name}, {policy.role_title(signoff.role)} sign-off: nobody who "
+                    "signed the previous gate signs it."
+                )
             allowed = sorted(
                 i.value.replace("_", " ") for i in DEFAULT_INDEPENDENCE - signoff.independent_of
             )

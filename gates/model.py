@@ -100,6 +100,9 @@ class ProjectState:
     submitter: str | None = None
     project_manager: str | None = None
     open_conditions: Sequence[OpenCondition] = ()
+    # Who signed, or was signed for, on the review that passed the previous gate: read only
+    # where a sign-off of this gate is `distinct_from_previous_gate`.
+    previous_signers: frozenset[str] = frozenset()
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.

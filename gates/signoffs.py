@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gates.duties import attachers, role_conflicts
+from gates.duties import attachers, previous_gate_signer, role_conflicts
 from gates.model import Person, ProjectState
 from gates.readiness import Readiness, Status
 from gates.refusals import Refusal
@@ -184,9 +184,13 @@ def _who_refusals(
 ) -> list[Refusal]:
     """The rules about the signer rather than the signature: independence, once per round
     and per principal, and the signing order."""
+    people = {person.username, principal} - {None}
+    # A delegate signs holding their own roles and the one delegated: both restrict them.
+    roles = person.roles | {signoff.role}
     return [
-        *_independence(review.state, signoff, {person.username, principal} - {None}),
-        *role_conflicts(person.username, person.roles, review.policy.incompatible_roles),
+        *_independence(review.state, signoff, people),
+        *previous_gate_signer(review.state, signoff, people),
+        *role_conflicts(person.username, roles, review.policy.incompatible_roles),
         *_once(review.state, person.username, principal or person.username),
         *waiting_for(review, signoff),
     ]

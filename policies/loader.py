@@ -17,6 +17,7 @@ from policies.limits import MAX_POLICY_BYTES
 from policies.model import (
     DEFAULT_CHANGE_CONTROL,
     DEFAULT_INCOMPATIBLE,
+    DEFAULT_INDEPENDENCE,
     DEFAULT_MAX_WAIVER_DAYS,
     MANAGER_ROLE,
     Artifact,
@@ -282,6 +283,13 @@ class _Builder:
         gates = [self._gate(spec, f"gates[{i}]", names) for i, spec in enumerate(raw)]
         for index, spec in enumerate(raw):
             self._recycle_targets(spec.get("recycle_to", []), ids[:index], f"gates[{index}]")
+        first = raw[0].get("signoffs") if raw and isinstance(raw[0], dict) else None
+        for place, signoff in enumerate(first if isinstance(first, list) else []):
+            if isinstance(signoff, dict) and signoff.get("distinct_from_previous_gate"):
+                self.doc.problem(
+                    f"gates[0].signoffs[{place}].distinct_from_previous_gate",
+                    "the first gate has no previous gate to be distinct from",
+                )
         return [g for g in gates if g is not None]
 
     def _recycle_targets(self, targets: list[str], earlier: list[str], path: str) -> None:
@@ -397,13 +405,15 @@ class _Builder:
         self._unique(independent, f"{path}.independent_of", "entry")
         if not known:
             return None
-        signoff = Signoff(
-            spec["role"], spec.get("min", 1), when, spec.get("order"), waivable_by=waivable_by
-        )
-        if "independent_of" not in spec:
-            return signoff
+        independent_of = frozenset(independent) if "independent_of" in spec else None
         return Signoff(
-            signoff.role, signoff.min, when, signoff.order, frozenset(independent), waivable_by
+            spec["role"],
+            spec.get("min", 1),
+            when,
+            spec.get("order"),
+            DEFAULT_INDEPENDENCE if independent_of is None else independent_of,
+            waivable_by,
+            spec.get("distinct_from_previous_gate", False),
         )
 
     # -- shared checks -------------------------------------------------------------------

@@ -188,6 +188,7 @@ class Signoff:
     order: int | None = None
     independent_of: frozenset[Independence] = DEFAULT_INDEPENDENCE
     waivable_by: tuple[str, ...] = ()
+    distinct_from_previous_gate: bool = False
 
     @property
     def key(self) -> str:

@@ -162,6 +162,13 @@ SIGNOFF = Mapping(
             )
         ),
         "waivable_by": Field(WAIVABLE_BY),
+        "distinct_from_previous_gate": Field(
+            Scalar(
+                "boolean",
+                "Nobody who signed the review that passed the previous gate signs this one "
+                "(default false).",
+            )
+        ),
     },
     "A sign-off the gate needs.",
 )

@@ -118,6 +118,10 @@ def gate_inputs(
         signatures = _signatures(uow, batch, current)
     found = _latest_evidence(uow, batch) if evidence else {}
     waivers = _waivers(uow, batch) if any(any_waivable(g) for _, g in at.values()) else {}
+    earlier = {
+        pid: previous for pid, (policy, gate) in at.items() if (previous := _previous(policy, gate))
+    }
+    signed_before = _previous_signers(uow, batch, earlier) if earlier else {}
     inputs = {}
     for project in projects:
         if project.id not in at:
@@ -133,6 +137,7 @@ def gate_inputs(
             snapshot_digest=review.snapshot_digest if review else None,
             submitter=review.submitted_by if review else None,
             project_manager=project.manager.username,
+            previous_signers=signed_before.get(project.id, frozenset()),
         )
         inputs[project.id] = GateInputs(project, policy, gate, review, state)
     return inputs
@@ -301,6 +306,53 @@ def _newest_versions(restrict: Restrict) -> Select[Any]:
         (versions.project_id == newest.c.project_id)
         & (versions.artifact_id == newest.c.artifact_id)
         & (versions.version == newest.c.v),
+    )
+
+
+def _previous(policy: Policy, gate: Gate) -> str | None:
+    """The gate before `gate`, where one of its sign-offs must come from someone who did not
+    sign that one (`distinct_from_previous_gate`); else None."""
+    if not any(s.distinct_from_previous_gate for s in gate.signoffs):
+        return None
+    place = policy.gates.index(gate)
+    return policy.gates[place - 1].id if place else None
+
+
+_PASSED = (Decision.GO.value, Decision.CONDITIONAL_GO.value)
+
+
+def _previous_signers(
+    uow: UnitOfWork, batch: Batch, previous: Mapping[int, str]
+) -> dict[int, frozenset[str]]:
+    """For each project, who signed (or was signed for) on the latest review that passed
+    the gate `previous` names for it."""
+    query, params = for_batch(batch, _passed_signatures)
+    latest: dict[int, tuple[int, set[str]]] = {}
+    for project_id, gate_id, review_id, signer, principal in uow.session.execute(query, params):
+        if previous.get(project_id) != gate_id:
+            continue
+        seen = latest.get(project_id)
+        if seen is None or seen[0] < review_id:
+            seen = latest[project_id] = (review_id, set())
+        if seen[0] == review_id:
+            seen[1].update(p for p in (signer, principal) if p)
+    return {pid: frozenset(people) for pid, (_, people) in latest.items()}
+
+
+def _passed_signatures(restrict: Restrict) -> Select[Any]:
+    reviews = _REVIEWS.c
+    return (
+        select(
+            reviews.project_id,
+            reviews.gate_id,
+            reviews.id,
+            _SIGNER.c.username,
+            _PRINCIPAL.c.username,
+        )
+        .join(_SIGNATURES, _SIGNATURES.c.review_id == reviews.id)
+        .join(_SIGNER, _SIGNATURES.c.signer_id == _SIGNER.c.id)
+        .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
+        .where(restrict(reviews.project_id), reviews.decision.in_(_PASSED))
     )
 
 

@@ -314,3 +314,24 @@ def test_rebuilding_gives_the_same_rows(act, read, new_project, submit_ready, ag
 
     assert agrees(10) == before
     assert written == read(lambda uow: len(uow.session.execute(select(PendingSignoff)).all()))
+
+
+def test_a_sign_off_that_must_be_distinct_waits_for_nobody_who_signed_the_previous_gate(
+    act, new_project, pass_gate, submit_ready, agrees
+):
+    planning = (
+        "    signoffs:\n      - role: sponsor\n      - role: pmo\n      - role: architecture\n"
+    )
+    distinct = planning.replace(
+        "role: pmo\n", "role: pmo\n        distinct_from_previous_gate: true\n"
+    )
+    source = policy_source("standard", 3)
+    act(publishing.publish, system(), source.replace(planning, distinct), "standard.yaml")
+    key = new_project("ERP-1")
+    pass_gate(key)
+    submit_ready(key)
+
+    rows = agrees()
+
+    assert parts(rows, "pmo") == set(), "pmo signed the initiation gate"
+    assert parts(rows, "pmo2") == {(key, Part.YOUR_TURN.value)}

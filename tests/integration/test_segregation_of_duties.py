@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.integration.conftest import grant_on_project
-from tests.integration.factories import FACTS, PASSWORD
+from tests.integration.factories import FACTS, PASSWORD, policy_source
 from workflows.errors import Refused
+from workflows.identity import system
 from workflows.state import load_project
-from workflows.verbs import projects, reviews, users, waivers
+from workflows.verbs import projects, publishing, reviews, users, waivers
 from workflows.views.users import grant_conflicts
 
 PM_AND_SPONSOR = (
@@ -165,3 +168,39 @@ def test_grants_that_already_break_a_rule_are_listed_not_revoked(new_project, wo
     ]
     assert found[0].roles == ("project_manager", "sponsor")
     assert read(lambda uow: users.find_user(uow, "pm").active), "nothing was revoked"
+
+
+PLANNING_PMO = (
+    "    signoffs:\n      - role: sponsor\n      - role: pmo\n      - role: architecture\n"
+)
+DISTINCT_PMO = PLANNING_PMO.replace(
+    "role: pmo\n", "role: pmo\n        distinct_from_previous_gate: true\n"
+)
+
+
+@pytest.fixture
+def distinct_planning_pmo(act):
+    """Standard version 3, whose planning gate needs a PMO sign-off from someone who did not
+    sign the initiation gate."""
+    source = policy_source("standard", 3)
+    assert source.count(PLANNING_PMO) == 1
+    act(publishing.publish, system(), source.replace(PLANNING_PMO, DISTINCT_PMO), "standard.yaml")
+
+
+def test_whoever_signed_the_previous_gate_may_not_sign_a_sign_off_that_must_be_distinct(
+    distinct_planning_pmo, act, new_project, pass_gate, submit_ready, refuses, status
+):
+    key = new_project("ERP-1")
+    pass_gate(key)  # the PMO's seeded approver, pmo, signs the initiation gate
+    submit_ready(key)
+
+    error = refuses(Refused, reviews.sign, "pmo", key, "go", PASSWORD, role="pmo")
+
+    assert rules(error) == ["sod.previous_gate_signer"]
+    assert error.reasons == [
+        "pmo signed the previous gate: this sign-off must come from someone else "
+        "(distinct_from_previous_gate)."
+    ]
+    act(reviews.sign, "pmo2", key, "go", PASSWORD, role="pmo")
+    [pmo] = [line for line in status(key).lines if line.requirement.key == "signoff:pmo"]
+    assert pmo.status.ok, "another PMO member signs it"

@@ -150,6 +150,7 @@ def state(
     submitter: str | None = "sub",
     project_manager: str | None = "pm",
     tier: str | None = None,
+    previous_signers: frozenset[str] = frozenset(),
 ) -> ProjectState:
     """A project state whose tier is classified from `facts` (unless `tier` is given)."""
     return ProjectState(
@@ -161,6 +162,7 @@ def state(
         snapshot_digest=SNAPSHOT if submitted else None,
         submitter=submitter,
         project_manager=project_manager,
+        previous_signers=previous_signers,
     )
 
 

@@ -1547,3 +1547,26 @@ def test_an_empty_list_of_incompatible_roles_allows_every_pair_explicitly() -> N
 
     assert problems == [] and policy is not None
     assert policy.incompatible_roles == ()
+
+
+def test_the_first_gate_cannot_ask_for_signers_distinct_from_a_previous_gate() -> None:
+    first = "    signoffs:\n      - role: sponsor\n      - role: pmo\n"
+    source = edit(
+        LIBRARY_LITE,
+        first,
+        first.replace("role: pmo", "role: pmo\n        distinct_from_previous_gate: true"),
+    )
+
+    problem = the_problem_at(source, "gates[0].signoffs[1].distinct_from_previous_gate")
+
+    assert problem.message == "the first gate has no previous gate to be distinct from"
+
+
+def test_a_later_gate_may_ask_for_signers_distinct_from_the_previous_gate() -> None:
+    later = "      - role: business_owner\n"
+    source = edit(LIBRARY_LITE, later, later + "        distinct_from_previous_gate: true\n")
+
+    policy = parse_policy(source, "lite.yaml")
+
+    [signoff] = [s for g in policy.gates for s in g.signoffs if s.distinct_from_previous_gate]
+    assert signoff.role == "business_owner"

@@ -384,3 +384,77 @@ def test_a_chain_link_that_is_not_needed_or_waived_does_not_hold_up_the_next(
     assert (
         refusals(request, policy=policy, gate_id="ship", facts=facts, waivers=waivers) == expected
     )
+
+
+# --- distinct_from_previous_gate and a delegate's roles ---------------------------------------
+
+DISTINCT_SPONSOR = MATRIX_POLICY.replace(
+    "      - role: sponsor\n        independent_of: []",
+    "      - role: sponsor\n        independent_of: []\n        distinct_from_previous_gate: true",
+)
+SIGNED_BEFORE = (
+    "ann signed the previous gate: this sign-off must come from someone else "
+    "(distinct_from_previous_gate)."
+)
+
+
+def distinct_round(**project: Any) -> ReviewRound:
+    """The ship gate of a policy whose sponsor must not have signed the start gate, where ann
+    signed the start gate."""
+    policy = parse_policy(DISTINCT_SPONSOR, "distinct.yaml")
+    facts = regulated_small_project().facts
+    return round_of(
+        policy=policy, gate_id="ship", facts=facts, previous_signers=frozenset({"ann"}), **project
+    )
+
+
+def test_whoever_signed_the_previous_gate_may_not_sign_a_distinct_sign_off() -> None:
+    assert DISTINCT_SPONSOR != MATRIX_POLICY
+    review = distinct_round()
+
+    ann, bob = ask("ann", "sponsor"), ask("bob", "sponsor")
+
+    assert [r.text for r in check_sign(ann.person, review, "sponsor", GO, "").refusals] == [
+        SIGNED_BEFORE
+    ]
+    assert check_sign(bob.person, review, "sponsor", GO, "").refusals == ()
+
+
+def test_a_delegate_may_not_sign_a_distinct_sign_off_for_someone_who_signed_before() -> None:
+    review = distinct_round()
+    delegate = ask("dee", "sponsor", on_behalf_of="ann")
+
+    signing = check_sign(delegate.person, review, "sponsor", GO, "")
+
+    assert [r.rule for r in signing.refusals] == ["sod.previous_gate_signer"]
+
+
+def test_a_distinct_sign_off_is_not_offered_to_who_signed_the_previous_gate() -> None:
+    review = distinct_round()
+
+    assert [o.role for o in sign_options(ask("ann", "sponsor").person, review)] == []
+    assert [o.role for o in sign_options(ask("bob", "sponsor").person, review)] == ["sponsor"]
+
+
+def test_without_the_rule_a_previous_signer_signs_again() -> None:
+    policy = matrix()
+    facts = regulated_small_project().facts
+    review = round_of(
+        policy=policy, gate_id="ship", facts=facts, previous_signers=frozenset({"ann"})
+    )
+
+    assert check_sign(ask("ann", "sponsor").person, review, "sponsor", GO, "").refusals == ()
+
+
+def test_a_delegate_carries_the_restrictions_of_the_role_they_sign_with() -> None:
+    text = MATRIX_POLICY.replace("tiers:", "incompatible_roles: [[finance, sponsor]]\ntiers:", 1)
+    policy = parse_policy(text, "pairs.yaml")
+    facts = regulated_small_project().facts
+    review = round_of(policy=policy, gate_id="ship", facts=facts)
+    # A finance controller signs as sponsor on the sponsor's behalf: for that signature they
+    # would be both, which the policy forbids.
+    delegate = ask("fin", "sponsor", holds=("finance",), on_behalf_of="spo")
+
+    signing = check_sign(delegate.person, review, "sponsor", GO, "")
+
+    assert [r.rule for r in signing.refusals] == ["sod.incompatible_roles"]

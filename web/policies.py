@@ -3,19 +3,20 @@ and propose a new version, which another PMO member approves (publishes) or reje
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import SubmitField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length
 
 from gates.authority import MIGRATE, PUBLISH, authority
 from policies.limits import MAX_POLICY_BYTES
 from policies.loader import check_policy_text
 from web.diagram import describe_flow, gate_flow_svg
-from web.portal import flash_refusal, me, requires, unit_of_work
+from web.paging import cursor_of
+from web.portal import flash_refusal, me, requires, unit_of_work, workspace
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, LockgateError, NotFound, Refused
 from workflows.inputs import LONG_TEXT
@@ -80,8 +81,89 @@ def proposal_impact(proposal_id: int) -> str:
     policy, _ = check_policy_text(row.source, f"proposal {row.id}")
     if policy is None:
         abort(404)
-    found = migration.impact(uow, me().actor, policy)
-    return render_template("policies/impact.html", proposal=row, policy=policy, impact=found)
+    found = migration.impact_page(uow, me().actor, policy, cursor_of())
+    return render_template(
+        "policies/impact.html",
+        proposal=row,
+        policy=policy,
+        impact=found,
+        args={"proposal_id": proposal_id},
+        move_form=None,
+    )
+
+
+class MoveForm(FlaskForm):
+    """Move the chosen projects (checkboxes named `key`) to a published version, with a reason."""
+
+    reason = TextAreaField(
+        "Reason",
+        validators=[
+            DataRequired("Give a reason for moving the projects: it is recorded with each move."),
+            Length(max=LONG_TEXT),
+        ],
+        render_kw={"rows": 2},
+    )
+    move = SubmitField("Move the chosen projects")
+
+
+# A move is chosen on one page of the impact: more keys than a few pages is not a form.
+MAX_MOVED_AT_ONCE = 500
+
+
+@blueprint.route("/<policy_id>/<int:version>/impact")
+@login_required
+@requires(MIGRATE)
+def impact(policy_id: str, version: int) -> str:
+    """What a published version changes for every in-flight project on an older version of
+    its policy, a page at a time, with the projects to move chosen by the PMO."""
+    uow = unit_of_work()
+    try:
+        policy = policy_views.published_policy(uow, policy_id, version)
+    except NotFound:
+        abort(404)
+    found = migration.impact_page(uow, me().actor, policy, cursor_of())
+    return render_template(
+        "policies/impact.html",
+        proposal=None,
+        policy=policy,
+        impact=found,
+        args={"policy_id": policy_id, "version": version},
+        move_form=MoveForm(formdata=None),
+    )
+
+
+@blueprint.route("/<policy_id>/<int:version>/move", methods=["POST"])
+@login_required
+@requires(MIGRATE)
+def move(policy_id: str, version: int) -> BaseResponse:
+    """Move the chosen projects to this version, each in its own transaction and audited;
+    one that cannot move is named with why, and the others still move."""
+    form = MoveForm()
+    keys = request.form.getlist("key")
+    back = redirect(url_for("policies.impact", policy_id=policy_id, version=version))
+    if not form.validate_on_submit():
+        for error in form.reason.errors:
+            flash(error, "error")
+        return back
+    if not keys:
+        flash("Choose the projects to move (tick them in the list).", "error")
+        return back
+    if len(keys) > MAX_MOVED_AT_ONCE:
+        flash(f"Move at most {MAX_MOVED_AT_ONCE} projects at once.", "error")
+        return back
+    moved = 0
+    for outcome in migration.migrate_each(
+        workspace(), me().actor, keys, version, form.reason.data or ""
+    ):
+        if outcome.error is None:
+            moved += 1
+        else:
+            flash(f"{outcome.key} not moved: {outcome.error}", "error")
+    if moved:
+        flash(
+            f"Moved {moved} project{'s' if moved != 1 else ''} to {policy_id}@{version}.", "success"
+        )
+    return back
 
 
 @blueprint.route(
@@ -126,6 +208,7 @@ def show(policy_id: str, version: int) -> str:
         sheet=sheet,
         flow=flow,
         can_publish=PUBLISH.allows_roles(frozenset(me().roles)),
+        can_migrate=me().may(MIGRATE),
     )
 
 

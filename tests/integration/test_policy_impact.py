@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from policies.loader import check_policy_text
-from tests.integration.factories import policy_source
+from tests.integration.factories import actor_of, policy_source
 from workflows.errors import Refused
+from workflows.identity import system
 from workflows.state import load_project
-from workflows.verbs import migration
+from workflows.verbs import migration, publishing
+from workflows.views.paging import Cursor
 
 STAKEHOLDER_MAP = (
     "      - id: business_case\n",
@@ -59,3 +61,39 @@ def test_only_the_pmo_sees_a_policys_impact(new_project, refuses):
     error = refuses(Refused, migration.impact, "pm", parsed(version_three()))
 
     assert error.reasons == ["Only the PMO may move projects between policy versions."]
+
+
+def test_the_impact_is_read_a_page_at_a_time_by_project_key(act, new_project):
+    for key in ("ERP-1", "ERP-2", "ERP-3", "ERP-4", "ERP-5"):
+        new_project(key)
+    policy = parsed(version_three())
+
+    first = act(migration.impact_page, "pmo", policy, size=2)
+    second = act(migration.impact_page, "pmo", policy, Cursor(after=first.page.next), size=2)
+    third = act(migration.impact_page, "pmo", policy, Cursor(after=second.page.next), size=2)
+    last = act(migration.impact_page, "pmo", policy, Cursor(last=True), size=2)
+
+    keys = [[i.preview.project_key for i in p.page.rows] for p in (first, second, third, last)]
+    assert keys == [["ERP-1", "ERP-2"], ["ERP-3", "ERP-4"], ["ERP-5"], ["ERP-4", "ERP-5"]]
+    assert first.in_flight == third.in_flight == 5
+    assert (first.page.previous, third.page.next, last.page.next) == (None, None, None)
+
+
+def test_moving_many_moves_each_one_it_can_and_says_why_for_the_others(
+    act, new_project, submit_ready, workspace, read, events
+):
+    new_project("ERP-1")
+    blocked = new_project("ERP-2")
+    submit_ready(blocked)
+    act(publishing.publish, system(), version_three(), "standard-v3.yaml")
+    pmo = read(lambda uow: actor_of(uow, "pmo"))
+
+    outcomes = list(
+        migration.migrate_each(workspace, pmo, ["ERP-1", "ERP-2", "ERP-1"], 3, "Stakeholder map")
+    )
+
+    assert [(o.key, o.ref) for o in outcomes] == [("ERP-1", "standard@3"), ("ERP-2", None)]
+    assert "A review is open" in str(outcomes[1].error)
+    assert read(lambda uow: load_project(uow, "ERP-2").policy_version.ref) == "standard@2"
+    moved = [e for e in events() if e.action == "project.policy_migrated"]
+    assert [(e.project, e.data["reason"]) for e in moved] == [("ERP-1", "Stakeholder map")]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from policies.library import LIBRARY
 from tests.web.conftest import Auth
-from workflows.store.records import AuditEvent, PolicyVersion
+from workflows.store.records import AuditEvent, PolicyVersion, Project
 from workflows.workspace import Workspace
 
 STANDARD = (LIBRARY / "standard.yaml").read_text(encoding="utf-8")
@@ -273,3 +273,118 @@ def test_the_pmo_sees_a_proposals_impact_on_the_projects_in_flight_before_approv
     assert "standard@2 → standard@3" in page and re.search(r"PRJ-\d+", page)
     auth.login("sponsor.king")
     assert client.get(link.group(0)).status_code == 403
+
+
+IMPACT = "/policies/standard/3/impact"
+
+
+def count_events(workspace: Workspace, action: str) -> int:
+    with workspace.unit_of_work(read_only=True) as uow:
+        query = select(func.count()).where(AuditEvent.action == action)
+        return int(uow.session.execute(query).scalar_one())
+
+
+def publish_standard_v3(auth: Auth, client: FlaskClient) -> None:
+    """pmo proposes standard@3 and pmo.mensah approves it: four eyes, as the portal does."""
+    auth.login("pmo")
+    auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Propose"})
+    auth.login("pmo.mensah")
+    proposal = re.search(r"/policies/proposals/(\d+)/approve", client.get("/policies/").text)
+    assert proposal is not None
+    auth.post(proposal.group(0), {"reason": ""}, "/policies/")
+
+
+def versions_of(workspace: Workspace, keys: list[str]) -> dict[str, str]:
+    with workspace.unit_of_work(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(Project.key, PolicyVersion.version)
+            .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
+            .where(Project.key.in_(keys))
+        )
+        return {key: f"standard@{number}" for key, number in rows}
+
+
+def movable_keys(page: str) -> list[str]:
+    return re.findall(r'name="key" value="([^"]+)"', page)
+
+
+def test_the_pmo_moves_chosen_projects_to_a_published_version_from_its_impact_page(
+    auth: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    publish_standard_v3(auth, client)
+    shown = text_of(client, "/policies/standard/3")
+    assert "/policies/standard/3/impact" in shown, "the version's page links its impact"
+    page = client.get("/policies/standard/3/impact").text
+    keys = movable_keys(page)
+    assert len(keys) >= 3, "the demo has projects in flight that can move"
+    before = count_events(workspace, "project.policy_migrated")
+
+    response = auth.post(
+        "/policies/standard/3/move",
+        {"key": keys[:2], "reason": "Adopt the benefits handover"},
+        "/policies/standard/3/impact",
+    )
+
+    assert response.status_code == 302
+    assert versions_of(workspace, keys[:3]) == {
+        keys[0]: "standard@3",
+        keys[1]: "standard@3",
+        keys[2]: "standard@2",
+    }
+    assert count_events(workspace, "project.policy_migrated") == before + 2
+    after = text_of(client, "/policies/standard/3/impact")
+    assert "Moved 2 projects to standard@3." in after
+    assert keys[0] not in movable_keys(client.get("/policies/standard/3/impact").text)
+
+
+def test_moving_without_a_reason_or_a_choice_moves_nothing_and_says_why(
+    auth: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    publish_standard_v3(auth, client)
+    keys = movable_keys(client.get("/policies/standard/3/impact").text)
+    impact = "/policies/standard/3/impact"
+
+    auth.post("/policies/standard/3/move", {"key": keys[:1], "reason": " "}, impact)
+    no_reason = text_of(client, impact)
+    auth.post("/policies/standard/3/move", {"reason": "Adopt it"}, impact)
+    no_choice = text_of(client, impact)
+
+    assert "Give a reason for moving the projects" in no_reason
+    assert "Choose the projects to move" in no_choice
+    assert versions_of(workspace, keys[:1]) == {keys[0]: "standard@2"}
+
+
+def test_a_project_that_cannot_move_is_named_and_the_others_still_move(
+    auth: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    publish_standard_v3(auth, client)
+    page = client.get("/policies/standard/3/impact").text
+    keys = movable_keys(page)
+    # One of them moves first (as another PMO member could, in another tab): now it is on
+    # standard@3 and cannot move to it again.
+    auth.post("/policies/standard/3/move", {"key": keys[:1], "reason": "First"}, IMPACT)
+
+    auth.post(
+        "/policies/standard/3/move",
+        {"key": keys[:2], "reason": "Both"},
+        "/policies/standard/3/impact",
+    )
+
+    shown = text_of(client, "/policies/standard/3/impact")
+    assert f"{keys[0]} not moved:" in shown and "only move to a newer version" in shown
+    assert "Moved 1 project to standard@3." in shown
+    assert versions_of(workspace, keys[:2]) == {keys[0]: "standard@3", keys[1]: "standard@3"}
+
+
+def test_only_the_pmo_sees_a_versions_impact_or_moves_projects(
+    auth: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    publish_standard_v3(auth, client)
+    keys = movable_keys(client.get(IMPACT).text)
+    auth.login("sponsor.king")
+
+    assert client.get(IMPACT).status_code == 403
+    response = auth.post("/policies/standard/3/move", {"key": keys[:1], "reason": "x"}, "/account")
+
+    assert response.status_code == 403
+    assert versions_of(workspace, keys[:1]) == {keys[0]: "standard@2"}

@@ -130,7 +130,6 @@ def migrate_many(
 
     Each project moves in its own transaction with its own audit event; one that cannot move
     is reported with why and left as it was. Exit 1 when any could not move."""
-    from workflows.errors import LockgateError
     from workflows.verbs import migration, publishing
 
     ws = workspace()
@@ -145,16 +144,14 @@ def migrate_many(
                               if p.policy_version_id == old.id))  # fmt: skip
     if not keys:
         raise click.UsageError("name the projects to move, or --all-on POLICY@VERSION")
-    failed = 0
-    for key in dict.fromkeys(keys):
-        try:
-            with ws.unit_of_work() as uow:
-                moved = migration.migrate(uow, actor, key, version, reason)
-                uow.commit()
-                say(f"moved {key} to {moved.policy_version.ref}")
-        except LockgateError as error:
+    moved = failed = 0
+    for outcome in migration.migrate_each(ws, actor, keys, version, reason):
+        if outcome.error is None:
+            moved += 1
+            say(f"moved {outcome.key} to {outcome.ref}")
+        else:
             failed += 1
-            say(f"{key} not moved: {error}")
-    say(f"{len(keys) - failed} moved, {failed} not moved")
+            say(f"{outcome.key} not moved: {outcome.error}")
+    say(f"{moved} moved, {failed} not moved")
     if failed:
         raise SystemExit(1)

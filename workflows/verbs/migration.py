@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from gates.authority import MIGRATE, authority
 from gates.decisions import KILLED, ON_HOLD, next_gate
@@ -13,7 +14,7 @@ from gates.tiering import classify
 from policies.diff import Change, diff_policies
 from policies.model import Policy
 from workflows.authority import person_on
-from workflows.errors import InvalidInput, Refused
+from workflows.errors import InvalidInput, LockgateError, Refused
 from workflows.facts import checked_facts
 from workflows.identity import Actor
 from workflows.inputs import long_text
@@ -24,6 +25,8 @@ from workflows.state import current_readiness, load_project, open_review, requir
 from workflows.store.records import PolicyVersion, Project
 from workflows.store.uow import UnitOfWork
 from workflows.verbs import publishing
+from workflows.views.paging import Cursor, Page, keyset, page_of
+from workflows.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,8 @@ class Impact:
     dropped: list[str]  # requirements of its next gate that would no longer apply
 
 
-def in_flight(uow: UnitOfWork, policy: Policy) -> list[Project]:
-    """The projects on an older version of `policy`'s id that still move: not killed and not
-    past the final stage, by key."""
-    query = (
+def _in_flight_query(policy: Policy) -> Select[Project]:
+    return (
         select(Project)
         .join(PolicyVersion, Project.policy_version_id == PolicyVersion.id)
         .where(
@@ -144,8 +145,13 @@ def in_flight(uow: UnitOfWork, policy: Policy) -> list[Project]:
             PolicyVersion.version < policy.version,
             Project.stage.not_in((KILLED, policy.stages[-1])),
         )
-        .order_by(Project.key)
     )
+
+
+def in_flight(uow: UnitOfWork, policy: Policy) -> list[Project]:
+    """The projects on an older version of `policy`'s id that still move: not killed and not
+    past the final stage, by key."""
+    query = _in_flight_query(policy).order_by(Project.key)
     return list(uow.session.execute(query).scalars())
 
 
@@ -155,15 +161,74 @@ def impact(uow: UnitOfWork, actor: Actor, policy: Policy) -> list[Impact]:
     its tier before and after, the requirements of its next gate added and dropped, and why
     it could not move now (the PMO; reads only)."""
     require(authority(person_on(uow, actor.username, None)), MIGRATE, "see a policy's impact")
-    found = []
-    for project in in_flight(uow, policy):
-        preview = preview_against(uow, project, policy)
-        before = _applying(preview.next_gate_before)
-        after = _applying(preview.next_gate_after)
-        added = [title for key, title in after.items() if key not in before]
-        dropped = [title for key, title in before.items() if key not in after]
-        found.append(Impact(preview, project.stage, added, dropped))
-    return found
+    return [_impact_on(uow, project, policy) for project in in_flight(uow, policy)]
+
+
+@dataclass(frozen=True)
+class ImpactPage:
+    """One page of a version's impact, by project key, and how many projects are in flight."""
+
+    page: Page[Impact, str]
+    in_flight: int
+
+
+IMPACT_PAGE_SIZE = 50
+
+
+@refusals_recorded
+def impact_page(
+    uow: UnitOfWork,
+    actor: Actor,
+    policy: Policy,
+    cursor: Cursor[str] | None = None,
+    size: int = IMPACT_PAGE_SIZE,
+) -> ImpactPage:
+    """One page of `impact`, read by key: each project's preview costs a few statements, so
+    a page (not thousands of projects) is what a request works out."""
+    require(authority(person_on(uow, actor.username, None)), MIGRATE, "see a policy's impact")
+    cursor = cursor or Cursor()
+    query = keyset(_in_flight_query(policy), Project.key, cursor, size, descending=False)
+    projects = list(uow.session.execute(query).scalars())
+    found = page_of(projects, cursor, size, key=lambda p: p.key)
+    total = uow.session.execute(
+        select(func.count()).select_from(_in_flight_query(policy).subquery())
+    ).scalar_one()
+    rows = [_impact_on(uow, project, policy) for project in found.rows]
+    return ImpactPage(Page(rows, found.previous, found.next), total)
+
+
+def _impact_on(uow: UnitOfWork, project: Project, policy: Policy) -> Impact:
+    preview = preview_against(uow, project, policy)
+    before = _applying(preview.next_gate_before)
+    after = _applying(preview.next_gate_after)
+    added = [title for key, title in after.items() if key not in before]
+    dropped = [title for key, title in before.items() if key not in after]
+    return Impact(preview, project.stage, added, dropped)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One project of a move of many: moved, or left as it was and why."""
+
+    key: str
+    ref: str | None  # the version it is on now, when it moved
+    error: LockgateError | None
+
+
+def migrate_each(
+    workspace: Workspace, actor: Actor, keys: Iterable[str], number: int, reason: str
+) -> Iterator[Moved]:
+    """Move each of `keys` to version `number` of its policy, each in its own transaction with
+    its own audit event (`migrate`); one that cannot move is reported with why and left as it
+    was, and the others still move. Yields as it goes, for a list of thousands."""
+    for key in dict.fromkeys(keys):
+        try:
+            with workspace.unit_of_work() as uow:
+                moved = migrate(uow, actor, key, number, reason)
+                uow.commit()
+                yield Moved(key, moved.policy_version.ref, None)
+        except LockgateError as error:
+            yield Moved(key, None, error)
 
 
 def _applying(report: Readiness | None) -> dict[str, str]:

@@ -97,3 +97,13 @@ def test_moving_many_moves_each_one_it_can_and_says_why_for_the_others(
     assert read(lambda uow: load_project(uow, "ERP-2").policy_version.ref) == "standard@2"
     moved = [e for e in events() if e.action == "project.policy_migrated"]
     assert [(e.project, e.data["reason"]) for e in moved] == [("ERP-1", "Stakeholder map")]
+
+
+def test_the_whole_impact_is_read_page_after_page_in_key_order(act, new_project, workspace, read):
+    for key in ("ERP-3", "ERP-1", "ERP-5", "ERP-2", "ERP-4"):
+        new_project(key)
+    pmo = read(lambda uow: actor_of(uow, "pmo"))
+
+    found = list(migration.each_impact(workspace, pmo, parsed(version_three()), size=2))
+
+    assert [i.preview.project_key for i in found] == ["ERP-1", "ERP-2", "ERP-3", "ERP-4", "ERP-5"]

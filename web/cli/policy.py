@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -283,7 +283,8 @@ def impact_command(actor: Actor, target: str, as_json: bool) -> None:
     project on an older version of it (PMO): tier, next gate's requirements, refusals."""
     from workflows.verbs import migration, publishing
 
-    with workspace().unit_of_work(read_only=True) as uow:
+    ws = workspace()
+    with ws.unit_of_work(read_only=True) as uow:
         if "@" in target and not Path(target).exists():
             policy_id, _, number = target.partition("@")
             if not number.isdigit():
@@ -293,24 +294,15 @@ def impact_command(actor: Actor, target: str, as_json: bool) -> None:
             policy = uow.workspace.policy(publishing.version(uow, policy_id, int(number)))
         else:
             policy = _load(target)
-        found = migration.impact(uow, actor, policy)
-    rows = [
-        {
-            "project": i.preview.project_key,
-            "stage": i.stage,
-            "from": i.preview.old,
-            "to": i.preview.new,
-            "tier": [i.preview.old_tier, i.preview.new_tier],
-            "requirements_added": i.added,
-            "requirements_dropped": i.dropped,
-            "cannot_move": i.preview.refusals,
-        }
-        for i in found
-    ]
+    # Printed as it is read, a page at a time: thousands of projects never sit in memory.
+    count = 0
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
+        click.echo("[", nl=False)
+    for count, found in enumerate(migration.each_impact(ws, actor, policy), start=1):
+        row = _impact_row(found)
+        if as_json:
+            click.echo(("," if count > 1 else "") + "\n" + json.dumps(row, indent=2), nl=False)
+            continue
         old_tier, new_tier = row["tier"]
         moving = f"{row['project']} ({row['stage']}) {row['from']} -> {row['to']}"
         say(f"{moving}; tier {old_tier} -> {new_tier}")
@@ -320,4 +312,21 @@ def impact_command(actor: Actor, target: str, as_json: bool) -> None:
             say(f"  - {title}")
         for reason in row["cannot_move"]:
             say(f"  cannot move now: {reason}")
-    say(f"{len(rows)} in-flight project(s) on an older version of {policy.id}")
+    if as_json:
+        click.echo("\n]" if count else "]")
+        return
+    say(f"{count} in-flight project(s) on an older version of {policy.id}")
+
+
+def _impact_row(found: Any) -> dict[str, Any]:
+    preview = found.preview
+    return {
+        "project": preview.project_key,
+        "stage": found.stage,
+        "from": preview.old,
+        "to": preview.new,
+        "tier": [preview.old_tier, preview.new_tier],
+        "requirements_added": found.added,
+        "requirements_dropped": found.dropped,
+        "cannot_move": preview.refusals,
+    }

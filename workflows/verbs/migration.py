@@ -197,6 +197,21 @@ def impact_page(
     return ImpactPage(Page(rows, found.previous, found.next), total)
 
 
+def each_impact(
+    workspace: Workspace, actor: Actor, policy: Policy, size: int = 500
+) -> Iterator[Impact]:
+    """The whole impact of `policy`, by project key, a page at a time, each page read in its
+    own unit of work: memory stays that of one page whatever the number of projects."""
+    cursor: Cursor[str] = Cursor()
+    while True:
+        with workspace.unit_of_work(read_only=True) as uow:
+            found = impact_page(uow, actor, policy, cursor, size)
+        yield from found.page.rows
+        if found.page.next is None:
+            return
+        cursor = Cursor(after=found.page.next)
+
+
 def _impact_on(uow: UnitOfWork, project: Project, policy: Policy) -> Impact:
     preview = preview_against(uow, project, policy)
     before = _applying(preview.next_gate_before)

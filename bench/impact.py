@@ -70,11 +70,14 @@ def measure(ws: Workspace, args: argparse.Namespace) -> None:
         policy = parse_policy(newer, "standard-next.yaml")
     with ws.unit_of_work(read_only=True) as uow:
         pmo = authenticate(uow, "pmo", PASSWORD, "bench")
-    with ws.unit_of_work(read_only=True) as uow:
-        started = time.perf_counter()
-        found = migration.impact(uow, pmo, policy)
-        took = time.perf_counter() - started
-    movable = [i.preview.project_key for i in found if not i.preview.refusals]
+    rss_before = rss_mb()
+    started = time.perf_counter()
+    found = [
+        (i.preview.project_key, bool(i.preview.refusals))
+        for i in migration.each_impact(ws, pmo, policy)
+    ]
+    took = time.perf_counter() - started
+    movable = [key for key, refused in found if not refused]
     pages = []
     for _ in range(10):
         with ws.unit_of_work(read_only=True) as uow:
@@ -89,7 +92,8 @@ def measure(ws: Workspace, args: argparse.Namespace) -> None:
     print(
         f"{args.backend}: the whole impact (the CLI) of {policy.ref} on {len(found):,} projects "
         f"in flight ({len(movable):,} movable): {took:.2f} s, "
-        f"{took / max(len(found), 1) * 1000:.2f} ms each; max RSS {rss_mb():.0f} MB"
+        f"{took / max(len(found), 1) * 1000:.2f} ms each; max RSS {rss_before:.0f} MB before, "
+        f"{rss_mb():.0f} MB after"
     )
     if args.move:
         started = time.perf_counter()

@@ -45,7 +45,14 @@ _REORDERED = "Event #{seq:,} is out of order: it appears after {before}."
 _TRUNCATED = "The trail was truncated: the checkpoint of {when} saw {count:,} events, {left}."
 _REWRITTEN = "The trail was rewritten: {event} no longer has the hash the checkpoint recorded."
 
-ProblemKind = Literal["modified", "missing", "inserted", "reordered", "truncated", "rewritten"]
+_HEAD_MOVED = (
+    "The chain head names event #{named:,} ({hash}…), but the trail ends at {last}: the head "
+    "was changed outside Lockgate, and appends fail or fork until it names the last event again."
+)
+
+ProblemKind = Literal[
+    "modified", "missing", "inserted", "reordered", "truncated", "rewritten", "head"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +291,20 @@ def _against(checkpoint: Checkpoint, checked: int, seen: str) -> ChainProblem | 
     if seen != checkpoint.head_hash:
         return ChainProblem(count, "rewritten", _REWRITTEN.format(event=_event(count)))
     return None
+
+
+def check_head(verification: Verification, stored: ChainHead) -> Verification:
+    """`verification` of an intact trail, unless the stored chain head (the row every append
+    locks and extends) does not name its last event: then a "head" problem."""
+    if not verification.ok:
+        return verification
+    last = verification.head or ChainHead(0, GENESIS)
+    if (stored.seq, stored.hash) == (last.seq, last.hash):
+        return verification
+    where = _event(last.seq) if last.seq else "no event (the trail is empty)"
+    message = _HEAD_MOVED.format(named=stored.seq, hash=stored.hash[:12], last=where)
+    return Verification(False, verification.checked, verification.head,
+                        ChainProblem(stored.seq, "head", message))  # fmt: skip
 
 
 def _remaining(count: int) -> str:

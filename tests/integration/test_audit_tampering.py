@@ -203,13 +203,34 @@ def test_two_events_that_swapped_places_are_named_as_reordered(trail, tamper, ve
     assert (problem.seq, problem.kind) == (seq, "reordered")
 
 
-def test_truncation_passes_alone_but_not_against_an_earlier_checkpoint(
-    trail, tamper, verify, checkpoint
+def test_a_truncated_trail_is_named_by_its_head_alone(trail, tamper, verify):
+    tamper("DELETE FROM audit_events WHERE seq > :seq", seq=trail - 3)
+
+    problem = verify().problem
+
+    assert (problem.seq, problem.kind) == (trail, "head")
+    assert f"but the trail ends at event #{trail - 3}" in problem.message
+
+
+def test_truncation_with_the_head_moved_back_passes_alone_but_not_against_a_checkpoint(
+    trail, tamper, workspace, backend, stored, verify, checkpoint
 ):
     saved = checkpoint()
     assert verify(saved).ok
-
-    tamper("DELETE FROM audit_events WHERE seq > :seq", seq=trail - 3)
+    # The insider drops the head's guard and moves the head back to the new end.
+    guard = (
+        "ALTER TABLE chain_head DISABLE TRIGGER USER"
+        if backend == "postgres"
+        else "DROP TRIGGER chain_head_update_names_last_event"
+    )
+    last = stored(trail - 3)[1]
+    tamper(
+        "DELETE FROM audit_events WHERE seq > :seq",
+        guard,
+        "UPDATE chain_head SET seq = :seq, hash = :last",
+        seq=trail - 3,
+        last=last,
+    )
 
     assert verify().ok, "a trail checked only against itself cannot see its end deleted"
     result = verify(saved)
@@ -239,6 +260,8 @@ def test_a_rewritten_chain_passes_alone_but_not_against_an_earlier_checkpoint(
             seq=seq,
         )
         link = sealed
+    # The head may name the rewritten last event: it is the last event.
+    tamper("UPDATE chain_head SET hash = :link", link=link)
 
     assert verify().ok, "a consistent rewrite fools a chain checked only against itself"
     result = verify(saved)
@@ -295,3 +318,60 @@ def test_verify_closes_its_cursor_when_it_stops_at_a_problem(workspace, backend,
 
     assert [str(w.message) for w in caught] == []
     assert cursors == 0
+
+
+# -- the chain head ---------------------------------------------------------------------------
+
+
+def head_row(read):
+    query = text("SELECT seq, hash FROM chain_head WHERE id = 1")
+    return tuple(read(lambda uow: uow.session.execute(query).one()))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param("UPDATE chain_head SET seq = seq - 3", id="moved-back"),
+        pytest.param("UPDATE chain_head SET hash = :forged", id="another-hash"),
+        pytest.param("DELETE FROM chain_head", id="deleted"),
+    ],
+)
+def test_the_chain_head_cannot_be_set_to_anything_but_the_last_event(
+    statement, trail, workspace, read, stored, act, new_project
+):
+    before = head_row(read)
+
+    refused = pytest.raises(DBAPIError, match="the chain head must name the last audit event")
+    with refused, workspace.unit_of_work() as uow:
+        uow.session.execute(text(statement), {"forged": "f" * 64})
+        uow.commit()
+
+    assert before == head_row(read) == (trail, stored(trail)[1])
+    new_project("ERP-2")  # and the trail still takes appends
+    assert head_row(read)[0] > trail
+
+
+def test_verify_names_a_chain_head_moved_with_its_guard_dropped(trail, workspace, backend, verify):
+    with workspace.unit_of_work() as uow:
+        if backend == "postgres":
+            uow.session.execute(text("ALTER TABLE chain_head DISABLE TRIGGER USER"))
+        else:
+            uow.session.execute(text("DROP TRIGGER chain_head_update_names_last_event"))
+        uow.session.execute(text("UPDATE chain_head SET seq = seq - 3"))
+        uow.commit()
+
+    result = verify()
+
+    assert not result.ok and result.checked == trail
+    assert (result.problem.seq, result.problem.kind) == (trail - 3, "head")
+    assert result.problem.message.startswith(f"The chain head names event #{trail - 3}")
+    assert f"but the trail ends at event #{trail}" in result.problem.message
+
+
+def test_an_event_slipped_in_below_the_head_leaves_the_head_alone(
+    trail, tamper, stored, verify, clock, read
+):
+    insert_forged_after(trail - 5, stored, tamper, clock)
+
+    assert head_row(read)[0] == trail
+    assert verify().problem.kind == "inserted"

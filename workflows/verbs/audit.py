@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Select, select
 
 from gates.authority import AUDIT, authority
-from gates.chain import ChainHead, Verification, verify_chain
+from gates.chain import ChainHead, Verification, check_head, verify_chain
 from gates.checkpoints import Checkpoint, CheckpointError, checkpoint_from_json, sign_checkpoint
 from gates.refusals import Refusal
 from workflows.authority import person_on
@@ -103,9 +103,11 @@ def verify(
     checkpoint = checkpoint_from_json(checkpoint_text, load_key()) if checkpoint_text else None
     rows = _chain_rows(uow)
     try:
-        return verify_chain(rows, checkpoint, progress)
+        result = verify_chain(rows, checkpoint, progress)
     finally:
         rows.close()  # closes the cursor even when verification stopped early
+    head = uow.session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1)).scalar_one()
+    return check_head(result, ChainHead(head.seq, head.hash))
 
 
 @refusals_recorded

@@ -12,10 +12,11 @@ Pure functions: no I/O and no clock (times are passed in).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -23,6 +24,7 @@ import orjson
 
 if TYPE_CHECKING:
     from gates.checkpoints import Checkpoint
+    from gates.merkle import TreeBuilder
 
 GENESIS = "0" * 64
 """The previous hash recorded by event #1."""
@@ -45,6 +47,17 @@ _REORDERED = "Event #{seq:,} is out of order: it appears after {before}."
 _TRUNCATED = "The trail was truncated: the checkpoint of {when} saw {count:,} events, {left}."
 _REWRITTEN = "The trail was rewritten: {event} no longer has the hash the checkpoint recorded."
 
+_TRUNCATED_TREE = (
+    "The trail was truncated: {name}'s checkpoint of {count:,} events saw them, {left}."
+)
+_REWRITTEN_TREE = (
+    "The trail was rewritten {where}: it no longer matches {name}'s checkpoint of {size:,} "
+    "events ({kept})."
+)
+_BAD_TILE = (
+    "The stored Merkle tree node over events #{first:,} to #{last:,} does not match them: it "
+    "was altered, and proofs read it. The events themselves match the checkpoints."
+)
 _HEAD_MOVED = (
     "The chain head names event #{named:,} ({hash}…), but the trail ends at {last}: the head "
     "was changed outside Lockgate, and appends fail or fork until it names the last event again."
@@ -182,19 +195,23 @@ def verify_chain(
     events: Iterable[EventLike],
     checkpoint: Checkpoint | None = None,
     progress: Callable[[int], None] | None = None,
+    tree: TreeBuilder | None = None,
 ) -> Verification:
     """Return whether a trail, given in stored order (ascending seq), is intact.
 
     Stops at the first problem: a modified, missing, inserted or reordered event, or, against
     a checkpoint, a truncated or rewritten trail. `progress` is called with the number of
-    events checked so far every PROGRESS_EVERY events. Raises nothing for a bad trail.
+    events checked so far every PROGRESS_EVERY events. With `tree`, each intact event is
+    also pushed as a leaf of the trail's Merkle tree (gates.merkle), in the same pass.
+    Raises nothing for a bad trail.
     """
     rest = iter(events)
     done, prev, prev2, seen = 0, GENESIS, _NOT_A_HASH, GENESIS
     mark = checkpoint.count if checkpoint else 0
+    run = _verify_run if tree is None else partial(_verify_run_tree, push=tree.push)
     while True:
         size = _run_size(done, mark)
-        end, prev, prev2, bad = _verify_run(islice(rest, size), done, prev, prev2)
+        end, prev, prev2, bad = run(islice(rest, size), done, prev, prev2)
         if bad is not None:
             return _verdict(end, prev, _diagnose(bad, end, prev, prev2, rest))
         seen = prev if end == mark else seen
@@ -222,6 +239,24 @@ def _verify_run(
         digest.update(event.body)
         if digest.hexdigest() != sealed or this - seq != 1 or link != prev:
             return seq, prev, prev2, event
+        seq, prev2, prev = this, prev, sealed
+    return seq, prev, prev2, None
+
+
+def _verify_run_tree(
+    events: Iterator[EventLike], seq: int, prev: str, prev2: str, push: Callable[[bytes], None]
+) -> tuple[int, str, str, EventLike | None]:
+    # _verify_run, with each intact event's leaf hash pushed onto the Merkle tree.
+    sha256 = hashlib.sha256
+    for event in events:
+        this, link, sealed, body = event.seq, event.prev_hash, event.hash, event.body
+        digest = sha256(f"{this}:{link}:".encode())
+        digest.update(body)
+        if digest.hexdigest() != sealed or this - seq != 1 or link != prev:
+            return seq, prev, prev2, event
+        leaf = sha256(b"\x00")
+        leaf.update(body)
+        push(leaf.digest())
         seq, prev2, prev = this, prev, sealed
     return seq, prev, prev2, None
 
@@ -305,6 +340,73 @@ def check_head(verification: Verification, stored: ChainHead) -> Verification:
     message = _HEAD_MOVED.format(named=stored.seq, hash=stored.hash[:12], last=where)
     return Verification(False, verification.checked, verification.head,
                         ChainProblem(stored.seq, "head", message))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SignedSize:
+    """What a signed tree head (a checkpoint) says: the trail's first `size` events have the
+    Merkle root `root`; `name` says whose checkpoint it is, for messages."""
+
+    size: int
+    root: bytes
+    name: str
+
+
+def check_tree_heads(
+    verification: Verification,
+    heads: Mapping[int, Any],
+    signed: Sequence[SignedSize],
+    bad_tile: tuple[int, int] | None = None,
+) -> Verification:
+    """`verification`, unless the trail's Merkle roots (`heads`: the TreeHead recomputed at
+    each checkpoint's size) disagree with the checkpoints: then a truncated or rewritten
+    trail, placed between the last checkpoint it still matches and the first it breaks, and
+    at the stored tree node that disagrees (`bad_tile`: height, index) when there is one."""
+    if not verification.ok:
+        return verification
+    matched = 0
+    for checkpoint in sorted(signed, key=lambda c: c.size):
+        if checkpoint.size == 0:
+            continue  # every trail extends the empty one
+        if checkpoint.size > verification.checked:
+            message = _TRUNCATED_TREE.format(
+                name=checkpoint.name,
+                count=checkpoint.size,
+                left=_remaining(verification.checked),
+            )
+            problem = ChainProblem(verification.checked + 1, "truncated", message)
+            return Verification(False, verification.checked, verification.head, problem)
+        head = heads.get(checkpoint.size)
+        if head is not None and head.root == checkpoint.root:
+            matched = checkpoint.size
+            continue
+        first = matched + 1
+        where = f"between {_event(first)} and {_event(checkpoint.size)}"
+        if bad_tile is not None:
+            height, index = bad_tile
+            start, end = (index << height) + 1, (index + 1) << height
+            if first <= end and start <= checkpoint.size:
+                first, where = (
+                    max(first, start),
+                    f"between {_event(max(first, start))} and {_event(min(end, checkpoint.size))}",
+                )
+        kept = (
+            f"it still matches the checkpoint of {matched:,} events"
+            if matched
+            else "no earlier checkpoint was given"
+        )
+        message = _REWRITTEN_TREE.format(
+            where=where, size=checkpoint.size, name=checkpoint.name, kept=kept
+        )
+        problem = ChainProblem(first, "rewritten", message)
+        return Verification(False, verification.checked, verification.head, problem)
+    if bad_tile is not None:  # the events match every checkpoint; a stored node does not
+        height, index = bad_tile
+        start, end = (index << height) + 1, (index + 1) << height
+        message = _BAD_TILE.format(first=start, last=end)
+        problem = ChainProblem(start, "rewritten", message)
+        return Verification(False, verification.checked, verification.head, problem)
+    return verification
 
 
 def _remaining(count: int) -> str:

@@ -58,12 +58,19 @@ class TreeBuilder:
     TILE_HEIGHT as it completes: (height, index, hash), the tiles a store keeps.
     """
 
-    __slots__ = ("_record", "_stack", "size")
+    __slots__ = ("_marks", "_record", "_stack", "heads", "size")
 
-    def __init__(self, record: Callable[[int, int, bytes], None] | None = None) -> None:
+    def __init__(
+        self,
+        record: Callable[[int, int, bytes], None] | None = None,
+        marks: Iterable[int] = (),
+    ) -> None:
         self.size = 0
         self._stack: list[bytes] = []
         self._record = record
+        self._marks = frozenset(marks)
+        # The tree head at each size in `marks`, once the tree has reached it.
+        self.heads: dict[int, TreeHead] = {}
 
     def push(self, leaf: bytes) -> None:
         """Append one leaf hash."""
@@ -78,6 +85,8 @@ class TreeBuilder:
             if self._record is not None and height % TILE_HEIGHT == 0:
                 self._record(height, index, stack[-1])
         self.size += 1
+        if self.size in self._marks:
+            self.heads[self.size] = self.head()
 
     def head(self) -> TreeHead:
         """The tree head of the leaves pushed so far."""

@@ -26,6 +26,7 @@ from gates.merkle import HASH_SIZE, TreeHead
 ED25519 = 0x01  # the signed-note signature type of Ed25519
 DASH = "\u2014"  # the em dash that opens a signature line
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+CONSISTENCY_HEADER = "lockgate.audit/consistency-proof@v1"
 MAX_SIGNATURES = 16
 
 # verify(public_key, message, signature) -> True when the Ed25519 signature holds.
@@ -126,6 +127,15 @@ def sign_note(text: str, name: str, public_key: bytes, sign: Sign) -> str:
     return f"{text}\n{DASH} {name} {base64.b64encode(signature).decode()}\n"
 
 
+def check_checkpoint_format(note: str) -> None:
+    """Raise NoteError unless `note` is shaped as a signed checkpoint (before any key)."""
+    try:
+        text, _ = _split_note(note)
+        parse_checkpoint_text(text)
+    except NoteError as error:
+        raise NoteError(f"This is not a checkpoint file: {error}.") from None
+
+
 def open_checkpoint(note: str, keys: Iterable[VerifierKey], verify: Verify) -> TreeCheckpoint:
     """The checkpoint a signed note holds, once a signature by one of `keys` verifies.
 
@@ -204,6 +214,28 @@ def parse_proof(text: str) -> InclusionProof:
     index = int(rest[0][6:])
     proof = tuple(_hash(line, "a proof hash") for line in rest[1:])
     return InclusionProof(extra, index, proof, note)
+
+
+def consistency_text(old_size: int, new_size: int, proof: Sequence[bytes]) -> str:
+    """A consistency proof between two checkpoints' trees: a header line, the two sizes and
+    the RFC 9162 proof hashes in base64, one per line (checked with both checkpoints)."""
+    lines = [CONSISTENCY_HEADER, f"old {old_size}", f"new {new_size}"]
+    return "\n".join([*lines, *(base64.b64encode(node).decode() for node in proof)]) + "\n"
+
+
+def parse_consistency(text: str) -> tuple[int, int, tuple[bytes, ...]]:
+    """The sizes and hashes of a consistency proof text."""
+    lines = text.strip("\n").split("\n")
+    if len(lines) < 3 or lines[0] != CONSISTENCY_HEADER:
+        raise NoteError(f"not a consistency proof: the first line is not {CONSISTENCY_HEADER}")
+    sizes = []
+    for line, word in zip(lines[1:3], ("old", "new"), strict=True):
+        label, _, number = line.partition(" ")
+        if label != word or not number.isdigit():
+            raise NoteError(f"the consistency proof has no '{word} N' line")
+        sizes.append(int(number))
+    proof = tuple(_hash(line, "a proof hash") for line in lines[3:])
+    return sizes[0], sizes[1], proof
 
 
 def _split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:

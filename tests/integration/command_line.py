@@ -21,7 +21,14 @@ from click.testing import CliRunner, Result
 from web.cli.main import cli
 
 SECRET = "secret-pass"
-ENVIRONMENT = ("LOCKGATE_DATABASE_URL", "LOCKGATE_USER", "LOCKGATE_PASSWORD", "LOCKGATE_INSTANCE")
+ENVIRONMENT = (
+    "LOCKGATE_DATABASE_URL",
+    "LOCKGATE_USER",
+    "LOCKGATE_PASSWORD",
+    "LOCKGATE_INSTANCE",
+    "LOCKGATE_AUDIT_KEY",
+    "LOCKGATE_AUDIT_PUBLIC_KEY",
+)
 
 
 def point_at(instance: Path, keys: Path, patch: pytest.MonkeyPatch) -> None:

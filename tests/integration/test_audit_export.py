@@ -7,6 +7,7 @@ import io
 import json
 from itertools import pairwise
 
+from workflows.store.audit_keys import generate
 from workflows.store.records import AuditEvent
 from workflows.verbs import audit
 from workflows.verbs.audit import EventFilter
@@ -56,18 +57,22 @@ def test_an_export_filtered_by_project_action_and_actor_holds_only_those_events(
     assert count == 0
 
 
-def test_a_checkpoint_names_the_head_and_is_itself_audited(
-    act, read, events, head, tmp_path, monkeypatch
+def test_a_checkpoint_signs_the_tree_head_and_is_itself_audited(
+    act, read, events, head, monkeypatch
 ):
-    monkeypatch.setenv("LOCKGATE_CHECKPOINT_KEY", str(tmp_path / "checkpoint.key"))
+    monkeypatch.setenv("LOCKGATE_AUDIT_KEY", generate("lockgate.test/audit")[0])
     newest = head()
 
-    signed = act(audit.checkpoint, "auditor")
+    note = act(audit.checkpoint, "auditor")
 
     newest_hash = read(lambda uow: uow.session.get(AuditEvent, newest).hash)
-    assert (signed.count, signed.head_hash) == (newest, newest_hash)
+    origin, size, root = note.split("\n")[:3]
+    assert (origin, size) == ("lockgate.test/audit", str(newest))
     [event] = events(after=newest)
-    assert (event.action, event.data) == (
-        "audit.checkpoint_written",
-        {"count": newest, "head_hash": newest_hash},
+    assert event.action == "audit.checkpoint_written"
+    assert (event.data["size"], event.data["root"], event.data["chain_head"]) == (
+        newest,
+        root,
+        newest_hash,
     )
+    assert event.data["key"].startswith("lockgate.test/audit+")

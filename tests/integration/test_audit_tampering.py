@@ -8,15 +8,17 @@ On PostgreSQL the append-only trigger is disabled first, inside the test's trans
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from gates.chain import canonical_bytes, event_hash
-from gates.checkpoints import CheckpointError, checkpoint_to_json
+from gates.chain import ChainHead, canonical_bytes, event_hash
+from gates.checkpoints import CheckpointError, checkpoint_to_json, sign_checkpoint
 from tests.integration.factories import table_rows
 from workflows.errors import Refused
+from workflows.store.audit_keys import generate
 from workflows.store.records import AuditEvent
 from workflows.verbs import audit
 
@@ -73,10 +75,29 @@ def verify(workspace):
 
 
 @pytest.fixture
-def checkpoint(act, tmp_path, monkeypatch):
-    """checkpoint() -> the text of a signed checkpoint of the trail as it is now."""
-    monkeypatch.setenv("LOCKGATE_CHECKPOINT_KEY", str(tmp_path / "checkpoint.key"))
-    return lambda: checkpoint_to_json(act(audit.checkpoint, "auditor"))
+def checkpoint(act, monkeypatch):
+    """checkpoint() -> the text of a signed checkpoint (a C2SP signed tree head) of the trail
+    as it is now, signed with a key made for the test."""
+    secret, _ = generate("lockgate.test/audit")
+    monkeypatch.setenv("LOCKGATE_AUDIT_KEY", secret)
+    return lambda: act(audit.checkpoint, "auditor")
+
+
+@pytest.fixture
+def hmac_checkpoint(read, tmp_path, monkeypatch):
+    """hmac_checkpoint() -> an HMAC checkpoint file of the trail as it is now, as Lockgate
+    wrote them before signed tree heads (their key stays in LOCKGATE_CHECKPOINT_KEY)."""
+    key = tmp_path / "checkpoint.key"
+    key.write_text("ab" * 32)
+    monkeypatch.setenv("LOCKGATE_CHECKPOINT_KEY", str(key))
+
+    def write():
+        query = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        seq, last = read(lambda uow: uow.session.execute(query).one())
+        signed = sign_checkpoint(ChainHead(seq, last), datetime.now(UTC), bytes.fromhex("ab" * 32))
+        return checkpoint_to_json(signed)
+
+    return write
 
 
 def test_an_untouched_trail_verifies(trail, verify):
@@ -235,7 +256,10 @@ def test_truncation_with_the_head_moved_back_passes_alone_but_not_against_a_chec
     assert verify().ok, "a trail checked only against itself cannot see its end deleted"
     result = verify(saved)
     assert (result.problem.seq, result.problem.kind) == (trail - 2, "truncated")
-    assert f"saw {trail:,} events, only {trail - 3:,} remain" in result.problem.message
+    assert result.problem.message == (
+        f"The trail was truncated: lockgate.test/audit's checkpoint of {trail:,} events saw "
+        f"them, only {trail - 3:,} remain."
+    )
 
 
 def test_a_rewritten_chain_passes_alone_but_not_against_an_earlier_checkpoint(
@@ -265,17 +289,42 @@ def test_a_rewritten_chain_passes_alone_but_not_against_an_earlier_checkpoint(
 
     assert verify().ok, "a consistent rewrite fools a chain checked only against itself"
     result = verify(saved)
-    assert (result.problem.seq, result.problem.kind) == (trail, "rewritten")
+    assert (result.problem.seq, result.problem.kind) == (1, "rewritten")
     assert result.problem.message == (
-        f"The trail was rewritten: event #{trail} no longer has the hash the checkpoint recorded."
+        f"The trail was rewritten between event #1 and event #{trail}: it no longer matches "
+        f"lockgate.test/audit's checkpoint of {trail} events (no earlier checkpoint was given)."
     )
 
 
 def test_a_checkpoint_file_that_was_edited_is_rejected(trail, verify, checkpoint):
-    saved = checkpoint().replace(f'"count": {trail}', f'"count": {trail - 1}')
+    saved = checkpoint().replace(f"\n{trail}\n", f"\n{trail - 1}\n", 1)
 
-    with pytest.raises(CheckpointError, match="signature does not match"):
+    with pytest.raises(CheckpointError, match=r"the signature by lockgate\.test/audit does not"):
         verify(saved)
+
+
+def test_a_checkpoint_forged_with_another_key_is_refused(trail, verify, checkpoint, monkeypatch):
+    saved = checkpoint()
+    assert verify(saved).ok, "checked with the host's own key; then with a stranger's only"
+    _, stranger = generate("lockgate.test/audit")
+    monkeypatch.delenv("LOCKGATE_AUDIT_KEY")
+    monkeypatch.setenv("LOCKGATE_AUDIT_PUBLIC_KEY", stranger)
+
+    with pytest.raises(CheckpointError, match="not by a key given to check it with"):
+        verify(saved)
+
+
+def test_older_hmac_checkpoints_still_catch_truncation(trail, tamper, verify, hmac_checkpoint):
+    saved = hmac_checkpoint()
+    assert verify(saved).ok
+    edited = saved.replace(f'"count": {trail}', f'"count": {trail - 1}')
+    with pytest.raises(CheckpointError, match="signature does not match"):
+        verify(edited)
+
+    tamper("DELETE FROM audit_events WHERE seq > :seq", seq=trail - 3)
+
+    result = verify(saved)
+    assert (result.problem.seq, result.problem.kind) == (trail - 2, "truncated")
 
 
 def test_only_auditors_the_pmo_and_admins_write_checkpoints(refuses, checkpoint):

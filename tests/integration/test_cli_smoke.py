@@ -192,20 +192,43 @@ def test_audit_verify_after_tampering_exits_1_naming_the_event(lite_project_deci
     assert "Event #7 was modified" in result.output
 
 
-def test_a_checkpoint_written_before_catches_a_truncation(lite_project_decided, lockgate, tmp_path):
-    saved = tmp_path / "checkpoint.json"
+def test_a_checkpoint_written_before_catches_a_truncation(
+    lite_project_decided, lockgate, tmp_path, monkeypatch
+):
+    made = lockgate("audit", "keygen", "--name", "lockgate.test/audit", "-o", str(tmp_path / "k"))
+    assert "private key ->" in made.output
+    private, public = (
+        tmp_path / "k" / "lockgate.test_audit.key",
+        tmp_path / "k" / "lockgate.test_audit.pub",
+    )
+    assert oct(private.stat().st_mode & 0o777) == "0o600"
+    monkeypatch.setenv("LOCKGATE_AUDIT_KEY", str(private))
+    saved = tmp_path / "checkpoint.txt"
     written = lockgate("audit", "checkpoint", "--as", "auditor", "-o", str(saved))
     assert f"-> {saved}" in written.output
-    verified = lockgate("audit", "verify", "--checkpoint", str(saved))
-    assert "OK: the trail is intact and matches the checkpoint" in verified.output
-    count = json.loads(saved.read_text())["count"]
+    monkeypatch.delenv("LOCKGATE_AUDIT_KEY")  # checking needs only the public key
+    verified = lockgate("audit", "verify", "--checkpoint", str(saved), "--key", str(public))
+    assert "OK: the trail is intact and matches 1 checkpoint" in verified.output
+    count = int(saved.read_text().split("\n")[1])
+    proof = tmp_path / "event-3.proof"
+    lockgate(
+        "audit", "prove", "--as", "auditor", "3", "--checkpoint", str(saved),
+        "--key", str(public), "-o", str(proof),
+    )  # fmt: skip
+    checked = lockgate("audit", "check-proof", str(proof), "--key", str(public))
+    assert checked.output.startswith("OK: event #3 (")
 
     with sqlite3.connect(lite_project_decided / "lockgate.sqlite") as database:
         database.execute("DELETE FROM audit_events WHERE seq > ?", (count - 2,))
+        database.execute("DROP TRIGGER chain_head_update_names_last_event")
+        database.execute(
+            "UPDATE chain_head SET seq = ?, hash = (SELECT hash FROM audit_events WHERE seq = ?)",
+            (count - 2, count - 2),
+        )
     database.close()
 
     assert "OK" in lockgate("audit", "verify").output
-    result = lockgate("audit", "verify", "--checkpoint", str(saved), code=1)
+    result = lockgate("audit", "verify", "--checkpoint", str(saved), "--key", str(public), code=1)
     assert f"FAILED at event #{count - 1} (truncated)" in result.output
 
 

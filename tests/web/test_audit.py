@@ -15,9 +15,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from gates.checkpoints import checkpoint_to_json
 from tests.actors import demo_actor
 from tests.web.conftest import Auth
+from workflows.store.audit_keys import generate
 from workflows.store.records import AuditEvent
 from workflows.verbs import audit
 from workflows.workspace import Workspace
@@ -241,12 +241,12 @@ def test_verify_names_the_first_event_whose_body_was_altered(
 def test_verify_checks_an_uploaded_checkpoint(
     auth: Auth, workspace: Workspace, tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LOCKGATE_CHECKPOINT_KEY", str(tmp_path) + "/checkpoint.key")
+    monkeypatch.setenv("LOCKGATE_AUDIT_KEY", generate("lockgate.test/audit")[0])
     with workspace.unit_of_work() as uow:
-        signed = audit.checkpoint(uow, demo_actor(uow, "auditor"))
+        note = audit.checkpoint(uow, demo_actor(uow, "auditor"))
         uow.commit()
     auth.login("auditor")
-    upload = (io.BytesIO(checkpoint_to_json(signed).encode()), "checkpoint.json")
+    upload = (io.BytesIO(note.encode()), "checkpoint.txt")
     page = auth.post("/audit/verify", {"checkpoint": upload}, "/audit/").get_data(as_text=True)
     assert "The trail is intact and matches the checkpoint" in page
 
@@ -254,7 +254,7 @@ def test_verify_checks_an_uploaded_checkpoint(
     page = auth.post("/audit/verify", {"checkpoint": garbage}, "/audit/").get_data(as_text=True)
     assert "Not verified" in page
     field = page[page.index('id="checkpoint"') :]
-    assert "not valid JSON" in field[: field.index("</div>")]
+    assert "This is not a checkpoint file" in field[: field.index("</div>")]
 
 
 def test_export_csv_downloads_the_filtered_events_and_is_recorded(

@@ -35,7 +35,7 @@ def append(
     The database moves the head to the new event as part of the INSERT (a trigger, migration
     0004): the event and the head commit or roll back together, with the caller's change.
     """
-    head = _lock_head(session)
+    head = lock_head(session)
     body = canonical_bytes(
         {"action": action, "actor": actor, "at": at, "project": project_key, "data": data}
     )
@@ -56,7 +56,8 @@ def append(
     return sealed
 
 
-def _lock_head(session: Session) -> ChainHead:
+def lock_head(session: Session) -> ChainHead:
+    """Lock the chain head row (appends wait until this transaction ends) and return it."""
     found = session.execute(_LOCK_HEAD).first()
     if found is None:  # a schema made without the migration that seeds the head row
         session.execute(_SEED_HEAD, {"id": 1, "seq": 0, "hash": GENESIS})

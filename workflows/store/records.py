@@ -411,6 +411,21 @@ class ChainHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditTreeTile(Base):
+    """A stored node of the trail's Merkle tree (gates.merkle): the hash of the complete
+    subtree of height `level` (a multiple of 8) whose leftmost leaf is `idx << level`.
+
+    Derived from the events, for fast proofs; written as checkpoints extend them, and checked
+    against the recomputed tree when a trail is verified against a checkpoint.
+    """
+
+    __tablename__ = "audit_tree_tiles"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
 class PortfolioCount(Base):
     """How many projects share one policy version, stage and tier: the dashboard's counts.
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import os
-import secrets
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import starmap
@@ -16,13 +16,47 @@ import orjson
 from sqlalchemy import Select, select
 
 from gates.authority import AUDIT, authority
-from gates.chain import ChainHead, Verification, check_head, verify_chain
-from gates.checkpoints import Checkpoint, CheckpointError, checkpoint_from_json, sign_checkpoint
+from gates.chain import (
+    ChainHead,
+    SignedSize,
+    Verification,
+    check_head,
+    check_tree_heads,
+    verify_chain,
+)
+from gates.checkpoints import CheckpointError, checkpoint_from_json
+from gates.merkle import (
+    ProofError,
+    TreeBuilder,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from gates.notes import (
+    NoteError,
+    TreeCheckpoint,
+    check_checkpoint_format,
+    checkpoint_text,
+    consistency_text,
+    open_checkpoint,
+    proof_text,
+    sign_note,
+)
 from gates.refusals import Refusal
 from workflows.authority import person_on
-from workflows.errors import InvalidInput, Refused
+from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.identity import Actor
 from workflows.refusal_log import refusals_recorded
+from workflows.store.audit_keys import (
+    AuditKeyError,
+    configured_signer,
+    verifier_keys,
+    verify_ed25519,
+)
+from workflows.store.audit_log import lock_head
+from workflows.store.audit_tree import StoredNodes, TrailGap, extend_tiles, head_of, stored_tiles
 from workflows.store.db import instance_path
 from workflows.store.records import AuditEvent
 from workflows.store.records import ChainHead as ChainHeadRow
@@ -39,23 +73,18 @@ def require_auditor(uow: UnitOfWork, actor: Actor, action: str) -> None:
 
 
 def key_path() -> Path:
-    """The checkpoint signing key: LOCKGATE_CHECKPOINT_KEY, else instance/checkpoint.key.
-    Keep it away from the database: whoever can rewrite both can forge a checkpoint."""
+    """The key of the HMAC checkpoints written before signed tree heads:
+    LOCKGATE_CHECKPOINT_KEY, else instance/checkpoint.key. Only verifies old checkpoints."""
     configured = os.environ.get("LOCKGATE_CHECKPOINT_KEY")
     return Path(configured) if configured else instance_path() / "checkpoint.key"
 
 
-def load_key(create: bool = False) -> bytes:
-    """Read the signing key; with `create`, make a new random one if none exists."""
+def load_key() -> bytes:
+    """The HMAC key that checks an old checkpoint; Refused when there is none."""
     path = key_path()
     if not path.exists():
-        if not create:
-            text = f"No checkpoint key at {path}: set LOCKGATE_CHECKPOINT_KEY."
-            raise Refused("verify against a checkpoint", [Refusal("audit.no_key", None, text)])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        text = f"No key for this older (HMAC) checkpoint at {path}: set LOCKGATE_CHECKPOINT_KEY."
+        raise Refused("verify against a checkpoint", [Refusal("audit.no_key", None, text)])
     return bytes.fromhex(path.read_text().strip())
 
 
@@ -98,32 +127,139 @@ def verify(
     uow: UnitOfWork,
     checkpoint_text: str | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    checkpoints: Sequence[str] = (),
+    keys: Sequence[str] = (),
 ) -> Verification:
-    """Verify the whole chain, and against a checkpoint file's text when given."""
-    checkpoint = checkpoint_from_json(checkpoint_text, load_key()) if checkpoint_text else None
+    """Verify the whole chain, its head, and the trail against each checkpoint given (its
+    text): a signed tree head (checked with `keys`, see audit_keys.verifier_keys; the
+    Merkle root recomputed in the same pass as the chain) or an older HMAC checkpoint
+    (checked with LOCKGATE_CHECKPOINT_KEY). Raises CheckpointError for a checkpoint that is
+    malformed or whose signature does not hold."""
+    texts = [t for t in (checkpoint_text, *checkpoints) if t]
+    legacy = [t for t in texts if is_hmac_checkpoint(t)]
+    if len(legacy) > 1:
+        raise CheckpointError("Give one HMAC checkpoint at a time (or any number of signed ones).")
+    hmac_checkpoint = checkpoint_from_json(legacy[0], load_key()) if legacy else None
+    signed = open_checkpoints([t for t in texts if not is_hmac_checkpoint(t)], keys)
+    tree, bad_tiles = None, list[tuple[int, int]]()
+    if signed:
+        stored = stored_tiles(uow)
+
+        def compare(height: int, index: int, value: bytes) -> None:
+            if not bad_tiles and stored.get((height, index), value) != value:
+                bad_tiles.append((height, index))
+
+        tree = TreeBuilder(compare, marks={c.size for c in signed})
     rows = _chain_rows(uow)
     try:
-        result = verify_chain(rows, checkpoint, progress)
+        result = verify_chain(rows, hmac_checkpoint, progress, tree)
     finally:
         rows.close()  # closes the cursor even when verification stopped early
     head = uow.session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1)).scalar_one()
-    return check_head(result, ChainHead(head.seq, head.hash))
+    result = check_head(result, ChainHead(head.seq, head.hash))
+    if tree is None:
+        return result
+    sizes = [SignedSize(c.size, c.head.root, c.signed_by.name) for c in signed]
+    return check_tree_heads(result, tree.heads, sizes, bad_tiles[0] if bad_tiles else None)
+
+
+def is_hmac_checkpoint(text: str) -> bool:
+    """True for a checkpoint file of the HMAC kind written before signed tree heads (JSON)."""
+    return text.lstrip().startswith("{")
+
+
+def open_checkpoints(texts: Sequence[str], keys: Sequence[str] = ()) -> list[TreeCheckpoint]:
+    """The signed checkpoints in `texts`, each opened with a known public key; raises
+    CheckpointError naming what is wrong."""
+    if not texts:
+        return []
+    try:
+        for text in texts:
+            check_checkpoint_format(text)
+        known = verifier_keys(keys)
+        return [open_checkpoint(text, known, verify_ed25519) for text in texts]
+    except (NoteError, AuditKeyError) as error:
+        raise CheckpointError(str(error)) from None
 
 
 @refusals_recorded
-def checkpoint(uow: UnitOfWork, actor: Actor) -> Checkpoint:
-    """A signed checkpoint of the chain as it is now (count and head hash); audited."""
+def checkpoint(uow: UnitOfWork, actor: Actor) -> str:
+    """A checkpoint of the trail as it is now: its Merkle tree head, signed with the key
+    LOCKGATE_AUDIT_KEY names, as a C2SP signed note (the text to keep outside the database).
+    Extends the stored tree nodes first. Audited: `audit.checkpoint_written` comes after the
+    events the checkpoint covers."""
     require_auditor(uow, actor, "write audit checkpoints")
-    head = uow.session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1)).scalar_one()
-    signed = sign_checkpoint(ChainHead(head.seq, head.hash), uow.now, load_key(create=True))
+    try:
+        signer = configured_signer()
+    except AuditKeyError as error:
+        text = str(error)
+        raise Refused("write audit checkpoints", [Refusal("audit.no_key", None, text)]) from None
+    head = lock_head(uow.session)
+    extend_tiles(uow, head.seq)
+    tree = head_of(uow, head.seq)
+    note = sign_note(
+        checkpoint_text(signer.name, tree), signer.name, signer.public.public_key, signer.sign
+    )
     uow.record(
         actor.username,
         "audit.checkpoint_written",
         None,
-        count=signed.count,
-        head_hash=signed.head_hash,
+        size=tree.size,
+        root=base64.b64encode(tree.root).decode(),
+        key=signer.public.text(),
+        chain_head=head.hash,
     )
-    return signed
+    return note
+
+
+def prove(
+    uow: UnitOfWork, actor: Actor, seq: int, checkpoint_note: str, keys: Sequence[str] = ()
+) -> str:
+    """A C2SP tlog-proof that event `seq` is in the tree the checkpoint signed: the event's
+    bytes, its index, its inclusion proof and the checkpoint. Raises CheckpointError when
+    the checkpoint does not open, does not cover the event, or the trail no longer
+    matches it; NotFound for no such event."""
+    require_auditor(uow, actor, "prove an audit event")
+    [signed] = open_checkpoints([checkpoint_note], keys)
+    event = uow.session.get(AuditEvent, seq)
+    if event is None:
+        raise NotFound(f"There is no audit event #{seq:,}.")
+    if seq > signed.size:
+        raise CheckpointError(
+            f"The checkpoint covers events #1 to #{signed.size:,}: write a newer one "
+            f"(lockgate audit checkpoint) to prove event #{seq:,}."
+        )
+    nodes = StoredNodes(uow)
+    try:
+        path = inclusion_proof(nodes, seq - 1, signed.size)
+        verify_inclusion(seq - 1, signed.size, leaf_hash(event.body), path, signed.head.root)
+    except (ProofError, TrailGap):
+        raise CheckpointError(
+            f"The trail no longer matches the checkpoint of {signed.size:,} events: "
+            "run lockgate audit verify with it to find where."
+        ) from None
+    return proof_text(seq - 1, path, signed.note, bytes(event.body))
+
+
+def consistency(
+    uow: UnitOfWork, actor: Actor, old_note: str, new_note: str, keys: Sequence[str] = ()
+) -> str:
+    """The proof that the trail the newer checkpoint signed extends the older one's: RFC
+    9162 consistency proof hashes, written as lines after the two sizes."""
+    require_auditor(uow, actor, "prove audit checkpoints consistent")
+    old, new = open_checkpoints([old_note, new_note], keys)
+    if old.size > new.size:
+        old, new = new, old
+    try:
+        proof = consistency_proof(StoredNodes(uow), old.size, new.size)
+        verify_consistency(old.head, new.head, proof)
+    except (ProofError, TrailGap):
+        raise CheckpointError(
+            f"The trail does not extend the checkpoint of {old.size:,} events to the one of "
+            f"{new.size:,}: one of them was signed over a trail since rewritten."
+        ) from None
+    return consistency_text(old.size, new.size, proof)
 
 
 @dataclass(frozen=True)

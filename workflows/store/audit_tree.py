@@ -32,6 +32,8 @@ class StoredNodes:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self._cache: dict[tuple[int, int], bytes] = {}
+        self._rows: dict[tuple[int, int], list[bytes]] = {}
+        self._stored: dict[tuple[int, int], dict[int, bytes]] = {}
 
     def __call__(self, level: int, index: int) -> bytes:
         key = (level, index)
@@ -43,11 +45,34 @@ class StoredNodes:
         base = level - level % TILE_HEIGHT
         width = 1 << (level - base)
         first = index * width
+        # A subtree below a tile height is read with the rest of its tile: one query serves
+        # every level of a proof between two tile heights.
+        group, offset = divmod(first, TILE)
         if base == 0:
-            return tree_head(leaf_hashes(self.uow, first, width)).root
-        stored = _stored_tiles(self.uow, base, first, width)
-        children = [stored.get(i) or self._from_lower(base, i) for i in range(first, first + width)]
+            children = self._leaves(group)[offset : offset + width]
+            if len(children) != width:
+                raise TrailGap(
+                    f"events #{first + 1:,} to #{first + width:,} are not all in the trail"
+                )
+        else:
+            stored = self._tiles(base, group)
+            children = [
+                stored.get(i) or self._from_lower(base, i) for i in range(first, first + width)
+            ]
         return tree_head(children).root
+
+    def _leaves(self, group: int) -> list[bytes]:
+        key = (-1, group)
+        if key not in self._rows:
+            self._rows[key] = _available_leaves(self.uow, group * TILE, TILE)
+        found: list[bytes] = self._rows[key]
+        return found
+
+    def _tiles(self, level: int, group: int) -> dict[int, bytes]:
+        key = (level, group)
+        if key not in self._stored:
+            self._stored[key] = _stored_tiles(self.uow, level, group * TILE, TILE)
+        return self._stored[key]
 
     def _from_lower(self, level: int, index: int) -> bytes:
         """A tile not stored yet: folded from the level below it."""
@@ -55,17 +80,20 @@ class StoredNodes:
         return tree_head(self(lower, index * TILE + i) for i in range(TILE)).root
 
 
-def leaf_hashes(uow: UnitOfWork, first: int, count: int) -> list[bytes]:
-    """The leaf hashes of leaves first .. first + count - 1 (events first + 1 ..)."""
+def _available_leaves(uow: UnitOfWork, first: int, count: int) -> list[bytes]:
+    """The leaf hashes of leaves first .. up to count of them, as far as the trail is
+    contiguous (a tile at the end of the trail is not full yet)."""
     query = (
         select(_EVENTS.c.seq, _EVENTS.c.body)
         .where(_EVENTS.c.seq > first, _EVENTS.c.seq <= first + count)
         .order_by(_EVENTS.c.seq)
     )
-    rows = uow.session.execute(query).all()
-    if len(rows) != count or (rows and rows[-1][0] != first + count):
-        raise TrailGap(f"events #{first + 1:,} to #{first + count:,} are not all in the trail")
-    return [leaf_hash(body) for _, body in rows]
+    found: list[bytes] = []
+    for seq, body in uow.session.execute(query):
+        if seq != first + len(found) + 1:
+            break
+        found.append(leaf_hash(body))
+    return found
 
 
 def _stored_tiles(uow: UnitOfWork, level: int, first: int, count: int) -> dict[int, bytes]:

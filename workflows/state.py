@@ -3,14 +3,13 @@ snapshot a review is bound to."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from gates.authority import Authority, Permission, authority
-from gates.chain import canonical_bytes
+from gates.binding import SNAPSHOT_FORMULA, snapshot_content, snapshot_digest
 from gates.decisions import next_gate
 from gates.model import ProjectState, Signature
 from gates.readiness import Readiness, Status, readiness
@@ -164,16 +163,23 @@ def current_readiness(
 
 
 def snapshot(
-    policy: Policy, project: Project, gate: Gate, state: ProjectState, report: Readiness
+    policy: Policy,
+    project: Project,
+    gate: Gate,
+    state: ProjectState,
+    report: Readiness,
+    round_: int,
+    formula: int | None = SNAPSHOT_FORMULA,
 ) -> tuple[dict[str, Any], str]:
     """The evidence a review is bound to, and its digest: the facts, the tier, and the
-    version and digest of every artifact the gate asks of this project."""
+    version and digest of every artifact the gate asks of this project; under `formula` 2
+    also the project and the round (gates.binding)."""
     needed = {
         line.requirement.id
         for line in report.lines
         if isinstance(line.requirement, Artifact) and line.status is not Status.NOT_APPLICABLE
     }
-    frozen = {
+    base = {
         "policy": policy.ref,
         "gate": gate.id,
         "tier": state.tier,
@@ -184,7 +190,8 @@ def snapshot(
             if artifact_id in needed
         },
     }
-    return frozen, hashlib.sha256(canonical_bytes(frozen)).hexdigest()
+    frozen = snapshot_content(base, project.key, round_, formula)
+    return frozen, snapshot_digest(frozen)
 
 
 def refresh_snapshot(
@@ -197,7 +204,11 @@ def refresh_snapshot(
         return
     gate = gate_of(policy, project, review.gate_id)
     state = project_state(uow, project, policy, gate, review)
-    frozen, digest = snapshot(policy, project, gate, state, readiness(policy, gate, state, uow.now))
+    report = readiness(policy, gate, state, uow.now)
+    # The review keeps the formula it was submitted with: its earlier signatures stay bound.
+    frozen, digest = snapshot(
+        policy, project, gate, state, report, review.round, review.digest_formula
+    )
     if digest == review.snapshot_digest:
         return
     old = review.snapshot_digest

@@ -234,6 +234,8 @@ class Review(Base):
     decided_at: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
+    # The snapshot digest's formula (gates.binding); None: submitted before formula 2.
+    digest_formula: Mapped[int | None]
 
     # The verbs load the project first (and lock it), so the review's project is already in
     # the session: a lazy many-to-one finds it there without a query. The gate rules read
@@ -264,6 +266,9 @@ class SignatureRecord(Base):
     snapshot_digest: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[datetime]
     superseded_at: Mapped[datetime | None]
+    # gates.binding.signature_hash of the row's content; None: signed before signatures
+    # were bound to their record.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
     signer: Mapped[User] = relationship(foreign_keys=[signer_id], lazy="joined")
     on_behalf_of: Mapped[User | None] = relationship(foreign_keys=[on_behalf_of_id], lazy="joined")

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from gates.authority import DECIDE, READ, SUBMIT, WITHDRAW, Authority, authority
+from gates.binding import SNAPSHOT_FORMULA, SignatureContent, signature_hash
 from gates.change_control import rebaseline_refusals
 from gates.decisions import ON_HOLD, FollowUp, next_gate
 from gates.model import APPROVING, Person, Signature
@@ -121,10 +122,11 @@ def submit_gate(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
         snapshot={},
         snapshot_digest="",
         due_at=uow.now + timedelta(days=gate.sla_days) if gate.sla_days else None,
+        digest_formula=SNAPSHOT_FORMULA,
     )
     missing = refusals_of("submit.not_ready", report.reasons(signoffs=False))
     review.state = uow.workspace.reviews.fire(DRAFT, "submit", missing, f"submit {gate.name}")
-    review.snapshot, review.snapshot_digest = snapshot(policy, project, gate, state, report)
+    review.snapshot, review.snapshot_digest = snapshot(policy, project, gate, state, report, round_)
     uow.session.add(review)
     uow.session.flush()
     refresh_pending(uow, project.id)
@@ -217,6 +219,10 @@ def sign(
         raise Refused("sign", signing.refusals)
     role, behalf = signing.role, signing.on_behalf_of
     meaning = _meaning(choice, policy.role_title(role), roster.names.get(behalf or ""))
+    content = SignatureContent(
+        key, gate.id, review.round, actor.username, role, behalf, meaning, choice.value,
+        comment.strip(), review.snapshot_digest, uow.now,
+    )  # fmt: skip
     signed = SignatureRecord(
         review_id=review.id,
         signer_id=signer.person.id,
@@ -225,10 +231,11 @@ def sign(
         role=role,
         meaning=meaning,
         decision=choice.value,
-        comment=comment.strip(),
+        comment=content.comment,
         snapshot_digest=review.snapshot_digest,
         signed_at=uow.now,
         superseded_at=None,
+        content_hash=signature_hash(content),
     )
     insert_row(uow.session, signed)
     given = Signature(
@@ -250,6 +257,7 @@ def sign(
         snapshot_digest=review.snapshot_digest,
         on_behalf_of=behalf,
         signature=signed.id,
+        signature_hash=signed.content_hash,
     )
     return signed
 

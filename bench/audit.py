@@ -159,6 +159,16 @@ def report(ws: Workspace, auditor: Actor, first: str, second: str, args: Any) ->
         f"  verify against 2 checkpoints (Merkle root recomputed): {took:.2f} s = "
         f"{result.checked / took:,.0f} events/s, ok={result.ok}; max RSS {rss:.0f} MB"
     )
+
+    def deep() -> Any:
+        with ws.unit_of_work(read_only=True) as uow:
+            return audit.verify_deep(uow)
+
+    (result, mismatches), took = timed(deep)
+    print(
+        f"  verify --deep (chain, then every event replayed and the tables reconciled): "
+        f"{took:.2f} s = {result.checked / took:,.0f} events/s, {len(mismatches)} mismatches"
+    )
     rng = random.Random(10)
     times = []
     for _ in range(args.proofs):

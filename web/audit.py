@@ -12,17 +12,18 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from gates.authority import AUDIT
 from gates.chain import Verification
+from gates.replay import Mismatch
 from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.errors import InvalidInput, LockgateError
 from workflows.inputs import PROJECT_KEY, USERNAME
-from workflows.verbs.audit import EventFilter, export_events, verify_trail
+from workflows.verbs.audit import EventFilter, export_events, verify_trail, verify_trail_deep
 from workflows.views.audit import FORMATS, event_filter, event_page
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
@@ -63,6 +64,7 @@ class ExportForm(FlaskForm):
 
 class VerifyForm(FlaskForm):
     checkpoint = FileField("Checkpoint file (optional)")
+    deep = BooleanField("Also reconcile the tables with the trail (deep)")
 
 
 def _filter_of(form: FilterForm | ExportForm) -> EventFilter:
@@ -100,16 +102,27 @@ def index() -> str:
 def verify() -> str:
     """Verify the whole chain (and a checkpoint, when one is uploaded); show the verdict."""
     form = VerifyForm()
-    result, text = None, None
+    result, text, mismatches = None, None, list[Mismatch]()
     if form.validate_on_submit():
         text = _checkpoint_text(form)
-        result = None if form.checkpoint.errors else _verified(form, text)
-    return render_template("audit/verify.html", form=form, result=result, checkpoint=bool(text))
+        found = None if form.checkpoint.errors else _verified(form, text)
+        if found is not None:
+            result, mismatches = found
+    return render_template(
+        "audit/verify.html",
+        form=form,
+        result=result,
+        checkpoint=bool(text),
+        deep=bool(form.deep.data),
+        mismatches=mismatches,
+    )
 
 
-def _verified(form: VerifyForm, text: str | None) -> Verification | None:
+def _verified(form: VerifyForm, text: str | None) -> tuple[Verification, list[Mismatch]] | None:
     try:
-        return verify_trail(unit_of_work(), me().actor, text)
+        if form.deep.data:
+            return verify_trail_deep(unit_of_work(), me().actor, text)
+        return verify_trail(unit_of_work(), me().actor, text), []
     except InvalidInput as error:
         form.checkpoint.errors.extend(error.problems.values())
     except LockgateError as error:

@@ -37,9 +37,16 @@ def audit_group() -> None:
     help="A public key (file or text) to check signed checkpoints with; default "
     "LOCKGATE_AUDIT_PUBLIC_KEY.",
 )
-def verify(checkpoint_files: tuple[Path, ...], keys: tuple[str, ...]) -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also replay the trail and reconcile the tables with it (stages, role grants, "
+    "active flags, signatures).",
+)
+def verify(checkpoint_files: tuple[Path, ...], keys: tuple[str, ...], deep: bool) -> None:
     """Verify the whole chain and its head, and the Merkle tree against each checkpoint;
-    name the first bad event and why. Exits 1 on any problem."""
+    name the first bad event and why; with --deep, every row that disagrees with the trail.
+    Exits 1 on any problem."""
     texts = [path.read_text(encoding="utf-8") for path in checkpoint_files]
     with workspace().unit_of_work(read_only=True) as uow:
         total = last_change(uow)  # the chain head's count: the progress bar's length
@@ -54,7 +61,11 @@ def verify(checkpoint_files: tuple[Path, ...], keys: tuple[str, ...]) -> None:
                 done[0] = count
 
             try:
-                result = audit.verify(uow, None, progress, checkpoints=texts, keys=keys)
+                result, mismatches = (
+                    audit.verify_deep(uow, progress, checkpoints=texts, keys=keys)
+                    if deep
+                    else (audit.verify(uow, None, progress, checkpoints=texts, keys=keys), [])
+                )
             except CheckpointError as error:
                 say(f"error: {error}", err=True)
                 sys.exit(1)
@@ -68,8 +79,14 @@ def verify(checkpoint_files: tuple[Path, ...], keys: tuple[str, ...]) -> None:
             f"{result.problem.message}"
         )
         sys.exit(1)
+    if mismatches:
+        say(f"FAILED: {len(mismatches):,} row(s) disagree with the trail:")
+        for mismatch in mismatches:
+            say(f"  {mismatch}")
+        sys.exit(1)
     matched = f" and matches {len(texts)} checkpoint{'s' if len(texts) > 1 else ''}"
-    say("OK: the trail is intact" + (matched if texts else ""))
+    deeply = "; the tables agree with it" if deep else ""
+    say("OK: the trail is intact" + (matched if texts else "") + deeply)
 
 
 @audit_group.command("keygen")

@@ -45,6 +45,7 @@ from gates.notes import (
     sign_note,
 )
 from gates.refusals import Refusal
+from gates.replay import Mismatch
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.identity import Actor
@@ -61,6 +62,7 @@ from workflows.store.db import instance_path
 from workflows.store.records import AuditEvent
 from workflows.store.records import ChainHead as ChainHeadRow
 from workflows.store.uow import UnitOfWork
+from workflows.verbs.reconcile import differences
 
 BATCH = 10_000
 
@@ -162,6 +164,22 @@ def verify(
         return result
     sizes = [SignedSize(c.size, c.head.root, c.signed_by.name) for c in signed]
     return check_tree_heads(result, tree.heads, sizes, bad_tiles[0] if bad_tiles else None)
+
+
+def verify_deep(
+    uow: UnitOfWork,
+    progress: Callable[[int], None] | None = None,
+    *,
+    checkpoints: Sequence[str] = (),
+    keys: Sequence[str] = (),
+) -> tuple[Verification, list[Mismatch]]:
+    """`verify`, then, on an intact trail, replay it and reconcile the governance tables with
+    it (workflows.verbs.reconcile): every row without its event, event without its row and
+    value that differs."""
+    result = verify(uow, None, progress, checkpoints=checkpoints, keys=keys)
+    if not result.ok:
+        return result, []
+    return result, differences(uow.session.connection())
 
 
 def is_hmac_checkpoint(text: str) -> bool:
@@ -339,6 +357,18 @@ def export_events(uow: UnitOfWork, actor: Actor, out: IO[str], fmt: str, where: 
         },
     )
     return count
+
+
+@refusals_recorded
+def verify_trail_deep(
+    uow: UnitOfWork, actor: Actor, checkpoint_text: str | None = None
+) -> tuple[Verification, list[Mismatch]]:
+    """verify_trail, and the tables reconciled with the trail (see verify_deep)."""
+    require_auditor(uow, actor, "verify the audit trail")
+    try:
+        return verify_deep(uow, checkpoints=[checkpoint_text] if checkpoint_text else [])
+    except CheckpointError as error:
+        raise InvalidInput("The checkpoint cannot be used", {"checkpoint": str(error)}) from None
 
 
 @refusals_recorded

@@ -22,8 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from scale import POSTGRES_URL, _fresh_database
-from scale_seed import Portfolio
-from scale_write import finish, write
+from scale_write import bulk_portfolio
 from sqlalchemy import func, select
 
 from web.demo import seed_demo
@@ -49,10 +48,7 @@ def main() -> None:
     try:
         upgrade(ws.engine)
         seed_demo(ws)
-        portfolio = Portfolio(ws, args.projects)
-        for rows, _ in portfolio.rounds(args.projects, args.projects):
-            write(ws, portfolio, rows)
-        finish(ws, portfolio)
+        bulk_portfolio(ws, args.projects)
         ws.dispose()
         later = datetime.now(UTC) + timedelta(days=args.later)
         measure(Workspace(make_engine(url), folder / "evidence", clock=lambda: later), args)

@@ -22,8 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from scale import POSTGRES_URL, _fresh_database
-from scale_seed import Portfolio
-from scale_write import finish, write
+from scale_write import bulk_portfolio
 
 from policies.library import policy_path
 from policies.loader import parse_policy
@@ -50,10 +49,7 @@ def main() -> None:
     try:
         upgrade(ws.engine)
         seed_demo(ws)
-        portfolio = Portfolio(ws, args.projects)
-        for rows, _ in portfolio.rounds(args.projects, args.projects):
-            write(ws, portfolio, rows)
-        finish(ws, portfolio)
+        bulk_portfolio(ws, args.projects)
         measure(ws, args)
     finally:
         ws.dispose()

@@ -110,3 +110,12 @@ def _pending_signoffs(ws: Workspace) -> str:
         rows = rebuild_pending(uow)
         uow.commit()
     return f"pending sign-offs rebuilt: {rows:,} rows in {time.perf_counter() - started:.0f} s"
+
+
+def bulk_portfolio(ws: Workspace, projects: int) -> None:
+    """A bulk portfolio of `projects` standard projects (and a trail as long) written at once,
+    then finished: what the benches that need a portfolio but not its growth start from."""
+    portfolio = Portfolio(ws, projects)
+    for rows, _ in portfolio.rounds(projects, projects):
+        write(ws, portfolio, rows)
+    finish(ws, portfolio)

@@ -1,4 +1,5 @@
-"""`lockgate audit verify|checkpoint|export`: the tamper-evident trail, as an auditor runs it."""
+"""`lockgate audit ...`: the tamper-evident trail, as an auditor runs it: verify (and
+--deep), keygen, checkpoint, prove, consistency, check-proof, export."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ from workflows.freshness import last_change
 from workflows.identity import Actor
 from workflows.verbs import audit
 
+# The log's public keys, to open signed checkpoints with (verify, prove, check proofs).
+public_keys = click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    help="A public key of the log (a file of keys, or a key text); default "
+    "LOCKGATE_AUDIT_PUBLIC_KEY. Repeat it for rotated keys.",
+)
+
 
 @click.group("audit")
 def audit_group() -> None:
@@ -30,13 +40,7 @@ def audit_group() -> None:
     help="Also check against a saved checkpoint (repeat it: a rewrite is placed between the "
     "last checkpoint it matches and the first it breaks).",
 )
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    help="A public key (file or text) to check signed checkpoints with; default "
-    "LOCKGATE_AUDIT_PUBLIC_KEY.",
-)
+@public_keys
 @click.option(
     "--deep",
     is_flag=True,
@@ -210,13 +214,7 @@ POLL_SECONDS = 5.0
     required=True,
     help="The signed checkpoint to prove the event against (one that covers it).",
 )
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    help="A public key (file or text) to check the checkpoint with; default "
-    "LOCKGATE_AUDIT_PUBLIC_KEY.",
-)
+@public_keys
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def prove(
     actor: Actor, event: int, checkpoint_file: Path, keys: tuple[str, ...], output: Path | None
@@ -244,13 +242,7 @@ def prove(
 @acting
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    help="A public key (file or text) to check the checkpoint with; default "
-    "LOCKGATE_AUDIT_PUBLIC_KEY.",
-)
+@public_keys
 def consistency(actor: Actor, old: Path, new: Path, keys: tuple[str, ...]) -> None:
     """Print the proof that the trail of checkpoint NEW extends the one of checkpoint OLD
     (nothing before OLD's size was changed). Checks offline with `lockgate audit check-proof
@@ -272,7 +264,7 @@ def consistency(actor: Actor, old: Path, new: Path, keys: tuple[str, ...]) -> No
 
 @audit_group.command("check-proof")
 @click.argument("proof", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", "keys", multiple=True, help="Public key (file or text) of the log.")
+@public_keys
 @click.option("--old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def check_proof(proof: Path, keys: tuple[str, ...], old: Path | None, new: Path | None) -> None:

@@ -24,14 +24,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("reviews") as batch:
-        batch.add_column(sa.Column("digest_formula", sa.Integer(), nullable=True))
-    with op.batch_alter_table("signatures") as batch:
-        batch.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
+    # Plain ADD COLUMN (nullable): a batch copy of `reviews` would drop a table that
+    # signatures reference, which SQLite refuses with foreign keys on.
+    op.add_column("reviews", sa.Column("digest_formula", sa.Integer(), nullable=True))
+    op.add_column("signatures", sa.Column("content_hash", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("signatures") as batch:
-        batch.drop_column("content_hash")
-    with op.batch_alter_table("reviews") as batch:
-        batch.drop_column("digest_formula")
+    op.drop_column("signatures", "content_hash")
+    op.drop_column("reviews", "digest_formula")

@@ -201,7 +201,10 @@ def test_conditions_recorded_before_owners_were_users_are_given_one_each_audited
     with ws.unit_of_work() as uow:
         events = audit_events(uow, start_seq)
     ws.dispose()
-    assert [(e.actor, e.action, e.data["owner_was"], e.data["matched"]) for e in events] == [
-        ("system", "condition.owner_assigned", "sam sponsor", True),
-        ("system", "condition.owner_assigned", "Someone in finance", False),
+    assigned = [e for e in events if e.action == "condition.owner_assigned"]
+    assert [(e.actor, e.data["owner_was"], e.data["matched"]) for e in assigned] == [
+        ("system", "sam sponsor", True),
+        ("system", "Someone in finance", False),
     ]
+    # Upgrading a database that had events also appended the trail's baseline (0017), once.
+    assert [e.action for e in events].count("audit.baseline") == 1

@@ -3,6 +3,8 @@ and propose a new version, which another PMO member approves (publishes) or reje
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -14,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 from gates.authority import MIGRATE, PUBLISH, authority
 from policies.limits import MAX_POLICY_BYTES
 from policies.loader import check_policy_text
+from policies.model import Policy
 from web.diagram import describe_flow, gate_flow_svg
 from web.paging import cursor_of
 from web.portal import flash_refusal, me, requires, unit_of_work, workspace
@@ -81,14 +84,22 @@ def proposal_impact(proposal_id: int) -> str:
     policy, _ = check_policy_text(row.source, f"proposal {row.id}")
     if policy is None:
         abort(404)
-    found = migration.impact_page(uow, me().actor, policy, cursor_of())
+    return _impact_page(policy, {"proposal_id": proposal_id}, proposal=row)
+
+
+def _impact_page(
+    policy: Policy, args: dict[str, Any], proposal: Any = None, move_form: Any = None
+) -> str:
+    """One page of `policy`'s impact (the page the query string names); `args` keep the
+    page's own address in its pager's links."""
+    found = migration.impact_page(unit_of_work(), me().actor, policy, cursor_of())
     return render_template(
         "policies/impact.html",
-        proposal=row,
+        proposal=proposal,
         policy=policy,
         impact=found,
-        args={"proposal_id": proposal_id},
-        move_form=None,
+        args=args,
+        move_form=move_form,
     )
 
 
@@ -121,15 +132,8 @@ def impact(policy_id: str, version: int) -> str:
         policy = policy_views.published_policy(uow, policy_id, version)
     except NotFound:
         abort(404)
-    found = migration.impact_page(uow, me().actor, policy, cursor_of())
-    return render_template(
-        "policies/impact.html",
-        proposal=None,
-        policy=policy,
-        impact=found,
-        args={"policy_id": policy_id, "version": version},
-        move_form=MoveForm(formdata=None),
-    )
+    args = {"policy_id": policy_id, "version": version}
+    return _impact_page(policy, args, move_form=MoveForm(formdata=None))
 
 
 @blueprint.route("/<policy_id>/<int:version>/move", methods=["POST"])

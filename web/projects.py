@@ -3,6 +3,7 @@ downloading it, changing facts and submitting the next gate."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -52,6 +53,7 @@ from workflows.views import projects as views
 from workflows.views.change_requests import change_requests
 from workflows.views.conditions import conditions_of_project
 from workflows.views.counts import project_total
+from workflows.views.history import project_as_of
 from workflows.views.portfolio import ProjectFilter, project_page, viewer_of
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
@@ -156,6 +158,25 @@ def _show_problems(form: Any, error: InvalidInput, policy_id: str, raw: dict[str
         except InvalidInput as facts_error:
             for text in errors_to_fields(form, facts_error, form.facts.form):
                 flash(text, "error")
+
+
+@blueprint.route("/<key>/as-of")
+@login_required
+def as_of(key: str) -> str | tuple[str, int]:
+    """The project as it was at a moment (the `at` field, UTC), rebuilt from its audit
+    events: stage, facts, evidence versions, reviews, signatures, conditions, waivers."""
+    project_or_404(key)
+    text = (request.args.get("at") or "").strip()[:40]
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        message = "Give a date and time, like 2026-06-30T12:00 (UTC)."
+        return render_template(
+            "projects/as_of.html", key=key, seen=None, at=text, error=message
+        ), 400
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    seen = project_as_of(unit_of_work(), me().actor, key, moment)
+    return render_template("projects/as_of.html", key=key, seen=seen, at=moment, error="")
 
 
 @blueprint.route("/<key>")

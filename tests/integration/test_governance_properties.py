@@ -33,6 +33,7 @@ from gates.decisions import FollowUp, next_gate
 from gates.model import APPROVING
 from gates.readiness import readiness
 from policies.model import Artifact, Decision, Signoff
+from tests.history_tables import from_history, from_tables
 from tests.integration.factories import (
     APPROVERS,
     FACTS,
@@ -57,6 +58,8 @@ from workflows.store.records import (
     User,
 )
 from workflows.verbs import audit, conditions, projects, reviews, users
+from workflows.verbs.reconcile import differences
+from workflows.views.history import replay_project
 
 pytestmark = pytest.mark.usefixtures("sqlite_only")
 
@@ -282,6 +285,11 @@ class Governance(RuleBasedStateMachine):
             _moves(uow, project, self.start)
             assert stored(uow, uow.now) == expected(uow, uow.now), "My approvals disagrees"
             assert audit.verify(uow).ok, "the audit chain does not verify"
+            # The trail is the record: the project rebuilt from its events alone, and the
+            # reconciled tables replayed from the whole trail, equal what is stored.
+            rebuilt = from_history(replay_project(uow, self.key))
+            assert rebuilt == from_tables(uow, self.key), "the replay disagrees with the tables"
+            assert differences(uow.session.connection()) == [], "a row disagrees with the trail"
 
 
 def _next_gate_now(uow, key: str):

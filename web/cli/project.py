@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
+
 import click
 
 from web.cli.gate import print_gate_status
@@ -63,8 +65,19 @@ def project_register(
 @project_group.command("show")
 @acting
 @click.argument("key")
-def project_show(actor: Actor, key: str) -> None:
-    """Show a project: facts, tier, stage, and its next gate's checklist."""
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="TIME",
+    help="Show the project as it was then, rebuilt from the audit trail "
+    "(2026-06-30T12:00Z; a date alone means its end, UTC).",
+)
+def project_show(actor: Actor, key: str, as_of: str | None) -> None:
+    """Show a project: facts, tier, stage, and its next gate's checklist; or, with --as-of,
+    as it was at a moment: stage, facts, evidence, reviews, signatures, conditions, waivers."""
+    if as_of is not None:
+        _show_as_of(actor, key, parse_moment(as_of))
+        return
     with workspace().unit_of_work(read_only=True) as uow:
         project = load_project(uow, key)
         say(f"{project.key}  {project.name}")
@@ -74,6 +87,55 @@ def project_show(actor: Actor, key: str) -> None:
         )
         show_table(["FACT", "VALUE"], [[k, v] for k, v in project.facts.items()])
         print_gate_status(uow, actor, key, None)
+
+
+def parse_moment(text: str) -> datetime:
+    """A moment typed on the command line: an ISO time (Z or an offset; none means UTC) or a
+    date (its end, UTC). A usage error says how to write one."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time.max, UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            "write a time like 2026-06-30T12:00Z, or a date like 2026-06-30", param_hint="--as-of"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _show_as_of(actor: Actor, key: str, moment: datetime) -> None:
+    from workflows.views.history import project_as_of
+
+    with workspace().unit_of_work(read_only=True) as uow:
+        seen = project_as_of(uow, actor, key, moment)
+    when = moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if not seen.registered:
+        say(f"{key} was not registered yet at {when}.")
+        return
+    say(f"{key}  {seen.name}  as of {when} (rebuilt from {seen.events} audit events)")
+    say(f"policy {seen.policy}, stage {seen.stage}, tier {seen.tier}")
+    show_table(["FACT", "VALUE"], [[k, v] for k, v in seen.facts.items()])
+    show_table(
+        ["EVIDENCE", "VERSION", "DIGEST", "ATTACHED"],
+        [
+            [a, e.version, (e.digest or "")[:12], f"{e.at} by {e.by}"]
+            for a, e in seen.evidence.items()
+        ],
+    )
+    for found in seen.rounds:
+        decided = f", {found.decision} by {found.decided_by}" if found.decision else ""
+        say(f"review {found.gate} round {found.round}: {found.state}{decided}")
+        for sig in found.signatures:
+            behalf = f" for {sig.on_behalf_of}" if sig.on_behalf_of else ""
+            gone = " (superseded)" if sig.superseded else ""
+            say(f"  {sig.signer}{behalf} as {sig.role}: {sig.decision} at {sig.at}{gone}")
+    for condition in seen.conditions:
+        state = f"closed by {condition.closed_by}" if condition.closed_at else "open"
+        owner = f"{condition.owner}, due {condition.due}"
+        say(f"condition ({condition.gate}): {condition.action}; {owner}; {state}")
+    for waiver in seen.waivers.values():
+        say(f"waiver {waiver.id} of {waiver.requirement} ({waiver.gate}): {waiver.status}")
 
 
 @project_group.command("change")

@@ -3,6 +3,7 @@ downloading it, changing facts and submitting the next gate."""
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import Form, SelectField, StringField
 
-from gates.authority import ATTACH, REGISTER, SUBMIT, UPDATE_FACTS
+from gates.authority import ATTACH, AUDIT, REGISTER, SUBMIT, UPDATE_FACTS
 from gates.change_control import NEEDS_REQUEST
 from policies.model import Artifact, ArtifactKind
 from web.conditional import revalidated
@@ -46,6 +47,7 @@ from workflows.store.evidence import verified_copy
 from workflows.verbs import attach as attaching
 from workflows.verbs import conditions as conditions_verbs
 from workflows.verbs.change_requests import preview_change, propose_change
+from workflows.verbs.dossier import export_dossier
 from workflows.verbs.overrides import overrides_of
 from workflows.verbs.projects import hold, kill, register_project, resume, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
@@ -160,6 +162,37 @@ def _show_problems(form: Any, error: InvalidInput, policy_id: str, raw: dict[str
                 flash(text, "error")
 
 
+@blueprint.route("/<key>/dossier", methods=["POST"])
+@login_required
+@requires(AUDIT)
+def dossier(key: str) -> Response:
+    """The project's gate dossier as a download (auditors, the PMO, admins), pinned to the
+    newest signed checkpoint; the export is recorded."""
+    project_or_404(key)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    uow = unit_of_work()
+    # A dossier holds the evidence files: never in memory. send_file closes it when sent.
+    out = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        export_dossier(uow, me().actor, key, out)
+        uow.commit()
+    except LockgateError as error:
+        out.close()
+        flash_refusal(error)
+        return redirect(url_for("projects.show", key=key))
+    out.seek(0)
+    response = send_file(
+        out,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{key}-dossier.zip",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @blueprint.route("/<key>/as-of")
 @login_required
 def as_of(key: str) -> str | tuple[str, int]:
@@ -222,6 +255,7 @@ def show(key: str) -> str:
         move_form=MoveForm(),
         standing_note=views.standing_of(uow, project),
         changes=[c for c in change_requests(uow, me().actor, key) if c.status == "open"],
+        can_export_dossier=me().may(AUDIT),
     )
 
 

@@ -217,6 +217,15 @@ def test_a_checkpoint_written_before_catches_a_truncation(
     )  # fmt: skip
     checked = lockgate("audit", "check-proof", str(proof), "--key", str(public))
     assert checked.output.startswith("OK: event #3 (")
+    monkeypatch.setenv("LOCKGATE_AUDIT_KEY", str(private))
+    lockgate("audit", "checkpoint", "--as", "auditor", "-o", str(tmp_path / "cp2.txt"))
+    monkeypatch.delenv("LOCKGATE_AUDIT_KEY")
+    pack = tmp_path / "LITE-1.zip"
+    lockgate("dossier", "LITE-1", "--as", "auditor", "-o", str(pack), "--key", str(public))
+    assert (
+        "OK: every signature is bound"
+        in lockgate("dossier", "verify", str(pack), "--key", str(public)).output
+    )
 
     with sqlite3.connect(lite_project_decided / "lockgate.sqlite") as database:
         database.execute("DELETE FROM audit_events WHERE seq > ?", (count - 2,))

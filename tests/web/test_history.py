@@ -72,3 +72,32 @@ def test_nobody_sees_a_project_as_of_a_moment_unless_they_may_read_it(
 
     assert codes == shown, "as-of answers exactly as the project page does"
     assert set(shown.values()) == {200, 404}, "pm.lee sees some projects, not all"
+
+
+def test_an_auditor_downloads_a_projects_dossier_from_its_page(
+    auth, client, workspace: Workspace, monkeypatch
+) -> None:
+    import io
+    import zipfile
+
+    from workflows.store.audit_keys import generate
+    from workflows.verbs import audit
+
+    monkeypatch.setenv("LOCKGATE_AUDIT_KEY", generate("lockgate.test/audit")[0])
+    auth.login("auditor")
+    none_yet = auth.post("/projects/PRJ-101/dossier", {}, "/projects/PRJ-101")
+    assert none_yet.status_code == 302, "no checkpoint yet: back to the page, saying why"
+    with workspace.unit_of_work() as uow:
+        audit.checkpoint(uow, demo_actor(uow, "auditor"))
+        uow.commit()
+
+    response = auth.post("/projects/PRJ-101/dossier", {}, "/projects/PRJ-101")
+    body = response.data
+    response.close()  # the server closes the dossier's temporary file once it is sent
+
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+    assert "manifest.json" in names and "report.html" in names
+    auth.login("pm.lee")
+    page = client.get("/projects/PRJ-101").text
+    assert "Download the gate dossier" not in page

@@ -71,6 +71,11 @@ COMMANDS: dict[str, Entry] = {
         "audit_group",
         "Verify, checkpoint and export the tamper-evident audit trail.",
     ),
+    "dossier": Entry(
+        "web.cli.dossier",
+        "dossier_group",
+        "Gate dossiers: export a project's evidence pack, or check one with no database.",
+    ),
     "user": Entry("web.cli.user", "user_group", "Users and roles."),
     "delegation": Entry(
         "web.cli.delegation",

@@ -227,6 +227,7 @@ def checkpoint(uow: UnitOfWork, actor: Actor) -> str:
         root=base64.b64encode(tree.root).decode(),
         key=signer.public.text(),
         chain_head=head.hash,
+        note=note,  # the signed note itself: dossiers pin themselves to the latest one
     )
     return note
 

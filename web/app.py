@@ -129,12 +129,13 @@ def _register_blueprints(app: Flask) -> None:
         policies,
         portfolio,
         projects,
+        reports,
         waivers,
     )
 
     modules = (
         auth, home, projects, changes, waivers, approvals, portfolio, policies, audit, admin,
-        account, delegations,
+        account, delegations, reports,
     )  # fmt: skip
     for module in modules:
         app.register_blueprint(module.blueprint)

@@ -306,3 +306,28 @@ def recorded_exports(workspace: Workspace) -> list[dict[str, object]]:
     with workspace.unit_of_work() as uow:
         query = select(AuditEvent.body).where(AuditEvent.action == "audit.exported")
         return [orjson.loads(body) for body in uow.session.execute(query).scalars()]
+
+
+def test_an_auditor_reads_a_compliance_report_and_downloads_it_audited(
+    auth: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    auth.login("auditor")
+    page = client.get("/reports/?kind=late-approvals&from=2025-01-01&to=2027-12-31").text
+    assert "Gates decided after their service level" in page and "SHA-256 of its CSV" in page
+
+    url = "/reports/download?kind=late-approvals&from=2025-01-01&to=2027-12-31"
+    response = auth.post(url, {}, "/reports/?kind=late-approvals&from=2025-01-01&to=2027-12-31")
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.text.startswith("project,gate,round,due_at,decided_at,days_late")
+    with workspace.unit_of_work(read_only=True) as uow:
+        digests = [
+            orjson.loads(body)["data"]["digest"]
+            for body in uow.session.execute(
+                select(AuditEvent.body).where(AuditEvent.action == "report.exported")
+            ).scalars()
+        ]
+    assert digests == [response.headers["X-Report-Digest"]]
+    assert client.get("/reports/?from=yesterday").status_code == 400
+    auth.login("pm.lee")
+    assert client.get("/reports/").status_code == 403

@@ -76,6 +76,11 @@ COMMANDS: dict[str, Entry] = {
         "dossier_group",
         "Gate dossiers: export a project's evidence pack, or check one with no database.",
     ),
+    "report": Entry(
+        "web.cli.report",
+        "report_group",
+        "Compliance reports over the portfolio: waivers, overrides, refusals, late approvals.",
+    ),
     "user": Entry("web.cli.user", "user_group", "Users and roles."),
     "delegation": Entry(
         "web.cli.delegation",

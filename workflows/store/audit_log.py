@@ -51,9 +51,16 @@ def append(
             "actor": actor,
             "action": action,
             "project_key": project_key,
+            "rule": _first_rule(action, data),
         },
     )
     return sealed
+
+
+def _first_rule(action: str, data: dict[str, Any]) -> str | None:
+    """The rule a refusal names first, kept beside the event for reports (else None)."""
+    rules = data.get("rules") if action == "action.refused" else None
+    return str(rules[0])[:80] if rules else None
 
 
 def lock_head(session: Session) -> ChainHead:

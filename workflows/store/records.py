@@ -217,6 +217,8 @@ class Review(Base):
         UniqueConstraint("project_id", "gate_id", "round"),
         # Overdue reviews: the submitted ones, by due date (also serves lookups by state alone).
         Index("ix_reviews_state_due_at", "state", "due_at"),
+        # Compliance reports: reviews decided in a period.
+        Index("ix_reviews_decided_at", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,7 +281,10 @@ class FollowUpRecord(Base):
     the decider gave) and due date; closed by its owner with a note and optional evidence."""
 
     __tablename__ = "follow_ups"
-    __table_args__ = (Index("ix_follow_ups_owner_open", "owner_id", "done_at", "due"),)
+    __table_args__ = (
+        Index("ix_follow_ups_owner_open", "owner_id", "done_at", "due"),
+        Index("ix_follow_ups_due", "due"),  # compliance reports: conditions due in a period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
@@ -394,6 +399,10 @@ class AuditEvent(Base):
         Index("ix_audit_events_project_key_seq", "project_key", "seq"),
         Index("ix_audit_events_actor_seq", "actor", "seq"),
         Index("ix_audit_events_action_seq", "action", "seq"),
+        # Compliance reports: an action's events in a period, the refusals by rule without
+        # reading their bodies, and each actor's latest event.
+        Index("ix_audit_events_action_at_rule", "action", "at", "rule"),
+        Index("ix_audit_events_actor_at", "actor", "at"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -404,6 +413,8 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(80))
     project_key: Mapped[str | None] = mapped_column(String(40))
+    # For `action.refused`: the first rule that refused (a copy of the body's, for reports).
+    rule: Mapped[str | None] = mapped_column(String(80))
 
 
 class ChainHead(Base):

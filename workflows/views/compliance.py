@@ -1,0 +1,320 @@
+"""Compliance reports over the whole portfolio, for a period: each a query on indexed columns
+(an event's action, time and refusing rule; review decision times; condition due dates),
+never a scan of event bodies. docs/reports.md lists the queries and their plans.
+
+A report states its parameters, its row count and a digest of its content (the SHA-256 of
+its CSV), so a copy handed on can be matched to the one exported (the export is audited:
+workflows.verbs.compliance).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, func, or_, select
+
+from gates.waivers import APPROVED
+from workflows.refusal_log import REFUSED
+from workflows.store.records import (
+    AuditEvent,
+    FollowUpRecord,
+    Project,
+    Review,
+    RoleGrant,
+    User,
+    WaiverRecord,
+)
+from workflows.store.uow import UnitOfWork
+
+UNUSED_FOR = timedelta(days=90)
+MAX_ROWS = 100_000  # a report longer than this says so: narrow the period
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report: what was asked, its columns and rows, and their digest."""
+
+    kind: str
+    title: str
+    since: datetime
+    until: datetime
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+
+    @property
+    def count(self) -> int:
+        """The number of rows."""
+        return len(self.rows)
+
+    def csv(self) -> str:
+        """The report as CSV: a header line, then one line per row."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.columns)
+        writer.writerows([_text(v) for v in row] for row in self.rows)
+        return out.getvalue()
+
+    @property
+    def digest(self) -> str:
+        """The SHA-256 of the report's CSV."""
+        return hashlib.sha256(self.csv().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of report: its title, columns, and the query that fills it."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: Callable[[UnitOfWork, datetime, datetime], list[tuple[Any, ...]]]
+
+
+def report(uow: UnitOfWork, kind: str, since: datetime, until: datetime) -> Report:
+    """The report `kind` over [since, until). KeyError for an unknown kind."""
+    found = KINDS[kind]
+    rows = found.rows(uow, since, until)
+    truncated = len(rows) > MAX_ROWS
+    return Report(kind, found.title, since, until, found.columns, rows[:MAX_ROWS], truncated)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return str(value)
+
+
+def _events(
+    uow: UnitOfWork, actions: Sequence[str], since: datetime, until: datetime, fields: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Events of `actions` in the period (index on action and time), with some fields of each
+    one's data: only the matching events' bodies are read."""
+    query = (
+        select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action,
+               AuditEvent.project_key, AuditEvent.body)
+        .where(AuditEvent.action.in_(actions), AuditEvent.at >= since, AuditEvent.at < until)
+        .order_by(AuditEvent.seq)
+        .limit(MAX_ROWS + 1)
+    )  # fmt: skip
+    rows = []
+    for seq, at, actor, action, key, body in uow.session.execute(query):
+        data = orjson.loads(body)["data"]
+        extra = tuple(_short(data.get(name)) for name in fields)
+        rows.append((seq, at, actor, action, key, *extra))
+    return rows
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return value
+
+
+def _waivers(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    w = WaiverRecord
+    query = (
+        select(w.id, Project.key, w.gate_id, w.requirement, w.status, w.requested_by,
+               w.requested_at, w.granted_by, w.expires_at, w.revoked_by, w.revoked_at)
+        .join(Project, Project.id == w.project_id)
+        .where(w.requested_at >= since, w.requested_at < until)
+        .order_by(w.requested_at, w.id)
+        .limit(MAX_ROWS + 1)
+    )  # fmt: skip
+    rows = []
+    for (
+        number,
+        key,
+        gate,
+        requirement,
+        status,
+        by,
+        at,
+        granted,
+        expires,
+        revoker,
+        revoked,
+    ) in uow.session.execute(query):
+        now = status
+        if revoked is not None:
+            now = "revoked"
+        elif status == APPROVED:
+            ends = expires if expires is None or expires.tzinfo else expires.replace(tzinfo=UTC)
+            now = "expired" if ends is not None and ends <= until else "active"
+        rows.append(
+            (number, key, gate, requirement, now, by, at, granted, expires, revoker, revoked)
+        )
+    return rows
+
+
+def _overrides(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    actions = ("override.requested", "override.confirmed", "override.declined")
+    return _events(uow, actions, since, until, ("gate", "round", "reason", "missing"))
+
+
+def _refusals(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    e = AuditEvent
+    query = (
+        select(e.rule, func.count(), func.min(e.at), func.max(e.at))
+        .where(e.action == REFUSED, e.at >= since, e.at < until)
+        .group_by(e.rule)
+        .order_by(func.count().desc(), e.rule)
+    )
+    return [tuple(row) for row in uow.session.execute(query)]
+
+
+def _late_approvals(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    r = Review
+    query = (
+        select(Project.key, r.gate_id, r.round, r.due_at, r.decided_at, r.decision, r.decided_by)
+        .join(Project, Project.id == r.project_id)
+        .where(r.decided_at >= since, r.decided_at < until, r.due_at.is_not(None))
+        .where(r.decided_at > r.due_at)
+        .order_by(r.decided_at)
+        .limit(MAX_ROWS + 1)
+    )
+    rows: list[tuple[Any, ...]] = []
+    for key, gate, number, due, decided, decision, by in uow.session.execute(query):
+        late = (decided - due).days if decided is not None and due is not None else None
+        rows.append((key, gate, number, due, decided, late, decision, by))
+    return rows
+
+
+def _overdue_conditions(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    f = FollowUpRecord
+    owner = select(User.username).where(User.id == f.owner_id).scalar_subquery()
+    closed_late = and_(f.done_at.is_not(None), func.date(f.done_at) > f.due)
+    query = (
+        select(Project.key, Review.gate_id, f.action, owner, f.due, f.done_at)
+        .join(Review, Review.id == f.review_id)
+        .join(Project, Project.id == Review.project_id)
+        .where(f.due >= since.date(), f.due < until.date())
+        .where(or_(f.done_at.is_(None), closed_late))
+        .order_by(f.due, f.id)
+        .limit(MAX_ROWS + 1)
+    )
+    return [
+        (key, gate, action, who, due, done, "closed late" if done else "open")
+        for key, gate, action, who, due, done in uow.session.execute(query)
+    ]
+
+
+def _migrations(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    fields = ("old_policy", "new_policy", "old_tier", "new_tier", "reason")
+    return _events(uow, ("project.policy_migrated",), since, until, fields)
+
+
+def _fact_changes(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    actions = (
+        "project.facts_updated", "change.proposed", "change.approved", "change.rejected",
+        "change.withdrawn", "change.applied",
+    )  # fmt: skip
+    return _events(
+        uow, actions, since, until, ("change", "changed", "old_tier", "new_tier", "reason")
+    )
+
+
+def _unused_roles(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    """Users holding roles who have done nothing for UNUSED_FOR before the period's end."""
+    quiet_since = until - UNUSED_FOR
+    last = (
+        select(func.max(AuditEvent.at))
+        .where(AuditEvent.actor == User.username, AuditEvent.at < until)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    held = (
+        select(RoleGrant.user_id, func.count().label("grants"))
+        .where(RoleGrant.revoked_at.is_(None))
+        .group_by(RoleGrant.user_id)
+        .subquery()
+    )
+    query = (
+        select(User.username, User.display_name, held.c.grants, last.label("last"))
+        .join(held, held.c.user_id == User.id)
+        .where(User.active.is_(True))
+        .order_by(User.username)
+    )
+    rows = []
+    for username, name, grants, last_at in uow.session.execute(query):
+        moment = last_at if last_at is None or last_at.tzinfo else last_at.replace(tzinfo=UTC)
+        if moment is None or moment < quiet_since:
+            rows.append((username, name, grants, moment, "never" if moment is None else ""))
+    return rows
+
+
+def _logins(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    actions = ("login.failed", "login.locked", "login.throttled")
+    return _events(uow, actions, since, until, ("username", "address", "scope", "failures"))
+
+
+EVENT_COLUMNS = ("event", "at", "actor", "action", "project")
+KINDS: dict[str, Kind] = {
+    "waivers": Kind(
+        "Waivers requested in the period: active, expired, revoked, denied",
+        (
+            "waiver",
+            "project",
+            "gate",
+            "requirement",
+            "status",
+            "requested_by",
+            "requested_at",
+            "granted_by",
+            "expires_at",
+            "revoked_by",
+            "revoked_at",
+        ),
+        _waivers,
+    ),
+    "overrides": Kind(
+        "PMO overrides asked, confirmed and declined",
+        (*EVENT_COLUMNS, "gate", "round", "reason", "missing"),
+        _overrides,
+    ),
+    "refusals": Kind(
+        "Refused attempts, by the rule that refused them",
+        ("rule", "attempts", "first", "last"),
+        _refusals,
+    ),
+    "late-approvals": Kind(
+        "Gates decided after their service level",
+        ("project", "gate", "round", "due_at", "decided_at", "days_late", "decision", "decided_by"),
+        _late_approvals,
+    ),
+    "overdue-conditions": Kind(
+        "Conditions due in the period and still open, or closed after their due date",
+        ("project", "gate", "action", "owner", "due", "closed_at", "state"),
+        _overdue_conditions,
+    ),
+    "migrations": Kind(
+        "Projects moved to another policy version",
+        (*EVENT_COLUMNS, "old_policy", "new_policy", "old_tier", "new_tier", "reason"),
+        _migrations,
+    ),
+    "fact-changes": Kind(
+        "Fact changes and change requests",
+        (*EVENT_COLUMNS, "change", "changed", "old_tier", "new_tier", "reason"),
+        _fact_changes,
+    ),
+    "unused-roles": Kind(
+        "Users holding roles who have not acted for 90 days before the period's end "
+        "(access recertification)",
+        ("username", "name", "grants", "last_action", "note"),
+        _unused_roles,
+    ),
+    "logins": Kind(
+        "Failed logins, lockouts and throttling",
+        (*EVENT_COLUMNS, "username", "address", "scope", "failures"),
+        _logins,
+    ),
+}

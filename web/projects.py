@@ -164,11 +164,12 @@ def _show_problems(form: Any, error: InvalidInput, policy_id: str, raw: dict[str
 
 @blueprint.route("/<key>/dossier", methods=["POST"])
 @login_required
-@requires(AUDIT)
 def dossier(key: str) -> Response:
     """The project's gate dossier as a download (auditors, the PMO, admins), pinned to the
     newest signed checkpoint; the export is recorded."""
-    project_or_404(key)
+    project_or_404(key)  # a project one may not see is not found, whoever asks
+    if not me().may(AUDIT):
+        abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     uow = unit_of_work()

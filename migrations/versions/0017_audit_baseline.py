@@ -44,8 +44,13 @@ def upgrade() -> None:
          "data": baseline_data(connection)}
     )  # fmt: skip
     sealed = chain_next(ChainHead(seq, last), body)
+    # The columns as they are at this revision (later ones add more), with the model's types.
+    columns = ("seq", "prev_hash", "hash", "body", "at", "actor", "action", "project_key")
+    events = sa.table(
+        "audit_events", *(sa.column(c, table_of(AuditEvent).c[c].type) for c in columns)
+    )
     connection.execute(
-        sa.insert(table_of(AuditEvent)),
+        sa.insert(events),
         {"seq": sealed.seq, "prev_hash": sealed.prev_hash, "hash": sealed.hash,
          "body": sealed.body, "at": at, "actor": "system", "action": BASELINE,
          "project_key": None},

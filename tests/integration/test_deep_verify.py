@@ -4,9 +4,12 @@ issue lists, done with plain SQL, is caught and named."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select, text
 
+from gates.chain import canonical_bytes, chain_next
 from gates.replay import Mismatch
 from tests.integration.factories import PASSWORD
 from workflows.store.db import make_engine
@@ -140,9 +143,16 @@ def test_the_migration_appends_a_baseline_only_where_there_were_events(tmp_path)
     try:
         config = alembic_config(ws.engine)
         command.upgrade(config, "0016")
-        with ws.unit_of_work() as uow:
-            uow.record("system", "policy.published", None, policy="standard@2")
-            uow.commit()
+        body = canonical_bytes({"action": "policy.published", "actor": "system",
+                                "at": datetime.now(UTC), "project": None, "data": {}})  # fmt: skip
+        first = chain_next(None, body)
+        with ws.engine.begin() as connection:  # as a release of that revision wrote it
+            connection.execute(
+                text("INSERT INTO audit_events (seq, prev_hash, hash, body, at, actor, action) "
+                     "VALUES (1, :prev, :hash, :body, :at, 'system', 'policy.published')"),
+                {"prev": first.prev_hash, "hash": first.hash, "body": first.body,
+                 "at": datetime.now(UTC).replace(tzinfo=None)},
+            )  # fmt: skip
 
         command.upgrade(config, "head")
 

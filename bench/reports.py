@@ -23,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import psycopg
 from scale import POSTGRES_URL, _fresh_database
 from scale_seed import Portfolio
 from scale_write import finish, write
@@ -101,9 +102,9 @@ def measure(ws: Workspace, args: argparse.Namespace) -> None:
     statements: list[str] = []
 
     def keep(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any) -> None:
-        statements.append(
-            cursor.mogrify(statement, params).decode() if hasattr(cursor, "mogrify") else statement
-        )
+        # The statement with its values written in, for EXPLAIN (psycopg's client-side cursor).
+        if ws.engine.dialect.name == "postgresql":
+            statements.append(psycopg.ClientCursor(cursor.connection).mogrify(statement, params))
 
     with ws.unit_of_work(read_only=True) as uow:
         now = uow.now
@@ -129,9 +130,8 @@ def measure(ws: Workspace, args: argparse.Namespace) -> None:
             if args.plans and args.backend == "postgres" and label == "two years":
                 with ws.engine.connect() as connection:
                     for statement in statements:
-                        plan = connection.exec_driver_sql(
-                            f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {statement}"
-                        )
+                        explain = f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {statement}"
+                        plan = connection.exec_driver_sql(explain.replace("%", "%%"))
                         print("      " + "\n      ".join(row[0] for row in plan))
 
 

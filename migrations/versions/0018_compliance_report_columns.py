@@ -3,7 +3,7 @@
 Reports over a million projects must not read event bodies: each `action.refused` event now
 keeps its first rule id in a column (filled in here for the refusals already recorded), and
 indexes serve an action's events in a period (with the rule), each actor's latest event,
-reviews decided in a period and conditions due in a period.
+reviews decided in a period, conditions due and waivers requested in a period.
 
 Revision ID: 0018
 Revises: 0017
@@ -47,9 +47,11 @@ def upgrade() -> None:
     op.create_index("ix_audit_events_actor_at", "audit_events", ["actor", "at"], unique=False)
     op.create_index("ix_reviews_decided_at", "reviews", ["decided_at"], unique=False)
     op.create_index("ix_follow_ups_due", "follow_ups", ["due"], unique=False)
+    op.create_index("ix_waivers_requested_at", "waivers", ["requested_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_waivers_requested_at", table_name="waivers")
     op.drop_index("ix_follow_ups_due", table_name="follow_ups")
     op.drop_index("ix_reviews_decided_at", table_name="reviews")
     op.drop_index("ix_audit_events_actor_at", table_name="audit_events")

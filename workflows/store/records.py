@@ -323,8 +323,12 @@ class WaiverRecord(Base):
     approver and are set only on approval."""
 
     __tablename__ = "waivers"
-    # The portfolio's waivers page: one status, newest first, paged by id.
-    __table_args__ = (Index("ix_waivers_status_id", "status", "id"),)
+    __table_args__ = (
+        # The portfolio's waivers page: one status, newest first, paged by id.
+        Index("ix_waivers_status_id", "status", "id"),
+        # Compliance reports: waivers requested in a period.
+        Index("ix_waivers_requested_at", "requested_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)

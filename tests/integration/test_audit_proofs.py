@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 
 from gates.chain import event_hash
 from gates.checkpoints import CheckpointError
+from workflows.errors import Refused
 from workflows.store.audit_keys import generate
 from workflows.store.records import AuditEvent
 from workflows.verbs import audit, audit_proofs
@@ -239,3 +240,13 @@ def test_a_proof_checks_by_the_documented_steps_alone(fill, checkpoint, act, key
         proof = act(audit.prove, "auditor", seq, note)
         checked = check_proof_by_hand(proof, keys)
         assert checked["seq"] == seq and checked["origin"] == NAME
+
+
+def test_proving_is_for_auditors_and_a_refused_attempt_is_recorded(fill, checkpoint, refuses):
+    fill(5)
+    note = checkpoint()
+
+    proof = refuses(Refused, audit.prove, "pm", 3, note)
+    joined = refuses(Refused, audit.consistency, "pm", note, note)
+
+    assert [r.rule for r in proof.refusals] == [r.rule for r in joined.refusals] == ["role.audit"]

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from gates.chain import canonical_bytes, chain_next
 from gates.replay import Mismatch
 from tests.integration.factories import PASSWORD
+from workflows.errors import Refused
 from workflows.store.db import make_engine
 from workflows.store.records import AuditEvent
 from workflows.store.schema import alembic_config
@@ -172,3 +173,15 @@ def test_a_mismatch_reads_as_a_sentence():
     assert str(mismatch) == (
         "projects ERP-1: stage should be planning (by the trail), the table has closed"
     )
+
+
+def test_nobody_sees_a_project_as_of_a_moment_without_reading_it_and_the_attempt_is_recorded(
+    new_project, refuses, clock
+):
+    from workflows.views.history import project_as_of
+
+    key = new_project("ERP-1")
+
+    error = refuses(Refused, project_as_of, "pm2", key, clock.now)
+
+    assert [r.rule for r in error.refusals] == ["role.read"]

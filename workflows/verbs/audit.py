@@ -232,6 +232,7 @@ def checkpoint(uow: UnitOfWork, actor: Actor) -> str:
     return note
 
 
+@refusals_recorded
 def prove(
     uow: UnitOfWork, actor: Actor, seq: int, checkpoint_note: str, keys: Sequence[str] = ()
 ) -> str:
@@ -261,6 +262,7 @@ def prove(
     return proof_text(seq - 1, path, signed.note, bytes(event.body))
 
 
+@refusals_recorded
 def consistency(
     uow: UnitOfWork, actor: Actor, old_note: str, new_note: str, keys: Sequence[str] = ()
 ) -> str:

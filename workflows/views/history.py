@@ -11,6 +11,7 @@ from sqlalchemy import select
 from gates.authority import READ
 from gates.history import ProjectHistory
 from workflows.identity import Actor
+from workflows.refusal_log import refusals_recorded
 from workflows.state import authority_on, load_project, require
 from workflows.store.records import AuditEvent, table_of
 from workflows.store.uow import UnitOfWork
@@ -18,6 +19,7 @@ from workflows.store.uow import UnitOfWork
 _EVENTS = table_of(AuditEvent)
 
 
+@refusals_recorded
 def project_as_of(uow: UnitOfWork, actor: Actor, key: str, moment: datetime) -> ProjectHistory:
     """Project `key` as its events up to `moment` describe it (anyone who may read the
     project). Reads the project's events by its indexed key, in seq order."""

@@ -330,3 +330,20 @@ def test_rebuild_pending_restores_who_each_open_review_waits_for(
     with sqlite3.connect(database) as connection:
         assert connection.execute(query).fetchall() == waiting
     assert waiting, "the submitted gate waits for its signers"
+
+
+def test_a_compliance_report_runs_from_the_start_of_its_first_day_to_the_end_of_its_last(
+    lite_project_decided, lockgate
+):
+    result = lockgate(
+        "report", "compliance", "--as", "auditor", "--kind", "waivers",
+        "--from", "2026-01-01", "--to", "2026-12-31",
+    )  # fmt: skip
+    bad = lockgate(
+        "report", "compliance", "--as", "auditor", "--kind", "waivers",
+        "--from", "soon", "--to", "2026-12-31", code=2,
+    )  # fmt: skip
+
+    assert "2026-01-01T00:00:00+00:00 to 2026-12-31T23:59:59.999999+00:00" in result.output
+    assert result.output.startswith("waiver,project,gate,requirement,status")
+    assert "Invalid value for --from" in bad.output

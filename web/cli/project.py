@@ -89,17 +89,18 @@ def project_show(actor: Actor, key: str, as_of: str | None) -> None:
         print_gate_status(uow, actor, key, None)
 
 
-def parse_moment(text: str) -> datetime:
+def parse_moment(text: str, hint: str = "--as-of", day_starts: bool = False) -> datetime:
     """A moment typed on the command line: an ISO time (Z or an offset; none means UTC) or a
-    date (its end, UTC). A usage error says how to write one."""
+    date (its end, UTC; with `day_starts`, its start). A usage error says how to write one."""
     value = text.strip()
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time.max, UTC)
+            when = time.min if day_starts else time.max
+            return datetime.combine(date.fromisoformat(value), when, UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(
-            "write a time like 2026-06-30T12:00Z, or a date like 2026-06-30", param_hint="--as-of"
+            "write a time like 2026-06-30T12:00Z, or a date like 2026-06-30", param_hint=hint
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -30,11 +30,10 @@ def compliance(actor: Actor, kind: str, since: str, until: str, output: Path | N
     from workflows.errors import LockgateError
     from workflows.verbs.compliance import export_report
 
-    start = parse_moment(since)
-    start = start.replace(hour=0, minute=0, second=0, microsecond=0) if len(since) == 10 else start
+    start, end = parse_moment(since, "--from", day_starts=True), parse_moment(until, "--to")
     try:
         with workspace().unit_of_work() as uow:
-            found = export_report(uow, actor, kind, start, parse_moment(until))
+            found = export_report(uow, actor, kind, start, end)
             text = found.csv()
             if output is None:
                 click.echo(text, nl=False)

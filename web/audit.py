@@ -23,7 +23,7 @@ from web.paging import cursor_of, filter_args
 from web.portal import flash_refusal, me, requires, unit_of_work
 from workflows.errors import InvalidInput, LockgateError
 from workflows.inputs import PROJECT_KEY, USERNAME
-from workflows.verbs.audit import EventFilter, export_events, verify_trail, verify_trail_deep
+from workflows.verbs.audit import EventFilter, export_events, verify_trail
 from workflows.views.audit import FORMATS, event_filter, event_page
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
@@ -120,9 +120,7 @@ def verify() -> str:
 
 def _verified(form: VerifyForm, text: str | None) -> tuple[Verification, list[Mismatch]] | None:
     try:
-        if form.deep.data:
-            return verify_trail_deep(unit_of_work(), me().actor, text)
-        return verify_trail(unit_of_work(), me().actor, text), []
+        return verify_trail(unit_of_work(), me().actor, text, deep=bool(form.deep.data))
     except InvalidInput as error:
         form.checkpoint.errors.extend(error.problems.values())
     except LockgateError as error:

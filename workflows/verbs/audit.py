@@ -363,27 +363,21 @@ def export_events(uow: UnitOfWork, actor: Actor, out: IO[str], fmt: str, where: 
 
 
 @refusals_recorded
-def verify_trail_deep(
-    uow: UnitOfWork, actor: Actor, checkpoint_text: str | None = None
+def verify_trail(
+    uow: UnitOfWork, actor: Actor, checkpoint_text: str | None = None, deep: bool = False
 ) -> tuple[Verification, list[Mismatch]]:
-    """verify_trail, and the tables reconciled with the trail (see verify_deep)."""
-    require_auditor(uow, actor, "verify the audit trail")
-    try:
-        return verify_deep(uow, checkpoints=[checkpoint_text] if checkpoint_text else [])
-    except CheckpointError as error:
-        raise InvalidInput("The checkpoint cannot be used", {"checkpoint": str(error)}) from None
+    """Verify the whole chain (and against a checkpoint file's text when given); with `deep`,
+    also reconcile the tables with the trail (verify_deep): the verdict and the mismatches.
 
-
-@refusals_recorded
-def verify_trail(uow: UnitOfWork, actor: Actor, checkpoint_text: str | None = None) -> Verification:
-    """Verify the whole chain (and against a checkpoint file's text when given).
-
-    Raises Refused unless the actor may read the audit trail, or when no checkpoint key is
-    configured; InvalidInput when the checkpoint file is malformed or its signature is wrong.
-    Verifying changes nothing and records nothing.
+    Raises Refused unless the actor may read the audit trail; InvalidInput when the
+    checkpoint file is malformed or its signature is wrong. Verifying changes nothing and
+    records nothing.
     """
     require_auditor(uow, actor, "verify the audit trail")
+    checkpoints = [checkpoint_text] if checkpoint_text else []
     try:
-        return verify(uow, checkpoint_text)
+        if deep:
+            return verify_deep(uow, checkpoints=checkpoints)
+        return verify(uow, checkpoints=checkpoints), []
     except CheckpointError as error:
         raise InvalidInput("The checkpoint cannot be used", {"checkpoint": str(error)}) from None

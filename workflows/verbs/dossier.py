@@ -86,8 +86,8 @@ def export_dossier(
     signed = _latest_checkpoint(uow, keys)
     rows = _project_events(uow, key, signed.size)
     history = ProjectHistory(key)
-    for _, _, _, body in rows:
-        event = orjson.loads(body)
+    decoded = [orjson.loads(body) for _, _, _, body in rows]  # each body read once
+    for event in decoded:
         history.apply(event["action"], event["actor"], event["at"], event["data"])
     if gate is not None:
         history.rounds = [r for r in history.rounds if r.gate == gate]
@@ -104,14 +104,14 @@ def export_dossier(
     pretty = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
     writer.add("record.json", orjson.dumps(record, option=pretty))
     writer.add("events.jsonl", b"".join(_event_line(row) for row in rows))
-    writer.add("events.csv", _events_csv(rows))
+    writer.add("events.csv", _events_csv(rows, decoded))
     nodes = StoredNodes(uow)
     for seq, _, _, body in rows:
         path = inclusion_proof(nodes, seq - 1, signed.size)
         proof = proof_text(seq - 1, path, signed.note, body)
         writer.add(f"proofs/{seq:09d}.tlog-proof", proof.encode())
     if files:
-        for name, digest, size in _evidence_files(rows):
+        for name, digest, size in _evidence_files(decoded):
             with uow.workspace.evidence.open(digest, size) as stream:
                 writer.add_stream(name, stream)
     writer.add("report.html", _report(history, signed, gate).encode())
@@ -158,20 +158,18 @@ def _event_line(row: tuple[int, str, str, bytes]) -> bytes:
     return orjson.dumps(line) + b"\n"
 
 
-def _events_csv(rows: Sequence[tuple[int, str, str, bytes]]) -> bytes:
+def _events_csv(rows: Sequence[tuple[int, str, str, bytes]], decoded: Sequence[Any]) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["seq", "at", "actor", "action", "data", "prev_hash", "hash"])
-    for seq, prev, sealed, body in rows:
-        event = orjson.loads(body)
+    for (seq, prev, sealed, _), event in zip(rows, decoded, strict=True):
         data = orjson.dumps(event["data"], option=orjson.OPT_SORT_KEYS).decode()
         writer.writerow([seq, event["at"], event["actor"], event["action"], data, prev, sealed])
     return text.getvalue().encode()
 
 
-def _evidence_files(rows: Sequence[tuple[int, str, str, bytes]]) -> Iterator[tuple[str, str, int]]:
-    for _, _, _, body in rows:
-        event = orjson.loads(body)
+def _evidence_files(decoded: Sequence[Any]) -> Iterator[tuple[str, str, int]]:
+    for event in decoded:
         data = event["data"]
         if event["action"] == "artifact.attached" and data.get("kind") == "file":
             name = data.get("filename") or "file"

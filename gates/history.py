@@ -11,8 +11,8 @@ Pure: events are (action, actor, at, data) as their bodies say.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -29,6 +29,8 @@ class SignatureAt:
     at: str
     snapshot_digest: str
     superseded: bool = False
+    printed_name: str = ""
+    meaning: str = ""
 
 
 @dataclass
@@ -45,11 +47,16 @@ class RoundAt:
     decided_by: str | None = None
     decided_at: str | None = None
     signatures: list[SignatureAt] = field(default_factory=list)
+    # What was submitted for decision; None where an older event did not record it.
+    snapshot: dict[str, Any] | None = None
 
 
 @dataclass
 class ConditionAt:
-    """A condition of a conditional go: what, whose, by when, and whether it was closed."""
+    """A condition of a conditional go: what, whose, by when, and whether it was closed.
+
+    `round` and `position` (its place in its decision's list) name it in old events and new;
+    `id` is its row's number where the decision's event recorded it."""
 
     gate: str
     action: str
@@ -57,6 +64,9 @@ class ConditionAt:
     due: str
     closed_by: str | None = None
     closed_at: str | None = None
+    round: int = 0
+    position: int = 0
+    id: int | None = None
 
 
 @dataclass
@@ -71,13 +81,51 @@ class WaiverAt:
 
 
 @dataclass
+class ChangeAt:
+    """A change request on the project's facts: what it changes, who approved it as what,
+    and how it ended."""
+
+    id: int
+    proposed_by: str
+    proposed_at: str
+    changes: dict[str, Any]
+    reason: str
+    status: str = "open"
+    approvals: list[list[str]] = field(default_factory=list)  # [role, approver], sorted
+    closed_by: str | None = None
+
+
+@dataclass
+class OverrideAt:
+    """A PMO override asked for a review round, and its answer by a second PMO member."""
+
+    id: int
+    gate: str
+    round: int
+    reason: str
+    missing: list[str]
+    requested_by: str
+    state: str = "requested"
+    answered_by: str | None = None
+    answer: str = ""
+
+
+@dataclass
 class EvidenceAt:
-    """The newest version of one artifact."""
+    """One version of one artifact. `media_type` is None where its event did not record it
+    (attachments before the trail became the record)."""
 
     version: int
     digest: str | None
     at: str
     by: str
+    kind: str = ""
+    filename: str = ""
+    size: int = 0
+    url: str = ""
+    media_type: str | None = None
+    form: dict[str, Any] | None = None
+    note: str = ""
 
 
 @dataclass
@@ -87,14 +135,18 @@ class ProjectHistory:
     key: str
     registered: bool = False
     name: str = ""
+    manager: str = ""
     policy: str = ""
     stage: str = ""
     tier: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
-    evidence: dict[str, EvidenceAt] = field(default_factory=dict)
+    evidence: dict[str, EvidenceAt] = field(default_factory=dict)  # the newest of each
+    versions: dict[tuple[str, int], EvidenceAt] = field(default_factory=dict)
     rounds: list[RoundAt] = field(default_factory=list)
     conditions: list[ConditionAt] = field(default_factory=list)
     waivers: dict[int, WaiverAt] = field(default_factory=dict)
+    changes: dict[int, ChangeAt] = field(default_factory=dict)
+    overrides: dict[int, OverrideAt] = field(default_factory=dict)
     events: int = 0
     last_at: str | None = None
 
@@ -116,9 +168,49 @@ class ProjectHistory:
         """The round `number` of `gate`, if it was submitted."""
         return next((r for r in self.rounds if (r.gate, r.round) == (gate, number)), None)
 
+    def to_data(self) -> dict[str, Any]:
+        """The project as JSON values: what a baseline event holds of it."""
+        return {
+            "name": self.name,
+            "manager": self.manager,
+            "policy": self.policy,
+            "stage": self.stage,
+            "tier": self.tier,
+            "facts": self.facts,
+            "versions": [[a, asdict(v)] for (a, _), v in sorted(self.versions.items())],
+            "rounds": [asdict(r) for r in self.rounds],
+            "conditions": [asdict(c) for c in self.conditions],
+            "waivers": [asdict(w) for _, w in sorted(self.waivers.items())],
+            "changes": [asdict(c) for _, c in sorted(self.changes.items())],
+            "overrides": [asdict(o) for _, o in sorted(self.overrides.items())],
+        }
+
+    @classmethod
+    def from_data(cls, key: str, data: Mapping[str, Any]) -> ProjectHistory:
+        """The project a baseline event holds (to_data's inverse)."""
+        history = cls(
+            key, True, data["name"], data["manager"], data["policy"], data["stage"],
+            data["tier"], dict(data["facts"]),
+        )  # fmt: skip
+        for artifact, fields in data["versions"]:
+            version = EvidenceAt(**fields)
+            history.versions[artifact, version.version] = version
+            newest = history.evidence.get(artifact)
+            if newest is None or newest.version < version.version:
+                history.evidence[artifact] = version
+        for fields in data["rounds"]:
+            signatures = [SignatureAt(**s) for s in fields["signatures"]]
+            history.rounds.append(RoundAt(**{**fields, "signatures": signatures}))
+        history.conditions = [ConditionAt(**fields) for fields in data["conditions"]]
+        history.waivers = {w["id"]: WaiverAt(**w) for w in data["waivers"]}
+        history.changes = {c["id"]: ChangeAt(**c) for c in data["changes"]}
+        history.overrides = {o["id"]: OverrideAt(**o) for o in data["overrides"]}
+        return history
+
 
 def _registered(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
     h.registered, h.name, h.policy = True, data.get("name", ""), data.get("policy", "")
+    h.manager = data.get("manager", "")
     h.stage, h.tier, h.facts = data["stage"], data.get("tier", ""), dict(data.get("facts", {}))
 
 
@@ -136,18 +228,26 @@ def _migrated(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -
 
 
 def _attached(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
-    h.evidence[data["artifact"]] = EvidenceAt(data["version"], data.get("digest"), at, actor)
+    version = EvidenceAt(
+        data["version"], data.get("digest"), at, actor, data.get("kind", ""),
+        data.get("filename", ""), data.get("size", 0), data.get("url", ""),
+        data.get("media_type"), data.get("form"), data.get("note", ""),
+    )  # fmt: skip
+    h.evidence[data["artifact"]] = h.versions[data["artifact"], data["version"]] = version
 
 
 def _submitted(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
-    h.rounds.append(RoundAt(data["gate"], data["round"], actor, at, data["snapshot_digest"]))
+    h.rounds.append(
+        RoundAt(data["gate"], data["round"], actor, at, data["snapshot_digest"],
+                snapshot=data.get("snapshot"))
+    )  # fmt: skip
 
 
 def _snapshot_changed(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
     found = h.round_of(data["gate"], data["round"])
     if found is None:
         return
-    found.snapshot_digest = data["new_digest"]
+    found.snapshot_digest, found.snapshot = data["new_digest"], data.get("snapshot")
     gone = set(data.get("superseded_signatures", ()))
     for signature in found.signatures:
         if signature.id in gone or signature.snapshot_digest == data.get("old_digest"):
@@ -166,6 +266,8 @@ def _signed(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> 
                 data.get("on_behalf_of"),
                 at,
                 data["snapshot_digest"],
+                printed_name=data.get("printed_name", ""),
+                meaning=data.get("meaning", ""),
             )
         )
 
@@ -178,8 +280,13 @@ def _decided(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) ->
         )  # fmt: skip
     if "new_stage" in data:
         h.stage = data["new_stage"]
-    for item in data.get("follow_ups", ()):
-        h.conditions.append(ConditionAt(data["gate"], item["action"], item["owner"], item["due"]))
+    for position, item in enumerate(data.get("follow_ups", ()), start=1):
+        h.conditions.append(
+            ConditionAt(
+                data["gate"], item["action"], item["owner"], item["due"],
+                round=data["round"], position=position, id=item.get("condition"),
+            )
+        )  # fmt: skip
 
 
 def _withdrawn(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
@@ -189,19 +296,29 @@ def _withdrawn(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) 
 
 
 def _condition_closed(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
-    # Conditions are named by what they ask and by when (their decision's event has no ids).
-    for condition in h.conditions:
-        same = (condition.gate, condition.action, condition.due)
-        if same == (data["gate"], data["what"], data["due"]) and condition.closed_at is None:
-            condition.closed_by, condition.closed_at = actor, at
-            return
+    found = _condition(h, data.get("condition"), lambda c: c.closed_at is None and (
+        (c.gate, c.action, c.due) == (data["gate"], data["what"], data["due"])
+    ))  # fmt: skip
+    if found is not None:
+        found.closed_by, found.closed_at = actor, at
 
 
 def _condition_owner(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
-    for condition in h.conditions:
-        if condition.owner == data.get("owner_was"):
-            condition.owner = data["owner"]
-            return
+    found = _condition(h, data.get("condition"), lambda c: c.owner == data.get("owner_was"))
+    if found is not None:
+        found.owner = data["owner"]
+
+
+def _condition(
+    h: ProjectHistory, number: int | None, alike: Callable[[ConditionAt], bool]
+) -> ConditionAt | None:
+    """The condition an event names: by its number where the decision recorded numbers,
+    else (older events) the first that matches what the event says of it."""
+    if number is not None:
+        found = next((c for c in h.conditions if c.id == number), None)
+        if found is not None:
+            return found
+    return next((c for c in h.conditions if c.id is None and alike(c)), None)
 
 
 def _waiver(status: str) -> Any:
@@ -217,10 +334,56 @@ def _waiver(status: str) -> Any:
     return apply
 
 
+def _change(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    h.changes[data["change"]] = ChangeAt(
+        data["change"], actor, at, dict(data["changes"]), data.get("reason", "")
+    )
+
+
+def _change_approved(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    found = h.changes.get(data["change"])
+    if found is not None:
+        found.approvals = sorted([*found.approvals, [data["role"], actor]])
+
+
+def _change_closed(status: str) -> Any:
+    def apply(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+        found = h.changes.get(data["change"])
+        if found is not None:
+            found.status, found.closed_by = status, actor
+        if status == "applied":
+            _facts(h, actor, at, data)
+
+    return apply
+
+
+def _override_asked(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    h.overrides[data["override"]] = OverrideAt(
+        data["override"], data["gate"], data["round"], data.get("reason", ""),
+        list(data.get("missing", ())), actor,
+    )  # fmt: skip
+
+
+def _override_answered(state: str) -> Any:
+    def apply(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+        found = h.overrides.get(data["override"])
+        if found is not None:
+            found.state, found.answered_by, found.answer = state, actor, data.get("answer", "")
+
+    return apply
+
+
 _HANDLERS = {
     "project.registered": _registered,
     "project.facts_updated": _facts,
-    "change.applied": _facts,
+    "change.proposed": _change,
+    "change.approved": _change_approved,
+    "change.applied": _change_closed("applied"),
+    "change.rejected": _change_closed("rejected"),
+    "change.withdrawn": _change_closed("withdrawn"),
+    "override.requested": _override_asked,
+    "override.confirmed": _override_answered("confirmed"),
+    "override.declined": _override_answered("declined"),
     "project.policy_migrated": _migrated,
     "artifact.attached": _attached,
     "review.submitted": _submitted,

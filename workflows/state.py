@@ -224,6 +224,7 @@ def refresh_snapshot(
         round=review.round,
         old_digest=old,
         new_digest=digest,
+        snapshot=frozen,
         reason=why,
         superseded_signatures=[s.id for s in superseded],
     )

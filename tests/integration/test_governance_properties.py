@@ -27,7 +27,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gates.decisions import FollowUp, next_gate
 from gates.model import APPROVING
@@ -51,13 +51,26 @@ from workflows.machines import project_definition
 from workflows.state import load_project, open_review, policy_of, project_state
 from workflows.store.records import (
     ArtifactVersion,
+    ChangeRequest,
+    Delegation,
+    OverrideRecord,
     Project,
     Review,
     RoleGrant,
     SignatureRecord,
     User,
+    WaiverRecord,
 )
-from workflows.verbs import audit, conditions, projects, reviews, users
+from workflows.verbs import (
+    audit,
+    change_requests,
+    conditions,
+    overrides,
+    projects,
+    reviews,
+    users,
+    waivers,
+)
 from workflows.verbs.reconcile import differences
 from workflows.views.history import replay_project
 
@@ -265,6 +278,71 @@ class Governance(RuleBasedStateMachine):
             )
 
         self.attempt(run, delegator)
+
+    @rule(who=people)
+    def revoke_a_delegation(self, who: str) -> None:
+        with self.workspace.unit_of_work(read_only=True) as uow:
+            number = uow.session.execute(select(func.max(Delegation.id))).scalar()
+        if number is not None:
+            self.attempt(users.revoke_delegation, who, number, "Back from leave")
+
+    # -- waivers, change requests, overrides ---------------------------------------------
+
+    @rule(who=people, requirement=st.sampled_from(
+        ["artifact:business_case", "artifact:risk_register", "artifact:communication_plan",
+         "artifact:vendor_contract"]))  # fmt: skip
+    def request_a_waiver(self, who: str, requirement: str) -> None:
+        def run(uow, actor):
+            return waivers.request_waiver(
+                uow, actor, self.key, requirement, "Mandated by regulation",
+                uow.now + timedelta(days=30),
+            )  # fmt: skip
+
+        self.attempt(run, who)
+
+    @rule(who=st.sampled_from(["pmo", "pmo2", "sponsor", "pm"]),
+          answer=st.sampled_from(["approve", "approve", "deny", "revoke"]))  # fmt: skip
+    def answer_a_waiver(self, who: str, answer: str) -> None:
+        with self.workspace.unit_of_work(read_only=True) as uow:
+            number = uow.session.execute(select(func.max(WaiverRecord.id))).scalar()
+        if number is None:
+            return
+        if answer == "approve":
+            self.attempt(waivers.approve_waiver, who, number)
+        else:
+            verb = waivers.deny_waiver if answer == "deny" else waivers.revoke_waiver
+            self.attempt(verb, who, number, "Not any more")
+
+    @rule(who=people, budget=st.sampled_from(["40000", "900000", "2500000"]))
+    def propose_a_change(self, who: str, budget: str) -> None:
+        self.attempt(change_requests.propose_change, who, self.key, {"budget": budget},
+                     "Re-estimated")  # fmt: skip
+
+    @rule(who=st.sampled_from(["sponsor", "pmo", "pmo2", "pm", "finance"]),
+          answer=st.sampled_from(["approve", "approve", "reject", "withdraw"]),
+          role=st.sampled_from([None, "pmo", "sponsor"]))  # fmt: skip
+    def answer_a_change(self, who: str, answer: str, role: str | None) -> None:
+        with self.workspace.unit_of_work(read_only=True) as uow:
+            number = uow.session.execute(select(func.max(ChangeRequest.id))).scalar()
+        if number is None:
+            return
+        if answer == "approve":
+            self.attempt(change_requests.approve_change, who, number, role)
+        elif answer == "reject":
+            self.attempt(change_requests.reject_change, who, number, "Not justified")
+        else:
+            self.attempt(change_requests.withdraw_change, who, number, "Not needed")
+
+    @rule(who=st.sampled_from(["pmo", "pmo", "pm"]))
+    def request_an_override(self, who: str) -> None:
+        self.attempt(overrides.request_override, who, self.key, "Sponsor on leave")
+
+    @rule(who=st.sampled_from(["pmo2", "pmo2", "sponsor"]), confirm=st.booleans())
+    def answer_an_override(self, who: str, confirm: bool) -> None:
+        with self.workspace.unit_of_work(read_only=True) as uow:
+            number = uow.session.execute(select(func.max(OverrideRecord.id))).scalar()
+        if number is not None:
+            self.attempt(overrides.answer_override, who, number, confirm, "Board minute 12")
 
     @rule(days=st.integers(min_value=0, max_value=40))
     def time_passes(self, days: int) -> None:

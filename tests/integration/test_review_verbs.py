@@ -409,17 +409,23 @@ def test_a_conditional_go_moves_the_project_and_records_its_follow_ups_owned_by_
     assert stage_of(key) == "planning"
     follow_ups = read(
         lambda uow: [
-            (f.action, f.owner, f.due, f.done_at)
+            (f.id, f.action, f.owner, f.due, f.done_at)
             for f in uow.session.execute(
                 select(FollowUpRecord).where(FollowUpRecord.review_id == review.id)
             ).scalars()
         ]
     )
-    assert follow_ups == [("Re-baseline the AFE", "finance", due, None)]
+    [(number, *condition)] = follow_ups
+    assert condition == ["Re-baseline the AFE", "finance", due, None]
     [event] = events(after=start)
     assert event.data["follow_ups"] == [
-        {"action": "Re-baseline the AFE", "owner": "finance", "due": due.isoformat()}
-    ]
+        {
+            "condition": number,
+            "action": "Re-baseline the AFE",
+            "owner": "finance",
+            "due": due.isoformat(),
+        }
+    ], "the event numbers each condition as its row is numbered"
 
 
 @pytest.mark.parametrize(

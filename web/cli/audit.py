@@ -44,8 +44,9 @@ def audit_group() -> None:
 @click.option(
     "--deep",
     is_flag=True,
-    help="Also replay the trail and reconcile the tables with it (stages, role grants, "
-    "active flags, signatures).",
+    help="Also replay the trail and reconcile every governance table with it (projects, "
+    "evidence versions, reviews, signatures, conditions, waivers, grants, delegations, "
+    "change requests, overrides, active flags).",
 )
 def verify(checkpoint_files: tuple[Path, ...], keys: tuple[str, ...], deep: bool) -> None:
     """Verify the whole chain and its head, and the Merkle tree against each checkpoint;

@@ -78,6 +78,7 @@ def _save(
         digest=row.digest,
         filename=row.filename,
         size=row.size,
+        media_type=row.media_type,
         url=row.url,
         form=row.form,
         note=row.note,

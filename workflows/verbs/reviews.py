@@ -423,11 +423,10 @@ def record_decision(
             updated_at=uow.now,
         )
     close_pending(uow, review)
-    named = []
+    conditions = []
     for item in given.follow_ups:
         owner_id, owner = owners[item.owner.strip()]
-        named.append({"action": item.action, "owner": owner, "due": item.due})
-        uow.session.add(
+        conditions.append(
             FollowUpRecord(
                 review_id=review.id,
                 action=item.action,
@@ -437,7 +436,11 @@ def record_decision(
                 done_at=None,
             )
         )
+    uow.session.add_all(conditions)
     uow.session.flush()
+    named = [
+        {"condition": c.id, "action": c.action, "owner": c.owner, "due": c.due} for c in conditions
+    ]
     uow.record(
         actor.username,
         "review.decided",

@@ -265,13 +265,17 @@ def _plan(gate: Gate) -> tuple[_Step, ...]:
     return plan
 
 
+def is_stale(artifact: Artifact, attached_at: datetime, now: datetime) -> bool:
+    """True when evidence for `artifact` attached at `attached_at` is too old at `now`: more
+    whole days old than the artifact's `max_age_days` (never, without a limit)."""
+    return bool(artifact.max_age_days) and (now - attached_at).days > (artifact.max_age_days or 0)
+
+
 def _artifact_line(setting: _Setting, artifact: Artifact, unchecked: bool) -> Line:
     evidence = setting.state.evidence.get(artifact.id)
     if evidence is None:
         status = _MISSING
-    elif (
-        artifact.max_age_days and (setting.now - evidence.attached_at).days > artifact.max_age_days
-    ):
+    elif is_stale(artifact, evidence.attached_at, setting.now):
         status = _STALE
     else:
         status = _SATISFIED

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from workflows.errors import Refused
-from workflows.verbs import reviews, waivers
+from workflows.verbs import overrides, reviews, waivers
 from workflows.verbs.compliance import export_report, read_report
 
 CASE = "artifact:business_case"
@@ -49,6 +49,30 @@ def test_a_gate_decided_after_its_service_level_is_listed_with_the_days_late(
     [(project, gate, number, _, _, late, decision, by)] = found.rows
     assert (project, gate, number, decision, by) == (key, "initiation", 1, "go", "sponsor")
     assert late >= 4
+
+
+def test_a_gate_passed_by_override_while_its_risk_register_was_stale_is_listed(
+    act, new_project, pass_gate, submit_ready, collect_signatures, refuses, clock
+):
+    fresh, stale = new_project("ERP-1"), new_project("ERP-2")
+    since = clock.now
+    for key in (fresh, stale):
+        pass_gate(key)
+        submit_ready(key)  # planning: the risk register may be at most 90 days old
+        collect_signatures(key)
+    act(reviews.decide, "sponsor", fresh, "go")
+    clock.advance(days=100)
+    refuses(Refused, reviews.decide, "sponsor", stale, "go", match="stale")
+    asked = act(overrides.request_override, "pmo", stale, "Register reviewed in the steering call")
+    act(overrides.answer_override, "pmo2", asked.id, True, "Minutes attached")
+
+    found = act(read_report, "auditor", "stale-evidence", since, clock.now + timedelta(days=1))
+
+    [row] = found.rows
+    project, gate, number, _, decision, _, artifact, _, age, limit, passed_by = row
+    assert (project, gate, number, decision, artifact) == (stale, "planning", 1, "go",
+                                                          "risk_register")  # fmt: skip
+    assert (age, limit, passed_by) == (100, 90, f"override {asked.id}")
 
 
 def test_waivers_are_listed_as_requested_active_or_revoked(act, new_project, clock, period):

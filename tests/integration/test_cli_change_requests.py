@@ -37,6 +37,11 @@ def test_a_change_is_proposed_listed_approved_by_sponsor_and_pmo_and_applied(
     shown = lockgate("change", "show", "--as", "auditor", "1").output
     assert "change request 1 on LITE-1: applied" in shown
     assert "approved as pmo by pmo" in shown
+    then = lockgate("project", "show", "LITE-1", "--as-of", "2100-01-01", "--as", "auditor").output
+    assert (
+        "change request 1 by pm (budget = 30000): applied by pmo; approved by pmo as pmo, "
+        "sponsor as sponsor" in then
+    ), "the project rebuilt from its trail shows the change request and who approved it"
 
 
 def test_a_rejection_needs_a_reason_and_closes_the_request(lockgate, lite_project_decided):

@@ -68,6 +68,58 @@ def test_a_dossier_holds_the_record_and_checks_with_no_database(act, decided, ke
     assert exported.seq > exported.data["checkpoint_size"], "its own event comes after it"
 
 
+def test_the_record_names_each_signer_as_printed_with_the_meaning_they_signed(act, decided):
+    pack = zipfile.ZipFile(io.BytesIO(export(act, decided)))
+
+    record = orjson.loads(pack.read("record.json"))
+    page = pack.read("report.html").decode()
+
+    [signature] = record["reviews"][1]["signatures"]
+    assert (signature["printed_name"], signature["meaning"]) == (
+        "Sam Sponsor", "Approved as Project sponsor",
+    )  # fmt: skip
+    assert record["reviews"][1]["snapshot"]["artifacts"], "the round's snapshot is in it"
+    assert "Sam Sponsor" in page and "Approved as Project sponsor" in page
+
+
+def test_change_requests_and_overrides_are_in_the_dossier(
+    act, new_project, submit_ready, collect_signatures, keys
+):
+    from tests.integration.test_decisions_bind import submitted_with_sponsor_missing
+    from workflows.verbs import change_requests, overrides
+
+    key = new_project("OPS-1", "lite")
+    submitted_with_sponsor_missing(submit_ready, collect_signatures, key)
+    asked = act(overrides.request_override, "pmo", key, "Sponsor on leave; board minute 12")
+    act(overrides.answer_override, "pmo2", asked.id, True, "Agreed with the board")
+    change = act(change_requests.propose_change, "pm", key, {"budget": "90000"}, "Scope grew")
+    act(audit.checkpoint, "auditor")
+
+    record = orjson.loads(zipfile.ZipFile(io.BytesIO(export(act, key))).read("record.json"))
+
+    [override] = record["overrides"]
+    assert (override["requested_by"], override["answered_by"], override["state"]) == (
+        "pmo", "pmo2", "confirmed",
+    )  # fmt: skip
+    [proposed] = record["change_requests"]
+    assert (proposed["id"], proposed["changes"], proposed["status"]) == (
+        change.record.id, {"budget": "90000"}, "open",
+    )  # fmt: skip
+
+
+def test_the_report_is_printed_to_pdf_the_same_bytes_each_time(act, decided):
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):  # not installed, or no Pango: no PDF, by design
+        pytest.skip("WeasyPrint cannot run here")
+
+    first, second = export(act, decided), export(act, decided)
+
+    pdf = zipfile.ZipFile(io.BytesIO(first)).read("report.pdf")
+    assert pdf.startswith(b"%PDF-")
+    assert first == second
+
+
 def test_exporting_twice_at_the_same_checkpoint_gives_the_same_bytes(act, decided):
     assert export(act, decided) == export(act, decided)
 

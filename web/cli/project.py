@@ -137,6 +137,17 @@ def _show_as_of(actor: Actor, key: str, moment: datetime) -> None:
         say(f"condition ({condition.gate}): {condition.action}; {owner}; {state}")
     for waiver in seen.waivers.values():
         say(f"waiver {waiver.id} of {waiver.requirement} ({waiver.gate}): {waiver.status}")
+    for change in seen.changes.values():
+        asked = ", ".join(f"{name} = {value}" for name, value in change.changes.items())
+        closed = f" by {change.closed_by}" if change.closed_by else ""
+        approved = ", ".join(f"{who} as {role}" for role, who in change.approvals)
+        approvals = f"; approved by {approved}" if approved else ""
+        say(f"change request {change.id} by {change.proposed_by} ({asked}): "
+            f"{change.status}{closed}{approvals}")  # fmt: skip
+    for override in seen.overrides.values():
+        answered = f" by {override.answered_by}" if override.answered_by else ""
+        say(f"override {override.id} of {override.gate} round {override.round}, asked by "
+            f"{override.requested_by}: {override.state}{answered}")  # fmt: skip
 
 
 @project_group.command("change")

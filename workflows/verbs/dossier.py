@@ -14,6 +14,7 @@ store: exporting twice at the same checkpoint gives the same bytes. The zip hold
     proofs/<seq>.tlog-proof  each event's inclusion proof against the checkpoint
     evidence/...             each evidence version (or, with digests only, none)
     report.html              the same, for people
+    report.pdf               the same page as PDF, when WeasyPrint is installed
     manifest.json            the SHA-256 of every other file (written last)
 """
 
@@ -92,6 +93,7 @@ def export_dossier(
     if gate is not None:
         history.rounds = [r for r in history.rounds if r.gate == gate]
         history.conditions = [c for c in history.conditions if c.gate == gate]
+        history.overrides = {n: o for n, o in history.overrides.items() if o.gate == gate}
     writer = _Writer(out)
     writer.add("README.txt", README.encode())
     writer.add("checkpoint.txt", signed.note.encode())
@@ -114,7 +116,11 @@ def export_dossier(
         for name, digest, size in _evidence_files(decoded):
             with uow.workspace.evidence.open(digest, size) as stream:
                 writer.add_stream(name, stream)
-    writer.add("report.html", _report(history, signed, gate).encode())
+    page = _report(history, signed, gate)
+    writer.add("report.html", page.encode())
+    printed = _pdf(page)
+    if printed is not None:
+        writer.add("report.pdf", printed)
     manifest = writer.finish(
         {"project": key, "gate": gate, "checkpoint_size": signed.size,
          "checkpoint_root": base64.b64encode(signed.head.root).decode(),
@@ -191,6 +197,8 @@ def _record(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
         "reviews": [asdict(r) for r in history.rounds],
         "conditions": [asdict(c) for c in history.conditions],
         "waivers": [asdict(w) for w in history.waivers.values()],
+        "change_requests": [asdict(c) for c in history.changes.values()],
+        "overrides": [asdict(o) for o in history.overrides.values()],
     }
 
 
@@ -219,14 +227,25 @@ def _report(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
             f"<p>Snapshot <code>{e(found.snapshot_digest)}</code>, submitted by "
             f"{e(found.submitted_by)} at {e(found.submitted_at)} (UTC).</p>"
         )
+        artifacts = (found.snapshot or {}).get("artifacts", {})
+        if artifacts:
+            parts.append("<table><tr><th>Evidence in the snapshot</th><th>Version</th>"
+                         "<th>SHA-256</th></tr>")  # fmt: skip
+            parts += [
+                f"<tr><td>{e(name)}</td><td>{e(str(held.get('version', '')))}</td>"
+                f"<td><code>{e(str(held.get('digest', '')))}</code></td></tr>"
+                for name, held in sorted(artifacts.items())
+            ]
+            parts.append("</table>")
         parts.append(
-            "<table><tr><th>Signer</th><th>Role</th><th>Decision</th><th>On behalf of</th>"
-            "<th>Time (UTC)</th></tr>"
+            "<table><tr><th>Printed name</th><th>Signer</th><th>Role</th><th>Meaning</th>"
+            "<th>Decision</th><th>On behalf of</th><th>Time (UTC)</th></tr>"
         )
         for s in found.signatures:
             gone = " (superseded)" if s.superseded else ""
             parts.append(
-                f"<tr><td>{e(s.signer)}</td><td>{e(s.role)}</td><td>{e(s.decision)}{gone}</td>"
+                f"<tr><td>{e(s.printed_name)}</td><td>{e(s.signer)}</td><td>{e(s.role)}</td>"
+                f"<td>{e(s.meaning)}</td><td>{e(s.decision)}{gone}</td>"
                 f"<td>{e(s.on_behalf_of or '')}</td><td>{e(s.at)}</td></tr>"
             )
         parts.append("</table>")
@@ -241,11 +260,40 @@ def _report(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
         f"<li>{e(w.requirement)} ({e(w.gate)}): {e(w.status)}</li>"
         for w in history.waivers.values()
     ]
+    parts.append("</ul><h2>Change requests</h2><ul>")
+    parts += [
+        f"<li>#{c.id} by {e(c.proposed_by)} at {e(c.proposed_at)}: "
+        f"{e(', '.join(f'{k} = {v}' for k, v in sorted(c.changes.items())))} "
+        f"({e(c.reason)}): {e(c.status)}"
+        f"{' by ' + e(c.closed_by) if c.closed_by else ''}; approved by "
+        f"{e(', '.join(f'{who} as {role}' for role, who in c.approvals) or 'nobody')}</li>"
+        for c in history.changes.values()
+    ]
+    parts.append("</ul><h2>PMO overrides</h2><ul>")
+    parts += [
+        f"<li>#{o.id} {e(o.gate)}, round {o.round}, asked by {e(o.requested_by)} "
+        f"({e(o.reason)}), missing {e(', '.join(o.missing))}: {e(o.state)}"
+        f"{' by ' + e(o.answered_by) if o.answered_by else ''}</li>"
+        for o in history.overrides.values()
+    ]
     parts.append(
         "</ul><p>Check this dossier with <code>lockgate dossier verify</code> (README.txt).</p>"
         "</body></html>\n"
     )
     return "".join(parts)
+
+
+def _pdf(page: str) -> bytes | None:
+    """report.html printed as PDF, when WeasyPrint is installed and its system libraries
+    (Pango) load; None otherwise. The same page gives the same bytes: the PDF's identifier is
+    the page's digest, and WeasyPrint writes no creation time unless the page names one."""
+    try:
+        import weasyprint
+    except (ImportError, OSError):
+        return None
+    identifier = hashlib.sha256(page.encode()).digest()[:16]
+    printed: bytes = weasyprint.HTML(string=page).write_pdf(pdf_identifier=identifier)
+    return printed
 
 
 class _Writer:
@@ -381,5 +429,6 @@ What that checks (each step can also be done by hand, see Lockgate's docs/audit.
    seq - 1 of the checkpoint's Merkle tree (RFC 6962).
 4. Each review.signed event names the snapshot digest of its round (review.submitted, or the
    last review.snapshot_changed before it), and its signature_hash covers what it says.
-record.json and report.html are the same history, rebuilt from these events.
+record.json and report.html (and report.pdf, when present) are the same history, rebuilt
+from these events.
 """

@@ -45,7 +45,7 @@ from gates.notes import (
     sign_note,
 )
 from gates.refusals import Refusal
-from gates.replay import Mismatch
+from gates.replay import Mismatch, Replayed
 from workflows.authority import person_on
 from workflows.errors import InvalidInput, NotFound, Refused
 from workflows.identity import Actor
@@ -62,7 +62,7 @@ from workflows.store.db import instance_path
 from workflows.store.records import AuditEvent
 from workflows.store.records import ChainHead as ChainHeadRow
 from workflows.store.uow import UnitOfWork
-from workflows.verbs.reconcile import differences
+from workflows.verbs.reconcile import differences, replaying
 
 BATCH = 10_000
 
@@ -132,12 +132,14 @@ def verify(
     *,
     checkpoints: Sequence[str] = (),
     keys: Sequence[str] = (),
+    each: Callable[[bytes], None] | None = None,
 ) -> Verification:
     """Verify the whole chain, its head, and the trail against each checkpoint given (its
     text): a signed tree head (checked with `keys`, see audit_keys.verifier_keys; the
     Merkle root recomputed in the same pass as the chain) or an older HMAC checkpoint
-    (checked with LOCKGATE_CHECKPOINT_KEY). Raises CheckpointError for a checkpoint that is
-    malformed or whose signature does not hold."""
+    (checked with LOCKGATE_CHECKPOINT_KEY). `each` is given every event's stored bytes, in
+    seq order, in the same pass. Raises CheckpointError for a checkpoint that is malformed
+    or whose signature does not hold."""
     texts = [t for t in (checkpoint_text, *checkpoints) if t]
     legacy = [t for t in texts if is_hmac_checkpoint(t)]
     if len(legacy) > 1:
@@ -155,7 +157,8 @@ def verify(
         tree = TreeBuilder(compare, marks={c.size for c in signed})
     rows = _chain_rows(uow)
     try:
-        result = verify_chain(rows, hmac_checkpoint, progress, tree)
+        result = verify_chain(rows if each is None else _tapped(rows, each), hmac_checkpoint,
+                              progress, tree)  # fmt: skip
     finally:
         rows.close()  # closes the cursor even when verification stopped early
     head = uow.session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1)).scalar_one()
@@ -173,13 +176,23 @@ def verify_deep(
     checkpoints: Sequence[str] = (),
     keys: Sequence[str] = (),
 ) -> tuple[Verification, list[Mismatch]]:
-    """`verify`, then, on an intact trail, replay it and reconcile the governance tables with
-    it (workflows.verbs.reconcile): every row without its event, event without its row and
+    """`verify`, replaying the trail in the same pass (each event read once), then, on an
+    intact trail, reconcile the governance tables with the replay
+    (workflows.verbs.reconcile): every row without its event, event without its row and
     value that differs."""
-    result = verify(uow, None, progress, checkpoints=checkpoints, keys=keys)
+    replayed = Replayed()
+    result = verify(
+        uow, None, progress, checkpoints=checkpoints, keys=keys, each=replaying(replayed)
+    )
     if not result.ok:
         return result, []
-    return result, differences(uow.session.connection())
+    return result, differences(uow.session.connection(), replayed)
+
+
+def _tapped(rows: Iterator[_ChainRow], each: Callable[[bytes], None]) -> Iterator[_ChainRow]:
+    for row in rows:
+        each(row.body)
+        yield row
 
 
 def is_hmac_checkpoint(text: str) -> bool:

@@ -413,22 +413,32 @@ def _with_hash(facts: SignatureFacts, content_hash: str | None) -> SignatureFact
     return replace(facts, content_hash=content_hash)
 
 
-def replay(connection: Connection, progress: Callable[[int], None] | None = None) -> Replayed:
-    """The rows the trail describes, every event's stored bytes read once, in seq order."""
-    replayed = Replayed()
-    query = select(AuditEvent.body).order_by(AuditEvent.seq).execution_options(yield_per=BATCH)
-    for count, (body,) in enumerate(connection.execute(query), start=1):
+def replaying(replayed: Replayed) -> Callable[[bytes], None]:
+    """A function that takes one event's stored bytes into `replayed`."""
+
+    def take(body: bytes) -> None:
         event = orjson.loads(body)
         replayed.apply(event["action"], event["actor"], event["at"], event["project"],
                        event["data"])  # fmt: skip
-        if progress and count % BATCH == 0:
-            progress(count)
+
+    return take
+
+
+def replay(connection: Connection) -> Replayed:
+    """The rows the trail describes, every event's stored bytes read once, in seq order."""
+    replayed = Replayed()
+    take = replaying(replayed)
+    query = select(AuditEvent.body).order_by(AuditEvent.seq).execution_options(yield_per=BATCH)
+    for (body,) in connection.execute(query):
+        take(body)
     return replayed
 
 
-def differences(connection: Connection) -> list[Mismatch]:
-    """Every difference between the reconciled tables and the trail, table by table."""
-    expected, found = replay(connection), table_rows(connection)
+def differences(connection: Connection, expected: Replayed | None = None) -> list[Mismatch]:
+    """Every difference between the reconciled tables and the trail (replayed here unless
+    `expected` is its replay already), table by table."""
+    expected = replay(connection) if expected is None else expected
+    found = table_rows(connection)
     wanted, held = expected.tables(), found.tables()
     return [
         *(problem for name in wanted for problem in compare_rows(name, wanted[name], held[name])),

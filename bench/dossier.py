@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=10)
     parser.add_argument("--links", type=int, default=95, help="more events: link versions")
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--pdf", action="store_true", help="print the report to PDF too")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lockgate-dossier-"))
     url = _fresh_database(args.backend, folder, args.postgres_url)
@@ -88,7 +89,7 @@ def measure(
     tracemalloc.start()
     started = time.perf_counter()
     with ws.unit_of_work() as uow, path.open("wb") as out:
-        done = export_dossier(uow, auditor, KEY, out)
+        done = export_dossier(uow, auditor, KEY, out, pdf=args.pdf)
         uow.commit()
     took = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
@@ -99,7 +100,8 @@ def measure(
     checked = time.perf_counter() - started
     print(
         f"{args.backend}: dossier of {KEY} ({events} events, {args.files} evidence files of "
-        f"{args.megabytes:g} MB, 5 gates): {done.files} files, "
+        f"{args.megabytes:g} MB, 5 gates{', with the PDF' if args.pdf else ''}): "
+        f"{done.files} files, "
         f"{path.stat().st_size / 1024 / 1024:.1f} MB zip, exported in {took:.2f} s, "
         f"peak resident memory grew {grew:.1f} MB (Python allocations peaked at {peak:.1f} MB); "
         f"checked with no database in {checked:.2f} s"

@@ -47,7 +47,7 @@ from workflows.store.evidence import verified_copy
 from workflows.verbs import attach as attaching
 from workflows.verbs import conditions as conditions_verbs
 from workflows.verbs.change_requests import preview_change, propose_change
-from workflows.verbs.dossier import export_dossier
+from workflows.verbs.dossier import export_dossier, pdf_available
 from workflows.verbs.overrides import overrides_of
 from workflows.verbs.projects import hold, kill, register_project, resume, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
@@ -176,7 +176,7 @@ def dossier(key: str) -> Response:
     # A dossier holds the evidence files: never in memory. send_file closes it when sent.
     out = tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        export_dossier(uow, me().actor, key, out)
+        export_dossier(uow, me().actor, key, out, pdf=request.form.get("pdf") == "1")
         uow.commit()
     except LockgateError as error:
         out.close()
@@ -257,6 +257,7 @@ def show(key: str) -> str:
         standing_note=views.standing_of(uow, project),
         changes=[c for c in change_requests(uow, me().actor, key) if c.status == "open"],
         can_export_dossier=me().may(AUDIT),
+        can_print_dossier=me().may(AUDIT) and pdf_available(),
     )
 
 

@@ -5,6 +5,7 @@ named."""
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
 
 import orjson
@@ -12,10 +13,10 @@ import pytest
 
 from gates.checkpoints import CheckpointError
 from tests.integration.factories import PASSWORD
-from workflows.errors import Refused
+from workflows.errors import InvalidInput, Refused
 from workflows.store.audit_keys import generate
 from workflows.verbs import audit, reviews
-from workflows.verbs.dossier import export_dossier, verify_dossier
+from workflows.verbs.dossier import export_dossier, pdf_available, verify_dossier
 
 
 @pytest.fixture
@@ -107,17 +108,28 @@ def test_change_requests_and_overrides_are_in_the_dossier(
     )  # fmt: skip
 
 
-def test_the_report_is_printed_to_pdf_the_same_bytes_each_time(act, decided):
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):  # not installed, or no Pango: no PDF, by design
-        pytest.skip("WeasyPrint cannot run here")
+def test_the_report_is_printed_to_pdf_when_asked_the_same_bytes_each_time(act, decided):
+    if not pdf_available():
+        pytest.skip("WeasyPrint cannot run here (not installed, or no Pango)")
 
-    first, second = export(act, decided), export(act, decided)
+    first, second = export(act, decided, pdf=True), export(act, decided, pdf=True)
 
     pdf = zipfile.ZipFile(io.BytesIO(first)).read("report.pdf")
     assert pdf.startswith(b"%PDF-")
     assert first == second
+    assert "report.pdf" not in zipfile.ZipFile(io.BytesIO(export(act, decided))).namelist()
+
+
+def test_a_pdf_asked_for_where_weasyprint_cannot_run_is_refused_and_nothing_is_recorded(
+    act, decided, events, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if it were not installed
+    before = len(events())
+
+    with pytest.raises(InvalidInput, match="pip install 'lockgate\\[pdf\\]'"):
+        export(act, decided, pdf=True)
+
+    assert len(events()) == before
 
 
 def test_exporting_twice_at_the_same_checkpoint_gives_the_same_bytes(act, decided):

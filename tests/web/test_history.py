@@ -82,6 +82,7 @@ def test_an_auditor_downloads_a_projects_dossier_from_its_page(
 
     from workflows.store.audit_keys import generate
     from workflows.verbs import audit
+    from workflows.verbs.dossier import pdf_available
 
     monkeypatch.setenv("LOCKGATE_AUDIT_KEY", generate("lockgate.test/audit")[0])
     auth.login("auditor")
@@ -98,6 +99,13 @@ def test_an_auditor_downloads_a_projects_dossier_from_its_page(
     assert response.status_code == 200 and response.mimetype == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(body)).namelist()
     assert "manifest.json" in names and "report.html" in names
+    assert "report.pdf" not in names, "the PDF only when asked for"
+    if pdf_available():
+        assert "with the report as PDF" in client.get("/projects/PRJ-101").text
+        printed = auth.post("/projects/PRJ-101/dossier", {"pdf": "1"}, "/projects/PRJ-101")
+        pdf = zipfile.ZipFile(io.BytesIO(printed.data)).read("report.pdf")
+        printed.close()
+        assert pdf.startswith(b"%PDF-")
     auth.login("pm.lee")
     page = client.get("/projects/PRJ-101").text
     assert "Download the gate dossier" not in page

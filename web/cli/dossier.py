@@ -42,9 +42,19 @@ def dossier_group() -> None:
 @click.option(
     "--digests-only", is_flag=True, help="Leave the evidence files out (their digests stay)."
 )
+@click.option(
+    "--pdf", is_flag=True, help="Also print the report to report.pdf (needs WeasyPrint: "
+    "pip install 'lockgate[pdf]'; a few seconds more).",
+)  # fmt: skip
 @public_keys
 def export(
-    actor: Actor, key: str, gate: str | None, output: Path, digests_only: bool, keys: Any
+    actor: Actor,
+    key: str,
+    gate: str | None,
+    output: Path,
+    digests_only: bool,
+    pdf: bool,
+    keys: Any,
 ) -> None:
     """Export KEY's dossier, pinned to the newest signed checkpoint: the policy version, every
     review round with its signatures, conditions and waivers, the evidence, the project's
@@ -56,7 +66,7 @@ def export(
     try:
         with workspace().unit_of_work() as uow, partial.open("wb") as out:
             done = export_dossier(
-                uow, actor, key, out, gate=gate, files=not digests_only, keys=keys
+                uow, actor, key, out, gate=gate, files=not digests_only, keys=keys, pdf=pdf
             )
             uow.commit()
     except (LockgateError, CheckpointError) as error:

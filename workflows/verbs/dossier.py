@@ -14,7 +14,7 @@ store: exporting twice at the same checkpoint gives the same bytes. The zip hold
     proofs/<seq>.tlog-proof  each event's inclusion proof against the checkpoint
     evidence/...             each evidence version (or, with digests only, none)
     report.html              the same, for people
-    report.pdf               the same page as PDF, when WeasyPrint is installed
+    report.pdf               the same page as PDF, when asked for (needs WeasyPrint)
     manifest.json            the SHA-256 of every other file (written last)
 """
 
@@ -41,7 +41,7 @@ from gates.history import ProjectHistory
 from gates.merkle import ProofError, inclusion_proof, leaf_hash, verify_inclusion
 from gates.notes import TreeCheckpoint, parse_proof, proof_text
 from gates.refusals import Refusal
-from workflows.errors import Refused
+from workflows.errors import InvalidInput, Refused
 from workflows.identity import Actor
 from workflows.refusal_log import refusals_recorded
 from workflows.state import load_project
@@ -78,11 +78,15 @@ def export_dossier(
     gate: str | None = None,
     files: bool = True,
     keys: Sequence[str] = (),
+    pdf: bool = False,
 ) -> Exported:
     """Write the dossier of project `key` (only `gate`'s rounds, when given) to `out`, pinned
-    to the newest signed checkpoint in the trail; record `dossier.exported` after it.
-    Auditors, the PMO and admins export dossiers."""
+    to the newest signed checkpoint in the trail; record `dossier.exported` after it. With
+    `pdf`, the report is printed to report.pdf too (InvalidInput when WeasyPrint cannot run
+    here). Auditors, the PMO and admins export dossiers."""
     require_auditor(uow, actor, "export a gate dossier")
+    if pdf and not pdf_available():
+        raise InvalidInput(NO_PDF)
     load_project(uow, key)  # NotFound for no such project
     signed = _latest_checkpoint(uow, keys)
     rows = _project_events(uow, key, signed.size)
@@ -118,9 +122,8 @@ def export_dossier(
                 writer.add_stream(name, stream)
     page = _report(history, signed, gate)
     writer.add("report.html", page.encode())
-    printed = _pdf(page)
-    if printed is not None:
-        writer.add("report.pdf", printed)
+    if pdf:
+        writer.add("report.pdf", _pdf(page))
     manifest = writer.finish(
         {"project": key, "gate": gate, "checkpoint_size": signed.size,
          "checkpoint_root": base64.b64encode(signed.head.root).decode(),
@@ -283,16 +286,30 @@ def _report(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
     return "".join(parts)
 
 
-def _pdf(page: str) -> bytes | None:
-    """report.html printed as PDF, when WeasyPrint is installed and its system libraries
-    (Pango) load; None otherwise. The same page gives the same bytes: the PDF's identifier is
-    the page's digest, and WeasyPrint writes no creation time unless the page names one."""
+NO_PDF = (
+    "A PDF of the report needs WeasyPrint and the system's Pango, which cannot run here: "
+    "install them (pip install 'lockgate[pdf]'; docs/audit.md), or export without the PDF"
+)
+
+
+def pdf_available() -> bool:
+    """True when WeasyPrint is installed and its system libraries (Pango) load."""
+    return _weasyprint() is not None
+
+
+def _weasyprint() -> Any:
     try:
         import weasyprint
     except (ImportError, OSError):
         return None
+    return weasyprint
+
+
+def _pdf(page: str) -> bytes:
+    """report.html printed as PDF. The same page gives the same bytes: the PDF's identifier
+    is the page's digest, and WeasyPrint writes no creation time unless the page names one."""
     identifier = hashlib.sha256(page.encode()).digest()[:16]
-    printed: bytes = weasyprint.HTML(string=page).write_pdf(pdf_identifier=identifier)
+    printed: bytes = _weasyprint().HTML(string=page).write_pdf(pdf_identifier=identifier)
     return printed
 
 

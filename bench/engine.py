@@ -81,7 +81,7 @@ from workflows.store.db import is_postgres, make_engine
 from workflows.store.records import AuditEvent, PolicyVersion, Project, User, UTCDateTime
 from workflows.store.records import ChainHead as ChainHeadRow
 from workflows.store.schema import upgrade
-from workflows.verbs import attach, audit, projects, publishing, reviews, users
+from workflows.verbs import attach, audit, projects, proposals, publishing, reviews, users
 from workflows.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
@@ -697,7 +697,8 @@ def part_sign_decide(
     print(RULE)
     ws = workspace(databases, "signdecide")
     add_people(ws)
-    verb(ws, publishing.publish, "pmo", single_signoff_policy(), "bench_single.yaml")
+    asked = verb(ws, proposals.propose, "pmo", single_signoff_policy(), "bench_single.yaml")
+    verb(ws, proposals.approve, "admin", asked.id)  # four eyes: the PMO has one member here
     print(
         "policy bench_single (published by this benchmark): five gates, each with one link "
         "artifact, one CEL criterion and one sign-off (sponsor); the sponsor signs, then decides go"

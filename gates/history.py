@@ -49,6 +49,9 @@ class RoundAt:
     signatures: list[SignatureAt] = field(default_factory=list)
     # What was submitted for decision; None where an older event did not record it.
     snapshot: dict[str, Any] | None = None
+    # The evidence older than allowed when it was decided (gates.readiness.StaleEvidence
+    # records); None where the decision's event did not say.
+    stale_evidence: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -278,6 +281,7 @@ def _decided(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) ->
         found.state, found.decision, found.decided_by, found.decided_at = (
             "decided", data["decision"], actor, at,
         )  # fmt: skip
+        found.stale_evidence = data.get("stale_evidence")
     if "new_stage" in data:
         h.stage = data["new_stage"]
     for position, item in enumerate(data.get("follow_ups", ()), start=1):

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import cel
 
+from gates.chain import utc_text
 from gates.conditions import ConditionError, describe, holds
 from gates.model import NO_VOTES, Evidence, ProjectState, Signature, Waiver
 from gates.waivers import describe_waiver, valid_waiver
@@ -181,6 +182,45 @@ class Readiness:
     def reasons(self, *, signoffs: bool = True) -> list[str]:
         """The reasons of every blocking line, in words a sponsor understands."""
         return [line.reason for line in self.blocking if signoffs or not _is_signoff(line)]
+
+    def stale_evidence(self) -> tuple[StaleEvidence, ...]:
+        """The evidence the gate needs that is older than its artifact allows at the report's
+        moment: stale lines, and waived ones whose evidence is stale (a waiver lets the gate
+        pass; it does not make the evidence fresh)."""
+        found = []
+        for line in self.lines:
+            artifact = line.requirement
+            if not isinstance(artifact, Artifact) or line.status is _NOT_APPLICABLE:
+                continue
+            now = line.setting.now
+            evidence = line.evidence or line.setting.state.evidence.get(artifact.id)
+            if evidence is not None and is_stale(artifact, evidence.attached_at, now):
+                found.append(
+                    StaleEvidence(artifact.id, evidence.version, evidence.attached_at,
+                                  (now - evidence.attached_at).days, artifact.max_age_days or 0)
+                )  # fmt: skip
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class StaleEvidence:
+    """A piece of evidence older than its artifact allows, as a gate was decided on it."""
+
+    artifact: str
+    version: int
+    attached_at: datetime
+    age_days: int
+    max_age_days: int
+
+    def as_record(self) -> dict[str, object]:
+        """As the review row and the decision's event keep it (JSON values)."""
+        return {
+            "artifact": self.artifact,
+            "version": self.version,
+            "attached_at": utc_text(self.attached_at),
+            "age_days": self.age_days,
+            "max_age_days": self.max_age_days,
+        }
 
 
 def _is_signoff(line: Line) -> bool:

@@ -143,6 +143,7 @@ def project_rows(h: ProjectHistory) -> dict[str, Rows]:
             "snapshot_digest": r.snapshot_digest,
         }
         | ({} if r.snapshot is None else {"snapshot": r.snapshot})
+        | ({} if r.stale_evidence is None else {"stale_evidence": r.stale_evidence})
         for r in h.rounds
     }
     conditions = {

@@ -15,8 +15,6 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
-from alembic import op
-
 revision = "0019"
 down_revision = "0018"
 branch_labels = None
@@ -24,9 +22,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from workflows.verbs.reconcile import append_baseline
-
-    append_baseline(op.get_bind())
+    """The baseline is appended by the newest revision that changes a reconciled table (0020
+    now): it reads the tables with the models as they are at the head."""
 
 
 def downgrade() -> None:

@@ -75,6 +75,38 @@ def test_a_gate_passed_by_override_while_its_risk_register_was_stale_is_listed(
     assert (age, limit, passed_by) == (100, 90, f"override {asked.id}")
 
 
+def test_the_upgrade_finds_the_gates_passed_on_stale_evidence_before_decisions_recorded_it(
+    act, new_project, pass_gate, submit_ready, collect_signatures, clock, workspace
+):
+    from importlib import import_module
+
+    from sqlalchemy import update
+
+    from workflows.store.records import Review
+
+    migration = import_module("migrations.versions.0020_stale_evidence_at_decision")
+    key = new_project("ERP-1")
+    since = clock.now
+    pass_gate(key)
+    submit_ready(key)
+    collect_signatures(key)
+    clock.advance(days=100)
+    asked = act(overrides.request_override, "pmo", key, "Register reviewed in the steering call")
+    act(overrides.answer_override, "pmo2", asked.id, True, "Minutes attached")
+    until = clock.now + timedelta(days=1)
+    recorded = act(read_report, "auditor", "stale-evidence", since, until).rows
+
+    with workspace.unit_of_work() as uow:  # as before decisions recorded their stale evidence
+        uow.session.execute(update(Review).values(stale_evidence=None))
+        uow.commit()
+    assert act(read_report, "auditor", "stale-evidence", since, until).rows == []
+    with workspace.unit_of_work() as uow:
+        migration._fill_in(uow.session.connection())
+        uow.commit()
+
+    assert act(read_report, "auditor", "stale-evidence", since, until).rows == recorded != []
+
+
 def test_waivers_are_listed_as_requested_active_or_revoked(act, new_project, clock, period):
     key = new_project("ERP-1")
     until = clock.now + timedelta(days=30)

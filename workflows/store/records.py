@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -219,6 +220,13 @@ class Review(Base):
         Index("ix_reviews_state_due_at", "state", "due_at"),
         # Compliance reports: reviews decided in a period.
         Index("ix_reviews_decided_at", "decided_at"),
+        # The stale-evidence report: only the few decisions that recorded stale evidence.
+        Index(
+            "ix_reviews_stale_decided_at",
+            "decided_at",
+            postgresql_where=text("stale_evidence IS NOT NULL"),
+            sqlite_where=text("stale_evidence IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -238,6 +246,9 @@ class Review(Base):
     version: Mapped[int] = mapped_column(default=1)
     # The snapshot digest's formula (gates.binding); None: submitted before formula 2.
     digest_formula: Mapped[int | None]
+    # The evidence older than its artifact allows when the gate was decided
+    # (gates.readiness.StaleEvidence records); None when none was.
+    stale_evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     # The verbs load the project first (and lock it), so the review's project is already in
     # the session: a lazy many-to-one finds it there without a query. The gate rules read

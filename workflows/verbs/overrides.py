@@ -113,7 +113,7 @@ def answer_override(
     asked.answered_by, asked.answered_at, asked.answer = actor.username, uow.now, answer.strip()
     if confirm:
         reason = f"PMO override: {asked.reason}"
-        ruling = Ruling(Decision.GO, reason)
+        ruling = Ruling(Decision.GO, reason, stale=round_.report.stale_evidence())
         record_decision(
             uow, actor, under, (round_.policy, round_.gate), [], ruling, {}, override=asked.id
         )

@@ -182,13 +182,15 @@ def project_histories(
                 Review.decided_by,
                 Review.decided_at,
                 Review.snapshot,
+                Review.stale_evidence,
             )
             .join(Project, Project.id == Review.project_id)
             .order_by(Review.id)
         )
     ):
         found = RoundAt(row[2], row[3], row[4], _moment(row[5]), row[6], row[7], row[8], row[9],
-                        None if row[10] is None else _moment(row[10]), [], row[11])  # fmt: skip
+                        None if row[10] is None else _moment(row[10]), [], row[11],
+                        _stale(row[12], decided=row[8] is not None))  # fmt: skip
         rounds[row[0]] = found
         histories[names[row[1]]].rounds.append(found)
     if signatures is None:
@@ -379,8 +381,10 @@ def append_baseline(connection: Connection) -> bool:
     with no events (replay needs none) or whose last event is already such a baseline.
     True when appended.
 
-    Written for migrations: it inserts only the columns every revision since 0014 has, and
-    the chain-head trigger moves the head."""
+    Written for migrations, and for the newest one that changes a reconciled table only: it
+    reads the tables with the models of the head (tests/integration/test_deep_verify.py
+    upgrades an old database with events to the head to keep this true). It inserts only the
+    columns every revision since 0014 has, and the chain-head trigger moves the head."""
     last = connection.execute(
         select(AuditEvent.action, AuditEvent.body).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -446,6 +450,12 @@ def differences(connection: Connection, expected: Replayed | None = None) -> lis
         *compare_values("users", expected.active, found.active, "active"),
         *compare_signatures(expected.signatures, expected.superseded, found.signatures),
     ]
+
+
+def _stale(column: Any, *, decided: bool) -> list[dict[str, Any]] | None:
+    """A review's stale evidence as its decision's event says it: a list once decided (the
+    column is NULL when there was none), nothing before."""
+    return column if column is not None else ([] if decided else None)
 
 
 def _moment(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from gates.binding import SNAPSHOT_FORMULA, SignatureContent, signature_hash
 from gates.change_control import rebaseline_refusals
 from gates.decisions import ON_HOLD, FollowUp, next_gate
 from gates.model import APPROVING, Person, Signature
-from gates.readiness import Readiness, readiness
+from gates.readiness import Readiness, StaleEvidence, readiness
 from gates.refusals import Refusal, refusals_of
 from gates.signoffs import ReviewRound
 from policies.model import Decision, Gate, Policy
@@ -365,7 +365,7 @@ def decide(
         owed = [g for g in rebaseline_due(uow, project, policy) if g != gate.id]
         refusals = [*refusals, *rebaseline_refusals(policy, owed, "passed")]
     owners = owners_of(uow, follow_ups) if not refusals else {}
-    ruling = Ruling(choice, reason, follow_ups, recycle_to)
+    ruling = Ruling(choice, reason, follow_ups, recycle_to, report.stale_evidence())
     return record_decision(uow, actor, under, (policy, gate), refusals, ruling, owners)
 
 
@@ -377,6 +377,7 @@ class Ruling:
     reason: str
     follow_ups: Sequence[FollowUp] = ()
     recycle_to: str | None = None
+    stale: Sequence[StaleEvidence] = ()  # evidence older than allowed, at the decision
 
 
 def record_decision(
@@ -404,6 +405,7 @@ def record_decision(
     repeat = _rebaseline(policy, project, gate) and choice in (*APPROVING, Decision.RECYCLE)
     new_stage = None if repeat else _moved_to(lifecycle, project, gate, choice, given.recycle_to)
     result = Decided(review, project.stage, new_stage or project.stage)
+    stale = [s.as_record() for s in given.stale]
     update_row(
         uow.session,
         review,
@@ -412,6 +414,7 @@ def record_decision(
         decided_by=actor.username,
         decided_at=uow.now,
         reason=given.reason.strip(),
+        stale_evidence=stale or None,
     )
     if new_stage is not None:
         resume_stage = project.stage if choice is Decision.HOLD else None
@@ -455,6 +458,7 @@ def record_decision(
         override=override,
         snapshot_digest=review.snapshot_digest,
         follow_ups=named,
+        stale_evidence=stale,
     )
     if choice in APPROVING and not repeat:
         pass_skipped_gates(uow, actor.username, project, policy, lifecycle)

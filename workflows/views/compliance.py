@@ -21,16 +21,12 @@ import orjson
 from sqlalchemy import and_, func, or_, select
 
 from gates.model import APPROVING
-from gates.readiness import is_stale
 from gates.waivers import APPROVED
-from policies.model import Artifact
 from workflows.refusal_log import REFUSED
 from workflows.store.records import (
-    ArtifactVersion,
     AuditEvent,
     FollowUpRecord,
     OverrideRecord,
-    PolicyVersion,
     Project,
     Review,
     RoleGrant,
@@ -260,49 +256,27 @@ def _unused_roles(uow: UnitOfWork, since: datetime, until: datetime) -> list[tup
 
 def _stale_evidence(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
     """Gates passed (go or conditional go) in the period while a piece of evidence they
-    require was older than its `max_age_days` (gates.readiness.is_stale), and what let the
-    gate pass all the same: a confirmed PMO override or an approved waiver.
-
-    Only the gates whose policy version limits an artifact's age are read: for each passing
-    decision, the newest version of each limited artifact attached before the decision (the
-    one its snapshot held)."""
-    limited: dict[tuple[int, str], dict[str, Artifact]] = {}
-    for published in uow.session.execute(select(PolicyVersion)).scalars():
-        for gate in uow.workspace.policy(published).gates:
-            aged = {a.id: a for a in gate.artifacts if a.max_age_days}
-            if aged:
-                limited[published.id, gate.id] = aged
-    if not limited:
-        return []
-    r, v = Review, ArtifactVersion
-    which = or_(
-        *(
-            and_(Project.policy_version_id == version, r.gate_id == gate, v.artifact_id.in_(aged))
-            for (version, gate), aged in limited.items()
-        )
-    )
+    require was older than its `max_age_days`, as each decision recorded it on its review
+    (gates.readiness.Readiness.stale_evidence), and what let the gate pass all the same: a
+    confirmed PMO override or an approved waiver. Reads the decided reviews by decision time,
+    only those that recorded stale evidence."""
+    r = Review
     query = (
-        select(r.id, Project.key, Project.policy_version_id, r.gate_id, r.round, r.decided_at,
-               r.decision, r.decided_by, v.artifact_id, func.max(v.attached_at))
+        select(r.id, Project.key, r.gate_id, r.round, r.decided_at, r.decision, r.decided_by,
+               r.stale_evidence)
         .join(Project, Project.id == r.project_id)
-        .join(v, and_(v.project_id == r.project_id, v.attached_at <= r.decided_at))
-        .where(r.decided_at >= since, r.decided_at < until)
-        .where(r.decision.in_([d.value for d in APPROVING]), which)
-        .group_by(r.id, Project.key, Project.policy_version_id, r.gate_id, r.round,
-                  r.decided_at, r.decision, r.decided_by, v.artifact_id)
-        .order_by(r.decided_at, r.id, v.artifact_id)
+        .where(r.decided_at >= since, r.decided_at < until, r.stale_evidence.is_not(None))
+        .where(r.decision.in_([d.value for d in APPROVING]))
+        .order_by(r.decided_at, r.id)
+        .limit(MAX_ROWS + 1)
     )  # fmt: skip
     rows: list[tuple[Any, ...]] = []
-    for row in uow.session.execute(query):
-        review, key, version_id, gate_id, number, decided, decision, by, artifact, attached = row
-        rule = limited[version_id, gate_id][artifact]
-        decided, attached = _aware(decided), _aware(attached)
-        if is_stale(rule, attached, decided):
-            passed_by = _passed_by(uow, review, key, gate_id, artifact)
-            rows.append((key, gate_id, number, decided, decision, by, artifact, attached,
-                         (decided - attached).days, rule.max_age_days, passed_by))  # fmt: skip
-            if len(rows) > MAX_ROWS:
-                break
+    for review, key, gate, number, decided, decision, by, stale in uow.session.execute(query):
+        for found in stale or ():
+            artifact = found["artifact"]
+            rows.append((key, gate, number, decided, decision, by, artifact, found["attached_at"],
+                         found["age_days"], found["max_age_days"],
+                         _passed_by(uow, review, key, gate, artifact)))  # fmt: skip
     return rows
 
 
@@ -323,12 +297,6 @@ def _passed_by(uow: UnitOfWork, review: int, key: str, gate: str, artifact: str)
         .where(WaiverRecord.requirement == f"artifact:{artifact}", WaiverRecord.status == APPROVED)
     ).first()
     return f"waiver {waived[0]}" if waived is not None else ""
-
-
-def _aware(moment: Any) -> datetime:
-    """A stored time (SQLite's come back naive) as UTC."""
-    found: datetime = moment
-    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def _logins(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:

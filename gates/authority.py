@@ -27,6 +27,8 @@ from gates.decisions import (
     can_decide,
     can_override,
     close_refusals,
+    deciders_in_words,
+    deciding_roles,
     second_member_refusals,
     stage_moves,
 )
@@ -49,7 +51,7 @@ from gates.waivers import (
     revoke_refusals,
     waiving_role,
 )
-from policies.model import DEFAULT_MAX_WAIVER_DAYS, Decision, Requirement
+from policies.model import DEFAULT_DECIDERS, DEFAULT_MAX_WAIVER_DAYS, Decision, Requirement
 
 
 class Scope(StrEnum):
@@ -193,7 +195,7 @@ class Authority:
         """Every reason the person may not take `decision` on the review now (a recycle may
         name the earlier gate `recycle_to` the project goes back to)."""
         review = self._review()
-        refused = self.refusals(DECIDE) or decider_refusals(self.person, review.state)
+        refused = self.deciding() or decider_refusals(self.person, review.state)
         if refused:
             return refused
         return can_decide(
@@ -206,6 +208,23 @@ class Authority:
             open_conditions=review.policy.open_conditions,
             recycle_to=recycle_to,
         )
+
+    def deciding(self) -> list[Refusal]:
+        """Why the person may not decide the review's gate at all: not one of the roles its
+        policy lets decide it for this project (gates.decisions.deciding_roles; the sponsor
+        or the PMO unless the gate says otherwise). Segregation of duties aside."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        review = self._review()
+        gate = review.report.gate
+        roles = deciding_roles(gate, review.state.context)
+        if self.person.roles & roles:
+            return []
+        if gate.decided_by == DEFAULT_DECIDERS:
+            return [DECIDE.refusal(self.project_key)]
+        who = deciders_in_words(review.policy, roles)
+        text = f"Only {who} may decide {gate.name}. ({self.project_key})"
+        return [Refusal(DECIDE.rule, None, text)]
 
     def close_condition(self, owner: str, closed: bool, note: str | None = None) -> list[Refusal]:
         """Every reason the person may not close a condition owned by `owner` now (with

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import cel
+
+from gates.conditions import ConditionError, holds
 from gates.model import OpenCondition, ProjectState
 from gates.readiness import Readiness
 from gates.refusals import Refusal, refusals_of
@@ -30,6 +33,34 @@ class FollowUp:
     action: str
     owner: str
     due: date
+
+
+def deciding_roles(gate: Gate, context: cel.Context) -> frozenset[str]:
+    """The roles that may decide `gate` for the project in `context`: each of its deciders
+    whose condition holds (one that cannot be evaluated for the project does not)."""
+    roles = set()
+    for decider in gate.decided_by:
+        try:
+            if decider.when is None or holds(decider.when, context):
+                roles.add(decider.role)
+        except ConditionError:
+            continue
+    return frozenset(roles)
+
+
+def deciders_in_words(policy: Policy, roles: frozenset[str]) -> str:
+    """'the Investment board or the Treasury': who may decide, as a refusal names them."""
+    titles = sorted(f"the {policy.role_title(r)}" for r in roles)
+    return " or ".join(titles) if titles else "nobody"
+
+
+def deciders_described(policy: Policy, gate: Gate) -> str:
+    """Who decides `gate`, as the policy says it: 'the Finance controller (when
+    project.budget > 1000000.0) or the Project sponsor'."""
+    return " or ".join(
+        f"the {policy.role_title(d.role)}" + (f" (when {d.when})" if d.when else "")
+        for d in gate.decided_by
+    )
 
 
 def can_decide(

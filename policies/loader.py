@@ -16,6 +16,7 @@ from policies.facts import FactError, parse_value
 from policies.limits import MAX_POLICY_BYTES
 from policies.model import (
     DEFAULT_CHANGE_CONTROL,
+    DEFAULT_DECIDERS,
     DEFAULT_INCOMPATIBLE,
     DEFAULT_INDEPENDENCE,
     DEFAULT_MAX_WAIVER_DAYS,
@@ -25,6 +26,7 @@ from policies.model import (
     ChangeControl,
     Condition,
     Criterion,
+    Decider,
     Decision,
     Fact,
     FactType,
@@ -327,6 +329,18 @@ class _Builder:
             )
         self._role_ref(spec.get("escalate_to"), f"{path}.escalate_to")
         skip_when = self._condition(spec, "skip_when", path, names)
+        deciders = self._each(
+            spec.get("decided_by", []), f"{path}.decided_by", names, self._decider
+        )
+        self._unique(
+            [d.get("role", "") for d in spec.get("decided_by", [])],
+            f"{path}.decided_by",
+            "deciding role",
+        )
+        if "decided_by" in spec and not spec["decided_by"]:
+            self.doc.problem(
+                f"{path}.decided_by", "name at least one role, or leave 'decided_by' out"
+            )
         if not {"id", "name", "stage"} <= spec.keys():
             return None
         return Gate(
@@ -342,6 +356,7 @@ class _Builder:
             sla_days=spec.get("sla_days"),
             escalate_to=spec.get("escalate_to"),
             recycle_to=tuple(spec.get("recycle_to", ())),
+            decided_by=tuple(deciders) or DEFAULT_DECIDERS,
         )
 
     def _each(
@@ -396,6 +411,12 @@ class _Builder:
         if expr is None or not {"id", "title"} <= spec.keys():
             return None
         return Criterion(spec["id"], spec["title"], expr, spec.get("why", ""), when, waivable_by)
+
+    def _decider(self, spec: dict[str, Any], path: str, names: Names) -> Decider | None:
+        when = self._condition(spec, "when", path, names)
+        if not self._role_ref(spec.get("role"), f"{path}.role"):
+            return None
+        return Decider(spec["role"], when)
 
     def _signoff(self, spec: dict[str, Any], path: str, names: Names) -> Signoff | None:
         when = self._condition(spec, "when", path, names)

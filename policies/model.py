@@ -200,6 +200,19 @@ Requirement = Artifact | Criterion | Signoff
 
 
 @dataclass(frozen=True, slots=True)
+class Decider:
+    """A role that may decide a gate, where its condition holds for the project (always,
+    without one): an investment board, or a treasury above a delegated limit."""
+
+    role: str
+    when: Condition | None = None
+
+
+DEFAULT_DECIDERS = (Decider("sponsor"), Decider("pmo"))
+"""Who decides a gate whose policy names nobody: the sponsor or the PMO."""
+
+
+@dataclass(frozen=True, slots=True)
 class Gate:
     """A decision point: the requirements to pass it and the stage entered on go."""
 
@@ -216,6 +229,8 @@ class Gate:
     escalate_to: str | None = None
     recycle_to: tuple[str, ...] = ()
     """Earlier gates a recycle here may send the project back to (default: this gate only)."""
+    decided_by: tuple[Decider, ...] = DEFAULT_DECIDERS
+    """The roles that may decide the gate, each where its condition holds."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
 

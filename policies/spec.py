@@ -173,6 +173,16 @@ SIGNOFF = Mapping(
     "A sign-off the gate needs.",
 )
 
+DECIDER = Mapping(
+    {
+        "role": Field(
+            _id("A role that may decide the gate (declared under roles)."), required=True
+        ),
+        "when": Field(_cel("Only where this CEL condition holds for the project.")),
+    },
+    "Who may decide the gate.",
+)
+
 GATE = Mapping(
     {
         "id": Field(_id("Gate id, unique in the policy."), required=True),
@@ -192,6 +202,13 @@ GATE = Mapping(
             _ids(
                 "Earlier gates a recycle here may send the project back to "
                 "(default: none, a recycle reworks this gate)."
+            )
+        ),
+        "decided_by": Field(
+            ListOf(
+                DECIDER,
+                "The roles that may decide the gate, each where its 'when' holds "
+                "(default: the sponsor or the PMO).",
             )
         ),
     },

@@ -169,10 +169,10 @@ def test_a_project_passes_its_first_gate_from_the_command_line(lockgate, instanc
 
 
 def test_a_refused_command_exits_1_with_the_reasons_in_words(lite_project_decided, lockgate):
-    result = lockgate("gate", "decide", "--as", "pm", "LITE-1", "go", code=1)
+    result = lockgate("project", "kill", "--as", "pm", "LITE-1", "--reason", "Done", code=1)
 
-    assert "error: cannot decide a gate:" in result.output
-    assert "Only the sponsor or the PMO may decide a gate. (LITE-1)" in result.output
+    assert "error: cannot kill:" in result.output
+    assert "Only the sponsor or the PMO may kill the project. (LITE-1)" in result.output
 
 
 def test_a_wrong_password_exits_1_and_says_nothing_was_signed(lite_project_decided, lockgate):

@@ -483,3 +483,57 @@ def test_one_row_per_person_and_review_leads_and_carries_the_review_part() -> No
         ("pmo", Part.YOUR_TURN, False),
     ]
     assert part_of(()) is None
+
+
+# --- who decides: the gate's decided_by -----------------------------------------------------
+
+
+def deciding(*deciders: tuple[str, str | None]) -> Policy:
+    """The standard policy whose initiation gate is decided by `deciders` (role, when)."""
+    from dataclasses import replace
+
+    from policies.conditions import Names, compile_condition
+    from policies.model import Decider
+
+    policy = standard()
+    names = Names({f.id: f for f in policy.facts}, [t.id for t in policy.tiers])
+
+    def compiled(source: str | None) -> Any:
+        if source is None:
+            return None
+        condition, problems = compile_condition(source, names)
+        assert condition is not None, problems
+        return condition
+
+    first = replace(policy.gates[0], decided_by=tuple(Decider(r, compiled(w)) for r, w in deciders))
+    return replace(policy, gates=(first, *policy.gates[1:]))
+
+
+def test_a_gate_decided_by_a_board_refuses_the_sponsor_and_names_the_board() -> None:
+    board = deciding(("finance", None))
+    granted = authority(person("sam", "sponsor"), "ERP-1", Round(policy=board).build())
+
+    [refusal] = granted.deciding()
+
+    title = board.role_title("finance")
+    assert (refusal.rule, refusal.text) == (
+        "role.decide",
+        f"Only the {title} may decide {board.gates[0].name}. (ERP-1)",
+    )
+    assert (
+        authority(person("fay", "finance"), "ERP-1", Round(policy=board).build()).deciding() == []
+    )
+
+
+def test_above_a_delegated_limit_another_body_decides() -> None:
+    limit = deciding(
+        ("finance", "project.budget > 1000000.0"), ("sponsor", "project.budget <= 1000000.0")
+    )
+    small = Round(policy=limit, facts=standard_facts(budget="400000")).build()
+    large = Round(policy=limit, facts=standard_facts(budget="2000000")).build()
+    sam, fay = person("sam", "sponsor"), person("fay", "finance")
+
+    assert authority(sam, "ERP-1", small).deciding() == []
+    assert rules(authority(fay, "ERP-1", small).deciding()) == [("role.decide", None)]
+    assert authority(fay, "ERP-1", large).deciding() == []
+    assert rules(authority(sam, "ERP-1", large).deciding()) == [("role.decide", None)]

@@ -196,8 +196,8 @@ def test_show_shows_sign_off_rules_and_skip_conditions(tmp_path: Path) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert (
-        "Ship gate [ship]: build -> live; decisions: go, recycle, hold;"
-        ' skipped when tier == "small" && !project.regulated'
+        "Ship gate [ship]: build -> live; decisions: go, recycle, hold; decided by the Project"
+        ' sponsor or the PMO lead; skipped when tier == "small" && !project.regulated'
     ) in lines
     ship = lines[lines.index("KIND      REQUIREMENT         WHEN    DETAILS") :]
     assert [line.split("  ")[0] for line in ship[1:]] == ["sign-off"] * 3

@@ -1570,3 +1570,71 @@ def test_a_later_gate_may_ask_for_signers_distinct_from_the_previous_gate() -> N
 
     [signoff] = [s for g in policy.gates for s in g.signoffs if s.distinct_from_previous_gate]
     assert signoff.role == "business_owner"
+
+
+# -- who decides a gate ------------------------------------------------------------------------
+
+DECIDED_BY = """    decisions: [go, recycle, kill]
+    decided_by:
+      - role: finance
+        when: project.budget > 5000000.0
+      - role: sponsor
+"""
+
+
+def test_a_gate_is_decided_by_the_sponsor_or_the_pmo_unless_it_names_its_deciders(
+    valid_policy: Policy, policy_with: Edit
+) -> None:
+    named = parse_policy(policy_with("    decisions: [go, recycle, kill]\n", DECIDED_BY), NAME)
+
+    [default, _] = valid_policy.gates
+    [finance, sponsor] = named.gates[0].decided_by
+    assert [d.role for d in default.decided_by] == ["sponsor", "pmo"]
+    assert (finance.role, finance.when and finance.when.source) == (
+        "finance",
+        "project.budget > 5000000.0",
+    )
+    assert (sponsor.role, sponsor.when) == ("sponsor", None)
+
+
+def test_a_deciding_role_the_policy_does_not_declare_is_named_where_it_is_written(
+    policy_with: Edit,
+) -> None:
+    text = policy_with(
+        "    decisions: [go, recycle, kill]\n",
+        "    decisions: [go, recycle, kill]\n    decided_by:\n      - role: finanse\n",
+    )
+
+    problem = the_problem_in(text)
+
+    assert (problem.path, problem.message) == (
+        "gates[0].decided_by[0].role",
+        "unknown role 'finanse' (did you mean 'finance'?)",
+    )
+    assert place(problem) == locate(text, "finanse")
+
+
+def test_deciders_that_name_nobody_twice_the_same_or_a_bad_condition_are_each_named(
+    policy_with: Edit,
+) -> None:
+    empty = policy_with(
+        "    decisions: [go, recycle, kill]\n",
+        "    decisions: [go, recycle, kill]\n    decided_by: []\n",
+    )
+    twice = policy_with(
+        "    decisions: [go, recycle, kill]\n",
+        "    decisions: [go, recycle, kill]\n"
+        "    decided_by:\n      - role: pmo\n      - role: pmo\n",
+    )
+    unknown_fact = policy_with(
+        "    decisions: [go, recycle, kill]\n",
+        "    decisions: [go, recycle, kill]\n    decided_by:\n"
+        "      - role: pmo\n        when: project.budjet > 1.0\n",
+    )
+
+    assert the_problem_in(empty).message == "name at least one role, or leave 'decided_by' out"
+    assert the_problem_in(twice).path == "gates[0].decided_by[1]"
+    assert "appears twice" in the_problem_in(twice).message
+    assert the_problem_at(unknown_fact, "gates[0].decided_by[0].when").message == (
+        "unknown fact 'project.budjet' (did you mean 'project.budget'?)"
+    )

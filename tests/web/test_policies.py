@@ -94,6 +94,7 @@ def test_the_policy_page_shows_stages_facts_tiers_and_each_gates_requirements(
     assert "planning → execution" in page
     assert "10 days, then escalated to PMO" in page
     assert "go, conditional go, recycle, hold, kill" in page
+    assert "Decided by" in page and "the Project sponsor or the PMO" in page
     assert "Project charter" in page and "always" in page
     assert 'tier != "small"' in page
     assert "must hold: project.duration_months <= 36" in page

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from gates.authority import DECIDE, READ, SUBMIT, WITHDRAW, Authority, authority
+from gates.authority import READ, SUBMIT, WITHDRAW, Authority, authority
 from gates.binding import SNAPSHOT_FORMULA, SignatureContent, signature_hash
 from gates.change_control import rebaseline_refusals
 from gates.decisions import ON_HOLD, FollowUp, next_gate
@@ -350,7 +350,9 @@ def decide(
     under = load_under_review(uow, key)
     project, review = under.project, under.review
     granted = authority_on(uow, actor.username, project)
-    require(granted, DECIDE)
+    # Who decides is the gate's (its decided_by, asked below with the round); first, someone
+    # the project is nothing to learns nothing of its review.
+    require(granted, READ, "decide a gate")
     if review is None:
         raise _nothing_to("decide", project)
     policy = policy_of(uow, project)

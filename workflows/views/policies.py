@@ -9,7 +9,7 @@ from itertools import groupby
 
 from sqlalchemy import func, select
 
-from gates.decisions import stage_before
+from gates.decisions import deciders_described, stage_before
 from gates.duties import duties_in_words
 from gates.readiness import title_of
 from gates.refusals import texts
@@ -69,6 +69,7 @@ class GateSheet:
     source: str
     escalate_to: str | None
     decisions: tuple[str, ...]
+    decided_by: str
     requirements: tuple[RequirementRow, ...]
 
 
@@ -137,6 +138,7 @@ def _gate_sheet(policy: Policy, gate: Gate) -> GateSheet:
         source=stage_before(policy, gate),
         escalate_to=policy.role_title(gate.escalate_to) if gate.escalate_to else None,
         decisions=tuple(d.label for d in gate.decisions),
+        decided_by=deciders_described(policy, gate),
         requirements=tuple(_requirement_row(policy, r) for r in gate.requirements),
     )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from gates.authority import DECIDE, Authority
+from gates.authority import Authority
 from gates.decisions import go_blockers
 from gates.model import OpenCondition
 from gates.signoffs import Part, SignOption
@@ -98,8 +98,8 @@ class ReviewPage:
 
     @property
     def may_decide(self) -> bool:
-        """True when the reader may record the gate decision."""
-        return self.authority.may(DECIDE)
+        """True when the reader may record the gate decision (one of its deciding roles)."""
+        return not self.authority.deciding()
 
     @property
     def policy(self) -> Policy:

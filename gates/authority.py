@@ -44,6 +44,7 @@ from gates.duties import (
 from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPONSOR, Person
 from gates.refusals import Refusal
 from gates.signoffs import ReviewRound, Signing, SignOption, check_sign, sign_options
+from gates.votes import tally, vote_refusals, voter_refusals
 from gates.waivers import (
     decision_refusals,
     expiry_refusals,
@@ -198,7 +199,7 @@ class Authority:
         refused = self.deciding() or decider_refusals(self.person, review.state)
         if refused:
             return refused
-        return can_decide(
+        refusals = can_decide(
             review.report,
             review.state,
             decision,
@@ -208,6 +209,22 @@ class Authority:
             open_conditions=review.policy.open_conditions,
             recycle_to=recycle_to,
         )
+        gate = review.report.gate
+        if gate.vote is None:
+            return refusals
+        counted = tally(gate.vote, review.state.panel, review.state.ballots)
+        return [*refusals, *vote_refusals(review.policy, gate, decision, counted)]
+
+    def vote(self, decision: Decision) -> list[Refusal]:
+        """Every reason the person may not vote `decision` on the review now (gates.votes):
+        only the gate's panel, once a round, never on a round they may not decide for the
+        segregation of duties."""
+        if not self.person.active:
+            return [_disabled(self.person)]
+        review = self._review()
+        gate = review.report.gate
+        refused = voter_refusals(review.policy, gate, self.person, review.state.ballots, decision)
+        return refused or decider_refusals(self.person, review.state, "vote on")
 
     def deciding(self) -> list[Refusal]:
         """Why the person may not decide the review's gate at all: not one of the roles its

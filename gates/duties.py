@@ -36,19 +36,19 @@ def attachers(state: ProjectState) -> frozenset[str]:
     return frozenset(e.attached_by for e in state.evidence.values() if e.attached_by)
 
 
-def decider_refusals(person: Person, state: ProjectState) -> list[Refusal]:
-    """Why `person` may not decide this round: they submitted it, manage the project, or
-    attached its evidence. Empty when they may."""
+def decider_refusals(person: Person, state: ProjectState, doing: str = "decide") -> list[Refusal]:
+    """Why `person` may not decide this round (or, `doing` "vote on", vote on it): they
+    submitted it, manage the project, or attached its evidence. Empty when they may."""
     who = person.username
     refusals = []
     if who == state.submitter:
-        text = "Nobody may decide a gate they submitted."
+        text = f"Nobody may {doing} a gate they submitted."
         refusals.append(Refusal("sod.submitter_decides", None, text))
     if who == state.project_manager or person.manages:
-        text = "The project manager may not decide their own project's gate."
+        text = f"The project manager may not {doing} their own project's gate."
         refusals.append(Refusal("sod.manager_decides", None, text))
     if who in attachers(state):
-        text = "Nobody may decide a gate on evidence they attached."
+        text = f"Nobody may {doing} a gate on evidence they attached."
         refusals.append(Refusal("sod.attacher_decides", None, text))
     return refusals
 

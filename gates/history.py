@@ -34,6 +34,17 @@ class SignatureAt:
 
 
 @dataclass
+class VoteAt:
+    """A panel member's vote on a review round."""
+
+    id: int
+    voter: str
+    decision: str
+    comment: str
+    at: str
+
+
+@dataclass
 class RoundAt:
     """One review round of a gate."""
 
@@ -52,6 +63,7 @@ class RoundAt:
     # The evidence older than allowed when it was decided (gates.readiness.StaleEvidence
     # records); None where the decision's event did not say.
     stale_evidence: list[dict[str, Any]] | None = None
+    votes: list[VoteAt] = field(default_factory=list)
 
 
 @dataclass
@@ -203,7 +215,8 @@ class ProjectHistory:
                 history.evidence[artifact] = version
         for fields in data["rounds"]:
             signatures = [SignatureAt(**s) for s in fields["signatures"]]
-            history.rounds.append(RoundAt(**{**fields, "signatures": signatures}))
+            votes = [VoteAt(**v) for v in fields.get("votes", ())]
+            history.rounds.append(RoundAt(**{**fields, "signatures": signatures, "votes": votes}))
         history.conditions = [ConditionAt(**fields) for fields in data["conditions"]]
         history.waivers = {w["id"]: WaiverAt(**w) for w in data["waivers"]}
         history.changes = {c["id"]: ChangeAt(**c) for c in data["changes"]}
@@ -272,6 +285,14 @@ def _signed(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> 
                 printed_name=data.get("printed_name", ""),
                 meaning=data.get("meaning", ""),
             )
+        )
+
+
+def _voted(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    found = h.round_of(data["gate"], data["round"])
+    if found is not None:
+        found.votes.append(
+            VoteAt(data["vote"], actor, data["decision"], data.get("comment", ""), at)
         )
 
 
@@ -393,6 +414,7 @@ _HANDLERS = {
     "review.submitted": _submitted,
     "review.snapshot_changed": _snapshot_changed,
     "review.signed": _signed,
+    "review.voted": _voted,
     "review.decided": _decided,
     "review.withdrawn": _withdrawn,
     "condition.closed": _condition_closed,

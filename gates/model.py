@@ -84,6 +84,14 @@ class OpenCondition:
 
 
 @dataclass(frozen=True)
+class Ballot:
+    """One panel member's vote on a review round (gates.votes)."""
+
+    voter: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
 class ProjectState:
     """Everything the gate rules read about a project at one moment.
 
@@ -103,6 +111,10 @@ class ProjectState:
     # Who signed, or was signed for, on the review that passed the previous gate: read only
     # where a sign-off of this gate is `distinct_from_previous_gate`.
     previous_signers: frozenset[str] = frozenset()
+    # The gate's vote, read only where the gate takes one: the panel (its active holders on
+    # the project) and the ballots cast on the open review.
+    panel: frozenset[str] = frozenset()
+    ballots: Sequence[Ballot] = ()
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.

@@ -120,7 +120,7 @@ def tables_of(projects: Iterable[ProjectHistory], delegations: Rows) -> dict[str
 
 PROJECT_TABLES = (
     "projects", "artifact_versions", "reviews", "follow_ups", "waivers", "change_requests",
-    "overrides",
+    "overrides", "votes",
 )  # fmt: skip
 
 
@@ -179,9 +179,15 @@ def project_rows(h: ProjectHistory) -> dict[str, Rows]:
         }
         for o in h.overrides.values()
     }  # fmt: skip
+    votes = {
+        f"#{v.id}": {"project": h.key, "gate": r.gate, "round": r.round, "voter": v.voter,
+                     "decision": v.decision, "comment": v.comment}
+        for r in h.rounds
+        for v in r.votes
+    }  # fmt: skip
     return {"projects": {h.key: project}, "artifact_versions": versions, "reviews": reviews,
             "follow_ups": conditions, "waivers": waivers, "change_requests": changes,
-            "overrides": overrides}  # fmt: skip
+            "overrides": overrides, "votes": votes}  # fmt: skip
 
 
 def _registered(r: Replayed, actor: str, project: str | None, data: Mapping[str, Any]) -> None:

@@ -13,7 +13,7 @@ from policies.bounds import size_problem
 from policies.conditions import Names, compile_condition
 from policies.document import Document, read
 from policies.facts import FactError, parse_value
-from policies.limits import MAX_POLICY_BYTES
+from policies.limits import MAX_POLICY_BYTES, MAX_SIGNERS
 from policies.model import (
     DEFAULT_CHANGE_CONTROL,
     DEFAULT_DECIDERS,
@@ -36,6 +36,7 @@ from policies.model import (
     MoneyThreshold,
     OpenConditions,
     Overrides,
+    PanelVote,
     Policy,
     Role,
     Signoff,
@@ -337,6 +338,7 @@ class _Builder:
             f"{path}.decided_by",
             "deciding role",
         )
+        vote = self._vote(spec["vote"], f"{path}.vote") if "vote" in spec else None
         if "decided_by" in spec and not spec["decided_by"]:
             self.doc.problem(
                 f"{path}.decided_by", "name at least one role, or leave 'decided_by' out"
@@ -357,6 +359,7 @@ class _Builder:
             escalate_to=spec.get("escalate_to"),
             recycle_to=tuple(spec.get("recycle_to", ())),
             decided_by=tuple(deciders) or DEFAULT_DECIDERS,
+            vote=vote,
         )
 
     def _each(
@@ -411,6 +414,19 @@ class _Builder:
         if expr is None or not {"id", "title"} <= spec.keys():
             return None
         return Criterion(spec["id"], spec["title"], expr, spec.get("why", ""), when, waivable_by)
+
+    def _vote(self, spec: dict[str, Any], path: str) -> PanelVote | None:
+        known = self._role_ref(spec.get("panel"), f"{path}.panel")
+        needs = spec.get("needs", "majority")
+        counted = isinstance(needs, int) and not isinstance(needs, bool)
+        if needs not in ("majority", "unanimous") and not (counted and 1 <= needs <= MAX_SIGNERS):
+            self.doc.problem(
+                f"{path}.needs",
+                f"expected majority, unanimous or a number of votes from 1 to {MAX_SIGNERS}, "
+                f"found {needs!r}",
+            )
+            return None
+        return PanelVote(spec["panel"], needs) if known else None
 
     def _decider(self, spec: dict[str, Any], path: str, names: Names) -> Decider | None:
         when = self._condition(spec, "when", path, names)

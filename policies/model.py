@@ -208,6 +208,16 @@ class Decider:
     when: Condition | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PanelVote:
+    """A gate whose go needs a vote of a panel: the holders of `panel` on the project each
+    vote once a round, and a go needs `needs` of them for it: "majority" (more than half),
+    "unanimous" (all), or a number of votes."""
+
+    panel: str
+    needs: str | int = "majority"
+
+
 DEFAULT_DECIDERS = (Decider("sponsor"), Decider("pmo"))
 """Who decides a gate whose policy names nobody: the sponsor or the PMO."""
 
@@ -231,6 +241,8 @@ class Gate:
     """Earlier gates a recycle here may send the project back to (default: this gate only)."""
     decided_by: tuple[Decider, ...] = DEFAULT_DECIDERS
     """The roles that may decide the gate, each where its condition holds."""
+    vote: PanelVote | None = None
+    """The panel whose vote a go needs, if any."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
 

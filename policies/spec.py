@@ -183,6 +183,22 @@ DECIDER = Mapping(
     "Who may decide the gate.",
 )
 
+VOTE = Mapping(
+    {
+        "panel": Field(
+            _id("The role whose holders on the project vote (one of roles)."), required=True
+        ),
+        "needs": Field(
+            Scalar(
+                "any",
+                "Votes for a go it needs: majority (the default: more than half the panel), "
+                "unanimous, or a number.",
+            )
+        ),
+    },
+    "A vote of a panel that a go needs.",
+)
+
 GATE = Mapping(
     {
         "id": Field(_id("Gate id, unique in the policy."), required=True),
@@ -211,6 +227,7 @@ GATE = Mapping(
                 "(default: the sponsor or the PMO).",
             )
         ),
+        "vote": Field(VOTE),
     },
     "A decision point between two stages.",
 )

@@ -50,6 +50,11 @@ class SignForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
+class VoteForm(FlaskForm):
+    decision = SelectField("Your vote", validators=[DataRequired()])
+    comment = TextAreaField("Comment", validators=[Length(max=LONG_TEXT)])
+
+
 def _due_when_filled(form: Form, field: Field) -> None:
     if field.data is None and (_text(form.action) or _text(form.owner)):
         field.errors[:] = []
@@ -212,6 +217,34 @@ def decide(key: str) -> Response | tuple[str, int]:
     return _render(page, _sign_form(page, formdata=None), form), 400
 
 
+@blueprint.route("/<key>/vote", methods=["POST"])
+@login_required
+def vote(key: str) -> Response | tuple[str, int]:
+    """Cast a panel member's vote on the open review (gates.votes)."""
+    page = _page_or_404(key)
+    form = _vote_form(page)
+    if form.validate():
+        uow = unit_of_work()
+        try:
+            cast = reviews.vote(uow, me().actor, key, form.decision.data, form.comment.data or "")
+        except Refused as error:
+            place_refusals(error, {"decision": form.decision.errors})
+        except (InvalidInput, Conflict) as error:
+            flash_refusal(error)
+        else:
+            uow.commit()
+            flash(f"Voted {Decision(cast.decision).label} on {page.gate.name}.", "success")
+            return redirect(url_for("approvals.review", key=key))
+    return _render(page, _sign_form(page, formdata=None), _decide_form(page, formdata=None),
+                   form), 400  # fmt: skip
+
+
+def _vote_form(page: ReviewPage, **options: object) -> VoteForm:
+    form = VoteForm(prefix="vote", **options)
+    form.decision.choices = [(d.value, d.label.capitalize()) for d in page.decisions]
+    return form
+
+
 def _page_or_404(key: str) -> ReviewPage:
     # Read-only even for a POST: signing checks the password before it writes, and reading
     # the page in the writing unit of work would hold SQLite's write lock during that check.
@@ -312,7 +345,12 @@ def _role_label(page: ReviewPage, option: SignOption) -> str:
     return label
 
 
-def _render(page: ReviewPage, sign_form: SignForm, decide_form: DecideForm) -> str:
+def _render(
+    page: ReviewPage,
+    sign_form: SignForm,
+    decide_form: DecideForm,
+    vote_form: VoteForm | None = None,
+) -> str:
     # A refused signature is shown next to its inputs, even when nothing is left to sign.
     return render_template(
         "approvals/review.html",
@@ -323,6 +361,7 @@ def _render(page: ReviewPage, sign_form: SignForm, decide_form: DecideForm) -> s
         sign_form=sign_form,
         decide_form=decide_form,
         can_decide=page.may_decide,
+        vote_form=vote_form or _vote_form(page, formdata=None),
         override_form=OverrideForm(prefix="override", formdata=None),
         answer_form=AnswerOverrideForm(prefix="answer", formdata=None),
         show_sign_form=page.offers_signature or bool(sign_form.errors),

@@ -3,24 +3,24 @@ snapshot a review is bound to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from gates.authority import Authority, Permission, authority
 from gates.binding import SNAPSHOT_FORMULA, snapshot_content, snapshot_digest
 from gates.decisions import next_gate
-from gates.model import ProjectState, Signature
+from gates.model import Ballot, ProjectState, Signature
 from gates.readiness import Readiness, Status, readiness
 from gates.refusals import Refusal
-from policies.model import Artifact, Gate, Policy
+from policies.model import Artifact, Decision, Gate, Policy
 from workflows.authority import person_on
 from workflows.errors import NotFound, Refused
 from workflows.gate_inputs import gate_inputs, project_under_review, signed_review
 from workflows.machines import SUBMITTED, Lifecycle
 from workflows.pending import refresh_pending
-from workflows.store.records import Project, Review
+from workflows.store.records import Project, Review, RoleGrant, User, VoteRecord
 from workflows.store.uow import UnitOfWork
 
 # The statements every verb runs, built once: building one costs more than running it on
@@ -147,6 +147,34 @@ def project_state(
         tiers={project.id: tier} if tier else None,
     )
     return inputs[project.id].state
+
+
+def with_vote(
+    uow: UnitOfWork, project: Project, gate: Gate, review: Review, state: ProjectState
+) -> ProjectState:
+    """`state` with the gate's panel (the active holders of its panel role on the project,
+    or everywhere for a global role) and the ballots cast on `review`; `state` itself when
+    the gate takes no vote."""
+    if gate.vote is None:
+        return state
+    holders = (
+        select(User.username)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.role == gate.vote.panel, RoleGrant.revoked_at.is_(None))
+        .where(or_(RoleGrant.project_id == project.id, RoleGrant.project_id.is_(None)))
+        .where(User.active.is_(True))
+    )
+    ballots = (
+        select(User.username, VoteRecord.decision)
+        .join(User, User.id == VoteRecord.voter_id)
+        .where(VoteRecord.review_id == review.id)
+        .order_by(VoteRecord.id)
+    )
+    return replace(
+        state,
+        panel=frozenset(uow.session.execute(holders).scalars()),
+        ballots=tuple(Ballot(u, Decision(d)) for u, d in uow.session.execute(ballots)),
+    )
 
 
 def current_readiness(

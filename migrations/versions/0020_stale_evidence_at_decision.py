@@ -7,8 +7,8 @@ A decision now records the evidence that was older than its artifact allows (the
 have it by decision time. This fills the column in for the gates passed before, with the same
 rule (gates.readiness.is_stale) against each policy version as published.
 
-On a database that had events, this also appends the `audit.baseline` of 0017 and 0019 (see
-there), once the column it reconciles exists.
+The `audit.baseline` of 0017 and 0019 is appended by 0021, once every table it reconciles
+exists.
 
 Revision ID: 0020
 Revises: 0019
@@ -30,16 +30,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from workflows.verbs.reconcile import append_baseline
-
     op.add_column("reviews", sa.Column("stale_evidence", sa.JSON(), nullable=True))
     _fill_in(op.get_bind())
     where = sa.text("stale_evidence IS NOT NULL")
     op.create_index("ix_reviews_stale_decided_at", "reviews", ["decided_at"],
                     postgresql_where=where, sqlite_where=where)  # fmt: skip
-    # The baseline 0017 and 0019 introduced, appended here: it reads the reconciled tables
-    # with the models of the head, this column among them.
-    append_baseline(op.get_bind())
 
 
 def _fill_in(connection: sa.Connection) -> None:

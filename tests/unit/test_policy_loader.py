@@ -1638,3 +1638,20 @@ def test_deciders_that_name_nobody_twice_the_same_or_a_bad_condition_are_each_na
     assert the_problem_at(unknown_fact, "gates[0].decided_by[0].when").message == (
         "unknown fact 'project.budjet' (did you mean 'project.budget'?)"
     )
+
+
+def test_a_vote_names_a_declared_panel_and_needs_majority_unanimous_or_a_number(
+    policy_with: Edit,
+) -> None:
+    gate = "    decisions: [go, recycle, kill]\n"
+    good = parse_policy(policy_with(gate, gate + "    vote: {panel: finance, needs: 2}\n"), NAME)
+    default = parse_policy(policy_with(gate, gate + "    vote: {panel: finance}\n"), NAME)
+    unknown = policy_with(gate, gate + "    vote: {panel: finanse}\n")
+    wrong = policy_with(gate, gate + "    vote: {panel: finance, needs: most}\n")
+
+    assert (good.gates[0].vote.panel, good.gates[0].vote.needs) == ("finance", 2)
+    assert default.gates[0].vote.needs == "majority" and default.gates[1].vote is None
+    assert the_problem_in(unknown).message == "unknown role 'finanse' (did you mean 'finance'?)"
+    assert the_problem_in(wrong).message == (
+        "expected majority, unanimous or a number of votes from 1 to 100, found 'most'"
+    )

@@ -145,6 +145,20 @@ def gate_decide(
         say(f"{gate}: {decision.replace('_', ' ')}; {key} is now '{decided.new_stage}'")
 
 
+@gate_group.command("vote")
+@acting
+@click.argument("key")
+@click.argument("decision", type=DECISIONS)
+@click.option("--comment", default="", help="Why you vote so (kept with the vote).")
+def gate_vote(actor: Actor, key: str, decision: str, comment: str) -> None:
+    """Vote DECISION on PROJECT's open review, as a member of its gate's panel (once a
+    round; a go at such a gate needs the votes its policy asks for)."""
+    with workspace().unit_of_work() as uow:
+        cast = reviews.vote(uow, actor, key, decision, comment)
+        uow.commit()
+    say(f"voted {cast.decision} on {key} (vote {cast.id})")
+
+
 @gate_group.command("withdraw")
 @acting
 @click.argument("key")

@@ -131,6 +131,8 @@ def _show_as_of(actor: Actor, key: str, moment: datetime) -> None:
             behalf = f" for {sig.on_behalf_of}" if sig.on_behalf_of else ""
             gone = " (superseded)" if sig.superseded else ""
             say(f"  {sig.signer}{behalf} as {sig.role}: {sig.decision} at {sig.at}{gone}")
+        for cast in found.votes:
+            say(f"  vote by {cast.voter}: {cast.decision} at {cast.at}")
     for condition in seen.conditions:
         state = f"closed by {condition.closed_by}" if condition.closed_at else "open"
         owner = f"{condition.owner}, due {condition.due}"

@@ -579,6 +579,21 @@ class ChangeRequest(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+class VoteRecord(Base):
+    """One panel member's vote on a review round of a gate that takes a vote (gates.votes):
+    each member votes once a round."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("review_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    voted_at: Mapped[datetime]
+
+
 class ChangeApproval(Base):
     """One approver role's approval of a change request: each role approves once."""
 

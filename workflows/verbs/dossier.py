@@ -252,6 +252,15 @@ def _report(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
                 f"<td>{e(s.on_behalf_of or '')}</td><td>{e(s.at)}</td></tr>"
             )
         parts.append("</table>")
+        if found.votes:
+            parts.append("<table><tr><th>Panel member</th><th>Vote</th><th>Comment</th>"
+                         "<th>Time (UTC)</th></tr>")  # fmt: skip
+            parts += [
+                f"<tr><td>{e(v.voter)}</td><td>{e(v.decision)}</td><td>{e(v.comment)}</td>"
+                f"<td>{e(v.at)}</td></tr>"
+                for v in found.votes
+            ]
+            parts.append("</table>")
     parts.append("<h2>Conditions</h2><ul>")
     parts += [
         f"<li>{e(c.action)} ({e(c.owner)}, due {e(str(c.due))}): "

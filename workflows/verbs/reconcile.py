@@ -27,6 +27,7 @@ from gates.history import (
     ProjectHistory,
     RoundAt,
     SignatureAt,
+    VoteAt,
     WaiverAt,
 )
 from gates.replay import (
@@ -57,6 +58,7 @@ from workflows.store.records import (
     RoleGrant,
     SignatureRecord,
     User,
+    VoteRecord,
     WaiverRecord,
     table_of,
 )
@@ -193,6 +195,17 @@ def project_histories(
                         _stale(row[12], decided=row[8] is not None))  # fmt: skip
         rounds[row[0]] = found
         histories[names[row[1]]].rounds.append(found)
+    for number, review, voter, decision, comment, voted_at in connection.execute(
+        only(
+            select(VoteRecord.id, VoteRecord.review_id, User.username, VoteRecord.decision,
+                   VoteRecord.comment, VoteRecord.voted_at)
+            .join(User, User.id == VoteRecord.voter_id)
+            .join(Review, Review.id == VoteRecord.review_id)
+            .join(Project, Project.id == Review.project_id)
+            .order_by(VoteRecord.id)
+        )
+    ):  # fmt: skip
+        rounds[review].votes.append(VoteAt(number, voter, decision, comment, _moment(voted_at)))
     if signatures is None:
         signatures = _signatures(connection, keys)
     for number, (facts, superseded, _) in sorted(signatures.items()):

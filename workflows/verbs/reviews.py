@@ -38,6 +38,7 @@ from workflows.state import (
     project_state,
     require,
     snapshot,
+    with_vote,
 )
 from workflows.store.passwords import check_password
 from workflows.store.records import (
@@ -45,6 +46,7 @@ from workflows.store.records import (
     Project,
     Review,
     SignatureRecord,
+    VoteRecord,
 )
 from workflows.store.uow import UnitOfWork
 from workflows.store.writes import insert_row, update_row
@@ -91,6 +93,8 @@ def gate_status(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
     review = review if review is not None and review.gate_id == gate.id else None
     state = project_state(uow, project, policy, gate, review)
     state = replace(state, open_conditions=open_conditions(uow, project.id))
+    if review is not None:
+        state = with_vote(uow, project, gate, review, state)
     report = readiness(policy, gate, state, uow.now)
     granted = authority(person, key, ReviewRound(policy, report, state))
     return GateStatus(project, policy, gate, report, review, granted, roster.names)
@@ -360,6 +364,7 @@ def decide(
     state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
     if choice in APPROVING:
         state = replace(state, open_conditions=open_conditions(uow, project.id))
+        state = with_vote(uow, project, gate, review, state)
     report = readiness(policy, gate, state, uow.now)
     at_gate = authority(granted.person, key, ReviewRound(policy, report, state))
     refusals = at_gate.decide(choice, reason, follow_ups, uow.now.date(), recycle_to)
@@ -495,6 +500,52 @@ def _moved_to(
             Decision.KILL: "kill",
         }[choice]
     return lifecycle.fire(project.stage, trigger, [], choice.label)
+
+
+@refusals_recorded
+def vote(
+    uow: UnitOfWork, actor: Actor, key: str, decision: str | Decision, comment: str = ""
+) -> VoteRecord:
+    """Vote on the open review of `key` as a member of its gate's panel (gates.votes): once a
+    round; a go at such a gate needs the votes the policy asks for."""
+    comment = inputs.long_text(comment, "comment")
+    choice = _decision(decision)
+    under = load_under_review(uow, key)
+    project, review = under.project, under.review
+    granted = authority_on(uow, actor.username, project)
+    require(granted, READ, "vote on a gate")
+    if review is None:
+        raise _nothing_to("vote on", project)
+    policy = policy_of(uow, project)
+    gate = gate_of(policy, project, review.gate_id)
+    state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
+    state = with_vote(uow, project, gate, review, state)
+    at_gate = authority(
+        granted.person, key, ReviewRound(policy, readiness(policy, gate, state, uow.now), state)
+    )
+    refusals = at_gate.vote(choice)
+    if refusals:
+        raise Refused("vote", refusals, key)
+    row = VoteRecord(
+        review_id=review.id,
+        voter_id=find_user(uow, actor.username).id,
+        decision=choice.value,
+        comment=comment.strip(),
+        voted_at=uow.now,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    uow.record(
+        actor.username,
+        "review.voted",
+        key,
+        gate=gate.id,
+        round=review.round,
+        vote=row.id,
+        decision=choice.value,
+        comment=row.comment,
+    )
+    return row
 
 
 @refusals_recorded

@@ -299,6 +299,10 @@ def _passed_by(uow: UnitOfWork, review: int, key: str, gate: str, artifact: str)
     return f"waiver {waived[0]}" if waived is not None else ""
 
 
+def _votes(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    return _events(uow, ("review.voted",), since, until, ("gate", "round", "decision", "comment"))
+
+
 def _logins(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
     actions = ("login.failed", "login.locked", "login.throttled")
     return _events(uow, actions, since, until, ("username", "address", "scope", "failures"))
@@ -359,6 +363,11 @@ KINDS: dict[str, Kind] = {
             "passed_by",
         ),
         _stale_evidence,
+    ),
+    "votes": Kind(
+        "Panel votes cast on gates that take a vote",
+        (*EVENT_COLUMNS, "gate", "round", "decision", "comment"),
+        _votes,
     ),
     "migrations": Kind(
         "Projects moved to another policy version",

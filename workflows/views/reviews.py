@@ -13,8 +13,9 @@ from typing import Any
 
 from gates.authority import Authority
 from gates.decisions import go_blockers
-from gates.model import OpenCondition
+from gates.model import Ballot, OpenCondition
 from gates.signoffs import Part, SignOption
+from gates.votes import Tally, tally
 from policies.model import Decision, Gate, Policy
 from workflows.errors import NotFound, Refused
 from workflows.identity import Actor
@@ -52,6 +53,25 @@ class ReviewPage:
         relaxes it)."""
         review = self.status.authority.review
         return review.state.open_conditions if review is not None else ()
+
+    @property
+    def vote(self) -> Tally | None:
+        """The panel's vote on the round, where the gate takes one."""
+        review = self.status.authority.review
+        if review is None or self.gate.vote is None:
+            return None
+        return tally(self.gate.vote, review.state.panel, review.state.ballots)
+
+    @property
+    def ballots(self) -> Sequence[Ballot]:
+        """The votes cast on the round, in the order cast."""
+        review = self.status.authority.review
+        return review.state.ballots if review is not None else ()
+
+    @property
+    def may_vote(self) -> bool:
+        """True when the reader may vote on the round (any decision the gate allows)."""
+        return self.gate.vote is not None and not self.status.authority.vote(Decision.GO)
 
     @property
     def go_blockers(self) -> list[str]:

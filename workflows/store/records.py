@@ -220,6 +220,13 @@ class Review(Base):
         Index("ix_reviews_state_due_at", "state", "due_at"),
         # Compliance reports: reviews decided in a period.
         Index("ix_reviews_decided_at", "decided_at"),
+        # The late-approvals report: only the reviews decided after their due time.
+        Index(
+            "ix_reviews_late_decided_at",
+            "decided_at",
+            postgresql_where=text("decided_at > due_at"),
+            sqlite_where=text("decided_at > due_at"),
+        ),
         # The stale-evidence report: only the few decisions that recorded stale evidence.
         Index(
             "ix_reviews_stale_decided_at",

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from workflows.errors import Refused
+from workflows.store.records import Review
 from workflows.verbs import overrides, reviews, waivers
 from workflows.verbs.compliance import export_report, read_report
 
@@ -52,7 +54,7 @@ def test_a_gate_decided_after_its_service_level_is_listed_with_the_days_late(
 
 
 def test_a_gate_passed_by_override_while_its_risk_register_was_stale_is_listed(
-    act, new_project, pass_gate, submit_ready, collect_signatures, refuses, clock
+    act, read, new_project, pass_gate, submit_ready, collect_signatures, refuses, clock
 ):
     fresh, stale = new_project("ERP-1"), new_project("ERP-2")
     since = clock.now
@@ -70,6 +72,12 @@ def test_a_gate_passed_by_override_while_its_risk_register_was_stale_is_listed(
 
     [row] = found.rows
     project, gate, number, _, decision, _, artifact, _, age, limit, passed_by = row
+    recorded = read(
+        lambda uow: uow.session.execute(
+            select(func.count()).where(Review.stale_evidence.is_not(None))
+        ).scalar_one()
+    )
+    assert recorded == 1, "only the decision on stale evidence records it (SQL NULL otherwise)"
     assert (project, gate, number, decision, artifact) == (stale, "planning", 1, "go",
                                                           "risk_register")  # fmt: skip
     assert (age, limit, passed_by) == (100, 90, f"override {asked.id}")

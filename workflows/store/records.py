@@ -255,7 +255,9 @@ class Review(Base):
     digest_formula: Mapped[int | None]
     # The evidence older than its artifact allows when the gate was decided
     # (gates.readiness.StaleEvidence records); None when none was.
-    stale_evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # (none_as_null: "none" is SQL NULL, not JSON null, so the partial index holds only the
+    # decisions that did pass on stale evidence.)
+    stale_evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
     # The verbs load the project first (and lock it), so the review's project is already in
     # the session: a lazy many-to-one finds it there without a query. The gate rules read

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from tests.actors import demo_actor
 from tests.history_tables import from_history, from_tables
 from workflows.store.records import AuditEvent, Project
+from workflows.verbs.reconcile import differences
 from workflows.views.history import project_as_of, replay_project
 from workflows.workspace import Workspace
 
@@ -20,6 +21,7 @@ def test_every_demo_project_replayed_from_its_events_equals_its_stored_state(
         assert len(keys) >= 20
         for key in keys:
             assert from_history(replay_project(uow, key)) == from_tables(uow, key), key
+        assert differences(uow.session.connection()) == [], "every demo row agrees with the trail"
 
 
 def test_a_project_as_of_an_earlier_moment_is_as_it_was_then(workspace: Workspace) -> None:

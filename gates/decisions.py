@@ -93,6 +93,8 @@ def can_decide(
         unclosed = conditions_blocking(state.open_conditions, open_conditions, today)
         return [*blocking, *unclosed, *_follow_up_problems(decision, follow_ups, today)]
     refusals = recycle_refusals(gate, recycle_to) if decision is Decision.RECYCLE else []
+    if decision is Decision.RECYCLE:
+        refusals += rounds_refusals(gate, state.round)
     if recycle_to is not None and decision is not Decision.RECYCLE:
         text = "Only a recycle sends the project back to an earlier gate."
         refusals.append(Refusal("decide.recycle_target_unused", "recycle_to", text))
@@ -100,6 +102,18 @@ def can_decide(
         text = f"A '{decision.label}' decision needs a reason."
         refusals.append(Refusal("decide.reason_required", "reason", text))
     return refusals
+
+
+def rounds_refusals(gate: Gate, round_: int | None) -> list[Refusal]:
+    """A recycle at the last round the gate's `max_rounds` allows is refused: the project
+    is then decided, held or killed."""
+    if gate.max_rounds is None or round_ is None or round_ < gate.max_rounds:
+        return []
+    text = (
+        f"{gate.name} has had {round_} review rounds, the most its policy allows: it cannot be "
+        "recycled again. Decide it, hold the project or kill it."
+    )
+    return [Refusal("decide.max_rounds", "decision", text)]
 
 
 def conditions_blocking(

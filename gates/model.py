@@ -115,6 +115,7 @@ class ProjectState:
     # the project) and the ballots cast on the open review.
     panel: frozenset[str] = frozenset()
     ballots: Sequence[Ballot] = ()
+    round: int | None = None  # the open review's round number
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.

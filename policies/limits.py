@@ -44,6 +44,9 @@ MAX_DAYS = 36_600
 MAX_SIGNERS = 100
 """The largest 'min' and 'order' of a sign-off."""
 
+MAX_ROUNDS = 100
+"""The largest `max_rounds` of a gate."""
+
 # -- CEL conditions ----------------------------------------------------------------------------
 
 MAX_EXPRESSION_CHARS = 1000

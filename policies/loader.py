@@ -360,6 +360,7 @@ class _Builder:
             recycle_to=tuple(spec.get("recycle_to", ())),
             decided_by=tuple(deciders) or DEFAULT_DECIDERS,
             vote=vote,
+            max_rounds=spec.get("max_rounds"),
         )
 
     def _each(

@@ -243,6 +243,8 @@ class Gate:
     """The roles that may decide the gate, each where its condition holds."""
     vote: PanelVote | None = None
     """The panel whose vote a go needs, if any."""
+    max_rounds: int | None = None
+    """Review rounds the gate may take: at the last, a recycle is refused (hold or kill)."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
 

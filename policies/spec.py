@@ -12,6 +12,7 @@ from policies.limits import (
     MAX_DAYS,
     MAX_DESCRIPTION_CHARS,
     MAX_IDENTIFIER_CHARS,
+    MAX_ROUNDS,
     MAX_SIGNERS,
     MAX_TITLE_CHARS,
     MAX_VERSION,
@@ -228,6 +229,14 @@ GATE = Mapping(
             )
         ),
         "vote": Field(VOTE),
+        "max_rounds": Field(
+            Scalar(
+                "integer",
+                "Review rounds the gate may take; at the last, no more recycles (default: no cap).",
+                minimum=1,
+                maximum=MAX_ROUNDS,
+            )
+        ),
     },
     "A decision point between two stages.",
 )

@@ -136,6 +136,7 @@ def gate_inputs(
             waivers=waivers.get((project.id, gate.id), []),
             snapshot_digest=review.snapshot_digest if review else None,
             submitter=review.submitted_by if review else None,
+            round=review.round if review else None,
             project_manager=project.manager.username,
             previous_signers=signed_before.get(project.id, frozenset()),
         )

@@ -64,3 +64,22 @@ def test_a_reader_with_no_part_in_the_project_learns_nothing_of_its_review(
     error = refuses(Refused, reviews.decide, "pm2", key, "go")
 
     assert [r.rule for r in error.refusals] == ["role.read"]
+
+
+def test_a_gate_capped_at_two_rounds_cannot_be_recycled_a_second_time(
+    act, new_project, submit_ready, refuses, stage_of
+):
+    source = policy_source("standard", 3).replace(
+        "  - id: initiation\n", "  - id: initiation\n    max_rounds: 2\n", 1
+    )
+    act(publishing.publish, system(), source, "standard-v3.yaml")
+    key = new_project("ERP-4")
+    submit_ready(key)
+    act(reviews.decide, "sponsor", key, "recycle", "Rework the business case")
+    submit_ready(key)
+
+    error = refuses(Refused, reviews.decide, "sponsor", key, "recycle", "Again")
+    act(reviews.decide, "sponsor", key, "hold", "Wait for the budget round")
+
+    assert [r.rule for r in error.refusals] == ["decide.max_rounds"]
+    assert stage_of(key) == "on_hold"

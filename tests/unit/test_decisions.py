@@ -236,3 +236,41 @@ def test_next_gate_for_each_stage(policy_name: str, stage: str, gate_id: str | N
     policy = {"standard": standard, "lite": lite, "matrix": matrix}[policy_name]()
     found = next_gate(policy, stage)
     assert (found.id if found else None) == gate_id
+
+
+# -- a cap on review rounds --------------------------------------------------------------------
+
+
+def capped(rounds: int | None, at_round: int) -> tuple[Readiness, ProjectState]:
+    """The ready matrix project at review round `at_round` of a start gate capped at `rounds`."""
+    from dataclasses import replace
+
+    found, project = ready_project()
+    return replace(found, gate=replace(found.gate, max_rounds=rounds)), replace(
+        project, round=at_round
+    )
+
+
+@pytest.mark.parametrize(
+    ("rounds", "at_round", "refused"),
+    [(3, 2, False), (3, 3, True), (3, 4, True), (1, 1, True), (None, 50, False)],
+)
+def test_a_recycle_at_the_last_round_the_gate_allows_is_refused(rounds, at_round, refused) -> None:
+    found, project = capped(rounds, at_round)
+
+    refusals = can_decide(found, project, RECYCLE, "Rework", (), TODAY)
+
+    assert [r.rule for r in refusals] == (["decide.max_rounds"] if refused else [])
+
+
+def test_at_the_last_round_the_project_is_still_decided_held_or_killed() -> None:
+    found, project = capped(2, 2)
+
+    assert can_decide(found, project, GO, "", (), TODAY) == []
+    assert can_decide(found, project, HOLD, "Funding", (), TODAY) == []
+    assert can_decide(found, project, KILL, "Stopped", (), TODAY) == []
+    [refusal] = can_decide(found, project, RECYCLE, "Again", (), TODAY)
+    assert refusal.text == (
+        "Start gate has had 2 review rounds, the most its policy allows: it cannot be recycled "
+        "again. Decide it, hold the project or kill it."
+    )

@@ -1655,3 +1655,12 @@ def test_a_vote_names_a_declared_panel_and_needs_majority_unanimous_or_a_number(
     assert the_problem_in(wrong).message == (
         "expected majority, unanimous or a number of votes from 1 to 100, found 'most'"
     )
+
+
+def test_max_rounds_is_a_whole_number_of_rounds_from_one(policy_with: Edit) -> None:
+    gate = "    decisions: [go, recycle, kill]\n"
+    three = parse_policy(policy_with(gate, gate + "    max_rounds: 3\n"), NAME)
+    zero = policy_with(gate, gate + "    max_rounds: 0\n")
+
+    assert (three.gates[0].max_rounds, three.gates[1].max_rounds) == (3, None)
+    assert the_problem_in(zero).path == "gates[0].max_rounds"

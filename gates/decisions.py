@@ -63,6 +63,19 @@ def deciders_described(policy: Policy, gate: Gate) -> str:
     )
 
 
+def rules_of_the_decision(policy: Policy, gate: Gate) -> list[str]:
+    """What a gate's decision waits for beyond its requirements, in words: a panel's vote,
+    a cap on its rounds ('a vote of the Gatekeeper panel (majority)', 'at most 3 rounds')."""
+    rules = []
+    if gate.vote is not None:
+        rules.append(
+            f"a vote of the {policy.role_title(gate.vote.panel)} panel ({gate.vote.needs})"
+        )
+    if gate.max_rounds is not None:
+        rules.append(f"at most {gate.max_rounds} review rounds")
+    return rules
+
+
 def can_decide(
     report: Readiness,
     state: ProjectState,

@@ -412,3 +412,16 @@ def test_a_title_and_a_file_name_with_control_characters_are_printed_visibly(
     for result in (checked, shown):
         assert "\x1b" not in result.output
         assert "\u202e" not in result.output
+
+
+def test_show_says_what_a_gates_decision_waits_for_beyond_its_requirements(tmp_path: Path) -> None:
+    text = MATRIX_POLICY.replace(
+        "    decisions: [go, recycle, hold]\n",
+        "    decisions: [go, recycle, hold]\n    vote: {panel: architecture, needs: 2}\n"
+        "    max_rounds: 3\n",
+    )
+
+    lines = run("show", write(tmp_path, "matrix.yaml", text)).stdout.splitlines()
+
+    [heading] = [line for line in lines if line.startswith("Ship gate [ship]")]
+    assert "; a vote of the " in heading and " panel (2); at most 3 review rounds" in heading

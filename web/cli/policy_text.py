@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gates.decisions import deciders_described
+from gates.decisions import deciders_described, rules_of_the_decision
 from gates.explain import Explanation
 from policies.model import Artifact, Criterion, Gate, Policy, Requirement, Signoff
 from web.cli.shared import say, say_lines, show_table
@@ -53,6 +53,7 @@ def _gate_heading(policy: Policy, gate: Gate) -> str:
         parts.append(f"SLA {gate.sla_days} days{escalation}")
     parts.append("decisions: " + ", ".join(d.label for d in gate.decisions))
     parts.append("decided by " + deciders_described(policy, gate))
+    parts += rules_of_the_decision(policy, gate)
     if gate.skip_when:
         parts.append(f"skipped when {gate.skip_when}")
     return "; ".join(parts)

@@ -9,7 +9,7 @@ from itertools import groupby
 
 from sqlalchemy import func, select
 
-from gates.decisions import deciders_described, stage_before
+from gates.decisions import deciders_described, rules_of_the_decision, stage_before
 from gates.duties import duties_in_words
 from gates.readiness import title_of
 from gates.refusals import texts
@@ -70,6 +70,7 @@ class GateSheet:
     escalate_to: str | None
     decisions: tuple[str, ...]
     decided_by: str
+    also: tuple[str, ...]  # a panel's vote, a cap on rounds
     requirements: tuple[RequirementRow, ...]
 
 
@@ -139,6 +140,7 @@ def _gate_sheet(policy: Policy, gate: Gate) -> GateSheet:
         escalate_to=policy.role_title(gate.escalate_to) if gate.escalate_to else None,
         decisions=tuple(d.label for d in gate.decisions),
         decided_by=deciders_described(policy, gate),
+        also=tuple(rules_of_the_decision(policy, gate)),
         requirements=tuple(_requirement_row(policy, r) for r in gate.requirements),
     )
 

@@ -13,7 +13,7 @@ from gates.authority import READ, SUBMIT, WITHDRAW, Authority, authority
 from gates.binding import SNAPSHOT_FORMULA, SignatureContent, signature_hash
 from gates.change_control import rebaseline_refusals
 from gates.decisions import ON_HOLD, FollowUp, next_gate
-from gates.model import APPROVING, Person, Signature
+from gates.model import APPROVING, Person, ProjectState, Signature
 from gates.readiness import Readiness, StaleEvidence, readiness
 from gates.refusals import Refusal, refusals_of
 from gates.signoffs import ReviewRound
@@ -178,6 +178,25 @@ def _open_review_or_refuse(uow: UnitOfWork, project: Project, action: str) -> Re
     if review is None:
         raise _nothing_to(action, project)
     return review
+
+
+def _open_round(
+    uow: UnitOfWork, actor: Actor, key: str, doing: str
+) -> tuple[UnderReview, Authority, Policy, Gate, ProjectState]:
+    """The open review of `key`, locked, as the gate rules read it, for `actor` to decide or
+    vote on: what the actor may do there is asked with the round (who decides and who votes
+    are the gate's); first, someone the project is nothing to learns nothing of its review."""
+    under = load_under_review(uow, key)
+    granted = authority_on(uow, actor.username, under.project)
+    require(granted, READ, f"{doing} a gate")
+    if under.review is None:
+        raise _nothing_to(doing, under.project)
+    policy = policy_of(uow, under.project)
+    gate = gate_of(policy, under.project, under.review.gate_id)
+    state = project_state(
+        uow, under.project, policy, gate, under.review, signatures=under.signatures
+    )
+    return under, granted, policy, gate, state
 
 
 def _nothing_to(action: str, project: Project) -> Refused:
@@ -351,17 +370,9 @@ def decide(
     """
     reason, follow_ups = inputs.long_text(reason, "reason"), inputs.follow_ups(follow_ups)
     choice = _decision(decision)
-    under = load_under_review(uow, key)
+    under, granted, policy, gate, state = _open_round(uow, actor, key, "decide")
     project, review = under.project, under.review
-    granted = authority_on(uow, actor.username, project)
-    # Who decides is the gate's (its decided_by, asked below with the round); first, someone
-    # the project is nothing to learns nothing of its review.
-    require(granted, READ, "decide a gate")
-    if review is None:
-        raise _nothing_to("decide", project)
-    policy = policy_of(uow, project)
-    gate = gate_of(policy, project, review.gate_id)
-    state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
+    assert review is not None
     if choice in APPROVING:
         state = replace(state, open_conditions=open_conditions(uow, project.id))
         state = with_vote(uow, project, gate, review, state)
@@ -510,15 +521,9 @@ def vote(
     round; a go at such a gate needs the votes the policy asks for."""
     comment = inputs.long_text(comment, "comment")
     choice = _decision(decision)
-    under = load_under_review(uow, key)
+    under, granted, policy, gate, state = _open_round(uow, actor, key, "vote on")
     project, review = under.project, under.review
-    granted = authority_on(uow, actor.username, project)
-    require(granted, READ, "vote on a gate")
-    if review is None:
-        raise _nothing_to("vote on", project)
-    policy = policy_of(uow, project)
-    gate = gate_of(policy, project, review.gate_id)
-    state = project_state(uow, project, policy, gate, review, signatures=under.signatures)
+    assert review is not None
     state = with_vote(uow, project, gate, review, state)
     at_gate = authority(
         granted.person, key, ReviewRound(policy, readiness(policy, gate, state, uow.now), state)

@@ -411,7 +411,7 @@ def lifecycle(ws: Workspace, key: str, counts: LifecycleCounts) -> None:
         verb(ws, reviews.submit_gate, "pm", key)
         counts.transactions += 1
         for signoff in sorted(signoffs, key=lambda s: s.order or 0):
-            for _ in range(signoff.min):
+            for _ in range(signoff.min if isinstance(signoff.min, int) else 1):
                 who = SIGNER[signoff.role]
                 verb(ws, reviews.sign, who, key, "go", PASSWORD, role=signoff.role)
                 counts.signatures += 1

@@ -52,7 +52,13 @@ from gates.waivers import (
     revoke_refusals,
     waiving_role,
 )
-from policies.model import DEFAULT_DECIDERS, DEFAULT_MAX_WAIVER_DAYS, Decision, Requirement
+from policies.model import (
+    DEFAULT_DECIDERS,
+    DEFAULT_MAX_WAIVER_DAYS,
+    Decision,
+    Position,
+    Requirement,
+)
 
 
 class Scope(StrEnum):
@@ -181,7 +187,9 @@ class Authority:
         only for the signing order."""
         return sign_options(self.person, self._review())
 
-    def sign(self, role: str | None, decision: Decision, comment: str = "") -> Signing:
+    def sign(
+        self, role: str | None, decision: Decision | Position, comment: str = ""
+    ) -> Signing:
         """Whether the person may sign the review now: the role and principal, every refusal."""
         return check_sign(self.person, self._review(), role, decision, comment)
 

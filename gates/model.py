@@ -10,9 +10,11 @@ from types import MappingProxyType
 import cel
 
 from policies.conditions import evaluation_context
-from policies.model import Decision, FactValue
+from policies.model import Decision, FactValue, Position
 
 APPROVING = frozenset({Decision.GO, Decision.CONDITIONAL_GO})
+OBJECTING = frozenset({Position.OBJECT})
+"""The one position of an advisory signer that is against the gate (recorded, never blocks)."""
 
 # Global roles: pmo, auditor, admin (and project_manager, for registering projects).
 # Project roles: sponsor, project_manager (where one manages), and the roles a policy names.
@@ -34,11 +36,12 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """One signer's decision on one review round, bound to the snapshot it signed."""
+    """One signer's decision on one review round, bound to the snapshot it signed; for an
+    advisory or consulted sign-off, a position instead of a decision (stored alike)."""
 
     signer: str
     role: str
-    decision: Decision
+    decision: Decision | Position
     signed_at: datetime
     snapshot_digest: str
     on_behalf_of: str | None = None
@@ -51,8 +54,21 @@ class Signature:
 
     @property
     def approves(self) -> bool:
-        """True when the signer voted go or conditional go."""
+        """True when the signer decided go or conditional go (a blocking sign-off), or gave
+        a position that is not an objection (an advisory or consulted one)."""
+        if isinstance(self.decision, Position):
+            return self.decision not in OBJECTING
         return self.decision in APPROVING
+
+
+def stance(text: str) -> Decision | Position:
+    """A signature's stored decision: a decision, or an advisory or consulted position.
+
+    Raises ValueError for anything else."""
+    return Decision(text) if text in _DECISIONS else Position(text)
+
+
+_DECISIONS = frozenset(Decision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +132,9 @@ class ProjectState:
     panel: frozenset[str] = frozenset()
     ballots: Sequence[Ballot] = ()
     round: int | None = None  # the open review's round number
+    # The active holders of a role on the project (globally or there), read only for the
+    # roles whose sign-off counts a share of them (`min: majority` or `min: all`).
+    holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.
@@ -137,7 +156,8 @@ class ProjectState:
 
     @property
     def votes(self) -> Mapping[str, RoleVotes]:
-        """The current signatures by role: approvals (one per principal) and objections."""
+        """The current signatures by role: approvals (one per principal) and objections (for
+        an advisory sign-off: the positions for, and the objections)."""
         memo = self.__dict__
         if "_votes" not in memo:
             memo["_votes"] = self._count_votes()

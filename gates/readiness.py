@@ -16,9 +16,20 @@ import cel
 
 from gates.chain import utc_text
 from gates.conditions import ConditionError, describe, holds
+from gates.counts import count_in_words, needed_signatures
 from gates.model import NO_VOTES, Evidence, ProjectState, Signature, Waiver
 from gates.waivers import describe_waiver, valid_waiver
-from policies.model import Artifact, Condition, Criterion, Gate, Policy, Requirement, Signoff
+from policies.model import (
+    Artifact,
+    Condition,
+    Criterion,
+    Gate,
+    Policy,
+    Requirement,
+    Share,
+    Signoff,
+    SignoffKind,
+)
 
 _EVALUATION_ERRORS = (KeyError, RuntimeError, TypeError, ValueError, ZeroDivisionError)
 
@@ -134,11 +145,40 @@ class Line(NamedTuple):
         return f"{self.title}: not met ({shown}){_required(self.why)}"
 
     def _signoff_reason(self, signoff: Signoff) -> str:
+        given = (*self.signed, *self.objections)
+        if signoff.kind is not SignoffKind.BLOCKING:
+            said = "; ".join(f"{s.signer}: {s.decision.label}" for s in given)
+            if self.status is Status.SATISFIED:
+                return f"{self.title} ({signoff.kind}): {said or 'nobody has answered yet'}"
+            return f"{self.title} ({signoff.kind}) awaited{self.why}: {self._count()}" + (
+                f"; {said}" if said else ""
+            )
         if self.status is Status.SATISFIED:
             return f"{self.title}: signed by {', '.join(s.signer for s in self.signed)}"
-        count = f"{len(self.signed)} of {signoff.min} signed"
         against = "".join(f"; {s.signer} decided {s.decision.label}" for s in self.objections)
-        return f"{self.title} required{self.why}: {count}{against}"
+        return f"{self.title} required{self.why}: {self._count()}{against}"
+
+    def _count(self) -> str:
+        """'1 of 2 signed', with where a share or a CEL count comes from."""
+        signoff = self.requirement
+        assert isinstance(signoff, Signoff)
+        given = len(self.signed) + (
+            len(self.objections) if signoff.kind is not SignoffKind.BLOCKING else 0
+        )
+        needed = needed_signatures(signoff, self.setting.state)
+        if needed is None:
+            shown = count_in_words(signoff)
+            return f"{given} signed; how many are needed ({shown}) cannot be told yet"
+        count = f"{given} of {needed} signed"
+        if isinstance(signoff.min, Share):
+            holders = len(self.setting.state.holders.get(signoff.role, ()))
+            role = self.setting.policy.role_title(signoff.role)
+            if not holders:
+                return f"{count}: nobody holds the {role} role on this project"
+            return f"{count} ({count_in_words(signoff)} of the {holders} holding {role})"
+        if isinstance(signoff.min, Condition):
+            return f"{count} ({signoff.min.source})"
+        return count
 
 
 def _required(why: str) -> str:
@@ -333,7 +373,13 @@ def _criterion_line(setting: _Setting, criterion: Criterion, unchecked: bool) ->
 
 def _signoff_line(setting: _Setting, signoff: Signoff, unchecked: bool) -> Line:
     approvals, objections = setting.state.votes.get(signoff.role, NO_VOTES)
-    ok = len(approvals) >= signoff.min and not objections
+    needed = signoff.min if type(signoff.min) is int else needed_signatures(signoff, setting.state)
+    if needed is None:
+        ok, unchecked = False, True
+    elif signoff.kind is SignoffKind.BLOCKING:
+        ok = len(approvals) >= needed and not objections
+    else:  # a position, whichever it is, is what an advisory or consulted sign-off awaits
+        ok = len(approvals) + len(objections) >= needed
     status = _SATISFIED if ok else _MISSING
     return Line(signoff, status, setting, None, None, approvals, objections, unchecked)
 

@@ -15,7 +15,16 @@ from gates.duties import attachers, previous_gate_signer, role_conflicts
 from gates.model import Person, ProjectState
 from gates.readiness import Readiness, Status
 from gates.refusals import Refusal
-from policies.model import Decision, Gate, Independence, Policy, Signoff
+from policies.model import (
+    POSITIONS,
+    Decision,
+    Gate,
+    Independence,
+    Policy,
+    Position,
+    Signoff,
+    SignoffKind,
+)
 
 ORDER = "sign.order"
 
@@ -80,7 +89,7 @@ def sign_options(person: Person, review: ReviewRound) -> tuple[SignOption, ...]:
     options = []
     for signoff in review.gate.signoffs:
         held, principal = _authority(person, signoff.role)
-        if not held or _status(review.report, signoff).ok:
+        if not held or not _takes_signatures(signoff, _status(review.report, signoff)):
             continue
         refusals = _who_refusals(person, review, signoff, principal)
         if not refusals:
@@ -92,10 +101,15 @@ def sign_options(person: Person, review: ReviewRound) -> tuple[SignOption, ...]:
 
 
 def check_sign(
-    person: Person, review: ReviewRound, role: str | None, decision: Decision, comment: str = ""
+    person: Person,
+    review: ReviewRound,
+    role: str | None,
+    decision: Decision | Position,
+    comment: str = "",
 ) -> Signing:
     """Whether `person` may sign the round now as `role` (None: the one needed role they
-    hold) with `decision`: the role and principal it resolves to, and every refusal."""
+    hold) with `decision` (a position, for an advisory or consulted sign-off): the role and
+    principal it resolves to, and every refusal."""
     gate = review.gate
     if not person.active:
         text = f"{person.username}'s account is disabled."
@@ -118,12 +132,21 @@ def check_sign(
         return Signing(role, None, (Refusal("sign.not_needed", "role", text),))
     held, principal = _authority(person, role)
     refusals = [
-        *_decision_refusals(review, decision, comment),
+        *_decision_refusals(review, signoff, decision, comment),
         *([] if held else [_not_held(person, review, role)]),
         *_who_refusals(person, review, signoff, principal),
-        *([_complete(review, role, status)] if status.ok else []),
+        *([] if _takes_signatures(signoff, status) else [_complete(review, role, status)]),
     ]
     return Signing(role, principal, tuple(refusals))
+
+
+def _takes_signatures(signoff: Signoff, status: Status) -> bool:
+    """True while the sign-off takes signatures: a blocking one until it is complete; an
+    advisory or consulted one from each of its holders who wants to answer, even once
+    enough have (every position is recorded), unless it is waived."""
+    if signoff.kind is SignoffKind.BLOCKING:
+        return not status.ok
+    return status is not Status.WAIVED
 
 
 def _status(report: Readiness, signoff: Signoff) -> Status:
@@ -166,15 +189,32 @@ def _not_held(person: Person, review: ReviewRound, role: str) -> Refusal:
     return Refusal("role.sign", "role", f"{person.username} does not hold the {title} role here.")
 
 
-def _decision_refusals(review: ReviewRound, decision: Decision, comment: str) -> list[Refusal]:
+def stances(gate: Gate, signoff: Signoff) -> tuple[Decision | Position, ...]:
+    """What a signer of `signoff` may say: the gate's decisions for a blocking sign-off, the
+    positions of its kind for an advisory or consulted one."""
+    if signoff.kind is SignoffKind.BLOCKING:
+        return gate.decisions
+    return POSITIONS[signoff.kind]
+
+
+def _decision_refusals(
+    review: ReviewRound, signoff: Signoff, decision: Decision | Position, comment: str
+) -> list[Refusal]:
     refusals = []
-    allowed = review.gate.decisions
-    if decision not in allowed:
+    title = review.title(signoff.role)
+    allowed = stances(review.gate, signoff)
+    if signoff.kind is SignoffKind.BLOCKING and decision not in allowed:
         words = ", ".join(d.label for d in allowed)
         text = f"'{decision.label}' is not allowed at this gate ({words})."
         refusals.append(Refusal("sign.decision_not_allowed", "decision", text))
-    if decision is not Decision.GO and not comment.strip():
+    elif decision not in allowed:
+        words = " or ".join(p.label for p in POSITIONS[signoff.kind])
+        text = f"{title} is {signoff.kind}: it records {words}, not '{decision.label}'."
+        refusals.append(Refusal("sign.position_not_allowed", "decision", text))
+    if decision not in (Decision.GO, Position.SUPPORT) and not comment.strip():
         text = f"A '{decision.label}' needs a comment saying why."
+        if decision is Position.COMMENT:
+            text = f"{title} is consulted: the comment is what it records; write it."
         refusals.append(Refusal("sign.comment_required", "comment", text))
     return refusals
 

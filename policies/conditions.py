@@ -51,8 +51,11 @@ class Names:
     tier_allowed: bool = True
 
 
-def compile_condition(source: str, names: Names) -> tuple[Condition | None, list[str]]:
-    """Compile and check a CEL condition.
+def compile_condition(
+    source: str, names: Names, *, counting: bool = False
+) -> tuple[Condition | None, list[str]]:
+    """Compile and check a CEL condition (with `counting`, a whole number over the facts, such
+    as a sign-off's `min: project.participating_agencies`).
 
     Returns (condition, []) when it is sound, or (None, messages) listing every problem.
     A condition too big to compile safely, or whose worst case costs too much to run, is
@@ -74,7 +77,7 @@ def compile_condition(source: str, names: Names) -> tuple[Condition | None, list
         return None, problems
     facts = frozenset(_FACT_REF.findall(masked))
     uses_tier = "tier" in program.variables()
-    problems = _type_problems(program, names)
+    problems = _type_problems(program, names, counting)
     if problems:
         return None, problems
     alternatives = tuple(
@@ -166,7 +169,7 @@ def _allowed_values(subject: str, names: Names) -> tuple[tuple[str, ...], str]:
     return fact.values, f"project.{fact.id}"
 
 
-def _type_problems(program: cel.Program, names: Names) -> list[str]:
+def _type_problems(program: cel.Program, names: Names, counting: bool) -> list[str]:
     """Run the condition on sample facts: booleans all true, all false, optional facts unset."""
     for flag, unset in ((True, False), (False, False), (True, True), (False, True)):
         try:
@@ -189,7 +192,12 @@ def _type_problems(program: cel.Program, names: Names) -> list[str]:
             continue
         except (ZeroDivisionError, ValueError, OverflowError):
             continue
-        if not isinstance(result, bool):
+        if counting and (isinstance(result, bool) or not isinstance(result, int)):
+            return [
+                f"must give a whole number of people, but gives a {type(result).__name__} value"
+                " (an integer fact, or int(...) of a money one)"
+            ]
+        if not counting and not isinstance(result, bool):
             return [f"must be true or false, but gives a {type(result).__name__} value"]
     return []
 

@@ -275,6 +275,17 @@ def _as_any(node: yaml.ScalarNode, value: Any) -> Any:
     return value
 
 
+COUNT_WORDS = "a whole number of people, majority, all, or a CEL expression over the facts"
+
+
+def _as_count(node: yaml.ScalarNode, value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return _Refusal(f"expected {COUNT_WORDS} (project.<fact>), found '{node.value}'")
+
+
 _SCALAR_CHECKS = {
     "string": _as_text,
     "identifier": _as_identifier,
@@ -282,4 +293,5 @@ _SCALAR_CHECKS = {
     "boolean": _as_boolean,
     "cel": _as_cel,
     "any": _as_any,
+    "count": _as_count,
 }

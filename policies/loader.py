@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from policies.bounds import size_problem
 from policies.conditions import Names, compile_condition
-from policies.document import Document, read
+from policies.document import COUNT_WORDS, Document, read
 from policies.facts import FactError, parse_value
 from policies.limits import MAX_POLICY_BYTES, MAX_SIGNERS
 from policies.model import (
@@ -39,7 +39,10 @@ from policies.model import (
     PanelVote,
     Policy,
     Role,
+    Share,
     Signoff,
+    SignoffCount,
+    SignoffKind,
     Tier,
     Trigger,
     TriggerEvent,
@@ -441,18 +444,50 @@ class _Builder:
         known = self._role_ref(spec.get("role"), f"{path}.role")
         independent = [Independence(i) for i in spec.get("independent_of", [])]
         self._unique(independent, f"{path}.independent_of", "entry")
-        if not known:
+        kind = SignoffKind(spec.get("kind", SignoffKind.BLOCKING))
+        count = self._signoff_count(spec.get("min", 1), kind, f"{path}.min", names)
+        if not known or count is None:
             return None
         independent_of = frozenset(independent) if "independent_of" in spec else None
         return Signoff(
             spec["role"],
-            spec.get("min", 1),
+            count,
             when,
             spec.get("order"),
             DEFAULT_INDEPENDENCE if independent_of is None else independent_of,
             waivable_by,
             spec.get("distinct_from_previous_gate", False),
+            kind,
         )
+
+    def _signoff_count(
+        self, raw: object, kind: SignoffKind, path: str, names: Names
+    ) -> SignoffCount | None:
+        """A number (0 only where the sign-off never blocks: an invitation, not a wait), a
+        share of the role's holders, or a CEL whole number over the facts."""
+        least = 0 if kind is not SignoffKind.BLOCKING else 1
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            if raw > MAX_SIGNERS:
+                self.doc.problem(path, f"must be at most {MAX_SIGNERS:,}, found {raw:,}")
+            elif raw < least:
+                self.doc.problem(
+                    path,
+                    f"must be at least 1, found {raw:,} (0, a sign-off nobody waits for, is "
+                    "allowed only for advisory or consulted sign-offs)",
+                )
+            else:
+                return raw
+            return None
+        if raw in tuple(Share):
+            return Share(str(raw))
+        if isinstance(raw, str) and raw.strip() and not raw.strip().isidentifier():
+            condition, messages = compile_condition(raw, names, counting=True)
+            for message in messages:
+                self.doc.problem(path, message)
+            return condition
+        hint = did_you_mean(str(raw), tuple(Share))
+        self.doc.problem(path, f"expected {COUNT_WORDS} (project.<fact>), found '{raw}'{hint}")
+        return None
 
     # -- shared checks -------------------------------------------------------------------
 

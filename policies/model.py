@@ -178,17 +178,61 @@ class Criterion:
         return f"criterion:{self.id}"
 
 
+class SignoffKind(StrEnum):
+    """What a sign-off's signature does to a go."""
+
+    BLOCKING = "blocking"  # the default: a signature that does not approve blocks a go
+    ADVISORY = "advisory"  # a position (support, disagree but support, object), never blocks
+    CONSULTED = "consulted"  # a comment, with no position
+
+
+class Position(StrEnum):
+    """What an advisory or consulted signer records instead of a decision."""
+
+    SUPPORT = "support"
+    DISAGREE_BUT_SUPPORT = "disagree_but_support"
+    OBJECT = "object"
+    COMMENT = "comment"  # a consulted role's only position
+
+    @property
+    def label(self) -> str:
+        """The position as a person says it: 'disagree but support'."""
+        return self.value.replace("_", " ")
+
+
+POSITIONS: dict[SignoffKind, tuple[Position, ...]] = {
+    SignoffKind.BLOCKING: (),
+    SignoffKind.ADVISORY: (Position.SUPPORT, Position.DISAGREE_BUT_SUPPORT, Position.OBJECT),
+    SignoffKind.CONSULTED: (Position.COMMENT,),
+}
+"""The positions each kind of sign-off records (a blocking one records a decision)."""
+
+
+class Share(StrEnum):
+    """A count of signatures relative to the people holding the role on the project."""
+
+    MAJORITY = "majority"  # more than half of them
+    ALL = "all"  # every one of them
+
+
+SignoffCount = int | Share | Condition
+"""How many must sign: a number, a share of the role's holders, or a CEL number over facts."""
+
+
 @dataclass(frozen=True, slots=True)
 class Signoff:
-    """Who must sign: `min` people holding `role`, in `order` when chained."""
+    """Who must sign: `min` people holding `role`, in `order` when chained; a `blocking`
+    sign-off's objection blocks a go, an `advisory` one's position and a `consulted` one's
+    comment are recorded and never block."""
 
     role: str
-    min: int = 1
+    min: SignoffCount = 1
     when: Condition | None = None
     order: int | None = None
     independent_of: frozenset[Independence] = DEFAULT_INDEPENDENCE
     waivable_by: tuple[str, ...] = ()
     distinct_from_previous_gate: bool = False
+    kind: SignoffKind = SignoffKind.BLOCKING
 
     @property
     def key(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies.limits import MAX_SIGNERS
 from policies.spec import IDENTIFIER, POLICY, ListOf, MapOf, Mapping, Scalar, Spec
 
 SCHEMA_ID = "https://lockgate.invalid/schemas/policy.schema.json"
@@ -63,6 +64,8 @@ _SCALAR_TYPES: dict[str, dict[str, Any]] = {
     "boolean": {"type": "boolean"},
     "cel": {"type": "string", "minLength": 1},
     "any": {"type": ["string", "number", "boolean"]},
+    # A number of people (its bounds apply to numbers only), majority, all, or CEL.
+    "count": {"type": ["integer", "string"], "minimum": 0, "maximum": MAX_SIGNERS, "minLength": 1},
 }
 
 

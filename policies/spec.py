@@ -24,6 +24,7 @@ from policies.model import (
     Independence,
     OpenConditions,
     Overrides,
+    SignoffKind,
     TriggerEvent,
 )
 
@@ -32,7 +33,8 @@ IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
 @dataclass(frozen=True)
 class Scalar:
-    """A single value: 'string', 'integer', 'boolean', 'identifier', 'cel' or 'any'."""
+    """A single value: 'string', 'integer', 'boolean', 'identifier', 'cel', 'count' (a sign-off's
+    number of people, share or CEL count) or 'any'."""
 
     kind: str
     description: str = ""
@@ -153,7 +155,23 @@ CRITERION = Mapping(
 SIGNOFF = Mapping(
     {
         "role": Field(_id("The signing role."), required=True),
-        "min": Field(_signers("How many people of this role (default 1).")),
+        "min": Field(
+            Scalar(
+                "count",
+                "How many people of this role sign (default 1): a number, majority (more than "
+                "half the active holders of the role on the project), all (every one of them), "
+                "or a CEL expression giving a whole number over the facts.",
+            )
+        ),
+        "kind": Field(
+            Scalar(
+                "string",
+                "blocking (the default: a signature that does not approve blocks a go), "
+                "advisory (a position that is recorded and never blocks) or consulted "
+                "(a comment, no position).",
+                tuple(SignoffKind),
+            )
+        ),
         "when": Field(_cel("Needed only when this CEL condition holds.")),
         "order": Field(_signers("Position in a sequential chain (1 signs first).")),
         "independent_of": Field(

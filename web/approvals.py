@@ -258,7 +258,7 @@ def _page_or_404(key: str) -> ReviewPage:
 
 def _sign_form(page: ReviewPage, **options: object) -> SignForm:
     form = SignForm(**options)
-    form.decision.choices = [(d.value, d.label.capitalize()) for d in page.decisions]
+    form.decision.choices = [(d.value, d.label.capitalize()) for d in page.sign_choices]
     form.role.choices = [(o.role, _role_label(page, o)) for o in page.sign_options]
     return form
 

@@ -512,7 +512,7 @@ def _sign_all(
     status = _status(ws, "pmo", key)
     assert status is not None
     for who, signoff in _needed_signers(status, sponsor):
-        for _ in range(signoff.min):
+        for _ in range(signoff.min if isinstance(signoff.min, int) else 1):
             clock.advance(rng.uniform(0.2, 3))
             _sign(ws, key, who, signoff.role, "go", "")
 

@@ -17,11 +17,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from gates.counts import shares_holders
 from gates.decisions import next_gate
-from gates.model import Evidence, ProjectState, Signature, Waiver
+from gates.model import Evidence, ProjectState, Signature, Waiver, stance
 from gates.readiness import Readiness, readiness
 from gates.waivers import APPROVED, any_waivable
 from policies.model import Decision, Gate, Policy
@@ -31,6 +32,7 @@ from workflows.store.records import (
     ArtifactVersion,
     Project,
     Review,
+    RoleGrant,
     SignatureRecord,
     User,
     WaiverRecord,
@@ -103,7 +105,7 @@ def gate_inputs(
     missing: for callers that read only sign-off lines (signing), which never depend on it.
     `policies` and `tiers` evaluate a project under another policy version and tier than its
     own (a policy migration's preview).
-    A fixed number of statements whatever the batch's size: at most four.
+    A fixed number of statements whatever the batch's size: at most six.
     """
     at = _gates(uow, projects, gates, policies)
     if not at:
@@ -122,6 +124,8 @@ def gate_inputs(
         pid: previous for pid, (policy, gate) in at.items() if (previous := _previous(policy, gate))
     }
     signed_before = _previous_signers(uow, batch, earlier) if earlier else {}
+    shared = {s.role for _, g in at.values() for s in g.signoffs if shares_holders(s)}
+    holders = _holders(uow, batch, shared) if shared else {}
     inputs = {}
     for project in projects:
         if project.id not in at:
@@ -139,6 +143,7 @@ def gate_inputs(
             round=review.round if review else None,
             project_manager=project.manager.username,
             previous_signers=signed_before.get(project.id, frozenset()),
+            holders=_holders_of(holders, project.id, shared),
         )
         inputs[project.id] = GateInputs(project, policy, gate, review, state)
     return inputs
@@ -185,7 +190,7 @@ _SIGNATURE_COLUMNS = (
 def _signature(values: Sequence[Any]) -> Signature:
     """The signature of `values`, selected as _SIGNATURE_COLUMNS."""
     signer, role, decision, at, digest, behalf, comment = values
-    return Signature(signer, role, Decision(decision), at, digest, behalf, comment)
+    return Signature(signer, role, stance(decision), at, digest, behalf, comment)
 
 
 def _with_signatures(query: Select[Any], review_id: Any) -> Select[Any]:
@@ -355,6 +360,40 @@ def _passed_signatures(restrict: Restrict) -> Select[Any]:
         .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
         .where(restrict(reviews.project_id), reviews.decision.in_(_PASSED))
     )
+
+
+def _holders(
+    uow: UnitOfWork, batch: Batch, roles: set[str]
+) -> dict[int | None, dict[str, set[str]]]:
+    """The active holders of `roles` on each project of the batch, and (under None) those
+    holding one globally: whom a sign-off's `min: majority` or `min: all` counts."""
+    query, params = for_batch(batch, _holders_query)
+    found: dict[int | None, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for project_id, role, username in uow.session.execute(
+        query, {**params, "roles": sorted(roles)}
+    ):
+        found[project_id][role].add(username)
+    return found
+
+
+def _holders_query(restrict: Restrict) -> Select[Any]:
+    grants = table_of(RoleGrant).c
+    return (
+        select(grants.project_id, grants.role, _USERS.c.username)
+        .join(_USERS, _USERS.c.id == grants.user_id)
+        .where(grants.role.in_(bindparam("roles", expanding=True)))
+        .where(grants.revoked_at.is_(None), _USERS.c.active.is_(True))
+        .where(or_(restrict(grants.project_id), grants.project_id.is_(None)))
+    )
+
+
+def _holders_of(
+    holders: Mapping[int | None, Mapping[str, set[str]]], project_id: int, roles: set[str]
+) -> dict[str, frozenset[str]]:
+    here, everywhere = holders.get(project_id, {}), holders.get(None, {})
+    return {
+        role: frozenset(here.get(role, set()) | everywhere.get(role, set())) for role in roles
+    }
 
 
 def _waivers(uow: UnitOfWork, batch: Batch) -> dict[tuple[int, str], list[Waiver]]:

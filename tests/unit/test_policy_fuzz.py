@@ -66,10 +66,18 @@ MEANINGFUL_WORDS = [
     "[1, 2].map(x, [1, 2].map(y, [1, 2].map(z, x + y + z))).size() > 0",
     "true",
     "2026-02-30",
+    "majority",
+    "all",
+    "advisory",
+    "consulted",
+    "blocking",
+    "project.duration_months",
+    "project.duration_months * 2",
 ]
 SPEC_KEYS = sorted(
     {"id", "version", "title", "facts", "roles", "tiers", "gates", "when", "fields", "values"}
     | {"kind", "type", "role", "expr", "default", "decisions", "stage", "signoffs", "artifacts"}
+    | {"min"}
 )
 
 scalars = st.one_of(

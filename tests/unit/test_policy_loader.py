@@ -656,7 +656,8 @@ SINGLE_MISTAKES = [
         "min: 2",
         "min: 1.5",
         "gates[0].signoffs[1].min",
-        "expected a whole number, found '1.5'",
+        "expected a whole number of people, majority, all, or a CEL expression over the facts"
+        " (project.<fact>), found '1.5'",
         "1.5",
         id="decimal where a whole number is expected",
     ),

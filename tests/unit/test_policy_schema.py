@@ -130,7 +130,8 @@ def test_ids_conditions_and_counts_are_constrained() -> None:
         "type": "string",
         "minLength": 1,
     }
-    assert SIGNOFF["properties"]["min"]["minimum"] == 1
+    assert SIGNOFF["properties"]["min"]["minimum"] == 0  # 0: advisory or consulted only
+    assert SIGNOFF["properties"]["min"]["type"] == ["integer", "string"]
     assert SIGNOFF["required"] == ["role"]
     assert ARTIFACT["required"] == ["id", "title", "kind"]
 
@@ -166,7 +167,9 @@ BREAKAGES = [
         "    decisions: [go, recycle, hold]\n", "    decisions: [go, ok]\n", id="decision"
     ),
     pytest.param("version: 1\n", "version: 0\n", id="version-zero"),
-    pytest.param("        min: 2\n", "        min: 0\n", id="min-zero"),
+    # 0 is refused by the loader for a blocking sign-off only: the schema cannot see the kind.
+    pytest.param("        min: 2\n", "        min: 101\n", id="min-over-the-limit"),
+    pytest.param("        min: 2\n", "        min: 1.5\n", id="min-a-fraction"),
     pytest.param("  - id: start\n", "  - id: Start\n", id="gate-id-not-an-identifier"),
     pytest.param("    name: Start gate\n", "", id="gate-without-name"),
     pytest.param("    type: money\n", "    type: currency\n", id="unknown-fact-type"),

@@ -13,6 +13,11 @@ from workflows.store.uow import UnitOfWork
 from workflows.verbs import overrides, reviews
 
 DECISIONS = click.Choice(["go", "conditional_go", "recycle", "hold", "kill"])
+# What a signer says: a decision (blocking sign-offs), or a position (advisory: support,
+# disagree_but_support, object; consulted: comment). policies.model.Position lists them.
+STANCES = click.Choice(
+    [*DECISIONS.choices, "support", "disagree_but_support", "object", "comment"]
+)
 
 
 @click.group("gate")
@@ -71,9 +76,18 @@ def gate_submit(actor: Actor, key: str, gate: str | None) -> None:
 @gate_group.command("sign")
 @acting
 @click.argument("key")
-@click.option("--decision", default="go", show_default=True, type=DECISIONS)
+@click.option(
+    "--decision",
+    default="go",
+    show_default=True,
+    type=STANCES,
+    help="A decision; for an advisory sign-off a position (support, disagree_but_support, "
+    "object); for a consulted one: comment.",
+)
 @click.option("--role", help="The role you sign as (when you hold several).")
-@click.option("--comment", default="", help="Required for anything but a plain go.")
+@click.option(
+    "--comment", default="", help="Required for anything but a plain go or support."
+)
 @click.option(
     "--password",
     envvar="LOCKGATE_PASSWORD",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from gates.counts import count_in_words
 from gates.decisions import deciders_described, rules_of_the_decision
 from gates.explain import Explanation
-from policies.model import Artifact, Criterion, Gate, Policy, Requirement, Signoff
+from policies.model import Artifact, Criterion, Gate, Policy, Requirement, Signoff, SignoffKind
 from web.cli.shared import say, say_lines, show_table
 
 
@@ -81,7 +82,9 @@ def _requirement_row(policy: Policy, requirement: Requirement) -> list[str]:
 
 
 def _signoff_detail(signoff: Signoff) -> list[str]:
-    detail = [f"min {signoff.min}"]
+    detail = [f"min {count_in_words(signoff)}"]
+    if signoff.kind is not SignoffKind.BLOCKING:
+        detail.append(f"{signoff.kind} (never blocks)")
     if signoff.order is not None:
         detail.append(f"order {signoff.order}")
     independent = sorted(i.value.replace("_", " ") for i in signoff.independent_of)

@@ -270,11 +270,24 @@ class Review(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+_POSITIONED = text("decision IN ('support', 'disagree_but_support', 'object', 'comment')")
+
+
 class SignatureRecord(Base):
-    """A signature: who, as which role, what they decided, and the snapshot they signed."""
+    """A signature: who, as which role, what they decided (for an advisory or consulted
+    sign-off, their position: gates.model.stance), and the snapshot they signed."""
 
     __tablename__ = "signatures"
-    __table_args__ = (Index("ix_signatures_review_signer", "review_id", "signer_id"),)
+    __table_args__ = (
+        Index("ix_signatures_review_signer", "review_id", "signer_id"),
+        # The positions report: only the advisory and consulted signatures (migration 0023).
+        Index(
+            "ix_signatures_positions_signed_at",
+            "signed_at",
+            postgresql_where=_POSITIONED,
+            sqlite_where=_POSITIONED,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"))

@@ -13,11 +13,11 @@ from gates.authority import READ, SUBMIT, WITHDRAW, Authority, authority
 from gates.binding import SNAPSHOT_FORMULA, SignatureContent, signature_hash
 from gates.change_control import rebaseline_refusals
 from gates.decisions import ON_HOLD, FollowUp, next_gate
-from gates.model import APPROVING, Person, ProjectState, Signature
+from gates.model import APPROVING, Person, ProjectState, Signature, stance
 from gates.readiness import Readiness, StaleEvidence, readiness
 from gates.refusals import Refusal, refusals_of
 from gates.signoffs import ReviewRound
-from policies.model import Decision, Gate, Policy
+from policies.model import Decision, Gate, Policy, Position
 from workflows import inputs
 from workflows.authority import Roster, roster_of, signers_on
 from workflows.change_control import rebaseline_due
@@ -76,6 +76,15 @@ def _decision(value: str | Decision) -> Decision:
         return Decision(value)
     except ValueError:
         allowed = ", ".join(d.value for d in Decision)
+        raise InvalidInput("Unknown decision", {"decision": f"use one of {allowed}"}) from None
+
+
+def _stance(value: str | Decision | Position) -> Decision | Position:
+    """A signer's decision, or the position of an advisory or consulted signer."""
+    try:
+        return stance(str(value))
+    except ValueError:
+        allowed = ", ".join([*Decision, *Position])
         raise InvalidInput("Unknown decision", {"decision": f"use one of {allowed}"}) from None
 
 
@@ -209,18 +218,20 @@ def sign(
     uow: UnitOfWork,
     actor: Actor,
     key: str,
-    decision: str | Decision,
+    decision: str | Decision | Position,
     password: str,
     role: str | None = None,
     comment: str = "",
 ) -> SignatureRecord:
-    """Sign the open review with a decision, after typing the password again.
+    """Sign the open review with a decision (for an advisory sign-off a position: support,
+    disagree_but_support or object; for a consulted one: comment), after typing the
+    password again.
 
     A wrong password is refused and audited (that record is committed on its own); after
     MAX_FAILED_SIGNING failures in a row, signing is locked for SIGNING_LOCK.
     """
     comment = inputs.long_text(comment, "comment")
-    choice = _decision(decision)
+    choice = _stance(decision)
     signer = _reauthenticate(uow, actor, password, key)
     under = load_under_review(uow, key)
     project, review = under.project, under.review
@@ -332,16 +343,23 @@ def _reauthenticate(uow: UnitOfWork, actor: Actor, password: str, key: str) -> C
     )
 
 
-def _meaning(decision: Decision, role_title: str, principal: str | None) -> str:
-    verb = {
-        Decision.GO: "Approved",
-        Decision.CONDITIONAL_GO: "Approved with conditions",
-        Decision.RECYCLE: "Sent back for rework",
-        Decision.HOLD: "Asked to hold",
-        Decision.KILL: "Asked to stop",
-    }[decision]
+def _meaning(decision: Decision | Position, role_title: str, principal: str | None) -> str:
+    verb = _MEANINGS[decision]
     behalf = f" on behalf of {principal}" if principal else ""
     return f"{verb} as {role_title}{behalf}"
+
+
+_MEANINGS: dict[Decision | Position, str] = {
+    Decision.GO: "Approved",
+    Decision.CONDITIONAL_GO: "Approved with conditions",
+    Decision.RECYCLE: "Sent back for rework",
+    Decision.HOLD: "Asked to hold",
+    Decision.KILL: "Asked to stop",
+    Position.SUPPORT: "Supported (advisory)",
+    Position.DISAGREE_BUT_SUPPORT: "Disagreed but supported (advisory)",
+    Position.OBJECT: "Objected (advisory)",
+    Position.COMMENT: "Commented (consulted)",
+}
 
 
 @dataclass(frozen=True)

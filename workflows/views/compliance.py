@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, or_, select
 
 from gates.model import APPROVING
 from gates.waivers import APPROVED
+from policies.model import Position
 from workflows.refusal_log import REFUSED
 from workflows.store.records import (
     AuditEvent,
@@ -30,6 +31,7 @@ from workflows.store.records import (
     Project,
     Review,
     RoleGrant,
+    SignatureRecord,
     User,
     WaiverRecord,
 )
@@ -303,6 +305,26 @@ def _votes(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any,
     return _events(uow, ("review.voted",), since, until, ("gate", "round", "decision", "comment"))
 
 
+POSITIONS = tuple(p.value for p in Position)
+
+
+def _positions(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    """Advisory positions and consulted comments given in the period (a partial index of
+    the signatures that give one), with how each gate was decided."""
+    s, r = SignatureRecord, Review
+    query = (
+        select(Project.key, r.gate_id, r.round, User.username, s.role, s.decision, s.comment,
+               s.signed_at, s.superseded_at, r.decision, r.decided_at)
+        .join(r, r.id == s.review_id)
+        .join(Project, Project.id == r.project_id)
+        .join(User, User.id == s.signer_id)
+        .where(s.decision.in_(POSITIONS), s.signed_at >= since, s.signed_at < until)
+        .order_by(s.signed_at, s.id)
+        .limit(MAX_ROWS + 1)
+    )  # fmt: skip
+    return [tuple(row) for row in uow.session.execute(query)]
+
+
 def _logins(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
     actions = ("login.failed", "login.locked", "login.throttled")
     return _events(uow, actions, since, until, ("username", "address", "scope", "failures"))
@@ -368,6 +390,24 @@ KINDS: dict[str, Kind] = {
         "Panel votes cast on gates that take a vote",
         (*EVENT_COLUMNS, "gate", "round", "decision", "comment"),
         _votes,
+    ),
+    "positions": Kind(
+        "Advisory positions (support, disagree but support, object) and consulted comments, "
+        "with how each gate was decided",
+        (
+            "project",
+            "gate",
+            "round",
+            "signer",
+            "role",
+            "position",
+            "comment",
+            "signed_at",
+            "superseded_at",
+            "gate_decision",
+            "decided_at",
+        ),
+        _positions,
     ),
     "migrations": Kind(
         "Projects moved to another policy version",

@@ -9,6 +9,7 @@ from itertools import groupby
 
 from sqlalchemy import func, select
 
+from gates.counts import who_signs
 from gates.decisions import deciders_described, rules_of_the_decision, stage_before
 from gates.duties import duties_in_words
 from gates.readiness import title_of
@@ -177,8 +178,7 @@ def _artifact_details(artifact: Artifact) -> list[str]:
 
 
 def _signoff_details(signoff: Signoff) -> list[str]:
-    people = "person" if signoff.min == 1 else "people"
-    details = [f"at least {signoff.min} {people}"]
+    details = who_signs(signoff)
     if signoff.order is not None:
         details.append(f"signs in order {signoff.order}")
     independent = sorted(i.value.replace("_", " ") for i in signoff.independent_of)

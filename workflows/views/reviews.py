@@ -14,9 +14,9 @@ from typing import Any
 from gates.authority import Authority
 from gates.decisions import go_blockers
 from gates.model import Ballot, OpenCondition
-from gates.signoffs import Part, SignOption
+from gates.signoffs import Part, SignOption, stances
 from gates.votes import Tally, tally
-from policies.model import Decision, Gate, Policy
+from policies.model import Decision, Gate, Policy, Position
 from workflows.errors import NotFound, Refused
 from workflows.identity import Actor
 from workflows.store.records import OverrideRecord, Review, SignatureRecord
@@ -132,6 +132,14 @@ class ReviewPage:
     @property
     def decisions(self) -> tuple[Decision, ...]:
         return self.gate.decisions
+
+    @property
+    def sign_choices(self) -> tuple[Decision | Position, ...]:
+        """What the reader may say when signing: the decisions and positions of the
+        sign-offs they could give (gates.signoffs.stances), in the policy's order."""
+        signoffs = {s.role: s for s in self.gate.signoffs}
+        said = [c for o in self.sign_options for c in stances(self.gate, signoffs[o.role])]
+        return tuple(dict.fromkeys(said)) or self.gate.decisions
 
     @property
     def signatures(self) -> list[SignatureRecord]:

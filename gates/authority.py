@@ -187,9 +187,7 @@ class Authority:
         only for the signing order."""
         return sign_options(self.person, self._review())
 
-    def sign(
-        self, role: str | None, decision: Decision | Position, comment: str = ""
-    ) -> Signing:
+    def sign(self, role: str | None, decision: Decision | Position, comment: str = "") -> Signing:
         """Whether the person may sign the review now: the role and principal, every refusal."""
         return check_sign(self.person, self._review(), role, decision, comment)
 

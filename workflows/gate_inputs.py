@@ -391,9 +391,7 @@ def _holders_of(
     holders: Mapping[int | None, Mapping[str, set[str]]], project_id: int, roles: set[str]
 ) -> dict[str, frozenset[str]]:
     here, everywhere = holders.get(project_id, {}), holders.get(None, {})
-    return {
-        role: frozenset(here.get(role, set()) | everywhere.get(role, set())) for role in roles
-    }
+    return {role: frozenset(here.get(role, set()) | everywhere.get(role, set())) for role in roles}
 
 
 def _waivers(uow: UnitOfWork, batch: Batch) -> dict[tuple[int, str], list[Waiver]]:

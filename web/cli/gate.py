@@ -15,9 +15,7 @@ from workflows.verbs import overrides, reviews
 DECISIONS = click.Choice(["go", "conditional_go", "recycle", "hold", "kill"])
 # What a signer says: a decision (blocking sign-offs), or a position (advisory: support,
 # disagree_but_support, object; consulted: comment). policies.model.Position lists them.
-STANCES = click.Choice(
-    [*DECISIONS.choices, "support", "disagree_but_support", "object", "comment"]
-)
+STANCES = click.Choice([*DECISIONS.choices, "support", "disagree_but_support", "object", "comment"])
 
 
 @click.group("gate")
@@ -85,9 +83,7 @@ def gate_submit(actor: Actor, key: str, gate: str | None) -> None:
     "object); for a consulted one: comment.",
 )
 @click.option("--role", help="The role you sign as (when you hold several).")
-@click.option(
-    "--comment", default="", help="Required for anything but a plain go or support."
-)
+@click.option("--comment", default="", help="Required for anything but a plain go or support.")
 @click.option(
     "--password",
     envvar="LOCKGATE_PASSWORD",

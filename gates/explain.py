@@ -95,7 +95,7 @@ def _tier_reasons(
         if said.held is None:
             passed_over.append(f"{tier.title} cannot be told yet: {said.text}")
         else:
-            passed_over.append(f"not {tier.title} because {said.text}")
+            passed_over.append(f"Not {tier.title} because {said.text}")
     return choice.reason, tuple(passed_over)
 
 

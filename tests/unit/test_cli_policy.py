@@ -389,7 +389,7 @@ def test_explain_says_whether_each_criterion_passes_fails_or_cannot_be_told_yet(
     lines = result.stdout.splitlines()
     assert lines[:2] == [
         "Tier: Large because budget 600,000 is over 250,000 or risk is high",
-        "  not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
+        "  Not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
         " and regulated is false",
     ]
     assert (
@@ -418,7 +418,7 @@ def test_explain_json_gives_each_criterions_verdict_and_the_parts_that_held() ->
     )  # fmt: skip
     document = json.loads(result.stdout)
     assert document["tiers_passed_over"] == [
-        "not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
+        "Not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
         " and regulated is false"
     ]
     business_unit = next(

@@ -280,7 +280,7 @@ def test_the_tiers_tried_before_the_chosen_one_say_why_they_did_not_hold() -> No
     explanation = explain(standard(), standard_facts(**LARGE_10_MONTHS), NOW)
     assert explanation.tier_reason == "Large because budget 600,000 is over 250,000 or risk is high"
     assert explanation.passed_over == (
-        "not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
+        "Not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
         " and regulated is false",
     )
 
@@ -292,6 +292,6 @@ def test_a_tier_rule_that_cannot_be_told_yet_says_which_fact_is_missing() -> Non
     assert explanation.passed_over == (
         "Major cannot be told yet: risk is not set",
         "Large cannot be told yet: risk is not set",
-        "not Medium because budget 10,000 is under 50,000 and duration 3 months is at most 6",
+        "Not Medium because budget 10,000 is under 50,000 and duration 3 months is at most 6",
     )
     assert explanation.tier_reason == "Small: no other tier's rule holds (the default)"

@@ -84,13 +84,14 @@ def in_words(
 ) -> Sentence:
     """Say why `condition` holds or not for a project with `facts` and `tier`. Never raises:
     a condition it cannot read is said as written, with the project's values filled in."""
-    context = context or evaluation_context(facts, tier)
+    if context is None:
+        context = evaluation_context(facts, tier)
     held = _outcome(condition.program, context)
     unset = tuple(sorted(f for f in condition.facts if facts.get(f) is None))
     try:
         said = _Speaker(condition.source, facts, tier, context).say(_tree(condition.source))
-    except (UnreadableCondition, RecursionError):
-        said = None
+    except (UnreadableCondition, RecursionError, *_ERRORS):
+        said = None  # never a crash: said as before, below
     if said is None or said.held != held:
         text = describe(condition, facts, tier, context)
         return Sentence(text, held, (Part(text, held),), unset)
@@ -113,11 +114,6 @@ def _program(text: str) -> cel.Program:
         return cel.compile(text)
     except (ValueError, RuntimeError) as error:
         raise UnreadableCondition(f"cannot compile '{text}'") from error
-
-
-def _evaluate(text: str, context: cel.Context) -> object:
-    """The value of a part of a condition; raises one of _ERRORS when it cannot be evaluated."""
-    return _program(text).execute(context)
 
 
 def _outcome(program: cel.Program, context: cel.Context) -> bool | None:
@@ -179,7 +175,7 @@ class _Speaker:
 
     def held(self, node: Node) -> bool | None:
         try:
-            value = _evaluate(self.text_of(node), self.context)
+            value = _program(self.text_of(node)).execute(self.context)
         except _ERRORS:
             return None
         if not isinstance(value, bool):
@@ -273,10 +269,10 @@ class _Speaker:
             measured = node.target if node.target is not None else (node.args or (None,))[0]
             name = _fact(measured) if measured is not None else None
             if name is not None:
-                value = _evaluate(self.text_of(node), self.context)
+                value = _program(self.text_of(node)).execute(self.context)
                 return _Operand(f"length of {fact_words(name)}", _shown(value))
         if isinstance(node, Call) and node.function in ("timestamp", "date") and node.args:
-            value = _evaluate(self.text_of(node), self.context)
+            value = _program(self.text_of(node)).execute(self.context)
             return _Operand("", _shown(value), True)
         return None
 

@@ -220,6 +220,13 @@ def test_a_condition_it_cannot_read_is_said_as_before_and_never_raises() -> None
     assert (sentence.held, sentence.text) == (True, '{"a": budget 600,000}["a"] > 1.0')
 
 
+def test_words_that_disagree_with_the_compiled_outcome_are_never_shown() -> None:
+    """The compiled program is the judge: here it says true while the text says false."""
+    disagreeing = Condition("project.regulated", cel.compile("true"), frozenset({"regulated"}))
+    sentence = in_words(disagreeing, standard_facts(**LARGE), "large")
+    assert (sentence.held, sentence.text) == (True, "regulated (false)")
+
+
 def every_condition() -> list[Condition]:
     """Every tier rule, skip rule, `when` and criterion of the shipped policies."""
     found = []

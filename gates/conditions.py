@@ -47,8 +47,12 @@ def describe(
         held = [a for a in condition.alternatives if _holds_quietly(a, context)]
         if held:
             return " or ".join(describe(a, facts, tier) for a in held)
-    parts = _template(condition.source)
-    return "".join(_fill(part, facts, tier) for part in parts)
+    return describe_source(condition.source, facts, tier)
+
+
+def describe_source(source: str, facts: Mapping[str, FactValue], tier: str) -> str:
+    """CEL text as written, with each fact and the tier followed by the project's value."""
+    return "".join(_fill(part, facts, tier) for part in _template(source))
 
 
 def _holds_quietly(condition: Condition, context: cel.Context) -> bool:

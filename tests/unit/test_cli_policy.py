@@ -279,13 +279,12 @@ def test_explain_shows_the_tier_and_the_finance_sign_off_with_its_reason() -> No
     result = run("explain", "standard", "--fact", "budget=400000", "--fact", "regulated=true")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert "Tier: Major because (regulated (true) and budget 400,000 >= 250,000)" in lines
+    assert "Tier: Major because regulated is true and budget 400,000 is at least 250,000" in lines
     assert (
-        "  + Finance business partner sign-off:"
-        " Required because budget 400,000 > 250,000 (tier: major)"
+        "  + Finance business partner sign-off: Required because budget 400,000 is over 250,000"
     ) in lines
     assert (
-        "  - Vendor statement of work and contract: Not needed: only when vendor_involved (false)"
+        "  - Vendor statement of work and contract: Not needed because vendor involved is false"
         in lines
     )
     # Facts not given and without a default are noted, not refused.
@@ -347,8 +346,8 @@ def test_explain_json_is_valid_json_with_the_tier_and_every_gate() -> None:
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document["tier"] == "major"
-    assert (
-        document["tier_reason"] == "Major because (regulated (true) and budget 400,000 >= 250,000)"
+    assert document["tier_reason"] == (
+        "Major because regulated is true and budget 400,000 is at least 250,000"
     )
     assert [g["gate"] for g in document["gates"]] == [
         "initiation",
@@ -362,12 +361,84 @@ def test_explain_json_is_valid_json_with_the_tier_and_every_gate() -> None:
     assert {
         "key": "signoff:finance",
         "title": "Finance business partner sign-off",
-        "reason": "Required because budget 400,000 > 250,000 (tier: major)",
+        "reason": "Required because budget 400,000 is over 250,000",
+        "when": {
+            "held": True,
+            "because": "budget 400,000 is over 250,000",
+            "parts": [{"text": "budget 400,000 is over 250,000", "held": True}],
+        },
     } in initiation["required"]
     assert document["gates"][1]["not_needed"][0] == {
         "key": "artifact:vendor_contract",
         "title": "Vendor statement of work and contract",
-        "reason": "Not needed: only when vendor_involved (false)",
+        "reason": "Not needed because vendor involved is false",
+        "when": {
+            "held": False,
+            "because": "vendor involved is false",
+            "parts": [{"text": "vendor involved is false", "held": False}],
+        },
+    }
+
+
+def test_explain_says_whether_each_criterion_passes_fails_or_cannot_be_told_yet() -> None:
+    result = run(
+        "explain", "standard", "--fact", "budget=600000", "--fact", "risk=high",
+        "--fact", "duration_months=40",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        "Tier: Large because budget 600,000 is over 250,000 or risk is high",
+        "  Not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
+        " and regulated is false",
+    ]
+    assert (
+        "  ✗ Projects longer than 3 years must be split into phases:"
+        " fails because duration 40 months is over 36"
+    ) in lines
+    assert (
+        "  ✓ Regulated or personal-data projects are not rated low risk: passes because"
+        " (regulated is false and handles personal data is false) or risk is high, not low"
+    ) in lines
+    assert (
+        "  ✗ The owning business unit is recorded: fails because business unit is not set"
+        " (required because tier is large, not small)"
+    ) in lines
+    unknown = run("explain", "standard", "--fact", "budget=600000", "--fact", "risk=high")
+    assert (
+        "  ? Projects longer than 3 years must be split into phases:"
+        " cannot tell yet: duration months is not set"
+    ) in unknown.stdout.splitlines()
+
+
+def test_explain_json_gives_each_criterions_verdict_and_the_parts_that_held() -> None:
+    result = run(
+        "explain", "standard", "--json", "--fact", "budget=600000", "--fact", "risk=high",
+        "--fact", "duration_months=10", "--fact", "business_unit=Finance",
+    )  # fmt: skip
+    document = json.loads(result.stdout)
+    assert document["tiers_passed_over"] == [
+        "Not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
+        " and regulated is false"
+    ]
+    business_unit = next(
+        n for n in document["gates"][0]["required"]
+        if n["key"] == "criterion:business_unit_recorded"
+    )  # fmt: skip
+    assert business_unit["check"] == {
+        "verdict": "passes",
+        "held": True,
+        "because": "business unit is set and length of business unit 7 is over 0",
+        "parts": [
+            {"text": "business unit is set", "held": True},
+            {"text": "length of business unit 7 is over 0", "held": True},
+        ],
+    }
+    charter = document["gates"][0]["required"][0]
+    assert charter == {
+        "key": "artifact:project_charter",
+        "title": "Project charter",
+        "reason": "Required at this gate",
     }
 
 
@@ -376,8 +447,7 @@ def test_explain_prints_a_skipped_gate_with_its_reason(tmp_path: Path) -> None:
     result = run("explain", path, "--fact", "budget=100", "--fact", "vendor=no")
     assert result.exit_code == 0
     assert result.stdout.endswith(
-        "\nShip gate [ship]\n"
-        '  Ship gate is skipped because tier small == "small" and not regulated (false)\n'
+        "\nShip gate [ship]\n  Ship gate is skipped because tier is small and regulated is false\n"
     )
 
 

@@ -22,10 +22,11 @@ def test_a_regulated_400k_project_is_major_because_of_the_regulated_rule(
     regulated_400k: Explanation,
 ) -> None:
     assert regulated_400k.tier.tier.id == "major"
-    assert regulated_400k.tier.reason == (
-        "Major because (regulated (true) and budget 400,000 >= 250,000)"
+    assert regulated_400k.tier_reason == (
+        "Major because regulated is true and budget 400,000 is at least 250,000"
     )
     assert regulated_400k.tier.unchecked == ()
+    assert regulated_400k.passed_over == ()
 
 
 def test_every_gate_is_explained_in_order_and_none_is_skipped(regulated_400k: Explanation) -> None:
@@ -43,12 +44,12 @@ NOT_NEEDED = [
     pytest.param(
         "planning",
         [
-            ("artifact:vendor_contract", "Not needed: only when vendor_involved (false)"),
+            ("artifact:vendor_contract", "Not needed because vendor involved is false"),
             (
                 "artifact:privacy_impact_assessment",
-                "Not needed: only when handles_personal_data (false)",
+                "Not needed because handles personal data is false",
             ),
-            ("signoff:security", "Not needed: only when handles_personal_data (false)"),
+            ("signoff:security", "Not needed because handles personal data is false"),
         ],
         id="planning",
     ),
@@ -57,7 +58,7 @@ NOT_NEEDED = [
         [
             (
                 "artifact:decommissioning_plan",
-                "Not needed: only when replaces_legacy_system (false)",
+                "Not needed because replaces legacy system is false",
             )
         ],
         id="execution",
@@ -66,10 +67,10 @@ NOT_NEEDED = [
     pytest.param(
         "closure",
         [
-            ("artifact:vendor_closure", "Not needed: only when vendor_involved (false)"),
+            ("artifact:vendor_closure", "Not needed because vendor involved is false"),
             (
                 "artifact:decommissioning_record",
-                "Not needed: only when replaces_legacy_system (false)",
+                "Not needed because replaces legacy system is false",
             ),
         ],
         id="closure",
@@ -91,7 +92,7 @@ REQUIRED = [
         "initiation",
         "signoff:finance",
         "Finance business partner sign-off",
-        "Required because budget 400,000 > 250,000 (tier: major)",
+        "Required because budget 400,000 is over 250,000",
         id="finance-at-g1",
     ),
     pytest.param(
@@ -105,35 +106,35 @@ REQUIRED = [
         "initiation",
         "artifact:business_case",
         "Business case",
-        'Required because tier major != "small"',
+        "Required because tier is major, not small",
         id="business-case-by-tier",
     ),
     pytest.param(
         "planning",
         "artifact:validation_plan",
         "Validation plan",
-        "Required because regulated (true) (tier: major)",
+        "Required because regulated is true",
         id="validation-plan-because-regulated",
     ),
     pytest.param(
         "planning",
         "signoff:validation",
         "Quality / validation sign-off",
-        "Required because regulated (true) (tier: major)",
+        "Required because regulated is true",
         id="validation-signoff",
     ),
     pytest.param(
         "execution",
         "artifact:security_assessment",
         "Security assessment (penetration test or vulnerability scan)",
-        'Required because tier major == "major"',
+        "Required because tier is major",
         id="or-names-only-the-part-that-held",
     ),
     pytest.param(
         "closure",
         "signoff:finance",
         "Finance business partner sign-off",
-        "Required because budget 400,000 > 250,000 (tier: major)",
+        "Required because budget 400,000 is over 250,000",
         id="finance-at-g5",
     ),
 ]
@@ -161,7 +162,7 @@ def test_a_small_unregulated_project_needs_no_finance_sign_off() -> None:
         for i in needs(explanation, "initiation").not_needed
         if i.requirement.key == "signoff:finance"
     )
-    assert finance.reason == "Not needed: only when budget 10,000 > 250,000"
+    assert finance.reason == "Not needed because budget 10,000 is at most 250,000"
 
 
 def test_a_rule_that_cannot_be_checked_is_named_and_its_requirement_applies() -> None:
@@ -175,14 +176,14 @@ def test_a_rule_that_cannot_be_checked_is_named_and_its_requirement_applies() ->
         if i.requirement.key == "artifact:vendor_contract"
     )
     assert contract.reason == (
-        "Required because its condition cannot be checked yet (vendor_involved (not set))"
+        "Required because its condition cannot be checked yet: vendor involved is not set"
     )
 
 
 def test_a_skipped_gate_says_why() -> None:
     explanation = explain(matrix(), facts_for(matrix(), budget="100", vendor="no"), NOW)
     assert needs(explanation, "ship").skipped == (
-        'Ship gate is skipped because tier small == "small" and not regulated (false)'
+        "Ship gate is skipped because tier is small and regulated is false"
     )
     assert needs(explanation, "start").skipped == ""
 
@@ -190,3 +191,107 @@ def test_a_skipped_gate_says_why() -> None:
 def test_a_skipped_gate_lists_no_requirement_as_required() -> None:
     explanation = explain(matrix(), facts_for(matrix(), budget="100", vendor="no"), NOW)
     assert needs(explanation, "ship").required == ()
+
+
+# --- criteria: do they pass for these facts, and why ------------------------------------------
+
+
+def check(explanation: Explanation, gate_id: str, criterion_id: str) -> tuple[str, str]:
+    key = f"criterion:{criterion_id}"
+    need = next(n for n in needs(explanation, gate_id).checks if n.requirement.key == key)
+    return need.verdict, need.verdict_reason
+
+
+LARGE_10_MONTHS = {"budget": "600000", "risk": "high", "duration_months": 10}
+CHECKS = [
+    pytest.param(
+        {}, "initiation", "phased_delivery",
+        ("passes", "passes because duration 10 months is at most 36"), id="passes",
+    ),
+    pytest.param(
+        {"duration_months": 40}, "planning", "phased_delivery",
+        ("fails", "fails because duration 40 months is over 36"), id="fails",
+    ),
+    pytest.param(
+        {}, "initiation", "business_unit_recorded",
+        ("fails", "fails because business unit is not set"), id="guard-unset-fails",
+    ),
+    pytest.param(
+        {"business_unit": "Finance"}, "initiation", "business_unit_recorded",
+        ("passes", "passes because business unit is set and length of business unit 7 is over 0"),
+        id="guard-set-passes",
+    ),
+    pytest.param(
+        {"regulated": "true", "risk": "low", "budget": "10000"},
+        "initiation", "compliance_risk_rating",
+        ("fails", "fails because regulated is true and risk is low"), id="negation-fails",
+    ),
+    pytest.param(
+        {"risk": "critical"}, "cutover", "risk_not_critical",
+        ("fails", "fails because risk is critical"), id="not-equal-fails",
+    ),
+    pytest.param(
+        {}, "planning", "go_live_date_set",
+        ("fails", "fails because go live date is not set"), id="has-unset",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("facts", "gate_id", "criterion_id", "expected"), CHECKS)
+def test_each_criterion_that_applies_says_whether_it_passes_and_why(
+    facts: dict[str, object], gate_id: str, criterion_id: str, expected: tuple[str, str]
+) -> None:
+    explanation = explain(standard(), standard_facts(**{**LARGE_10_MONTHS, **facts}), NOW)
+    assert check(explanation, gate_id, criterion_id) == expected
+
+
+def test_a_criterion_reading_a_fact_that_is_not_set_cannot_be_told_yet() -> None:
+    facts = standard_facts(**LARGE_10_MONTHS)
+    del facts["duration_months"]
+    explanation = explain(standard(), facts, NOW)
+    assert check(explanation, "initiation", "phased_delivery") == (
+        "cannot tell yet",
+        "cannot tell yet: duration months is not set",
+    )
+
+
+def test_a_criterion_that_does_not_apply_is_not_checked() -> None:
+    explanation = explain(standard(), standard_facts(budget="10000", duration_months=3), NOW)
+    assert explanation.tier.tier.id == "small"
+    [business_unit] = [
+        n for n in needs(explanation, "initiation").not_needed
+        if n.requirement.key == "criterion:business_unit_recorded"
+    ]  # fmt: skip
+    assert (business_unit.check, business_unit.verdict) == (None, "")
+    assert business_unit.reason == "Not needed because tier is small"
+
+
+def test_only_criteria_are_checked_and_every_criterion_that_applies_is() -> None:
+    explanation = explain(standard(), standard_facts(**LARGE_10_MONTHS), NOW)
+    initiation = needs(explanation, "initiation")
+    assert [n.requirement.key for n in initiation.checks] == [
+        "criterion:phased_delivery",
+        "criterion:compliance_risk_rating",
+        "criterion:business_unit_recorded",
+    ]
+
+
+def test_the_tiers_tried_before_the_chosen_one_say_why_they_did_not_hold() -> None:
+    explanation = explain(standard(), standard_facts(**LARGE_10_MONTHS), NOW)
+    assert explanation.tier_reason == "Large because budget 600,000 is over 250,000 or risk is high"
+    assert explanation.passed_over == (
+        "Not Major because budget 600,000 is under 1,000,000 and risk is high, not critical"
+        " and regulated is false",
+    )
+
+
+def test_a_tier_rule_that_cannot_be_told_yet_says_which_fact_is_missing() -> None:
+    facts = standard_facts(budget="10000", duration_months=3)
+    del facts["risk"]
+    explanation = explain(standard(), facts, NOW)
+    assert explanation.passed_over == (
+        "Major cannot be told yet: risk is not set",
+        "Large cannot be told yet: risk is not set",
+        "Not Medium because budget 10,000 is under 50,000 and duration 3 months is at most 6",
+    )
+    assert explanation.tier_reason == "Small: no other tier's rule holds (the default)"

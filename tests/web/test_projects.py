@@ -202,6 +202,47 @@ def test_preview_shows_the_tier_and_why_and_saves_nothing(
     assert audit_events(workspace, "NEW-1", "project.registered") == []
 
 
+def preview_section(page: str) -> str:
+    """The tier preview's text, tags and entities removed, one space between words."""
+    match = re.search(r'<section class="card" id="tier-preview".*?</section>', page, re.S)
+    assert match, "no tier preview on the page"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", match.group(0))).split())
+
+
+def test_preview_says_why_the_tier_and_whether_each_criterion_passes_for_these_facts(
+    auth: Auth,
+) -> None:
+    auth.login("pm.lee")
+    page = text_of(register(auth, "preview", **{"facts-duration_months": "40"}))
+    preview = preview_section(page)
+    assert "Tier preview: Major" in preview
+    assert "Major because budget 2,000,000 is at least 1,000,000" in preview
+    assert (
+        "✗ Projects longer than 3 years must be split into phases:"
+        " fails because duration 40 months is over 36"
+    ) in preview
+    assert (
+        "✓ The owning business unit is recorded: passes because business unit is set"
+        " and length of business unit 7 is over 0"
+    ) in preview
+    assert "✗ A target go-live date is set: fails because go live date is not set" in preview
+    assert 'class="status-missing"' in page
+
+
+def test_preview_lists_the_tiers_passed_over_and_only_the_criteria_that_apply(
+    auth: Auth,
+) -> None:
+    auth.login("pm.lee")
+    small = {"facts-budget": "10000", "facts-duration_months": "3", "facts-risk": "low"}
+    preview = preview_section(text_of(register(auth, "preview", **small)))
+    assert "Tier preview: Small" in preview
+    assert (
+        "Not Medium because budget 10,000 is under 50,000 and duration 3 months is at most 6"
+    ) in preview
+    assert "The owning business unit is recorded" not in preview, "only when not small"
+    assert "✓ Projects longer than 3 years must be split into phases: passes" in preview
+
+
 def test_register_saves_the_project_audits_it_and_opens_its_page(
     client: FlaskClient, auth: Auth, workspace: Workspace
 ) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gates.counts import count_in_words
 from gates.decisions import deciders_described, rules_of_the_decision
-from gates.explain import Explanation
+from gates.explain import Explanation, Need
+from gates.sentences import Sentence
 from policies.model import Artifact, Criterion, Gate, Policy, Requirement, Signoff, SignoffKind
 from web.cli.shared import say, say_lines, show_table
 
@@ -92,9 +93,15 @@ def _signoff_detail(signoff: Signoff) -> list[str]:
     return detail
 
 
+_MARKS = {"passes": "✓", "fails": "✗", "cannot tell yet": "?"}
+
+
 def print_explanation(explanation: Explanation) -> None:
-    """Print what a project needs, gate by gate, with the reason for each requirement."""
-    say(f"Tier: {explanation.tier.reason}")
+    """Print what a project needs, gate by gate, with the reason for each requirement and,
+    for each criterion that applies, whether it passes and why."""
+    say(f"Tier: {explanation.tier_reason}")
+    for passed_over in explanation.passed_over:
+        say(f"  {passed_over}")
     for needs in explanation.gates:
         say()
         say(f"{needs.gate.name} [{needs.gate.id}]")
@@ -102,29 +109,51 @@ def print_explanation(explanation: Explanation) -> None:
             say(f"  {needs.skipped}")
             continue
         for item in needs.required:
-            say(f"  + {item.title}: {item.reason}")
+            say(f"  {_line(item)}")
         for item in needs.not_needed:
             say(f"  - {item.title}: {item.reason}")
+
+
+def _line(need: Need) -> str:
+    """'+ Title: Required because ...' or, for a criterion, '✓ Title: passes because ...'."""
+    if need.check is None:
+        return f"+ {need.title}: {need.reason}"
+    applies = f" ({need.reason[0].lower()}{need.reason[1:]})" if need.when else ""
+    return f"{_MARKS[need.verdict]} {need.title}: {need.verdict_reason}{applies}"
 
 
 def explanation_json(explanation: Explanation) -> dict[str, object]:
     """The explanation as a JSON-ready dict (`policy explain --json`)."""
     return {
         "tier": explanation.tier.tier.id,
-        "tier_reason": explanation.tier.reason,
+        "tier_reason": explanation.tier_reason,
+        "tiers_passed_over": list(explanation.passed_over),
         "gates": [
             {
                 "gate": needs.gate.id,
                 "skipped": needs.skipped or None,
-                "required": [
-                    {"key": i.requirement.key, "title": i.title, "reason": i.reason}
-                    for i in needs.required
-                ],
-                "not_needed": [
-                    {"key": i.requirement.key, "title": i.title, "reason": i.reason}
-                    for i in needs.not_needed
-                ],
+                "required": [_need_json(i) for i in needs.required],
+                "not_needed": [_need_json(i) for i in needs.not_needed],
             }
             for needs in explanation.gates
         ],
+    }
+
+
+def _need_json(need: Need) -> dict[str, object]:
+    found: dict[str, object] = {"key": need.requirement.key, "title": need.title}
+    found["reason"] = need.reason
+    if need.when is not None:
+        found["when"] = _sentence_json(need.when)
+    if need.check is not None:
+        found["check"] = {"verdict": need.verdict, **_sentence_json(need.check)}
+    return found
+
+
+def _sentence_json(sentence: Sentence) -> dict[str, object]:
+    """A sentence with each part evaluated: held true, false or null (cannot tell yet)."""
+    return {
+        "held": sentence.held,
+        "because": sentence.text,
+        "parts": [{"text": p.text, "held": p.held} for p in sentence.parts],
     }

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import select
 
 from gates.decisions import KILLED, ON_HOLD
+from gates.explain import Explanation, explain
 from gates.readiness import Readiness
 from gates.tiering import TierChoice, classify
 from policies.facts import FactError, format_value, parse_value
@@ -100,14 +101,15 @@ def people(uow: UnitOfWork) -> list[Person]:
     return [Person(u.username, u.display_name, frozenset(roles.get(u.id, ()))) for u in users]
 
 
-def preview_tier(uow: UnitOfWork, policy_id: str, raw: Mapping[str, object]) -> TierChoice:
-    """The tier `policy_id` would choose for these facts, and why; nothing is saved.
+def preview_tier(uow: UnitOfWork, policy_id: str, raw: Mapping[str, object]) -> Explanation:
+    """The tier `policy_id` would choose for these facts and why, and whether each criterion
+    that applies at each gate passes; nothing is saved.
 
     Raises InvalidInput (problems by fact id) when a fact is not valid, NotFound when the
     policy is not published.
     """
     policy = latest_policy(uow, policy_id)
-    return classify(policy, checked_facts(policy, raw))
+    return explain(policy, checked_facts(policy, raw), uow.now)
 
 
 def tier_of(policy: Policy, project: Project) -> TierChoice:

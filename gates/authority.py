@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from gates import assurance
 from gates.change_requests import (
     ChangeRound,
     approver_duties,
@@ -216,10 +217,20 @@ class Authority:
             recycle_to=recycle_to,
         )
         gate = review.report.gate
+        refusals += assurance.decision_refusals(review.policy, gate, review.state, decision)
         if gate.vote is None:
             return refusals
         counted = tally(gate.vote, review.state.panel, review.state.ballots)
         return [*refusals, *vote_refusals(review.policy, gate, decision, counted)]
+
+    def assure(self, affiliation: assurance.Affiliation, circle: assurance.Circle) -> list[Refusal]:
+        """Every reason the person (of `affiliation`) may not record the assurance review of
+        the open round of a project whose people are `circle` (gates.assurance)."""
+        review = self._review()
+        gate = review.report.gate
+        return assurance.reviewer_refusals(
+            review.policy, gate, self.person, affiliation, circle, review.state
+        )
 
     def vote(self, decision: Decision) -> list[Refusal]:
         """Every reason the person may not vote `decision` on the review now (gates.votes):
@@ -240,13 +251,20 @@ class Authority:
             return [_disabled(self.person)]
         review = self._review()
         gate = review.report.gate
-        roles = deciding_roles(gate, review.state.context)
+        escalated = assurance.escalated_roles(review.policy, gate, review.state)
+        roles = escalated or deciding_roles(gate, review.state.context)
         if self.person.roles & roles:
             return []
-        if gate.decided_by == DEFAULT_DECIDERS:
+        if gate.decided_by == DEFAULT_DECIDERS and not escalated:
             return [DECIDE.refusal(self.project_key)]
         who = deciders_in_words(review.policy, roles)
         text = f"Only {who} may decide {gate.name}. ({self.project_key})"
+        if escalated and review.state.assurance is not None:
+            rating = review.state.assurance.rating.replace("_", " ")
+            text = (
+                f"Only {who} may decide {gate.name}: the assurance rating {rating} escalated "
+                f"the decision. ({self.project_key})"
+            )
         return [Refusal(DECIDE.rule, None, text)]
 
     def close_condition(self, owner: str, closed: bool, note: str | None = None) -> list[Refusal]:

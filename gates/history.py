@@ -64,6 +64,21 @@ class RoundAt:
     # records); None where the decision's event did not say.
     stale_evidence: list[dict[str, Any]] | None = None
     votes: list[VoteAt] = field(default_factory=list)
+    assurance: AssuranceAt | None = None
+
+
+@dataclass
+class AssuranceAt:
+    """The independent assurance review of a round: who rated it what, on which scale, what
+    they found and recommended (each {action, urgency, owner})."""
+
+    id: int
+    reviewer: str
+    scale: str
+    rating: str
+    summary: str
+    recommendations: list[dict[str, str]]
+    at: str
 
 
 @dataclass
@@ -216,7 +231,12 @@ class ProjectHistory:
         for fields in data["rounds"]:
             signatures = [SignatureAt(**s) for s in fields["signatures"]]
             votes = [VoteAt(**v) for v in fields.get("votes", ())]
-            history.rounds.append(RoundAt(**{**fields, "signatures": signatures, "votes": votes}))
+            rated = fields.get("assurance")
+            assurance = AssuranceAt(**rated) if rated else None
+            history.rounds.append(
+                RoundAt(**{**fields, "signatures": signatures, "votes": votes,
+                           "assurance": assurance})
+            )  # fmt: skip
         history.conditions = [ConditionAt(**fields) for fields in data["conditions"]]
         history.waivers = {w["id"]: WaiverAt(**w) for w in data["waivers"]}
         history.changes = {c["id"]: ChangeAt(**c) for c in data["changes"]}
@@ -294,6 +314,15 @@ def _voted(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> N
         found.votes.append(
             VoteAt(data["vote"], actor, data["decision"], data.get("comment", ""), at)
         )
+
+
+def _assured(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    found = h.round_of(data["gate"], data["round"])
+    if found is not None:
+        found.assurance = AssuranceAt(
+            data["assurance"], actor, data["scale"], data["rating"], data["summary"],
+            list(data["recommendations"]), at,
+        )  # fmt: skip
 
 
 def _decided(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
@@ -414,6 +443,7 @@ _HANDLERS = {
     "review.submitted": _submitted,
     "review.snapshot_changed": _snapshot_changed,
     "review.signed": _signed,
+    "assurance.recorded": _assured,
     "review.voted": _voted,
     "review.decided": _decided,
     "review.withdrawn": _withdrawn,

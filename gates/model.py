@@ -107,6 +107,15 @@ class Ballot:
     decision: Decision
 
 
+@dataclass(frozen=True, slots=True)
+class Rated:
+    """The assurance review recorded on a review round: who, and the rating they gave."""
+
+    reviewer: str
+    rating: str
+    recorded_at: datetime
+
+
 @dataclass(frozen=True)
 class ProjectState:
     """Everything the gate rules read about a project at one moment.
@@ -135,6 +144,8 @@ class ProjectState:
     # The active holders of a role on the project (globally or there), read only for the
     # roles whose sign-off counts a share of them (`min: majority` or `min: all`).
     holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The assurance review recorded on the open round (gates.assurance), if any.
+    assurance: Rated | None = None
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.

@@ -55,6 +55,8 @@ class Replayed:
     signatures: dict[int, SignatureFacts] = field(default_factory=dict)
     superseded: set[int] = field(default_factory=set)
     delegations: Rows = field(default_factory=dict)
+    # Users' org unit and team, for those ever recorded (blank pairs are not kept).
+    attributes: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def apply(
         self, action: str, actor: str, at: str, project: str | None, data: Mapping[str, Any]
@@ -86,6 +88,7 @@ class Replayed:
             return
         self.projects = {k: ProjectHistory.from_data(k, v) for k, v in data["projects"].items()}
         self.delegations = {k: dict(v) for k, v in data["delegations"].items()}
+        self.attributes = {u: (o, t) for u, (o, t) in data.get("attributes", {}).items()}
 
     def baseline(self) -> dict[str, Any]:
         """The data of a baseline event holding these rows (`_baseline`'s inverse)."""
@@ -100,6 +103,7 @@ class Replayed:
             "superseded": sorted(self.superseded),
             "projects": {k: h.to_data() for k, h in self.projects.items() if h.registered},
             "delegations": self.delegations,
+            "attributes": {u: list(pair) for u, pair in self.attributes.items()},
         }
 
     def tables(self) -> dict[str, Rows]:
@@ -120,7 +124,7 @@ def tables_of(projects: Iterable[ProjectHistory], delegations: Rows) -> dict[str
 
 PROJECT_TABLES = (
     "projects", "artifact_versions", "reviews", "follow_ups", "waivers", "change_requests",
-    "overrides", "votes",
+    "overrides", "votes", "assurance_reviews",
 )  # fmt: skip
 
 
@@ -185,9 +189,16 @@ def project_rows(h: ProjectHistory) -> dict[str, Rows]:
         for r in h.rounds
         for v in r.votes
     }  # fmt: skip
+    assurance = {
+        f"#{a.id}": {"project": h.key, "gate": r.gate, "round": r.round, "reviewer": a.reviewer,
+                     "scale": a.scale, "rating": a.rating, "summary": a.summary,
+                     "recommendations": a.recommendations}
+        for r in h.rounds
+        if (a := r.assurance) is not None
+    }  # fmt: skip
     return {"projects": {h.key: project}, "artifact_versions": versions, "reviews": reviews,
             "follow_ups": conditions, "waivers": waivers, "change_requests": changes,
-            "overrides": overrides, "votes": votes}  # fmt: skip
+            "overrides": overrides, "votes": votes, "assurance_reviews": assurance}  # fmt: skip
 
 
 def _registered(r: Replayed, actor: str, project: str | None, data: Mapping[str, Any]) -> None:
@@ -213,6 +224,14 @@ def _enabled(value: bool) -> Any:
         r.active[data["username"]] = value
 
     return apply
+
+
+def _attributes(r: Replayed, actor: str, project: str | None, data: Mapping[str, Any]) -> None:
+    pair = (data["org_unit"], data["team"])
+    if any(pair):
+        r.attributes[data["username"]] = pair
+    else:
+        r.attributes.pop(data["username"], None)
 
 
 def _signed(r: Replayed, actor: str, project: str | None, data: Mapping[str, Any]) -> None:
@@ -254,6 +273,7 @@ _GLOBAL = {
     "user.added": _user_added,
     "user.enabled": _enabled(True),
     "user.disabled": _enabled(False),
+    "user.attributes_changed": _attributes,
     "review.signed": _signed,
     "review.snapshot_changed": _snapshot,
     "delegation.created": _delegated,

@@ -30,11 +30,15 @@ _STRING = re.compile(
 )
 _FACT_REF = re.compile(r"\bproject\s*\.\s*([A-Za-z_]\w*)")
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
-_EQUALS = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s*(?:==|!=)\s*(\"[^\"]*\"|'[^']*')")
-_EQUALS_REVERSED = re.compile(
-    r"(\"[^\"]*\"|'[^']*')\s*(?:==|!=)\s*(project\s*\.\s*[A-Za-z_]\w*|tier)\b"
+_EQUALS = re.compile(
+    r"\b(project\s*\.\s*[A-Za-z_]\w*|assurance\s*\.\s*rating|tier)\s*(?:==|!=)\s*(\"[^\"]*\"|'[^']*')"
 )
-_IN_LIST = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s+in\s+\[([^\]]*)\]")
+_EQUALS_REVERSED = re.compile(
+    r"(\"[^\"]*\"|'[^']*')\s*(?:==|!=)\s*(project\s*\.\s*[A-Za-z_]\w*|assurance\s*\.\s*rating|tier)\b"
+)
+_IN_LIST = re.compile(
+    r"\b(project\s*\.\s*[A-Za-z_]\w*|assurance\s*\.\s*rating|tier)\s+in\s+\[([^\]]*)\]"
+)
 _UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
 _WORD_TIER = re.compile(r"\btier\b")
 _CEL_ERROR = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)")
@@ -49,6 +53,9 @@ class Names:
     facts: Mapping[str, Fact]
     tiers: Sequence[str]
     tier_allowed: bool = True
+    ratings: Sequence[str] = ()
+    """Where not empty (an assurance rule), `assurance.rating` (one of these) and
+    `assurance.level` (its place on the scale, 0 the best) may be read too."""
 
 
 def compile_condition(
@@ -123,11 +130,17 @@ def _syntax_message(text: str) -> str:
 def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[str]:
     bound = set(_BOUND.findall(masked))
     allowed = {"project", *(["tier"] if names.tier_allowed else [])}
+    allowed |= {"assurance"} if names.ratings else set()
     for name in program.variables():
         if name in bound or name in allowed:
             continue
         if name == "tier":
             yield "a tier rule cannot use 'tier': tiers are chosen from the facts alone"
+        elif name == "assurance":
+            yield (
+                "only a gate's assurance rules can read 'assurance' (assurance.rating, "
+                "assurance.level): a rating is advisory, kept apart from the requirements"
+            )
         elif name in names.facts:
             yield f"unknown name '{name}' (did you mean 'project.{name}'?)"
         else:
@@ -163,6 +176,8 @@ def _check_literals(subject: str, literals: list[str], names: Names) -> Iterable
 def _allowed_values(subject: str, names: Names) -> tuple[tuple[str, ...], str]:
     if subject == "tier":
         return tuple(names.tiers), "tier"
+    if subject.startswith("assurance"):
+        return tuple(names.ratings), "assurance.rating"
     fact = names.facts.get(subject.split(".")[-1].strip())
     if fact is None or fact.type is not FactType.ENUM:
         return (), ""
@@ -223,6 +238,10 @@ def probe_context(names: Names, flag: bool, unset: bool = False) -> dict[str, ob
         if not (unset and not fact.required and fact.default is None)
     }
     tier = names.tiers[0] if names.tiers else "default"
+    if names.ratings:
+        rating = names.ratings[-1 if flag else 0]
+        assurance = {"rating": rating, "level": names.ratings.index(rating)}
+        return {"project": project, "tier": tier, "assurance": assurance}
     return {"project": project, "tier": tier}
 
 
@@ -241,6 +260,16 @@ def _probe_value(fact: Fact, flag: bool) -> object:
     if fact.type is FactType.DATE:
         return _PROBE_DATE
     return _PROBES[fact.type]
+
+
+def assurance_context(
+    facts: Mapping[str, FactValue], tier: str | None, rating: str, level: int
+) -> cel.Context:
+    """A CEL context for an assurance rule: the project's, with `assurance.rating` and
+    `assurance.level`. Built once per decision, not per portfolio row."""
+    project = {name: cel_value(value) for name, value in facts.items()}
+    assurance = {"rating": rating, "level": level}
+    return cel.Context({"project": project, "tier": tier or "", "assurance": assurance})
 
 
 def evaluation_context(facts: Mapping[str, FactValue], tier: str | None) -> cel.Context:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from policies.model import (
     MANAGER_ROLE,
     Artifact,
     ArtifactKind,
+    Assurance,
     ChangeControl,
     Condition,
     Criterion,
@@ -38,7 +40,10 @@ from policies.model import (
     Overrides,
     PanelVote,
     Policy,
+    RatingRule,
+    RatingScale,
     Role,
+    Separation,
     Share,
     Signoff,
     SignoffCount,
@@ -106,11 +111,13 @@ class _Builder:
         self.facts: dict[str, Fact] = {}
         self.roles: dict[str, Role] = {}
         self.tier_ids: list[str] = []
+        self.scales: dict[str, RatingScale] = {}
 
     def policy(self, data: dict[str, Any], text: str) -> Policy | None:
         self.facts = self._facts(data.get("facts", {}))
         self.roles = self._roles(data.get("roles", {}))
         tiers = self._tiers(data.get("tiers", []))
+        self.scales = self._scales(data.get("rating_scales", {}))
         initial = data.get("initial_stage", DEFAULT_INITIAL_STAGE)
         gates = self._gates(data.get("gates", []), initial)
         incompatible = self._incompatible(data.get("incompatible_roles"))
@@ -136,6 +143,7 @@ class _Builder:
             overrides=Overrides(data.get("overrides", Overrides.ALLOWED)),
             change_control=change_control,
             triggers=triggers,
+            rating_scales=tuple(self.scales.values()),
         )
 
     # -- change control and triggers -----------------------------------------------------
@@ -342,10 +350,17 @@ class _Builder:
             "deciding role",
         )
         vote = self._vote(spec["vote"], f"{path}.vote") if "vote" in spec else None
+        assurance = (
+            self._assurance(spec["assurance"], f"{path}.assurance", names)
+            if "assurance" in spec
+            else None
+        )
         if "decided_by" in spec and not spec["decided_by"]:
             self.doc.problem(
                 f"{path}.decided_by", "name at least one role, or leave 'decided_by' out"
             )
+        if assurance is not None:
+            self._rule_decisions(assurance, decisions, f"{path}.assurance")
         if not {"id", "name", "stage"} <= spec.keys():
             return None
         return Gate(
@@ -364,6 +379,7 @@ class _Builder:
             decided_by=tuple(deciders) or DEFAULT_DECIDERS,
             vote=vote,
             max_rounds=spec.get("max_rounds"),
+            assurance=assurance,
         )
 
     def _each(
@@ -431,6 +447,74 @@ class _Builder:
             )
             return None
         return PanelVote(spec["panel"], needs) if known else None
+
+    def _scales(self, raw: dict[str, dict[str, Any]]) -> dict[str, RatingScale]:
+        scales = {}
+        for scale_id, spec in raw.items():
+            ratings = tuple(spec.get("ratings", ()))
+            self._unique(ratings, f"rating_scales.{scale_id}.ratings", "rating")
+            title = spec.get("title", _humanize(scale_id))
+            scales[scale_id] = RatingScale(scale_id, title, ratings)
+        return scales
+
+    def _assurance(self, spec: dict[str, Any], path: str, names: Names) -> Assurance | None:
+        when = self._condition(spec, "when", path, names)
+        known = self._role_ref(spec.get("reviewers"), f"{path}.reviewers")
+        scale = self.scales.get(spec.get("scale", ""))
+        if scale is None and "scale" in spec:
+            hint = did_you_mean(spec["scale"], self.scales)
+            where = "" if self.scales else ": declare it under rating_scales"
+            self.doc.problem(
+                f"{path}.scale", f"unknown rating scale '{spec['scale']}'{hint}{where}"
+            )
+        separations = [Separation(s) for s in spec.get("independent_of", list(Separation))]
+        self._unique(separations, f"{path}.independent_of", "entry")
+        rated = replace(names, ratings=scale.ratings) if scale is not None else None
+        rules = [
+            self._rating_rule(rule, f"{path}.rules[{index}]", rated)
+            for index, rule in enumerate(spec.get("rules", []))
+        ]
+        if not known or scale is None or None in rules:
+            return None
+        return Assurance(
+            spec["reviewers"],
+            scale,
+            when,
+            frozenset(separations),
+            tuple(rule for rule in rules if rule is not None),
+        )
+
+    def _rule_decisions(
+        self, assurance: Assurance, allowed: tuple[Decision, ...], path: str
+    ) -> None:
+        for index, rule in enumerate(assurance.rules):
+            for decision in rule.decisions:
+                if decision not in allowed:
+                    self.doc.problem(
+                        f"{path}.rules[{index}].decisions",
+                        f"'{decision}' is not one of the gate's decisions "
+                        f"({', '.join(allowed)}): a rating can only narrow them",
+                    )
+
+    def _rating_rule(
+        self, spec: dict[str, Any], path: str, names: Names | None
+    ) -> RatingRule | None:
+        decisions = tuple(Decision(d) for d in spec.get("decisions", ()))
+        self._unique(decisions, f"{path}.decisions", "decision")
+        escalate_to = spec.get("escalate_to")
+        if not decisions and escalate_to is None:
+            self.doc.problem(
+                path,
+                "say what the rating does: the 'decisions' it leaves, a role to "
+                "'escalate_to', or both",
+            )
+        known = escalate_to is None or self._role_ref(escalate_to, f"{path}.escalate_to")
+        if names is None:  # the scale is unknown: its ratings cannot be checked
+            return None
+        when = self._condition(spec, "when", path, names)
+        if when is None or not known:
+            return None
+        return RatingRule(when, decisions, escalate_to)
 
     def _decider(self, spec: dict[str, Any], path: str, names: Names) -> Decider | None:
         when = self._condition(spec, "when", path, names)

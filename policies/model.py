@@ -262,6 +262,60 @@ class PanelVote:
     needs: str | int = "majority"
 
 
+@dataclass(frozen=True, slots=True)
+class RatingScale:
+    """A scale an assurance review rates a project on, best rating first: red / amber /
+    green, or a five-point delivery confidence scale."""
+
+    id: str
+    title: str
+    ratings: tuple[str, ...]
+
+    def level(self, rating: str) -> int:
+        """The rating's place on the scale: 0 is the best (raises ValueError off the scale)."""
+        return self.ratings.index(rating)
+
+
+class Separation(StrEnum):
+    """Whom an assurance reviewer must be independent of (policy `independent_of`)."""
+
+    PROJECT_MANAGER = "project_manager"
+    SPONSOR = "sponsor"
+    TEAM = "team"  # anyone holding a role on the project, and their teams (user attribute)
+    ORG_UNIT = "org_unit"  # the organisation units of the manager and the sponsors
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRule:
+    """What a rating does to the decision where `when` holds (it reads `assurance.rating`,
+    `assurance.level` and the facts): the decisions left, and a role the decision moves to."""
+
+    when: Condition
+    decisions: tuple[Decision, ...] = ()
+    escalate_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assurance:
+    """An independent assurance review a gate requires before a go: by a holder of
+    `reviewers` independent of the project, on `scale`, with recommendations. Advisory: kept
+    apart from the sign-offs; its `rules` read the rating."""
+
+    reviewers: str
+    scale: RatingScale
+    when: Condition | None = None
+    independent_of: frozenset[Separation] = frozenset(Separation)
+    rules: tuple[RatingRule, ...] = ()
+
+
+class Urgency(StrEnum):
+    """How soon an assurance recommendation must be acted on (the gateway review's words)."""
+
+    CRITICAL = "critical"  # do now
+    ESSENTIAL = "essential"  # do before the next gate
+    RECOMMENDED = "recommended"  # would improve the project
+
+
 DEFAULT_DECIDERS = (Decider("sponsor"), Decider("pmo"))
 """Who decides a gate whose policy names nobody: the sponsor or the PMO."""
 
@@ -289,6 +343,8 @@ class Gate:
     """The panel whose vote a go needs, if any."""
     max_rounds: int | None = None
     """Review rounds the gate may take: at the last, a recycle is refused (hold or kill)."""
+    assurance: Assurance | None = None
+    """The independent assurance review a go needs, if any."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
 
@@ -363,6 +419,7 @@ class Policy:
     overrides: Overrides = Overrides.ALLOWED
     change_control: ChangeControl = DEFAULT_CHANGE_CONTROL
     triggers: tuple[Trigger, ...] = ()
+    rating_scales: tuple[RatingScale, ...] = ()
 
     @property
     def ref(self) -> str:

@@ -24,6 +24,7 @@ from policies.model import (
     Independence,
     OpenConditions,
     Overrides,
+    Separation,
     SignoffKind,
     TriggerEvent,
 )
@@ -218,6 +219,58 @@ VOTE = Mapping(
     "A vote of a panel that a go needs.",
 )
 
+RATING_RULE = Mapping(
+    {
+        "when": Field(
+            _cel(
+                "Where this CEL condition holds: it reads assurance.rating, assurance.level "
+                "(0 is the best rating) and the facts."
+            ),
+            required=True,
+        ),
+        "decisions": Field(
+            ListOf(
+                Scalar("string", "", tuple(Decision)),
+                "The decisions left to the deciders (default: the gate's).",
+            )
+        ),
+        "escalate_to": Field(
+            _id("A role the decision moves to: only its holders may then decide the gate.")
+        ),
+    },
+    "What a rating does to the gate's decision.",
+)
+
+ASSURANCE = Mapping(
+    {
+        "reviewers": Field(
+            _id("The role whose holders may record the assurance review (one of roles)."),
+            required=True,
+        ),
+        "scale": Field(_id("The rating scale (one of rating_scales)."), required=True),
+        "when": Field(_cel("Needed only when this CEL condition holds.")),
+        "independent_of": Field(
+            ListOf(
+                Scalar("string", "", tuple(Separation)),
+                "Whom the reviewer must be independent of (default: all of project_manager, "
+                "sponsor, team and org_unit).",
+            )
+        ),
+        "rules": Field(ListOf(RATING_RULE, "What ratings do to the decision.")),
+    },
+    "An independent assurance review a go needs: a rating and recommendations.",
+)
+
+RATING_SCALE = Mapping(
+    {
+        "title": Field(_title("Label shown to people: 'Delivery confidence'.")),
+        "ratings": Field(
+            ListOf(_id(), "The ratings, best first: [green, amber, red].", 2), required=True
+        ),
+    },
+    "A scale assurance reviews rate on.",
+)
+
 GATE = Mapping(
     {
         "id": Field(_id("Gate id, unique in the policy."), required=True),
@@ -255,6 +308,7 @@ GATE = Mapping(
                 maximum=MAX_ROUNDS,
             )
         ),
+        "assurance": Field(ASSURANCE),
     },
     "A decision point between two stages.",
 )
@@ -374,6 +428,7 @@ POLICY = Mapping(
         ),
         "change_control": Field(CHANGE_CONTROL),
         "triggers": Field(ListOf(TRIGGER, "What happens when: e.g. an approved change.")),
+        "rating_scales": Field(MapOf(RATING_SCALE, "The scales assurance reviews rate on, by id.")),
     },
     "A Lockgate stage-gate policy.",
 )

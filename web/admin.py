@@ -29,6 +29,7 @@ from workflows.inputs import PROJECT_KEY, ROLE, SHORT_TEXT
 from workflows.state import load_project
 from workflows.store.records import Project
 from workflows.verbs import password_links, users
+from workflows.verbs.users import ATTRIBUTE_TEXT
 from workflows.views import users as user_views
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -61,6 +62,11 @@ class GlobalRoleForm(FlaskForm):
 class ProjectRoleForm(FlaskForm):
     project = StringField("Project key", validators=[DataRequired(), Length(max=PROJECT_KEY)])
     role = SelectField("Role on the project", choices=[])
+
+
+class AttributesForm(FlaskForm):
+    org_unit = StringField("Org unit", validators=[Optional(), Length(max=ATTRIBUTE_TEXT)])
+    team = StringField("Team", validators=[Optional(), Length(max=ATTRIBUTE_TEXT)])
 
 
 class RevokeForm(FlaskForm):
@@ -157,6 +163,10 @@ def _user_page(username: str, link: password_links.NewLink | None = None, **form
         detail=detail,
         now=uow.now,
         global_form=forms.pop("global_form", None) or GlobalRoleForm(formdata=None),
+        attributes_form=forms.pop("attributes_form", None)
+        or AttributesForm(
+            formdata=None, data={"org_unit": detail.user.org_unit, "team": detail.user.team}
+        ),
         project_form=project_form,
         is_me=detail.user.id == me().record.id,
         link=link,
@@ -176,6 +186,22 @@ def grant_role(username: str) -> str | Response:
         form.role.errors.extend(_reasons(error))
         return _user_page(username, global_form=form)
     return _done(username, f"Granted {form.role.data} to {username}.")
+
+
+@blueprint.route("/users/<username>/attributes", methods=["POST"])
+def set_attributes(username: str) -> str | Response:
+    """Record where the user sits: their org unit and team (never one's own)."""
+    form = AttributesForm()
+    if not form.validate_on_submit():
+        return _user_page(username, attributes_form=form)
+    try:
+        users.set_attributes(
+            unit_of_work(), me().actor, username, form.org_unit.data or "", form.team.data or ""
+        )
+    except LockgateError as error:
+        form.org_unit.errors = [*form.org_unit.errors, *_reasons(error)]
+        return _user_page(username, attributes_form=form)
+    return _done(username, f"Recorded {username}'s org unit and team.")
 
 
 @blueprint.route("/users/<username>/project-roles", methods=["POST"])

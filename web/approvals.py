@@ -12,6 +12,7 @@ from wtforms import (
     Form,
     FormField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from gates.decisions import FollowUp
 from gates.signoffs import Part, SignOption
-from policies.model import Decision
+from policies.model import Decision, Urgency
 from web.portal import flash_refusal, me, place_refusals, project_or_404, reader, unit_of_work
 from workflows.errors import (
     AuthenticationFailed,
@@ -32,6 +33,7 @@ from workflows.errors import (
 )
 from workflows.inputs import FOLLOW_UP_ACTION, LONG_TEXT, SHORT_TEXT
 from workflows.verbs import overrides, reviews
+from workflows.verbs.assurance import Recommendation, record_assurance
 from workflows.views.approvals import PAGE_SIZE, my_approvals
 from workflows.views.conditions import owned_by
 from workflows.views.escalations import escalated_to
@@ -81,6 +83,44 @@ class ConditionRows(Form):
 
 for _row in range(ROWS):
     setattr(ConditionRows, str(_row), FormField(ConditionForm))
+
+
+class RecommendationForm(Form):
+    urgency = SelectField(
+        "Urgency",
+        choices=[
+            SelectChoice("", "—"),
+            *(SelectChoice(u.value, u.value.capitalize()) for u in Urgency),
+        ],
+        validators=[Optional()],
+    )
+    owner = StringField("Owner", validators=[Length(max=SHORT_TEXT)])
+    action = StringField("Recommendation", validators=[Length(max=LONG_TEXT)])
+
+
+class RecommendationRows(Form):
+    """A fixed number of recommendation rows (as ConditionRows, and for the same reason)."""
+
+
+for _row in range(ROWS):
+    setattr(RecommendationRows, str(_row), FormField(RecommendationForm))
+
+
+class AssuranceForm(FlaskForm):
+    rating = SelectField("Rating", validators=[DataRequired()])
+    summary = TextAreaField(
+        "Summary", validators=[DataRequired(), Length(max=LONG_TEXT)], render_kw={"rows": 3}
+    )
+    recommendations = FormField(RecommendationRows)
+
+    def filled(self) -> list[Recommendation]:
+        """The recommendation rows with anything typed in them."""
+        rows = [entry.form for entry in self.recommendations]
+        return [
+            Recommendation(_text(row.action), str(row.urgency.data or ""), _text(row.owner))
+            for row in rows
+            if _text(row.action) or _text(row.owner) or row.urgency.data
+        ]
 
 
 class DecideForm(FlaskForm):
@@ -217,6 +257,38 @@ def decide(key: str) -> Response | tuple[str, int]:
     return _render(page, _sign_form(page, formdata=None), form), 400
 
 
+@blueprint.route("/<key>/assure", methods=["POST"])
+@login_required
+def assure(key: str) -> Response | tuple[str, int]:
+    """Record the independent assurance review of the open round (gates.assurance)."""
+    page = _page_or_404(key)
+    form = _assurance_form(page)
+    if form.validate():
+        uow = unit_of_work()
+        try:
+            rated = record_assurance(
+                uow, me().actor, key, form.rating.data, form.summary.data, form.filled()
+            )
+        except Refused as error:
+            place_refusals(error, {"rating": form.rating.errors})
+        except (InvalidInput, Conflict) as error:
+            flash_refusal(error)
+        else:
+            uow.commit()
+            rating = rated.rating.replace("_", " ")
+            flash(f"Recorded the assurance review of {page.gate.name}: {rating}.", "success")
+            return redirect(url_for("approvals.review", key=key))
+    return _render(page, _sign_form(page, formdata=None), _decide_form(page, formdata=None),
+                   assurance_form=form), 400  # fmt: skip
+
+
+def _assurance_form(page: ReviewPage, **options: object) -> AssuranceForm:
+    form = AssuranceForm(prefix="assure", **options)
+    scale = page.gate.assurance.scale.ratings if page.gate.assurance else ()
+    form.rating.choices = [SelectChoice(r, r.replace("_", " ").capitalize()) for r in scale]
+    return form
+
+
 @blueprint.route("/<key>/vote", methods=["POST"])
 @login_required
 def vote(key: str) -> Response | tuple[str, int]:
@@ -350,6 +422,7 @@ def _render(
     sign_form: SignForm,
     decide_form: DecideForm,
     vote_form: VoteForm | None = None,
+    assurance_form: AssuranceForm | None = None,
 ) -> str:
     # A refused signature is shown next to its inputs, even when nothing is left to sign.
     return render_template(
@@ -362,6 +435,7 @@ def _render(
         decide_form=decide_form,
         can_decide=page.may_decide,
         vote_form=vote_form or _vote_form(page, formdata=None),
+        assurance_form=assurance_form or _assurance_form(page, formdata=None),
         override_form=OverrideForm(prefix="override", formdata=None),
         answer_form=AnswerOverrideForm(prefix="answer", formdata=None),
         show_sign_form=page.offers_signature or bool(sign_form.errors),

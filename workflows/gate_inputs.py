@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from gates.counts import shares_holders
 from gates.decisions import next_gate
-from gates.model import Evidence, ProjectState, Signature, Waiver, stance
+from gates.model import Evidence, ProjectState, Rated, Signature, Waiver, stance
 from gates.readiness import Readiness, readiness
 from gates.waivers import APPROVED, any_waivable
 from policies.model import Decision, Gate, Policy
@@ -30,6 +30,7 @@ from workflows.facts import from_stored
 from workflows.machines import SUBMITTED
 from workflows.store.records import (
     ArtifactVersion,
+    AssuranceRecord,
     Project,
     Review,
     RoleGrant,
@@ -124,6 +125,7 @@ def gate_inputs(
         pid: previous for pid, (policy, gate) in at.items() if (previous := _previous(policy, gate))
     }
     signed_before = _previous_signers(uow, batch, earlier) if earlier else {}
+    assured = _assurance(uow, batch) if any(g.assurance for _, g in at.values()) else {}
     shared = {s.role for _, g in at.values() for s in g.signoffs if shares_holders(s)}
     holders = _holders(uow, batch, shared) if shared else {}
     inputs = {}
@@ -144,6 +146,7 @@ def gate_inputs(
             project_manager=project.manager.username,
             previous_signers=signed_before.get(project.id, frozenset()),
             holders=_holders_of(holders, project.id, shared),
+            assurance=assured.get(review.id) if review else None,
         )
         inputs[project.id] = GateInputs(project, policy, gate, review, state)
     return inputs
@@ -360,6 +363,31 @@ def _passed_signatures(restrict: Restrict) -> Select[Any]:
         .outerjoin(_PRINCIPAL, _SIGNATURES.c.on_behalf_of_id == _PRINCIPAL.c.id)
         .where(restrict(reviews.project_id), reviews.decision.in_(_PASSED))
     )
+
+
+def _assurance(uow: UnitOfWork, batch: Batch) -> dict[int, Rated]:
+    """The assurance review recorded on each open review of the batch, by review id."""
+    query, params = for_batch(batch, _assurance_of_open_reviews)
+    return {
+        review_id: Rated(reviewer, rating, _aware(at))
+        for review_id, reviewer, rating, at in uow.session.execute(query, params)
+    }
+
+
+def _assurance_of_open_reviews(restrict: Restrict) -> Select[Any]:
+    rated = table_of(AssuranceRecord).c
+    opened = select(_REVIEWS.c.id).where(
+        _REVIEWS.c.state == SUBMITTED, restrict(_REVIEWS.c.project_id)
+    )
+    return (
+        select(rated.review_id, _USERS.c.username, rated.rating, rated.recorded_at)
+        .join(_USERS, _USERS.c.id == rated.reviewer_id)
+        .where(rated.review_id.in_(opened))
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _holders(

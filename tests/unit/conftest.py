@@ -114,6 +114,22 @@ gates:
     signoffs:
       - role: security
         independent_of: []
+      - role: pmo
+        kind: advisory
+        min: majority
+    assurance:
+      reviewers: pmo
+      scale: rag
+      when: project.budget >= 500000.0
+      independent_of: [project_manager, org_unit]
+      rules:
+        - when: assurance.rating == "red"
+          decisions: [recycle, hold, kill]
+          escalate_to: sponsor
+rating_scales:
+  rag:
+    title: Red, amber, green
+    ratings: [green, amber, red]
 """
 
 

@@ -73,11 +73,15 @@ MEANINGFUL_WORDS = [
     "blocking",
     "project.duration_months",
     "project.duration_months * 2",
+    'assurance.rating == "red"',
+    "assurance.level >= 3",
+    "delivery_confidence",
+    "red",
 ]
 SPEC_KEYS = sorted(
     {"id", "version", "title", "facts", "roles", "tiers", "gates", "when", "fields", "values"}
     | {"kind", "type", "role", "expr", "default", "decisions", "stage", "signoffs", "artifacts"}
-    | {"min"}
+    | {"min", "assurance", "rating_scales", "ratings", "scale", "rules", "reviewers"}
 )
 
 scalars = st.one_of(

@@ -224,7 +224,7 @@ def test_each_gate_lists_its_requirement_keys_artifacts_then_criteria_then_signo
             "signoff:sponsor",
             "signoff:finance",
         ],
-        "execution": ["criterion:headcount_ok", "signoff:security"],
+        "execution": ["criterion:headcount_ok", "signoff:security", "signoff:pmo"],
     }
 
 
@@ -289,7 +289,7 @@ def test_a_signoff_is_independent_of_submitter_manager_and_attacher_unless_told_
     valid_policy: Policy,
 ) -> None:
     sponsor, finance = valid_policy.gates[0].signoffs
-    (security,) = valid_policy.gates[1].signoffs
+    security, _ = valid_policy.gates[1].signoffs
 
     assert sponsor.independent_of == {
         Independence.SUBMITTER,
@@ -302,13 +302,33 @@ def test_a_signoff_is_independent_of_submitter_manager_and_attacher_unless_told_
 
 def test_a_signoff_keeps_its_order_quorum_condition_and_waivers(valid_policy: Policy) -> None:
     sponsor, finance = valid_policy.gates[0].signoffs
-    (security,) = valid_policy.gates[1].signoffs
+    security, _ = valid_policy.gates[1].signoffs
 
     assert (sponsor.role, sponsor.order, sponsor.min, sponsor.when) == ("sponsor", 1, 1, None)
     assert (finance.role, finance.order, finance.min) == ("finance", 2, 2)
     assert str(finance.when) == "project.budget > 250000.0"
     assert finance.waivable_by == ("pmo",)
     assert (security.order, security.min, security.waivable_by) == (None, 1, ())
+    assert (security.kind, valid_policy.gates[1].signoffs[1].kind) == ("blocking", "advisory")
+    assert valid_policy.gates[1].signoffs[1].min == "majority"
+
+
+def test_an_assurance_review_keeps_its_scale_reviewers_condition_and_rules(
+    valid_policy: Policy,
+) -> None:
+    assurance = valid_policy.gates[1].assurance
+    assert assurance is not None
+
+    assert (assurance.reviewers, assurance.scale.ratings) == ("pmo", ("green", "amber", "red"))
+    assert str(assurance.when) == "project.budget >= 500000.0"
+    assert assurance.independent_of == {"project_manager", "org_unit"}
+    [rule] = assurance.rules
+    assert (str(rule.when), rule.decisions, rule.escalate_to) == (
+        'assurance.rating == "red"',
+        (Decision.RECYCLE, Decision.HOLD, Decision.KILL),
+        "sponsor",
+    )
+    assert valid_policy.gates[0].assurance is None
 
 
 def test_a_gate_allows_every_decision_unless_it_lists_them(valid_policy: Policy) -> None:

@@ -59,6 +59,7 @@ def test_the_top_level_lists_every_key_and_requires_the_mandatory_ones() -> None
         "overrides",
         "change_control",
         "triggers",
+        "rating_scales",
     }
     assert set(SCHEMA["required"]) == {"id", "version", "title", "facts", "roles", "tiers", "gates"}
     assert PROPERTIES["version"] == {

@@ -253,3 +253,26 @@ def test_only_admins_may_use_the_admin_pages(
 
 def test_an_unknown_user_is_not_found(admin: Auth, client: FlaskClient) -> None:
     assert client.get("/admin/users/nobody").status_code == 404
+
+
+def test_an_admin_records_another_users_org_unit_and_team_but_never_their_own(
+    admin: Auth, client: FlaskClient, workspace: Workspace
+) -> None:
+    recorded = admin.post(
+        "/admin/users/deputy/attributes",
+        {"org_unit": "Internal Audit", "team": "Gateway reviews"},
+        "/admin/users/deputy",
+    )
+    own_page = client.get("/admin/users/admin").get_data(as_text=True)
+    own = admin.post(
+        "/admin/users/admin/attributes", {"org_unit": "Internal Audit"}, "/admin/users/deputy"
+    )
+
+    with workspace.unit_of_work(read_only=True) as uow:
+        deputy = users.find_user(uow, "deputy")
+        mine = users.find_user(uow, "admin")
+        assert (deputy.org_unit, deputy.team) == ("Internal Audit", "Gateway reviews")
+        assert mine.org_unit == ""
+    assert recorded.status_code == 302
+    assert 'action="/admin/users/admin/attributes"' not in own_page
+    assert "You cannot record your own org unit or team" in own.get_data(as_text=True)

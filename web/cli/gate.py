@@ -1,4 +1,5 @@
-"""`lockgate gate status|submit|sign|decide|withdraw|override`: one gate review's verbs."""
+"""`lockgate gate status|submit|sign|decide|vote|assure|withdraw|override`: one gate review's
+verbs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from web.cli.shared import acting, say, show_table, typed_password, workspace
 from workflows.identity import Actor
 from workflows.store.uow import UnitOfWork
 from workflows.verbs import overrides, reviews
+from workflows.verbs.assurance import Recommendation, record_assurance
 
 DECISIONS = click.Choice(["go", "conditional_go", "recycle", "hold", "kill"])
 # What a signer says: a decision (blocking sign-offs), or a position (advisory: support,
@@ -167,6 +169,39 @@ def gate_vote(actor: Actor, key: str, decision: str, comment: str) -> None:
         cast = reviews.vote(uow, actor, key, decision, comment)
         uow.commit()
     say(f"voted {cast.decision} on {key} (vote {cast.id})")
+
+
+@gate_group.command("assure")
+@acting
+@click.argument("key")
+@click.option("--rating", required=True, help="A rating on the gate's scale (e.g. amber_red).")
+@click.option("--summary", required=True, help="What the review found.")
+@click.option(
+    "--recommendation",
+    "recommendations",
+    multiple=True,
+    metavar="'URGENCY; OWNER; ACTION'",
+    help="A recommendation: critical, essential or recommended; who owns it; what to do.",
+)
+def gate_assure(
+    actor: Actor, key: str, rating: str, summary: str, recommendations: tuple[str, ...]
+) -> None:
+    """Record the independent assurance review of PROJECT's open review round: a rating on
+    its policy's scale, a summary and recommendations (once a round)."""
+    with workspace().unit_of_work() as uow:
+        row = record_assurance(
+            uow, actor, key, rating, summary, [_recommendation(r) for r in recommendations]
+        )
+        uow.commit()
+    count = len(row.recommendations)
+    say(f"rated {key} {row.rating.replace('_', ' ')} ({count} recommendation(s); review {row.id})")
+
+
+def _recommendation(text: str) -> Recommendation:
+    parts = [p.strip() for p in text.split(";", 2)]
+    if len(parts) != 3:
+        raise click.BadParameter("use 'urgency; owner; action'", param_hint="--recommendation")
+    return Recommendation(action=parts[2], urgency=parts[0], owner=parts[1])
 
 
 @gate_group.command("withdraw")

@@ -133,6 +133,11 @@ def _show_as_of(actor: Actor, key: str, moment: datetime) -> None:
             say(f"  {sig.signer}{behalf} as {sig.role}: {sig.decision} at {sig.at}{gone}")
         for cast in found.votes:
             say(f"  vote by {cast.voter}: {cast.decision} at {cast.at}")
+        if found.assurance is not None:
+            rated = found.assurance
+            say(f"  assurance by {rated.reviewer}: {rated.rating} ({rated.scale}) at {rated.at}")
+            for item in rated.recommendations:
+                say(f"    {item['urgency']}, {item['owner']}: {item['action']}")
     for condition in seen.conditions:
         state = f"closed by {condition.closed_by}" if condition.closed_at else "open"
         owner = f"{condition.owner}, due {condition.due}"

@@ -1,4 +1,4 @@
-"""`lockgate user add|grant|disable|enable|conflicts|reset|password`."""
+"""`lockgate user add|attributes|grant|disable|enable|conflicts|reset|password`."""
 
 from __future__ import annotations
 
@@ -50,6 +50,21 @@ def user_add(
     say(f"added {username}" + (f" ({', '.join(roles)})" if roles else ""))
     if link is not None:
         _say_link(username, link)
+
+
+@user_group.command("attributes")
+@acting
+@click.argument("username")
+@click.option("--org-unit", default=None, help="Their organisation unit ('' clears it).")
+@click.option("--team", default=None, help="Their team ('' clears it).")
+def user_attributes(actor: Actor, username: str, org_unit: str | None, team: str | None) -> None:
+    """Record USERNAME's org unit and team (admins; never their own): assurance reviewers
+    must be independent of a project's units and teams."""
+    with workspace().unit_of_work() as uow:
+        user = users.set_attributes(uow, actor, username, org_unit, team)
+        uow.commit()
+        unit, team = user.org_unit or "(not recorded)", user.team or "(not recorded)"
+        say(f"{username}: org unit {unit}, team {team}")
 
 
 def _say_link(username: str, link: password_links.NewLink) -> None:

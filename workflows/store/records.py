@@ -91,6 +91,10 @@ class User(Base):
     # Set when an admin chose the password (before enrollment links existed, or with
     # `user add --password`): the portal asks for a new one at the next login.
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Where the person sits (admins keep them): assurance reviewers must be independent of
+    # a project's org unit and team (gates.assurance). Blank: not recorded.
+    org_unit: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    team: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
 
 class RoleGrant(Base):
@@ -614,6 +618,25 @@ class VoteRecord(Base):
     decision: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
     voted_at: Mapped[datetime]
+
+
+class AssuranceRecord(Base):
+    """An independent assurance review of a review round (gates.assurance): the reviewer,
+    the rating on the policy's scale, a summary and recommendations (each an action, an
+    urgency and an owner). One a round; advisory, kept apart from the signatures."""
+
+    __tablename__ = "assurance_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), unique=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scale: Mapped[str] = mapped_column(String(80))
+    rating: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(index=True)  # the assurance report's period
+
+    reviewer: Mapped[User] = relationship(lazy="joined")
 
 
 class ChangeApproval(Base):

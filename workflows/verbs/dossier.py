@@ -261,6 +261,23 @@ def _report(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
                 for v in found.votes
             ]
             parts.append("</table>")
+        rated = found.assurance
+        if rated is not None:
+            parts.append(
+                f"<p>Independent assurance review by {e(rated.reviewer)}, {e(rated.at)}: "
+                f"<strong>{e(rated.rating.replace('_', ' '))}</strong> ({e(rated.scale)}). "
+                f"{e(rated.summary)}</p>"
+            )
+            if rated.recommendations:
+                parts.append(
+                    "<table><tr><th>Urgency</th><th>Owner</th><th>Recommendation</th></tr>"
+                )
+                parts += [
+                    f"<tr><td>{e(i['urgency'])}</td><td>{e(i['owner'])}</td>"
+                    f"<td>{e(i['action'])}</td></tr>"
+                    for i in rated.recommendations
+                ]
+                parts.append("</table>")
     parts.append("<h2>Conditions</h2><ul>")
     parts += [
         f"<li>{e(c.action)} ({e(c.owner)}, due {e(str(c.due))}): "

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from gates.binding import SignatureContent, signature_hash
 from gates.chain import ChainHead, canonical_bytes, chain_next, utc_text
 from gates.history import (
+    AssuranceAt,
     ChangeAt,
     ConditionAt,
     EvidenceAt,
@@ -46,6 +47,7 @@ from gates.replay import (
 )
 from workflows.store.records import (
     ArtifactVersion,
+    AssuranceRecord,
     AuditEvent,
     ChangeApproval,
     ChangeRequest,
@@ -75,6 +77,7 @@ class TableRows:
     active: dict[str, bool]
     signatures: dict[int, tuple[SignatureFacts, bool, str | None]]
     delegations: Rows
+    attributes: dict[str, tuple[str, str]]
 
     def tables(self) -> dict[str, Rows]:
         """The rows compared column by column, in Replayed.tables' shape."""
@@ -84,7 +87,13 @@ class TableRows:
 def table_rows(connection: Connection) -> TableRows:
     """Read every row the replay reconciles (also what a baseline event holds)."""
     # .all(): a result has keys(), which dict() would take for a mapping's.
-    active = dict(connection.execute(select(User.username, User.active)).all())
+    active, attributes = {}, {}
+    for username, is_active, org_unit, team in connection.execute(
+        select(User.username, User.active, User.org_unit, User.team)
+    ):
+        active[username] = is_active
+        if org_unit or team:
+            attributes[username] = (org_unit, team)
     holder, place = aliased(User), aliased(Project)
     grants: set[Grant] = set()
     for username, role, key in connection.execute(
@@ -101,6 +110,7 @@ def table_rows(connection: Connection) -> TableRows:
         active,
         signatures,
         _delegations(connection),
+        attributes,
     )
 
 
@@ -206,6 +216,19 @@ def project_histories(
         )
     ):  # fmt: skip
         rounds[review].votes.append(VoteAt(number, voter, decision, comment, _moment(voted_at)))
+    a = AssuranceRecord
+    for number, review, reviewer, scale, rating, summary, items, at in connection.execute(
+        only(
+            select(a.id, a.review_id, User.username, a.scale, a.rating, a.summary,
+                   a.recommendations, a.recorded_at)
+            .join(User, User.id == a.reviewer_id)
+            .join(Review, Review.id == a.review_id)
+            .join(Project, Project.id == Review.project_id)
+        )
+    ):  # fmt: skip
+        rounds[review].assurance = AssuranceAt(
+            number, reviewer, scale, rating, summary, list(items), _moment(at)
+        )
     if signatures is None:
         signatures = _signatures(connection, keys)
     for number, (facts, superseded, _) in sorted(signatures.items()):
@@ -384,6 +407,7 @@ def baseline_data(connection: Connection) -> dict[str, Any]:
         },
         superseded={number for number, (_, gone, _) in rows.signatures.items() if gone},
         delegations=rows.delegations,
+        attributes=rows.attributes,
     )
     return replayed.baseline()
 
@@ -461,6 +485,7 @@ def differences(connection: Connection, expected: Replayed | None = None) -> lis
         *(problem for name in wanted for problem in compare_rows(name, wanted[name], held[name])),
         *compare_grants(expected.grants, found.grants),
         *compare_values("users", expected.active, found.active, "active"),
+        *compare_values("users", expected.attributes, found.attributes, "org_unit, team"),
         *compare_signatures(expected.signatures, expected.superseded, found.signatures),
     ]
 

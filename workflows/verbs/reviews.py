@@ -189,7 +189,7 @@ def _open_review_or_refuse(uow: UnitOfWork, project: Project, action: str) -> Re
     return review
 
 
-def _open_round(
+def open_round(
     uow: UnitOfWork, actor: Actor, key: str, doing: str
 ) -> tuple[UnderReview, Authority, Policy, Gate, ProjectState]:
     """The open review of `key`, locked, as the gate rules read it, for `actor` to decide or
@@ -388,7 +388,7 @@ def decide(
     """
     reason, follow_ups = inputs.long_text(reason, "reason"), inputs.follow_ups(follow_ups)
     choice = _decision(decision)
-    under, granted, policy, gate, state = _open_round(uow, actor, key, "decide")
+    under, granted, policy, gate, state = open_round(uow, actor, key, "decide")
     project, review = under.project, under.review
     assert review is not None
     if choice in APPROVING:
@@ -539,7 +539,7 @@ def vote(
     round; a go at such a gate needs the votes the policy asks for."""
     comment = inputs.long_text(comment, "comment")
     choice = _decision(decision)
-    under, granted, policy, gate, state = _open_round(uow, actor, key, "vote on")
+    under, granted, policy, gate, state = open_round(uow, actor, key, "vote on")
     project, review = under.project, under.review
     assert review is not None
     state = with_vote(uow, project, gate, review, state)

@@ -25,6 +25,7 @@ from gates.waivers import APPROVED
 from policies.model import Position
 from workflows.refusal_log import REFUSED
 from workflows.store.records import (
+    AssuranceRecord,
     AuditEvent,
     FollowUpRecord,
     OverrideRecord,
@@ -325,6 +326,28 @@ def _positions(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[
     return [tuple(row) for row in uow.session.execute(query)]
 
 
+def _assurance(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    """Assurance reviews recorded in the period (index on recorded_at): one row per
+    recommendation (a review without any gives one row), with how the gate was decided."""
+    a, r = AssuranceRecord, Review
+    query = (
+        select(Project.key, r.gate_id, r.round, User.username, a.scale, a.rating, a.summary,
+               a.recommendations, a.recorded_at, r.decision, r.decided_by)
+        .join(r, r.id == a.review_id)
+        .join(Project, Project.id == r.project_id)
+        .join(User, User.id == a.reviewer_id)
+        .where(a.recorded_at >= since, a.recorded_at < until)
+        .order_by(a.recorded_at, a.id)
+        .limit(MAX_ROWS + 1)
+    )  # fmt: skip
+    rows: list[tuple[Any, ...]] = []
+    for *head, recommendations, at, decision, decided_by in uow.session.execute(query):
+        for item in recommendations or [{}]:
+            rows.append((*head, item.get("urgency", ""), item.get("owner", ""),
+                         item.get("action", ""), at, decision, decided_by))  # fmt: skip
+    return rows
+
+
 def _logins(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
     actions = ("login.failed", "login.locked", "login.throttled")
     return _events(uow, actions, since, until, ("username", "address", "scope", "failures"))
@@ -390,6 +413,26 @@ KINDS: dict[str, Kind] = {
         "Panel votes cast on gates that take a vote",
         (*EVENT_COLUMNS, "gate", "round", "decision", "comment"),
         _votes,
+    ),
+    "assurance": Kind(
+        "Independent assurance reviews: ratings and recommendations, with how each gate was "
+        "decided",
+        (
+            "project",
+            "gate",
+            "round",
+            "reviewer",
+            "scale",
+            "rating",
+            "summary",
+            "urgency",
+            "owner",
+            "recommendation",
+            "recorded_at",
+            "gate_decision",
+            "decided_by",
+        ),
+        _assurance,
     ),
     "positions": Kind(
         "Advisory positions (support, disagree but support, object) and consulted comments, "

@@ -11,18 +11,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
+from gates.assurance import Affiliation, effect
+from gates.assurance import required as assurance_required
 from gates.authority import Authority
-from gates.decisions import go_blockers
+from gates.decisions import deciders_in_words, go_blockers
 from gates.model import Ballot, OpenCondition
+from gates.refusals import Refusal
 from gates.signoffs import Part, SignOption, stances
 from gates.votes import Tally, tally
 from policies.model import Decision, Gate, Policy, Position
 from workflows.errors import NotFound, Refused
 from workflows.identity import Actor
-from workflows.store.records import OverrideRecord, Review, SignatureRecord
+from workflows.store.records import AssuranceRecord, OverrideRecord, Review, SignatureRecord
 from workflows.store.uow import UnitOfWork
+from workflows.verbs.assurance import circle_of
 from workflows.verbs.overrides import waiting_override
 from workflows.verbs.reviews import GateStatus, gate_status
+from workflows.verbs.users import find_user
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,35 @@ class ReviewPage:
     overdue: bool
     override: OverrideRecord | None = None  # the override waiting for a second PMO member
     today: date | None = None
+    assurance: AssuranceRecord | None = None  # the round's assurance review, if recorded
+    assurance_refusals: tuple[Refusal, ...] = ()  # why the reader may not record it
+
+    @property
+    def takes_assurance(self) -> bool:
+        """True when the gate asks for an assurance review of this project's round."""
+        review = self.status.authority.review
+        return review is not None and assurance_required(self.gate, review.state)
+
+    @property
+    def may_assure(self) -> bool:
+        """True when the reader may record the round's assurance review now."""
+        return self.takes_assurance and self.assurance is None and not self.assurance_refusals
+
+    @property
+    def assurance_effect(self) -> list[str]:
+        """What the rating does to the decision, in words (nothing without a rule that holds)."""
+        review = self.status.authority.review
+        if review is None:
+            return []
+        found = effect(self.policy, self.gate, review.state)
+        words = []
+        if found.decisions is not None:
+            left = ", ".join(d.label for d in found.decisions) or "nothing"
+            words.append(f"The rating leaves {left}.")
+        if found.escalated_to:
+            who = deciders_in_words(self.policy, found.escalated_to)
+            words.append(f"The decision moved to {who}.")
+        return words
 
     @property
     def open_conditions(self) -> Sequence[OpenCondition]:
@@ -186,4 +222,22 @@ def review_page(uow: UnitOfWork, actor: Actor, key: str) -> ReviewPage:
     due = status.review.due_at
     waiting = waiting_override(uow, status.review.id)
     overdue = due is not None and due < uow.now
-    return ReviewPage(status, status.review, overdue, waiting, uow.now.date())
+    rated, refusals = _assurance_of(uow, actor, status) if status.gate.assurance else (None, ())
+    return ReviewPage(
+        status, status.review, overdue, waiting, uow.now.date(), rated, tuple(refusals)
+    )
+
+
+def _assurance_of(
+    uow: UnitOfWork, actor: Actor, status: GateStatus
+) -> tuple[AssuranceRecord | None, list[Refusal]]:
+    """The round's assurance review, and why the reader may not record it (gates.assurance,
+    asked as the verb asks it)."""
+    assert status.review is not None and status.gate.assurance is not None
+    rated = uow.session.execute(
+        select(AssuranceRecord).where(AssuranceRecord.review_id == status.review.id)
+    ).scalar_one_or_none()
+    reader = find_user(uow, actor.username)
+    affiliation = Affiliation(reader.username, reader.org_unit, reader.team)
+    circle = circle_of(uow, status.project, status.gate.assurance.reviewers)
+    return rated, status.authority.assure(affiliation, circle)

@@ -130,7 +130,8 @@ class MoneyRules:
 
     negative: bool = False
     currencies: tuple[str, ...] = ()
-    rates: ExchangeRates | None = None
+    rates: ExchangeRates | None = field(default=None, compare=False)
+    """The policy's rates (a change of them is the policy's, not the fact's)."""
 
     def value(self, amount: Decimal, code: str | None) -> Decimal | Money:
         """`amount` in `code` (None: the base currency, kept a plain Decimal).
@@ -152,9 +153,34 @@ class MoneyRules:
             )
         return convert(amount, upper, self.rates)
 
+    def described(self) -> tuple[str, ...]:
+        """What a money fact takes beyond a plain amount, for its details: 'in EUR or USD',
+        'may be negative'; nothing for a plain amount of zero or more."""
+        parts = [f"in {', '.join(self.currencies)}"] if self.currencies else []
+        return (*parts, *(["may be negative"] if self.negative else []))
+
 
 PLAIN_MONEY = MoneyRules()
 """A money fact of a policy that states no currency: zero or more, a plain amount."""
+
+
+def rates_described(rates: ExchangeRates | None) -> tuple[str, ...]:
+    """The policy's currency and rates in sentences (for `policy show` and the policy page);
+    nothing for a policy that states no currency."""
+    if rates is None:
+        return ()
+    base = rates.base
+    lines = [
+        f"Currency: {base}. Money given without a currency is in {base}; conditions and "
+        f"thresholds compare amounts in {base}."
+    ]
+    if rates.rates:
+        each = "; ".join(f"1 {code} = {rate} {base}" for code, rate in rates.rates)
+        lines.append(
+            f"Exchange rates ({rates.stated()}, fixed with this version): {each}. A converted "
+            "amount is rounded to the cent, halves away from zero."
+        )
+    return tuple(lines)
 
 
 def convert(amount: Decimal, code: str, rates: ExchangeRates) -> Money:

@@ -5,16 +5,20 @@ named with its line and a did-you-mean."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from gates.change_control import impact
 from gates.tiering import classify
 from policies import FactError, Policy, check_policy_text, format_value, parse_value, read_facts
+from policies.diff import diff_policies
 from policies.facts import cel_value
 from policies.model import FactType
 from policies.money import ExchangeRates, Money, MoneyRules, convert
 from tests.unit.conftest import MONEY_POLICY, VALID_POLICY
+from web.cli.main import cli
 
 RATES = ExchangeRates(
     "EUR", source="ECB reference rates", rates=(("USD", Decimal("0.92")), ("GBP", Decimal("1.17")))
@@ -392,3 +396,73 @@ def test_a_default_in_a_currency_is_read_with_the_policy_rates() -> None:
     assert policy is not None
     npv = policy.fact("npv")
     assert npv is not None and npv.default == convert(Decimal(-100), "USD", RATES)
+
+
+# -- policy show, explain and diff -----------------------------------------------------------
+
+
+def test_policy_show_states_the_base_currency_the_rates_and_each_money_facts_rules(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "money.yaml"
+    path.write_text(MONEY_POLICY, encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["policy", "show", str(path)])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "budget     money    in EUR, USD, GBP; required" in lines
+    assert "npv        money    in EUR, USD; may be negative; optional" in lines
+    assert (
+        "Currency: EUR. Money given without a currency is in EUR; conditions and thresholds "
+        "compare amounts in EUR."
+    ) in lines
+    assert (
+        "Exchange rates (ECB reference rates 2026-11-30, fixed with this version): "
+        "1 USD = 0.92 EUR; 1 GBP = 1.17 EUR. A converted amount is rounded to the cent, "
+        "halves away from zero."
+    ) in lines
+
+
+def test_policy_show_of_a_policy_without_a_currency_says_nothing_of_money(tmp_path: Path) -> None:
+    path = tmp_path / "standard.yaml"
+    path.write_text(VALID_POLICY, encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["policy", "show", str(path)])
+
+    assert "budget     money    required" in result.stdout.splitlines()
+    assert "Currency" not in result.stdout and "Exchange rates" not in result.stdout
+
+
+def test_policy_explain_reads_a_fact_in_a_currency_and_shows_the_conversion(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "money.yaml"
+    path.write_text(MONEY_POLICY, encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli, ["policy", "explain", str(path), "--fact", "budget=USD 300000"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "Tier: Standard because budget USD 300,000 (EUR 276,000 at 0.92, ECB reference rates "
+        "2026-11-30) >= 100,000.0"
+    )
+
+
+def test_a_new_version_with_other_rates_lists_each_rate_that_moved(money_policy: Policy) -> None:
+    newer = check_policy_text(
+        MONEY_POLICY.replace("    USD: 0.92\n", "    USD: 0.95\n").replace(
+            "as_of: 2026-11-30", "as_of: 2026-12-31"
+        ),
+        "money.yaml",
+    )[0]
+    assert newer is not None
+
+    changes = [c for c in diff_policies(money_policy, newer) if c.scope == "money"]
+
+    assert [c.details for c in changes] == [
+        ("as_of: 2026-11-30 -> 2026-12-31", "USD: 0.92 EUR -> 0.95 EUR")
+    ]
+    assert [c for c in diff_policies(money_policy, newer) if c.scope == "facts"] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.command_line import SECRET, command_line, point_at
 from tests.integration.factories import policy_source
 from workflows.errors import InvalidInput
 from workflows.identity import system
@@ -109,3 +110,33 @@ def test_a_policy_without_a_currency_still_takes_plain_amounts_and_refuses_named
 
     assert facts_and_tier(read, "ERP-1") == (facts_and_tier(read, "ERP-1")[0], "large")
     assert "names a currency (USD), but this policy states none" in error.problems["budget"]
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_from_the_command_line_a_dollar_budget_is_shown_converted_and_deep_verify_agrees(
+    tmp_path, monkeypatch
+):
+    point_at(tmp_path / "instance", tmp_path / "keys", monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    lockgate = command_line()
+    lockgate("init", "--admin", "admin", "--admin-password", SECRET)
+    for user, role in (("pmo", "pmo"), ("pmo2", "pmo"), ("pm", "project_manager")):
+        add = ("user", "add", "--as", "admin", user, "--name", user, "--role", role)
+        lockgate(*add, "--password", SECRET)
+    path = tmp_path / "standard-v3.yaml"
+    path.write_text(policy_source("standard", 3).replace(*CURRENCY), encoding="utf-8")
+    lockgate("policy", "propose", "--as", "pmo", str(path))
+    lockgate("policy", "approve", "--as", "pmo2", "1")
+    facts = ("budget=USD 260000", "risk=low", "duration_months=3")
+    pairs = [part for fact in facts for part in ("--fact", fact)]
+
+    lockgate("project", "register", "--as", "pm", "ERP-1", "ERP", "--policy", "standard", *pairs)
+
+    shown = lockgate("project", "show", "--as", "pm", "ERP-1").output
+    assert "tier medium" in shown
+    rows = [line.split(maxsplit=1) for line in shown.splitlines()]
+    assert ["budget", f"USD 260,000 {CONVERSION}"] in rows
+    assert ["risk", "low"] in rows, "other facts are shown as stored"
+    lockgate("audit", "verify", "--deep")

@@ -4,10 +4,13 @@ version the project is pinned to, and rebuilt from the trail exactly (deep verif
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.integration.command_line import SECRET, command_line, point_at
 from tests.integration.factories import policy_source
+from tests.integration.test_delegation_verbs import WEEK, delegate_on, delegations_of
 from workflows.errors import InvalidInput
 from workflows.identity import system
 from workflows.state import load_project
@@ -81,6 +84,18 @@ def test_a_budget_changed_to_another_currency_is_audited_as_entered_and_replays(
     assert updated.data["changed"]["budget"] == {"old": "USD 260000", "new": "USD 300000"}
     result, mismatches = deep()
     assert result.ok and mismatches == []
+
+
+@pytest.mark.parametrize(("budget", "counts"), [("USD 540000", True), ("USD 550000", False)])
+def test_a_delegation_budget_limit_holds_a_foreign_budget_in_the_base_currency(
+    in_euros, act, read, new_project, clock, budget, counts
+):
+    # USD 540,000 is EUR 496,800, within a 500,000 limit; USD 550,000 is EUR 506,000.
+    key = new_project("ERP-1", budget=budget)
+
+    act(delegate_on, "sponsor", "deputy", "sponsor", key, clock.now + WEEK, Decimal(500_000))
+
+    assert delegations_of(read, "deputy", key) == ({"sponsor": "sponsor"} if counts else {})
 
 
 def test_a_currency_the_policy_has_no_rate_for_is_refused_naming_those_it_accepts(

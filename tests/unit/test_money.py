@@ -190,13 +190,13 @@ def test_a_change_threshold_measures_the_move_in_the_base_currency(
     )[0]
     assert controlled is not None
     old = {"budget": Decimal(500000)}
-    same = {"budget": money("USD 543478.26")}  # EUR 499,999.99: no move beyond 10%
-    beyond = {"budget": money("USD 600000")}  # EUR 552,000: 10.4%
+    within = {"budget": money("USD 560000")}  # 12% more as digits, but EUR 515,200: 3.0%
+    beyond = {"budget": money("USD 480000")}  # 4% less as digits, but EUR 441,600: 11.7%
 
-    assert impact(controlled, "planning", old, same).money == ()
+    assert impact(controlled, "planning", old, within).money == ()
     (move,) = impact(controlled, "planning", old, beyond).money
     assert str(move) == (
-        "budget 500,000 -> USD 600,000 (EUR 552,000 at 0.92, ECB reference rates) moves 10.4% "
+        "budget 500,000 -> USD 480,000 (EUR 441,600 at 0.92, ECB reference rates) moves 11.7% "
         "from its baseline (more than ±10% needs a request)"
     )
 

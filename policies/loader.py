@@ -173,7 +173,7 @@ class _Builder:
         listed = spec.get("currencies")
         for key in ("negative", "currencies"):
             if key in spec and kind is not FactType.MONEY:
-                self.doc.problem(f"{path}.{key}", f"only a money fact has '{key}', not a {kind}")
+                self.doc.problem(f"{path}.{key}", f"'{key}' is for money facts; this is {kind}")
         if kind is not FactType.MONEY:
             return MoneyRules()
         if self.rates is None:

@@ -348,7 +348,7 @@ RATES_BLOCK = "  rates:\n    USD: 0.92\n    GBP: 1.17\n"
         pytest.param(
             "  headcount:\n    type: integer\n",
             "  headcount:\n    type: integer\n    negative: true\n", "negative: true",
-            "facts.headcount.negative", "only a money fact has 'negative', not a integer",
+            "facts.headcount.negative", "'negative' is for money facts; this is integer",
             id="negative-on-a-count",
         ),
         pytest.param(

@@ -276,6 +276,18 @@ RATES_BLOCK = "  rates:\n    USD: 0.92\n    GBP: 1.17\n"
             id="unknown-base",
         ),
         pytest.param(
+            "currency: EUR\n", "currency: EURO\n", "currency: EURO", "currency",
+            "'EURO' is not an ISO 4217 currency code (did you mean 'EUR'?): write three "
+            "upper-case letters, such as EUR, USD or GBP",
+            id="badly-formed-base",
+        ),
+        pytest.param(
+            "currency: EUR\n", "currency: 978\n", "currency: 978", "currency",
+            "'978' is not an ISO 4217 currency code: write three upper-case letters, such as "
+            "EUR, USD or GBP",
+            id="numeric-base",
+        ),
+        pytest.param(
             "    GBP: 1.17\n", "    GBX: 1.17\n", "GBX: 1.17", "exchange_rates.rates.GBX",
             "'GBX' is not an ISO 4217 currency code (did you mean 'GBP'?): write three "
             "upper-case letters, such as EUR, USD or GBP",

@@ -14,7 +14,7 @@ from tests.integration.test_delegation_verbs import WEEK, delegate_on, delegatio
 from workflows.errors import InvalidInput
 from workflows.identity import system
 from workflows.state import load_project
-from workflows.verbs import audit, projects, publishing
+from workflows.verbs import audit, migration, projects, publishing
 
 CURRENCY = (
     "initial_stage: initiation\n",
@@ -125,6 +125,40 @@ def test_a_policy_without_a_currency_still_takes_plain_amounts_and_refuses_named
 
     assert facts_and_tier(read, "ERP-1") == (facts_and_tier(read, "ERP-1")[0], "large")
     assert "names a currency (USD), but this policy states none" in error.problems["budget"]
+
+
+def publish_rates(act, version, rates):
+    old, new = CURRENCY
+    source = policy_source("standard", version).replace(old, new.replace("USD: 0.92", rates))
+    act(publishing.publish, system(), source, f"standard-v{version}.yaml")
+
+
+def test_new_rates_are_a_new_version_whose_preview_shows_the_tier_they_would_give(
+    in_euros, act, read, new_project
+):
+    new_project("ERP-1", budget="USD 260000")  # EUR 239,200 at 0.92: medium
+    publish_rates(act, 4, "USD: 0.98")  # EUR 254,800: large
+
+    preview = read(lambda uow: migration.preview_migration(uow, "ERP-1", 4))
+
+    assert (preview.old_tier, preview.new_tier, preview.refusals) == ("medium", "large", [])
+    [money] = [c for c in preview.changes if c.scope == "money"]
+    assert money.details == ("USD: 0.92 EUR -> 0.98 EUR",)
+    assert facts_and_tier(read, "ERP-1")[1] == "medium", "pinned: nothing moves on its own"
+
+
+def test_a_version_without_a_rate_for_a_projects_currency_cannot_take_it(
+    in_euros, act, read, new_project
+):
+    new_project("ERP-1", budget="USD 260000")
+    publish_rates(act, 4, "GBP: 1.17")
+
+    preview = read(lambda uow: migration.preview_migration(uow, "ERP-1", 4))
+
+    assert preview.refusals == [
+        "Some facts are not valid: budget: Approved budget: USD 260000 is in USD, which this "
+        "fact does not accept: give it in 'EUR' or 'GBP'"
+    ]
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from gates.tiering import classify
 from policies.conditions import evaluation_context
 from policies.facts import format_value
 from policies.model import Condition, FactValue, Gate, Policy, Requirement, TriggerEvent
+from policies.money import base_amount
 
 NEEDS_REQUEST = "change.needs_request"
 
@@ -44,15 +45,18 @@ class RequirementChange:
 
 @dataclass(frozen=True, slots=True)
 class MoneyMove:
-    """A money fact moved beyond its threshold from the baseline."""
+    """A money fact moved beyond its threshold from the baseline, measured in the policy's
+    base currency (`was` and `now`), shown as entered (`baseline` and `new`)."""
 
     fact: str
-    baseline: Decimal
-    new: Decimal
+    baseline: FactValue
+    new: FactValue
     limit: Decimal
+    was: Decimal
+    now: Decimal
 
     def __str__(self) -> str:
-        moved = "any change" if not self.baseline else f"{self.percent:.1f}%"
+        moved = "any change" if not self.was else f"{self.percent:.1f}%"
         return (
             f"{self.fact} {format_value(self.baseline)} -> {format_value(self.new)} moves "
             f"{moved} from its baseline (more than ±{self.limit}% needs a request)"
@@ -60,8 +64,8 @@ class MoneyMove:
 
     @property
     def percent(self) -> Decimal:
-        """How far the value moved from the baseline, in percent of the baseline."""
-        return abs(self.new - self.baseline) * 100 / self.baseline if self.baseline else Decimal()
+        """How far the value moved from the baseline, in percent of the baseline's size."""
+        return abs(self.now - self.was) * 100 / abs(self.was) if self.was else Decimal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +189,11 @@ def _money_moves(
 ) -> tuple[MoneyMove, ...]:
     moves = []
     for threshold in policy.change_control.money:
-        was, now = baseline.get(threshold.fact), new.get(threshold.fact)
-        if not isinstance(was, Decimal) or not isinstance(now, Decimal) or was == now:
+        before, after = baseline.get(threshold.fact), new.get(threshold.fact)
+        was, now = base_amount(before), base_amount(after)
+        if before is None or after is None or was is None or now is None or was == now:
             continue
-        move = MoneyMove(threshold.fact, was, now, threshold.percent)
+        move = MoneyMove(threshold.fact, before, after, threshold.percent, was, now)
         if not was or move.percent > threshold.percent:
             moves.append(move)
     return tuple(moves)

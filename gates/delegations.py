@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from gates.model import ADMIN
 from gates.refusals import Refusal
+from policies.money import CurrencyError, ExchangeRates, convert, split_currency
 
 MAX_DELEGATION_DAYS = 365
 
@@ -102,14 +103,30 @@ def _limit(request: DelegationRequest) -> list[Refusal]:
     return []
 
 
-def within_budget(limit: Decimal | None, budget: object) -> bool:
+def within_budget(
+    limit: Decimal | None, budget: object, rates: ExchangeRates | None = None
+) -> bool:
     """True when a delegation with budget limit `limit` counts on a project whose budget
-    fact is `budget` (None: no limit; a project without a known budget is outside any)."""
+    fact is `budget` as stored (None: no limit; a project without a known budget is outside
+    any). A budget entered in a currency ('USD 120000') is compared in the base currency of
+    the project's policy version (`rates`); one without a rate there is outside any limit."""
     if limit is None:
         return True
     try:
-        return Decimal(str(budget)) <= limit
-    except ArithmeticError:
+        number, code = split_currency(str(budget))
+        amount = Decimal(number)
+        if code is None:
+            return amount <= limit
+        return rates is not None and convert(amount, code.upper(), rates).base <= limit
+    except (ArithmeticError, CurrencyError):
+        return False
+
+
+def names_a_currency(budget: object) -> bool:
+    """True when a stored budget was entered with a currency: comparing it needs rates."""
+    try:
+        return isinstance(budget, str) and split_currency(budget)[1] is not None
+    except CurrencyError:
         return False
 
 

@@ -10,6 +10,7 @@ from operator import attrgetter
 from typing import Any, Literal
 
 from policies.model import MoneyThreshold, Policy, Requirement, Trigger
+from policies.money import ExchangeRates, MoneyRules
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -63,7 +64,27 @@ def diff_policies(old: Policy, new: Policy) -> list[Change]:
             )
         )
     changes += _compare("triggers", old.triggers, new.triggers, _trigger_key, _rebaseline)
+    if old.exchange_rates != new.exchange_rates:
+        details = _rate_changes(old.exchange_rates, new.exchange_rates)
+        title = "the base currency and the exchange rates money converts at"
+        changes.append(Change("money", "changed", "exchange_rates", title, details))
     return changes
+
+
+def _rate_changes(old: ExchangeRates | None, new: ExchangeRates | None) -> tuple[str, ...]:
+    before, after = _rate_lines(old), _rate_lines(new)
+    return tuple(
+        f"{name}: {before.get(name, '(none)')} -> {after.get(name, '(none)')}"
+        for name in dict.fromkeys([*before, *after])
+        if before.get(name) != after.get(name)
+    )
+
+
+def _rate_lines(rates: ExchangeRates | None) -> dict[str, str]:
+    if rates is None:
+        return {}
+    stated = {"currency": rates.base, "as_of": str(rates.as_of or "(none)"), "source": rates.source}
+    return {**stated, **{code: f"{rate} {rates.base}" for code, rate in rates.rates}}
 
 
 def _rebaseline(_trigger: Trigger) -> str:
@@ -115,6 +136,8 @@ def _show(value: Any) -> str:
         return str(value.value)
     if isinstance(value, MoneyThreshold):
         return f"{value.fact} ±{value.percent}%"
+    if isinstance(value, MoneyRules):
+        return "; ".join(value.described()) or "a plain amount of zero or more"
     if isinstance(value, tuple | frozenset):
         items = sorted(value, key=str) if isinstance(value, frozenset) else value
         return "[" + ", ".join(_show(v) for v in items) + "]"

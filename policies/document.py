@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
 
 from policies.bounds import shape_problems, size_problem
 from policies.limits import MAX_IDENTIFIER_CHARS
+from policies.money import currency_problem
 from policies.problems import Problem, did_you_mean, one_of
 from policies.spec import IDENTIFIER, ListOf, MapOf, Mapping, Scalar, Spec
 
@@ -171,19 +174,24 @@ def _map_of(doc: Document, node: yaml.Node, spec: MapOf, path: str) -> Any:
         return _INVALID
     result: dict[str, Any] = {}
     for key, _, value_node in pairs:
-        if len(key) > MAX_IDENTIFIER_CHARS:
-            doc.problem(
-                _join(path, key),
-                f"a name may have at most {MAX_IDENTIFIER_CHARS} characters, not {len(key):,}",
-            )
-            continue
-        if not _IDENTIFIER.fullmatch(key):
-            doc.problem(_join(path, key), f"'{key}' is not a valid name: {_NAME_RULE}")
+        refused = _key_problem(key, spec.keys)
+        if refused is not None:
+            doc.problem(_join(path, key), refused)
             continue
         value = _check(doc, value_node, spec.value, _join(path, key))
         if value is not _INVALID:
             result[key] = value
     return result
+
+
+def _key_problem(key: str, kind: str) -> str | None:
+    if len(key) > MAX_IDENTIFIER_CHARS:
+        return f"a name may have at most {MAX_IDENTIFIER_CHARS} characters, not {len(key):,}"
+    if kind == "currency":
+        return currency_problem(key)
+    if not _IDENTIFIER.fullmatch(key):
+        return f"'{key}' is not a valid name: {_NAME_RULE}"
+    return None
 
 
 _NAME_RULE = "use lower-case letters, digits and '_', starting with a letter"
@@ -226,6 +234,9 @@ def _scalar(doc: Document, node: yaml.Node, spec: Scalar, path: str) -> Any:
     if spec.maximum is not None and checked > spec.maximum:
         doc.problem(path, f"must be at most {spec.maximum:,}, found {checked:,}")
         return _INVALID
+    if spec.above is not None and checked <= spec.above:
+        doc.problem(path, f"must be more than {spec.above}, found {node.value}")
+        return _INVALID
     return checked
 
 
@@ -234,7 +245,7 @@ class _Refusal:
     message: str
 
 
-_TEXT_KINDS = frozenset({"string", "identifier", "cel"})
+_TEXT_KINDS = frozenset({"string", "identifier", "cel", "currency", "decimal", "date"})
 
 
 def _construct(node: yaml.ScalarNode) -> Any:
@@ -271,6 +282,28 @@ def _as_cel(node: yaml.ScalarNode, value: Any) -> Any:
     return text if text else _Refusal("the condition is empty")
 
 
+def _as_currency(node: yaml.ScalarNode, value: Any) -> Any:
+    problem = currency_problem(str(node.value))
+    return str(node.value) if problem is None else _Refusal(problem)
+
+
+def _as_decimal(node: yaml.ScalarNode, value: Any) -> Any:
+    try:
+        number = Decimal(str(node.value).strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if number.is_finite():
+        return number
+    return _Refusal(f"expected a number such as 0.92, found '{node.value}'")
+
+
+def _as_date(node: yaml.ScalarNode, value: Any) -> Any:
+    try:
+        return date.fromisoformat(str(node.value).strip())
+    except ValueError:
+        return _Refusal(f"expected a date (YYYY-MM-DD), found '{node.value}'")
+
+
 def _as_any(node: yaml.ScalarNode, value: Any) -> Any:
     return value
 
@@ -292,6 +325,9 @@ _SCALAR_CHECKS = {
     "integer": _as_integer,
     "boolean": _as_boolean,
     "cel": _as_cel,
+    "currency": _as_currency,
+    "decimal": _as_decimal,
+    "date": _as_date,
     "any": _as_any,
     "count": _as_count,
 }

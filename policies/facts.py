@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from policies.model import Fact, FactType, FactValue, FormField
+from policies.money import PLAIN_MONEY, CurrencyError, Money, MoneyRules, split_currency
 from policies.problems import did_you_mean, one_of
 
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -45,21 +46,29 @@ characters other than tab and line breaks."""
 
 
 def parse_value(
-    kind: FactType, raw: object, values: tuple[str, ...] = (), *, bounded: bool = True
+    kind: FactType,
+    raw: object,
+    values: tuple[str, ...] = (),
+    *,
+    bounded: bool = True,
+    money: MoneyRules = PLAIN_MONEY,
 ) -> FactValue:
     """Read `raw` (a typed value or text as typed by a person) as a value of `kind`, within
-    the type's BOUNDS unless `bounded` is false (values stored under older bounds).
+    the type's BOUNDS unless `bounded` is false (values stored under older bounds). Money is
+    read by the fact's `money` rules: its sign, its currencies and their rates.
 
     Raises FactError with a plain-words message when it cannot be read.
     """
     try:
-        value = _PARSERS[kind](raw, values)
+        value = _money(raw, money) if kind is FactType.MONEY else _PARSERS[kind](raw, values)
+    except CurrencyError as error:
+        raise FactError(f"{_shown(raw)} {error}") from None
     except (InvalidOperation, ValueError, TypeError) as error:
         if isinstance(error, FactError):
             raise
         raise FactError(f"'{_shown(raw)}' is not {_EXPECTED[kind]}") from None
     if bounded:
-        _check_bounds(kind, value, raw)
+        _check_bounds(kind, value, raw, money.negative)
     return value
 
 
@@ -69,22 +78,30 @@ def _shown(raw: object) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def _money(raw: object, values: tuple[str, ...]) -> FactValue:
+def _money(raw: object, rules: MoneyRules) -> FactValue:
     if isinstance(raw, bool):
         raise TypeError
-    if isinstance(raw, int | float | Decimal):
+    code = None
+    if isinstance(raw, Money):
+        amount, code = raw.amount, raw.currency
+    elif isinstance(raw, int | float | Decimal):
         amount = Decimal(str(raw))
     else:
-        amount = Decimal(_digits(str(raw)))
+        number, code = split_currency(str(raw))
+        amount = Decimal(_digits(number))
     if not amount.is_finite():
         example = BOUNDS[FactType.MONEY].example
         raise FactError(f"{_shown(raw)} is not a finite amount; use a number such as {example}")
-    if amount < 0:
+    if amount < 0 and not rules.negative:
         raise FactError(f"{_shown(raw)} is negative: an amount of money here is zero or more")
-    return amount
+    return rules.value(amount, code)
 
 
-def _check_bounds(kind: FactType, value: FactValue, raw: object) -> None:
+def _check_bounds(kind: FactType, value: FactValue, raw: object, negative: bool = False) -> None:
+    if isinstance(value, Money):
+        _check_bounds(kind, value.amount, raw, negative)
+        _check_converted(value, raw, negative)
+        return
     bounds = BOUNDS.get(kind)
     if bounds is None or isinstance(value, bool):
         return
@@ -92,6 +109,8 @@ def _check_bounds(kind: FactType, value: FactValue, raw: object) -> None:
         _check_text(value, bounds)
         return
     low, high = bounds.lowest, bounds.highest
+    if negative and isinstance(high, Decimal):
+        low = -high
     if low is not None and high is not None and not _between(value, low, high):
         example = f"; use a number such as {bounds.example}" if kind is FactType.MONEY else ""
         raise FactError(
@@ -103,6 +122,15 @@ def _check_bounds(kind: FactType, value: FactValue, raw: object) -> None:
         raise FactError(
             f"{_shown(raw)} has more than {places} decimals: give the amount in cents at "
             "most, e.g. 12500.50"
+        )
+
+
+def _check_converted(value: Money, raw: object, negative: bool) -> None:
+    high = BOUNDS[FactType.MONEY].highest
+    if isinstance(high, Decimal) and not (-high if negative else 0) <= value.base <= high:
+        raise FactError(
+            f"{_shown(raw)} is {value.rates.base} {format_value(value.base)}, out of range: an "
+            f"amount here is at most {format_value(high)} in {value.rates.base}"
         )
 
 
@@ -182,7 +210,6 @@ def _text(raw: object, values: tuple[str, ...]) -> FactValue:
 
 
 _PARSERS = {
-    FactType.MONEY: _money,
     FactType.INTEGER: _integer,
     FactType.BOOLEAN: _boolean,
     FactType.ENUM: _enum,
@@ -213,6 +240,8 @@ class Typed(Protocol):
     def values(self) -> tuple[str, ...]: ...
     @property
     def required(self) -> bool: ...
+    @property
+    def money(self) -> MoneyRules: ...
 
 
 def read_facts(
@@ -255,14 +284,17 @@ def _read(
                 problems[spec.id] = f"{spec.title} is required"
             continue
         try:
-            values[spec.id] = parse_value(spec.type, given, spec.values)
+            values[spec.id] = parse_value(spec.type, given, spec.values, money=spec.money)
         except FactError as error:
             problems[spec.id] = f"{spec.title}: {error}"
     return values, problems
 
 
 def cel_value(value: FactValue) -> object:
-    """The value as CEL sees it: money as a double, a date as a UTC timestamp."""
+    """The value as CEL sees it: money as a double in the base currency, a date as a UTC
+    timestamp."""
+    if isinstance(value, Money):
+        return float(value.base)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -271,7 +303,11 @@ def cel_value(value: FactValue) -> object:
 
 
 def format_value(value: FactValue) -> str:
-    """The value as a person reads it: 400,000 / true / 2026-03-01."""
+    """The value as a person reads it: 400,000 / true / 2026-03-01; money in a currency with
+    it, and converted when it is not the base: USD 120,000 (EUR 110,400 at 0.92, ECB
+    reference rates 2026-11-30)."""
+    if isinstance(value, Money):
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):

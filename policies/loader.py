@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -52,6 +53,7 @@ from policies.model import (
     Trigger,
     TriggerEvent,
 )
+from policies.money import ExchangeRates, MoneyRules
 from policies.problems import PolicyError, Problem, did_you_mean
 from policies.spec import POLICY
 
@@ -112,8 +114,10 @@ class _Builder:
         self.roles: dict[str, Role] = {}
         self.tier_ids: list[str] = []
         self.scales: dict[str, RatingScale] = {}
+        self.rates: ExchangeRates | None = None
 
     def policy(self, data: dict[str, Any], text: str) -> Policy | None:
+        self.rates = self._exchange_rates(data)
         self.facts = self._facts(data.get("facts", {}))
         self.roles = self._roles(data.get("roles", {}))
         tiers = self._tiers(data.get("tiers", []))
@@ -144,7 +148,64 @@ class _Builder:
             change_control=change_control,
             triggers=triggers,
             rating_scales=tuple(self.scales.values()),
+            exchange_rates=self.rates,
         )
+
+    # -- money -----------------------------------------------------------------------------
+
+    def _exchange_rates(self, data: dict[str, Any]) -> ExchangeRates | None:
+        base, stated = data.get("currency"), data.get("exchange_rates")
+        if base is None:
+            if stated is not None and not self._written("currency"):
+                self.doc.problem(
+                    "exchange_rates",
+                    "exchange rates convert to the policy's own currency: add 'currency:' "
+                    "with its code (e.g. currency: EUR)",
+                )
+            return None
+        if stated is None:
+            return ExchangeRates(base)
+        rates = stated.get("rates", {})
+        if base in rates:
+            self.doc.problem(
+                f"exchange_rates.rates.{base}",
+                f"{base} is the policy's currency: one {base} is always 1 {base}, so it has no "
+                "rate; remove it",
+            )
+        pairs = tuple((code, rate) for code, rate in rates.items() if code != base)
+        return ExchangeRates(base, stated.get("as_of"), stated.get("source", ""), pairs)
+
+    def _written(self, *paths: str) -> bool:
+        """True when the file has one of `paths`, though refused (and reported already)."""
+        return any(path in self.doc.positions for path in paths)
+
+    def _money_rules(self, kind: FactType, spec: dict[str, Any], path: str) -> MoneyRules:
+        negative = spec.get("negative", False)
+        listed = spec.get("currencies")
+        for key in ("negative", "currencies"):
+            if key in spec and kind is not FactType.MONEY:
+                self.doc.problem(f"{path}.{key}", f"'{key}' is for money facts; this is {kind}")
+        if kind is not FactType.MONEY:
+            return MoneyRules()
+        if self.rates is None:
+            if listed is not None and not self._written("currency", "exchange_rates"):
+                self.doc.problem(
+                    f"{path}.currencies",
+                    "the policy states no currency: add 'currency:' with its code (e.g. "
+                    "currency: EUR) and the rates of the others under 'exchange_rates'",
+                )
+            return MoneyRules(negative)
+        known = self.rates.currencies
+        for index, code in enumerate(listed or ()):
+            if code not in known and not self._written(f"exchange_rates.rates.{code}"):
+                self.doc.problem(
+                    f"{path}.currencies[{index}]",
+                    f"no exchange rate for {code}{did_you_mean(code, known)}: add one under "
+                    f"exchange_rates.rates, or accept only {', '.join(known)}",
+                )
+        self._unique(listed or (), f"{path}.currencies", "currency")
+        accepted = tuple(dict.fromkeys(c for c in listed if c in known)) if listed else known
+        return MoneyRules(negative, accepted, self.rates)
 
     # -- change control and triggers -----------------------------------------------------
 
@@ -231,15 +292,16 @@ class _Builder:
             description=spec.get("description", ""),
             values=values,
             required=spec.get("required", True),
+            money=self._money_rules(kind, spec, path),
         )
         if "default" not in spec:
             return fact
         try:
-            default = parse_value(kind, spec["default"], values)
+            default = parse_value(kind, spec["default"], values, money=fact.money)
         except FactError as error:
             self.doc.problem(f"{path}.default", f"the default {error}")
             return fact
-        return Fact(fact.id, kind, fact.title, fact.description, values, fact.required, default)
+        return dataclasses.replace(fact, default=default)
 
     def _values(self, kind: FactType, spec: dict[str, Any], path: str) -> tuple[str, ...]:
         values = tuple(spec.get("values", ()))

@@ -9,7 +9,11 @@ from enum import StrEnum
 
 import cel
 
-FactValue = Decimal | int | bool | str | date
+from policies.money import PLAIN_MONEY, ExchangeRates, Money, MoneyRules
+
+FactValue = Decimal | Money | int | bool | str | date
+"""A fact's value: money is a Decimal in the base currency, or Money when entered in a named
+currency."""
 
 
 class FactType(StrEnum):
@@ -110,6 +114,8 @@ class Fact:
     values: tuple[str, ...] = ()
     required: bool = True
     default: FactValue | None = None
+    money: MoneyRules = PLAIN_MONEY
+    """A money fact's rules: may it be negative, in which currencies, converted how."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +146,8 @@ class FormField:
     type: FactType
     required: bool = True
     values: tuple[str, ...] = ()
+    money: MoneyRules = PLAIN_MONEY
+    """A form's money is a plain amount, zero or more: no threshold reads it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +428,14 @@ class Policy:
     change_control: ChangeControl = DEFAULT_CHANGE_CONTROL
     triggers: tuple[Trigger, ...] = ()
     rating_scales: tuple[RatingScale, ...] = ()
+    exchange_rates: ExchangeRates | None = None
+    """The base currency and the rates this version converts other currencies at (None: the
+    policy states no currency, and money is a plain amount)."""
+
+    @property
+    def currency(self) -> str:
+        """The base currency ('EUR'), or '' when the policy states none."""
+        return self.exchange_rates.base if self.exchange_rates else ""
 
     @property
     def ref(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from policies.limits import MAX_SIGNERS
-from policies.spec import IDENTIFIER, POLICY, ListOf, MapOf, Mapping, Scalar, Spec
+from policies.spec import CURRENCY, IDENTIFIER, POLICY, ListOf, MapOf, Mapping, Scalar, Spec
 
 SCHEMA_ID = "https://lockgate.invalid/schemas/policy.schema.json"
 
@@ -31,7 +31,7 @@ def _schema(spec: Spec) -> dict[str, Any]:
             spec.description,
             {
                 "type": "object",
-                "propertyNames": {"pattern": IDENTIFIER},
+                "propertyNames": {"pattern": _KEY_PATTERNS[spec.keys]},
                 "additionalProperties": _schema(spec.value),
             },
         )
@@ -63,10 +63,15 @@ _SCALAR_TYPES: dict[str, dict[str, Any]] = {
     "integer": {"type": "integer"},
     "boolean": {"type": "boolean"},
     "cel": {"type": "string", "minLength": 1},
+    "currency": {"type": "string", "pattern": CURRENCY},
+    "decimal": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
     "any": {"type": ["string", "number", "boolean"]},
     # A number of people (its bounds apply to numbers only), majority, all, or CEL.
     "count": {"type": ["integer", "string"], "minimum": 0, "maximum": MAX_SIGNERS, "minLength": 1},
 }
+
+_KEY_PATTERNS = {"identifier": IDENTIFIER, "currency": CURRENCY}
 
 
 def _scalar(spec: Scalar) -> dict[str, Any]:
@@ -77,6 +82,8 @@ def _scalar(spec: Scalar) -> dict[str, Any]:
         result["minimum"] = spec.minimum
     if spec.maximum is not None:
         result["maximum"] = spec.maximum
+    if spec.above is not None:
+        result["exclusiveMinimum"] = spec.above
     if spec.max_length is not None:
         result["maxLength"] = spec.max_length
     return _described(spec.description, result)

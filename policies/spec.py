@@ -30,12 +30,14 @@ from policies.model import (
 )
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+CURRENCY = r"^[A-Z]{3}$"
 
 
 @dataclass(frozen=True)
 class Scalar:
     """A single value: 'string', 'integer', 'boolean', 'identifier', 'cel', 'count' (a sign-off's
-    number of people, share or CEL count) or 'any'."""
+    number of people, share or CEL count), 'currency' (an ISO 4217 code), 'decimal' (a number
+    read exactly, from its text), 'date' or 'any'."""
 
     kind: str
     description: str = ""
@@ -43,6 +45,8 @@ class Scalar:
     minimum: int | None = None
     maximum: int | None = None
     max_length: int | None = None
+    above: int | None = None
+    """The value must be more than this (a rate: above 0)."""
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,12 @@ class ListOf:
 
 @dataclass(frozen=True)
 class MapOf:
-    """A mapping from identifiers (fact ids, role ids) to values of one shape."""
+    """A mapping from names to values of one shape: identifiers (fact ids, role ids), or
+    currency codes when `keys` is 'currency'."""
 
     value: Spec
     description: str = ""
+    keys: str = "identifier"
 
 
 Spec = Scalar | Mapping | ListOf | MapOf
@@ -313,6 +319,11 @@ GATE = Mapping(
     "A decision point between two stages.",
 )
 
+
+def _currency(description: str) -> Scalar:
+    return Scalar("currency", description)
+
+
 FACT = Mapping(
     {
         "type": Field(Scalar("string", "Value type.", tuple(FactType)), required=True),
@@ -321,8 +332,44 @@ FACT = Mapping(
         "values": Field(_values("Allowed values of an enum fact.")),
         "required": Field(Scalar("boolean", "Must be given at registration (default true).")),
         "default": Field(Scalar("any", "Value used when the fact is not given.")),
+        "negative": Field(
+            Scalar(
+                "boolean",
+                "A money fact that may be below zero, such as a net present value (default false).",
+            )
+        ),
+        "currencies": Field(
+            ListOf(
+                _currency(""),
+                "The currencies a money fact may be given in (default: the policy's currency "
+                "and every currency it has a rate for).",
+                1,
+            )
+        ),
     },
     "A project fact the policy reads.",
+)
+
+EXCHANGE_RATES = Mapping(
+    {
+        "as_of": Field(Scalar("date", "The date the rates are from (YYYY-MM-DD)."), required=True),
+        "source": Field(_title("Where the rates come from: 'ECB reference rates'."), required=True),
+        "rates": Field(
+            MapOf(
+                Scalar(
+                    "decimal",
+                    "Units of the policy's currency one unit of this currency is worth.",
+                    max_length=24,
+                    above=0,
+                ),
+                "One rate per currency other than the policy's: USD: 0.92.",
+                keys="currency",
+            ),
+            required=True,
+        ),
+    },
+    "The rates money in other currencies converts to the policy's currency at; they are pinned "
+    "with the policy version.",
 )
 
 ROLE = Mapping(
@@ -429,6 +476,13 @@ POLICY = Mapping(
         "change_control": Field(CHANGE_CONTROL),
         "triggers": Field(ListOf(TRIGGER, "What happens when: e.g. an approved change.")),
         "rating_scales": Field(MapOf(RATING_SCALE, "The scales assurance reviews rate on, by id.")),
+        "currency": Field(
+            _currency(
+                "The base currency (ISO 4217: EUR): money given without a currency is in it, "
+                "and conditions and thresholds compare in it."
+            )
+        ),
+        "exchange_rates": Field(EXCHANGE_RATES),
     },
     "A Lockgate stage-gate policy.",
 )

@@ -26,6 +26,7 @@ from wtforms.widgets import DateInput
 from gates.authority import REGISTER
 from policies.facts import Typed
 from policies.model import FactType
+from policies.money import MoneyRules
 from workflows.errors import InvalidInput
 from workflows.inputs import FACT_TEXT, LONG_TEXT, PROJECT_KEY, SHORT_TEXT, URL
 from workflows.views.projects import Person
@@ -72,6 +73,8 @@ def _input(spec: Typed, value: object) -> Any:
     optional = "" if spec.required else " (optional)"
     label = spec.title + optional
     hint = getattr(spec, "description", "") or _HINTS.get(spec.type, "")
+    if spec.type is FactType.MONEY and spec.money.rates is not None:
+        hint = " ".join(part for part in (hint, _currencies_hint(spec.money)) if part)
     if spec.type is FactType.BOOLEAN:
         return BooleanField(spec.title, default=value is True, description=hint)
     if spec.type is FactType.ENUM:
@@ -84,9 +87,20 @@ def _input(spec: Typed, value: object) -> Any:
     length = [Length(max=FACT_TEXT if spec.type is FactType.TEXT else SHORT_TEXT)]
     if spec.type is FactType.DATE:
         return StringField(label, length, default=text, widget=DateInput(), description=hint)
-    mode = _INPUT_MODES.get(spec.type)
+    # Money in a named currency is typed with letters ("USD 250000"): no numeric keypad.
+    named = spec.type is FactType.MONEY and len(spec.money.currencies) > 1
+    mode = None if named else _INPUT_MODES.get(spec.type)
     kw = {"inputmode": mode} if mode else {}
     return StringField(label, length, default=text, render_kw=kw, description=hint)
+
+
+def _currencies_hint(money: MoneyRules) -> str:
+    base = money.rates.base if money.rates else ""
+    others = [code for code in money.currencies if code != base]
+    if not others:
+        return f"An amount in {base}."
+    example = f"{others[0]} 250000"
+    return f"An amount in {base}, or in {', '.join(others)} with its code first: {example}."
 
 
 def typed_values(values: Form, specs: Iterable[Typed]) -> dict[str, str]:

@@ -34,11 +34,19 @@ from sqlalchemy import (
 )
 
 from gates.authority import READ
-from gates.delegations import within_budget
+from gates.delegations import names_a_currency, within_budget
 from gates.model import PROJECT_MANAGER, Delegated, Person, Profile
+from policies.money import ExchangeRates
 from workflows.errors import NotFound
 from workflows.gate_inputs import Batch, Restrict, for_batch
-from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
+from workflows.store.records import (
+    Delegation,
+    PolicyVersion,
+    Project,
+    RoleGrant,
+    User,
+    table_of,
+)
 from workflows.store.uow import UnitOfWork
 
 _USERS, _GRANTS = table_of(User), table_of(RoleGrant)
@@ -104,7 +112,7 @@ def _roster_statement(who: Who, by_username: bool) -> Callable[[Restrict], Compo
     def build(restrict: Restrict) -> CompoundSelect[Any]:
         users, grants, d = _USERS.c, _GRANTS.c, _DELEGATIONS.c
         person = (users.id, users.username, users.display_name, users.active)
-        nothing = (null(),) * 7
+        nothing = (null(),) * 8
         grant_rows = and_(
             grants.user_id == users.id,
             grants.revoked_at.is_(None),
@@ -135,6 +143,7 @@ def _roster_statement(who: Who, by_username: bool) -> Callable[[Restrict], Compo
                 d.ends_at,
                 d.budget_limit,
                 _PROJECTS.c.facts,
+                _PROJECTS.c.policy_version_id,
             )
             .select_from(
                 _DELEGATIONS.join(_USERS, users.id == d.delegate_id)
@@ -173,6 +182,9 @@ class Roster:
     active: dict[str, bool] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    rates_of: Callable[[int], ExchangeRates | None] = lambda _version: None
+    """The exchange rates of a policy version: a budget entered in a currency is compared
+    with a delegation's limit in the base currency (read only for such budgets)."""
 
     def profile(self, username: str, project_id: int | None) -> Profile:
         """What the rules read about `username` on the project (None: global roles only)."""
@@ -210,8 +222,10 @@ class Roster:
             self.managers[project_id] = username
         elif kind == DELEGATION:
             self.ids[delegator], self.names[delegator] = delegator_id, delegator_name
-            limit, facts = row[12:]
-            if not within_budget(limit, (facts or {}).get("budget")):
+            limit, facts, version = row[12:]
+            budget = (facts or {}).get("budget")
+            rates = self.rates_of(version) if limit and names_a_currency(budget) else None
+            if not within_budget(limit, budget, rates):
                 return  # the project is over the delegation's budget limit
             span = Delegated(role, delegator, starts_at, ends_at)
             self.delegations[(project_id, username)].append(span)
@@ -224,10 +238,15 @@ def _read(uow: UnitOfWork, batch: Batch | None, who: Who, params: dict[str, Any]
     values: dict[str, Any] = {**bound, "now": uow.now, **params}
     if batch is None:
         values["project_id"] = None
-    roster = Roster()
+    roster = Roster(rates_of=lambda version: _rates(uow, version))
     for row in uow.session.execute(query, values):
         roster.add(row)
     return roster
+
+
+def _rates(uow: UnitOfWork, version_id: int) -> ExchangeRates | None:
+    row = uow.session.get(PolicyVersion, version_id)
+    return uow.workspace.policy(row).exchange_rates if row is not None else None
 
 
 def roster_of(uow: UnitOfWork, username: str, batch: Batch | None) -> Roster:

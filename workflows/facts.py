@@ -9,15 +9,19 @@ from typing import Any
 
 from policies.facts import parse_value, read_facts
 from policies.model import FactValue, Policy
+from policies.money import Money
 from workflows.errors import InvalidInput
 
 
 def to_stored(values: Mapping[str, FactValue]) -> dict[str, Any]:
-    """Typed fact values as JSON: money as a decimal string, dates as ISO dates."""
+    """Typed fact values as JSON: money as a decimal string (with its currency when one was
+    entered: 'USD 120000'), dates as ISO dates."""
     return {name: _stored(value) for name, value in values.items()}
 
 
 def _stored(value: FactValue) -> Any:
+    if isinstance(value, Money):
+        return value.entered
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -34,7 +38,9 @@ def from_stored(policy: Policy, stored: Mapping[str, Any]) -> dict[str, FactValu
     values: dict[str, FactValue] = {}
     for fact in policy.facts:
         if stored.get(fact.id) is not None:
-            values[fact.id] = parse_value(fact.type, stored[fact.id], fact.values, bounded=False)
+            values[fact.id] = parse_value(
+                fact.type, stored[fact.id], fact.values, bounded=False, money=fact.money
+            )
     return values
 
 

@@ -132,11 +132,34 @@ rating_scales:
     ratings: [green, amber, red]
 """
 
+# The valid policy with money in currencies: a base currency, rates pinned with the version,
+# and a money fact that may be negative and is given in two currencies only.
+MONEY_POLICY = VALID_POLICY.replace(
+    "  summary:\n    type: text\n    required: false\n",
+    "  summary:\n    type: text\n    required: false\n"
+    "  npv:\n    type: money\n    title: Net present value\n    negative: true\n"
+    "    currencies: [EUR, USD]\n    required: false\n",
+) + (
+    "currency: EUR\n"
+    "exchange_rates:\n"
+    "  as_of: 2026-11-30\n"
+    "  source: ECB reference rates\n"
+    "  rates:\n"
+    "    USD: 0.92\n"
+    "    GBP: 1.17\n"
+)
+
 
 @pytest.fixture(scope="session")
 def valid_policy_text() -> str:
     """The text of a small policy that loads without a problem."""
     return VALID_POLICY
+
+
+@pytest.fixture(scope="session")
+def money_policy() -> Policy:
+    """The valid policy with a base currency (EUR) and rates for USD and GBP."""
+    return parse_policy(MONEY_POLICY, "money.yaml")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from gates.delegations import (
     revoke_refusals,
     within_budget,
 )
+from policies.money import ExchangeRates
 from tests.unit.gate_fixtures import NOW
 
 FINE = DelegationRequest(
@@ -82,6 +83,24 @@ def test_a_refusal_says_whom_to_ask_for_a_role_held_by_delegation():
 )
 def test_a_budget_limit_keeps_the_delegate_to_projects_within_it(limit, budget, counts):
     assert within_budget(limit, budget) is counts
+
+
+IN_EUROS = ExchangeRates("EUR", rates=(("USD", Decimal("0.92")),))
+
+
+@pytest.mark.parametrize(
+    ("budget", "rates", "counts"),
+    [
+        pytest.param("USD 543478.25", IN_EUROS, True, id="usd-within-once-converted"),  # 499,999.99
+        pytest.param("USD 543478.26", IN_EUROS, True, id="usd-rounded-to-the-limit"),  # 500,000.00
+        pytest.param("USD 543478.27", IN_EUROS, False, id="usd-over-once-converted"),  # 500,000.01
+        pytest.param("EUR 500000", IN_EUROS, True, id="the-base-named"),
+        pytest.param("GBP 1", IN_EUROS, False, id="a-currency-without-a-rate"),
+        pytest.param("USD 1", None, False, id="no-rates-to-convert-with"),
+    ],
+)
+def test_a_budget_in_a_currency_is_held_to_the_limit_in_the_base_currency(budget, rates, counts):
+    assert within_budget(Decimal(500000), budget, rates) is counts
 
 
 @pytest.mark.parametrize(

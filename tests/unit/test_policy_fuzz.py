@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from policies import Policy, Problem, check_policy_text
 from policies.limits import MAX_DEPTH, MAX_VALUES
 from policies.spec import POLICY, Field, ListOf, MapOf, Mapping, Spec
+from tests.unit.conftest import MONEY_POLICY
 
 NAME = "fuzzed.yaml"
 Path = tuple[str | int, ...]
@@ -77,11 +78,21 @@ MEANINGFUL_WORDS = [
     "assurance.level >= 3",
     "delivery_confidence",
     "red",
+    "EUR",
+    "USD",
+    "usd",
+    "GPB",
+    "USD 100",
+    "-100 EUR",
+    "0.92",
+    "-0.5",
 ]
 SPEC_KEYS = sorted(
     {"id", "version", "title", "facts", "roles", "tiers", "gates", "when", "fields", "values"}
     | {"kind", "type", "role", "expr", "default", "decisions", "stage", "signoffs", "artifacts"}
     | {"min", "assurance", "rating_scales", "ratings", "scale", "rules", "reviewers"}
+    | {"currency", "currencies", "negative", "exchange_rates", "rates", "as_of", "source"}
+    | {"EUR", "USD", "GBP"}
 )
 
 scalars = st.one_of(
@@ -181,9 +192,9 @@ def check(text: str) -> list[Problem]:
 
 
 @pytest.fixture(scope="module")
-def tree(valid_policy_text: str) -> Any:
-    """The valid policy as plain YAML data."""
-    return yaml.safe_load(valid_policy_text)
+def tree() -> Any:
+    """The valid policy, with money in currencies, as plain YAML data."""
+    return yaml.safe_load(MONEY_POLICY)
 
 
 @pytest.fixture(scope="module")
@@ -361,9 +372,9 @@ text_edits = st.lists(
 @FUZZ
 @given(edits=text_edits)
 def test_random_text_corruption_never_crashes_the_loader(
-    valid_policy_text: str, edits: list[tuple[str, float, str]]
+    edits: list[tuple[str, float, str]],
 ) -> None:
-    check(corrupt(valid_policy_text, edits))
+    check(corrupt(MONEY_POLICY, edits))
 
 
 @settings(FUZZ, derandomize=True)

@@ -13,7 +13,8 @@ from policies import check_policy_text
 from policies.library import LIBRARY, shipped
 from policies.model import ArtifactKind, Decision, FactType, Independence
 from policies.schema import SCHEMA_ID, json_schema
-from policies.spec import IDENTIFIER
+from policies.spec import CURRENCY, IDENTIFIER
+from tests.unit.conftest import MONEY_POLICY
 from tests.unit.gate_fixtures import MATRIX_POLICY
 
 SCHEMA = json_schema()
@@ -60,6 +61,8 @@ def test_the_top_level_lists_every_key_and_requires_the_mandatory_ones() -> None
         "change_control",
         "triggers",
         "rating_scales",
+        "currency",
+        "exchange_rates",
     }
     assert set(SCHEMA["required"]) == {"id", "version", "title", "facts", "roles", "tiers", "gates"}
     assert PROPERTIES["version"] == {
@@ -137,6 +140,18 @@ def test_ids_conditions_and_counts_are_constrained() -> None:
     assert ARTIFACT["required"] == ["id", "title", "kind"]
 
 
+def test_currencies_are_iso_codes_and_rates_are_positive_numbers_keyed_by_code() -> None:
+    rates = PROPERTIES["exchange_rates"]
+    assert PROPERTIES["currency"]["pattern"] == CURRENCY
+    assert rates["required"] == ["as_of", "source", "rates"]
+    assert rates["properties"]["as_of"]["format"] == "date"
+    assert rates["properties"]["rates"]["propertyNames"] == {"pattern": CURRENCY}
+    rate = rates["properties"]["rates"]["additionalProperties"]
+    assert (rate["type"], rate["exclusiveMinimum"]) == ("number", 0)
+    assert FACT["properties"]["negative"]["type"] == "boolean"
+    assert FACT["properties"]["currencies"]["items"]["pattern"] == CURRENCY
+
+
 # --- validated with a JSON Schema implementation (optional) ---------------------------------
 
 
@@ -161,6 +176,13 @@ def test_the_matrix_test_policy_validates_against_the_schema(validator: Any) -> 
     assert list(validator.iter_errors(yaml.safe_load(MATRIX_POLICY))) == []
 
 
+def test_a_policy_with_money_in_currencies_validates_against_the_schema(validator: Any) -> None:
+    # Editors read YAML 1.2, where 2026-11-30 is a string; PyYAML makes it a date.
+    document = json.loads(json.dumps(yaml.safe_load(MONEY_POLICY), default=str))
+    assert list(validator.iter_errors(document)) == []
+    assert check_policy_text(MONEY_POLICY)[1] == []
+
+
 BREAKAGES = [
     pytest.param("    skip_when: tier", "    skip_if: tier", id="unknown-gate-key"),
     pytest.param("        kind: file\n", "        kind: pdf\n", id="unknown-artifact-kind"),
@@ -175,6 +197,24 @@ BREAKAGES = [
     pytest.param("    name: Start gate\n", "", id="gate-without-name"),
     pytest.param("    type: money\n", "    type: currency\n", id="unknown-fact-type"),
     pytest.param("    title: PMO lead\n", "    title: PMO lead\n    email: x\n", id="role-key"),
+    pytest.param("version: 1\n", "version: 1\ncurrency: eur\n", id="currency-lower-case"),
+    pytest.param(
+        "version: 1\n",
+        "version: 1\ncurrency: EUR\nexchange_rates: {as_of: '2026-11-30', source: ECB, "
+        "rates: {USD: 0}}\n",
+        id="rate-zero",
+    ),
+    pytest.param(
+        "version: 1\n",
+        "version: 1\ncurrency: EUR\nexchange_rates: {source: ECB, rates: {USD: 0.92}}\n",
+        id="rates-without-date",
+    ),
+    pytest.param(
+        "version: 1\n",
+        "version: 1\ncurrency: EUR\nexchange_rates: {as_of: '2026-11-30', source: ECB, "
+        "rates: {usd: 0.92}}\n",
+        id="rate-code-lower-case",
+    ),
     pytest.param(
         "        independent_of: []\n",
         "        independent_of: [sponsor]\n",

@@ -7,6 +7,7 @@ from gates.decisions import deciders_described, rules_of_the_decision
 from gates.explain import Explanation, Need
 from gates.sentences import Sentence
 from policies.model import Artifact, Criterion, Gate, Policy, Requirement, Signoff, SignoffKind
+from policies.money import rates_described
 from web.cli.shared import say, say_lines, show_table
 
 
@@ -24,10 +25,16 @@ def print_policy(policy: Policy) -> None:
     say(f"Stages: {' -> '.join(policy.stages)}")
     say()
     facts = [
-        [f.id, f.type.value, _fact_detail(f.values, f.required, f.default)] for f in policy.facts
+        [f.id, f.type.value, _fact_detail(f.money.described(), f.values, f.required, f.default)]
+        for f in policy.facts
     ]
     show_table(["FACT", "TYPE", "DETAILS"], facts)
     say()
+    money = rates_described(policy.exchange_rates)
+    for line in money:
+        say(line)
+    if money:
+        say()
     tiers = [[t.id, t.title, str(t.when) if t.when else "(default)"] for t in policy.tiers]
     show_table(["TIER", "TITLE", "WHEN (first match wins)"], tiers)
     for gate in policy.gates:
@@ -37,8 +44,10 @@ def print_policy(policy: Policy) -> None:
         show_table(["KIND", "REQUIREMENT", "WHEN", "DETAILS"], rows)
 
 
-def _fact_detail(values: tuple[str, ...], required: bool, default: object) -> str:
-    parts = [f"one of {', '.join(values)}"] if values else []
+def _fact_detail(
+    money: tuple[str, ...], values: tuple[str, ...], required: bool, default: object
+) -> str:
+    parts = [*money, *([f"one of {', '.join(values)}"] if values else [])]
     parts.append("required" if required and default is None else "optional")
     if default is not None:
         parts.append(f"default {default}")

@@ -9,9 +9,10 @@ import click
 from web.cli.gate import print_gate_status
 from web.cli.shared import acting, parse_pairs, say, show_table, workspace
 from workflows.identity import Actor
-from workflows.state import load_project
+from workflows.state import load_project, policy_of
 from workflows.verbs import change_requests, projects
 from workflows.views.portfolio import project_summaries
+from workflows.views.projects import fact_cells
 
 
 @click.group("project")
@@ -85,7 +86,8 @@ def project_show(actor: Actor, key: str, as_of: str | None) -> None:
             f"policy {project.policy_version.ref}, stage {project.stage}, "
             f"tier {project.tier}, manager {project.manager.username}"
         )
-        show_table(["FACT", "VALUE"], [[k, v] for k, v in project.facts.items()])
+        facts = fact_cells(policy_of(uow, project), project)
+        show_table(["FACT", "VALUE"], [[k, v] for k, v in facts])
         print_gate_status(uow, actor, key, None)
 
 

@@ -26,6 +26,7 @@ from policies.model import (
     Signoff,
     Tier,
 )
+from policies.money import rates_described
 from policies.problems import Problem
 from workflows.errors import NotFound
 from workflows.machines import Definition, project_definition
@@ -87,6 +88,8 @@ class PolicySheet:
     projects: int
     duties: tuple[str, ...] = ()
     relaxations: tuple[str, ...] = ()
+    money: tuple[str, ...] = ()
+    """The base currency and the exchange rates, in sentences (none: no currency stated)."""
 
 
 def policy_sheet(uow: UnitOfWork, policy_id: str, number: int) -> PolicySheet:
@@ -104,6 +107,7 @@ def policy_sheet(uow: UnitOfWork, policy_id: str, number: int) -> PolicySheet:
         projects=uow.session.execute(pinned).scalar() or 0,
         duties=duties,
         relaxations=relaxations,
+        money=rates_described(policy.exchange_rates),
     )
 
 
@@ -123,7 +127,7 @@ def gate_flow(policy: Policy) -> tuple[Definition, dict[str, str]]:
 
 
 def _fact_detail(fact: Fact) -> str:
-    parts = [fact.type.value]
+    parts = [fact.type.value, *fact.money.described()]
     if fact.values:
         parts.append("one of " + ", ".join(fact.values))
     parts.append("required" if fact.required and fact.default is None else "optional")

@@ -20,6 +20,7 @@ from gates.readiness import Readiness
 from gates.tiering import TierChoice, classify
 from policies.facts import FactError, format_value, parse_value
 from policies.model import Artifact, Decision, FormField, Policy
+from policies.money import Money
 from workflows.errors import NotFound
 from workflows.facts import checked_facts, from_stored
 from workflows.store.records import (
@@ -158,6 +159,16 @@ def fact_lines(policy: Policy, project: Project) -> list[FactLine]:
     return [
         FactLine(f.id, f.title, format_value(values[f.id]) if f.id in values else "—")
         for f in policy.facts
+    ]
+
+
+def fact_cells(policy: Policy, project: Project) -> list[tuple[str, str]]:
+    """The project's facts as stored, money in another currency with its conversion:
+    ('budget', 'USD 260,000 (EUR 239,200 at 0.92, ECB reference rates 2026-11-30)')."""
+    values = from_stored(policy, project.facts)
+    return [
+        (name, format_value(values[name]) if isinstance(values.get(name), Money) else str(raw))
+        for name, raw in project.facts.items()
     ]
 
 

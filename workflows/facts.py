@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from policies.facts import parse_value, read_facts
-from policies.model import FactValue, Policy
+from policies.model import Artifact, FactValue, Policy
 from workflows.errors import InvalidInput
 
 
@@ -35,6 +35,18 @@ def from_stored(policy: Policy, stored: Mapping[str, Any]) -> dict[str, FactValu
     for fact in policy.facts:
         if stored.get(fact.id) is not None:
             values[fact.id] = parse_value(fact.type, stored[fact.id], fact.values, bounded=False)
+    return values
+
+
+def form_from_stored(artifact: Artifact, stored: Mapping[str, Any] | None) -> dict[str, FactValue]:
+    """A form version's stored values read back as typed values, by the form's fields (not
+    held to today's bounds, like facts); a field left empty, or no longer declared, is absent."""
+    values: dict[str, FactValue] = {}
+    for field in artifact.fields:
+        if stored and stored.get(field.id) is not None:
+            values[field.id] = parse_value(
+                field.type, stored[field.id], field.values, bounded=False
+            )
     return values
 
 

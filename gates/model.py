@@ -117,7 +117,8 @@ class ProjectState:
     ballots: Sequence[Ballot] = ()
     round: int | None = None  # the open review's round number
     # The values of the latest version of each form the policy's conditions read, by artifact
-    # id (a form not attached yet is absent): what `evidence.<artifact>.<field>` reads.
+    # id (a form not attached yet is absent), of the fields they read (Policy.fields_read):
+    # what `evidence.<artifact>.<field>` reads.
     forms: Mapping[str, Mapping[str, FactValue]] = field(default_factory=dict)
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property

@@ -373,10 +373,21 @@ class Policy:
         found = (a for g in self.gates for a in g.artifacts if a.id == artifact_id)
         return next(found, None)
 
-    def forms_read(self) -> dict[str, Artifact]:
-        """The form artifacts whose fields some gate's conditions read, by id."""
-        read = {artifact_id for gate in self.gates for artifact_id in gate.forms_read}
-        return {a: artifact for a in sorted(read) if (artifact := self.artifact(a)) is not None}
+    def fields_read(self) -> dict[str, tuple[FormField, ...]]:
+        """The form fields some gate's conditions read, by form artifact id: all a project's
+        CEL context needs of its forms (each field converted costs, in a portfolio)."""
+        read: dict[str, set[str]] = {}
+        for gate in self.gates:
+            conditions = [r.when for r in gate.requirements] + [c.expr for c in gate.criteria]
+            for condition in conditions:
+                for ref in condition.evidence if condition is not None else ():
+                    read.setdefault(ref.artifact, set()).add(ref.field)
+        found = {}
+        for artifact_id in sorted(read):
+            artifact = self.artifact(artifact_id)
+            if artifact is not None:
+                found[artifact_id] = tuple(f for f in artifact.fields if f.id in read[artifact_id])
+        return found
 
     def role(self, role_id: str) -> Role | None:
         """The role with this id, or None."""

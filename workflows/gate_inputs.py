@@ -24,7 +24,7 @@ from gates.decisions import next_gate
 from gates.model import Evidence, ProjectState, Signature, Waiver
 from gates.readiness import Readiness, readiness
 from gates.waivers import APPROVED, any_waivable
-from policies.model import Artifact, Decision, FactValue, Gate, Policy
+from policies.model import Decision, FactValue, FormField, Gate, Policy
 from workflows.facts import form_from_stored, from_stored
 from workflows.machines import SUBMITTED
 from workflows.store.records import (
@@ -119,7 +119,7 @@ def gate_inputs(
     # A sign-off whose `when` reads a form depends on the evidence after all.
     evidence = evidence or any(_signoffs_read_forms(gate) for _, gate in at.values())
     found, forms = _latest_evidence(uow, batch) if evidence else ({}, {})
-    read = {id(policy): policy.forms_read() for policy, _ in at.values()}
+    read = {id(policy): policy.fields_read() for policy, _ in at.values()}
     waivers = _waivers(uow, batch) if any(any_waivable(g) for _, g in at.values()) else {}
     earlier = {
         pid: previous for pid, (policy, gate) in at.items() if (previous := _previous(policy, gate))
@@ -302,12 +302,13 @@ def _latest_evidence(
 
 
 def _forms(
-    read: Mapping[str, Artifact], stored: Mapping[str, dict[str, Any]]
+    read: Mapping[str, tuple[FormField, ...]], stored: Mapping[str, dict[str, Any]]
 ) -> dict[str, dict[str, FactValue]]:
-    """The typed values of the forms the policy's conditions read, of those attached."""
+    """The typed values of the form fields the policy's conditions read, of the forms
+    attached."""
     return {
-        artifact_id: form_from_stored(artifact, stored[artifact_id])
-        for artifact_id, artifact in read.items()
+        artifact_id: form_from_stored(fields, stored[artifact_id])
+        for artifact_id, fields in read.items()
         if artifact_id in stored
     }
 

@@ -141,7 +141,10 @@ def test_a_gate_and_its_policy_know_which_forms_their_conditions_read() -> None:
 
     assert loaded.gates[0].forms_read == frozenset()
     assert loaded.gates[1].forms_read == {"uat_signoff", "afe"}
-    assert list(loaded.forms_read()) == ["afe", "uat_signoff"]
+    assert {a: [f.id for f in fields] for a, fields in loaded.fields_read().items()} == {
+        "afe": ["amount"],
+        "uat_signoff": ["critical_defects", "recommendation", "workarounds", "data_reconciled"],
+    }
 
 
 def test_a_field_title_that_starts_with_an_acronym_keeps_its_capitals() -> None:

@@ -9,11 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import yaml
 
 from gates.model import ProjectState
 from gates.readiness import Line, Status, readiness
 from policies import FactValue, Policy, check_policy_text, parse_policy
 from policies.model import FieldRef
+from policies.schema import json_schema
 
 NAME = "evidence.yaml"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -277,6 +279,14 @@ def test_a_form_declared_at_a_later_gate_may_be_read_by_an_earlier_one() -> None
     )
 
     assert check_policy_text(text, NAME)[1] == []
+
+
+def test_the_json_schema_of_policy_files_accepts_evidence_names_as_any_condition() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+
+    errors = jsonschema.Draft202012Validator(json_schema()).iter_errors(yaml.safe_load(POLICY))
+
+    assert [error.message for error in errors] == []
 
 
 # -- readiness --------------------------------------------------------------------------------

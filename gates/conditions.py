@@ -76,13 +76,19 @@ def describe_unmet(
     comparison: 'UAT sign-off: open critical defects 2 is not 0'; else as `describe` says it."""
     masked = _masked(condition.source)
     found = _COMPARISON.match(masked.strip())
-    if not condition.evidence or found is None:
+    if not condition.evidence or found is None or not _balanced(found["left"]):
         return describe(condition, facts, tier, None, forms)
     values = _Values(facts, tier, forms, condition.evidence)
     offset = len(masked) - len(masked.lstrip())
     left = condition.source[offset + found.start("left") : offset + found.end("left")]
     right = condition.source[offset + found.start("right") : offset + found.end("right")]
     return f"{_words(left, values)} {_NEGATED[found['op']]} {_words(right, values)}"
+
+
+def _balanced(text: str) -> bool:
+    """True when `text` closes every bracket it opens: the comparison is the whole
+    expression, not one inside a macro such as `list.all(x, x > 1)`."""
+    return all(text.count(o) == text.count(c) for o, c in ("()", "[]", "{}"))
 
 
 def unreadable(condition: Condition, forms: Forms) -> str:

@@ -98,7 +98,9 @@ class Line(NamedTuple):
         if when is None:
             return ""
         if self.unchecked:
-            shown = self.setting.unreadable(when) or self.setting.describe(when)
+            state = self.setting.state
+            unread = self.setting.unreadable(when) if _raises(when, state) else ""
+            shown = unread or self.setting.describe(when)
             return f" because its condition cannot be checked yet ({shown})"
         shown = self.setting.describe(when)
         tier = "" if when.uses_tier else f" (tier: {self.setting.state.tier})"
@@ -132,7 +134,8 @@ class Line(NamedTuple):
 
     def _criterion_reason(self, criterion: Criterion) -> str:
         expr, state = criterion.expr, self.setting.state
-        if self.unchecked and (unread := self.setting.unreadable(expr)):
+        unread = self.setting.unreadable(expr) if self.unchecked and _raises(expr, state) else ""
+        if unread:
             # `unchecked` is set when the criterion itself could not be read; its `when` may
             # have held all along.
             why = self._replace(unchecked=_applies(criterion, state) is None).why
@@ -264,6 +267,15 @@ def skip_reason(gate: Gate, state: ProjectState) -> str:
         return ""
     shown = describe(gate.skip_when, state.facts, state.tier, state.context)
     return f"{gate.name} is skipped because {shown}" if skipped else ""
+
+
+def _raises(condition: Condition, state: ProjectState) -> bool:
+    """True when `condition` cannot be evaluated for the project (a reason asks, lazily)."""
+    try:
+        condition.program.execute(state.context)
+    except _EVALUATION_ERRORS:
+        return True
+    return False
 
 
 def _applies(requirement: Requirement, state: ProjectState) -> bool | None:

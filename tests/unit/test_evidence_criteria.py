@@ -97,6 +97,13 @@ gates:
       - id: data_reconciled
         title: Data is reconciled
         expr: evidence.uat_signoff.data_reconciled
+      - id: big_spend_clean
+        title: A big spend goes live clean
+        when: evidence.afe.amount > 100000.0
+        expr: has(evidence.uat_signoff.workarounds) || evidence.uat_signoff.critical_defects == 0
+      - id: within_the_list
+        title: Defects within the agreed list
+        expr: "[0, 1].exists(n, n == evidence.uat_signoff.critical_defects)"
     signoffs:
       - role: sponsor
       - role: qa
@@ -439,4 +446,26 @@ def test_a_signoff_whose_when_reads_a_missing_form_applies_and_says_why() -> Non
     assert line.reason == (
         "Quality lead sign-off required because its condition cannot be checked yet "
         "(UAT sign-off is missing): 0 of 1 signed"
+    )
+
+
+def test_a_criterion_read_in_full_is_not_said_to_miss_an_empty_optional_field() -> None:
+    line = cutover_line("criterion:big_spend_clean", {"uat_signoff": UAT})
+
+    assert line.status is Status.SATISFIED
+    assert line.reason == (
+        "A big spend goes live clean: cannot be checked yet (UAT sign-off: open critical "
+        "defects 0 == 0)"
+    )
+
+
+def test_a_comparison_inside_a_macro_is_not_said_the_other_way_round() -> None:
+    line = cutover_line(
+        "criterion:within_the_list", {"uat_signoff": {**UAT, "critical_defects": 4}}
+    )
+
+    assert line.status is Status.MISSING
+    assert line.reason == (
+        "Defects within the agreed list: not met ([0, 1].exists(n, n == UAT sign-off: open "
+        "critical defects 4))"
     )

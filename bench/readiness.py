@@ -82,8 +82,11 @@ def policy_variant(name: str, evidence: bool) -> Policy:
     """The policy `name` with no criterion over evidence fields, or with EXTRA_CRITERIA too."""
     data = yaml.safe_load(policy_path(name).read_text(encoding="utf-8"))
     for gate in data["gates"]:
-        own = [c for c in gate.get("criteria", []) if "evidence." not in c["expr"]]
-        gate["criteria"] = own + (EXTRA_CRITERIA.get(gate["id"], []) if evidence else [])
+        criteria = gate.get("criteria", [])
+        if evidence:
+            gate["criteria"] = criteria + EXTRA_CRITERIA.get(gate["id"], [])
+        else:
+            gate["criteria"] = [c for c in criteria if "evidence." not in c["expr"]]
     return parse_policy(yaml.safe_dump(data, sort_keys=False), f"{name} (bench)")
 
 

@@ -146,6 +146,10 @@ class ProjectState:
     holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # The assurance review recorded on the open round (gates.assurance), if any.
     assurance: Rated | None = None
+    # The values of the latest version of each form the policy's conditions read, by artifact
+    # id (a form not attached yet is absent), of the fields they read (Policy.fields_read):
+    # what `evidence.<artifact>.<field>` reads.
+    forms: Mapping[str, Mapping[str, FactValue]] = field(default_factory=dict)
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.
@@ -155,7 +159,7 @@ class ProjectState:
         """The CEL context for this project, built once and shared by every condition."""
         memo = self.__dict__
         if "_context" not in memo:
-            memo["_context"] = evaluation_context(self.facts, self.tier)
+            memo["_context"] = evaluation_context(self.facts, self.tier, self.forms)
         context: cel.Context = memo["_context"]
         return context
 

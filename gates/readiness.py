@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import cel
 
 from gates.chain import utc_text
-from gates.conditions import ConditionError, describe, holds
+from gates.conditions import ConditionError, describe, describe_unmet, holds, unreadable
 from gates.counts import count_in_words, needed_signatures
 from gates.model import NO_VOTES, Evidence, ProjectState, Signature, Waiver
 from gates.waivers import describe_waiver, valid_waiver
@@ -69,7 +69,11 @@ class _Setting:
     now: datetime
 
     def describe(self, condition: Condition) -> str:
-        return describe(condition, self.state.facts, self.state.tier, self.state.context)
+        state = self.state
+        return describe(condition, state.facts, state.tier, state.context, state.forms)
+
+    def unreadable(self, condition: Condition) -> str:
+        return unreadable(condition, self.state.forms)
 
 
 class Line(NamedTuple):
@@ -104,9 +108,12 @@ class Line(NamedTuple):
         when = self.requirement.when
         if when is None:
             return ""
-        shown = self.setting.describe(when)
         if self.unchecked:
+            state = self.setting.state
+            unread = self.setting.unreadable(when) if _raises(when, state) else ""
+            shown = unread or self.setting.describe(when)
             return f" because its condition cannot be checked yet ({shown})"
+        shown = self.setting.describe(when)
         tier = "" if when.uses_tier else f" (tier: {self.setting.state.tier})"
         return f" because {shown}{tier}"
 
@@ -137,11 +144,20 @@ class Line(NamedTuple):
         return f"{self.title}: {attached}{by}"
 
     def _criterion_reason(self, criterion: Criterion) -> str:
-        shown = self.setting.describe(criterion.expr)
+        expr, state = criterion.expr, self.setting.state
+        unread = self.setting.unreadable(expr) if self.unchecked and _raises(expr, state) else ""
+        if unread:
+            # `unchecked` is set when the criterion itself could not be read; its `when` may
+            # have held all along.
+            why = self._replace(unchecked=_applies(criterion, state) is None).why
+            return f"{unread}, so '{self.title}' cannot be checked{_required(why)}"
+        shown = self.setting.describe(expr)
         if self.unchecked:
             return f"{self.title}: cannot be checked yet ({shown})"
         if self.status is Status.SATISFIED:
             return f"{self.title}: met ({shown})"
+        if expr.evidence:
+            shown = describe_unmet(expr, state.facts, state.tier, state.forms)
         return f"{self.title}: not met ({shown}){_required(self.why)}"
 
     def _signoff_reason(self, signoff: Signoff) -> str:
@@ -291,6 +307,15 @@ def skip_reason(gate: Gate, state: ProjectState) -> str:
         return ""
     shown = describe(gate.skip_when, state.facts, state.tier, state.context)
     return f"{gate.name} is skipped because {shown}" if skipped else ""
+
+
+def _raises(condition: Condition, state: ProjectState) -> bool:
+    """True when `condition` cannot be evaluated for the project (a reason asks, lazily)."""
+    try:
+        condition.program.execute(state.context)
+    except _EVALUATION_ERRORS:
+        return True
+    return False
 
 
 def _applies(requirement: Requirement, state: ProjectState) -> bool | None:

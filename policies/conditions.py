@@ -1,22 +1,32 @@
 """CEL conditions: compiled once when a policy loads, their names and types checked then.
 
-A condition reads `project.<fact>` and `tier`. A typo in a fact name, a comparison with a value
-an enum fact cannot take, or an operation CEL refuses for the facts' types fails at
-`policy check`, not at a gate review.
+A condition reads `project.<fact>` and `tier`; a criterion or a requirement's `when` also reads
+`evidence.<artifact>.<field>`, a field of a form artifact declared anywhere in the policy. A
+typo in a fact, artifact or field name, a comparison with a value an enum cannot take, or an
+operation CEL refuses for the values' types fails at `policy check`, not at a gate review.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import cel
 
 from policies import cel_cost
 from policies.facts import cel_value
-from policies.model import Condition, Fact, FactType, FactValue
+from policies.model import (
+    Artifact,
+    ArtifactKind,
+    Condition,
+    Fact,
+    FactType,
+    FactValue,
+    FieldRef,
+    FormField,
+)
 from policies.problems import did_you_mean, one_of
 
 _STRING = re.compile(
@@ -30,15 +40,18 @@ _STRING = re.compile(
 )
 _FACT_REF = re.compile(r"\bproject\s*\.\s*([A-Za-z_]\w*)")
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
-_EQUALS = re.compile(
-    r"\b(project\s*\.\s*[A-Za-z_]\w*|assurance\s*\.\s*rating|tier)\s*(?:==|!=)\s*(\"[^\"]*\"|'[^']*')"
+# `evidence`, then up to two `.name` steps: the artifact and the field (either may be absent,
+# which is a mistake the loader names). Not after a dot: `project.evidence` is a fact.
+_EVIDENCE_REF = re.compile(
+    r"(?<![\w.])evidence\b(?:\s*\.\s*([A-Za-z_]\w*))?(?:\s*\.\s*([A-Za-z_]\w*))?"
 )
-_EQUALS_REVERSED = re.compile(
-    r"(\"[^\"]*\"|'[^']*')\s*(?:==|!=)\s*(project\s*\.\s*[A-Za-z_]\w*|assurance\s*\.\s*rating|tier)\b"
+_SUBJECT = (
+    r"project\s*\.\s*[A-Za-z_]\w*|evidence\s*\.\s*[A-Za-z_]\w*\s*\.\s*[A-Za-z_]\w*"
+    r"|assurance\s*\.\s*rating|tier"
 )
-_IN_LIST = re.compile(
-    r"\b(project\s*\.\s*[A-Za-z_]\w*|assurance\s*\.\s*rating|tier)\s+in\s+\[([^\]]*)\]"
-)
+_EQUALS = re.compile(rf"\b({_SUBJECT})\s*(?:==|!=)\s*(\"[^\"]*\"|'[^']*')")
+_EQUALS_REVERSED = re.compile(rf"(\"[^\"]*\"|'[^']*')\s*(?:==|!=)\s*({_SUBJECT})\b")
+_IN_LIST = re.compile(rf"\b({_SUBJECT})\s+in\s+\[([^\]]*)\]")
 _UNDEFINED = re.compile(r"Undefined variable or function: '([^']+)'")
 _WORD_TIER = re.compile(r"\btier\b")
 _CEL_ERROR = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)")
@@ -48,7 +61,9 @@ _PROBE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class Names:
-    """What a condition may refer to: the declared facts and, unless classifying, the tiers."""
+    """What a condition may refer to: the declared facts and, unless classifying, the tiers;
+    where `evidence_allowed`, the fields of the policy's form artifacts (`artifacts`: every
+    artifact the policy declares, by id, so a file or a link is named as not a form)."""
 
     facts: Mapping[str, Fact]
     tiers: Sequence[str]
@@ -56,6 +71,13 @@ class Names:
     ratings: Sequence[str] = ()
     """Where not empty (an assurance rule), `assurance.rating` (one of these) and
     `assurance.level` (its place on the scale, 0 the best) may be read too."""
+    artifacts: Mapping[str, Artifact] = field(default_factory=dict)
+    evidence_allowed: bool = False
+
+    @property
+    def forms(self) -> dict[str, Artifact]:
+        """The form artifacts a condition may read, by id."""
+        return {a.id: a for a in self.artifacts.values() if a.kind is ArtifactKind.FORM}
 
 
 def compile_condition(
@@ -88,10 +110,11 @@ def compile_condition(
     if problems:
         return None, problems
     alternatives = tuple(
-        _alternative(part, masked_part) for part, masked_part in _split_or(source, masked)
+        _alternative(part, masked_part, names) for part, masked_part in _split_or(source, masked)
     )
+    evidence = _field_refs(masked, names)
     return Condition(
-        source, program, facts, uses_tier, alternatives if len(alternatives) > 1 else ()
+        source, program, facts, uses_tier, alternatives if len(alternatives) > 1 else (), evidence
     ), []
 
 
@@ -110,9 +133,24 @@ def _split_or(source: str, masked: str) -> list[tuple[str, str]]:
     return parts
 
 
-def _alternative(source: str, masked: str) -> Condition:
+def _alternative(source: str, masked: str, names: Names) -> Condition:
     facts = frozenset(_FACT_REF.findall(masked))
-    return Condition(source, cel.compile(source), facts, "tier" in _WORD_TIER.findall(masked))
+    uses_tier = "tier" in _WORD_TIER.findall(masked)
+    return Condition(source, cel.compile(source), facts, uses_tier, (), _field_refs(masked, names))
+
+
+def _field_refs(masked: str, names: Names) -> tuple[FieldRef, ...]:
+    """The form fields `masked` reads (checked already), once each, in order."""
+    refs: dict[tuple[str, str], FieldRef] = {}
+    forms = names.forms
+    for artifact_id, field_id in _EVIDENCE_REF.findall(masked):
+        form = forms.get(artifact_id)
+        found = next((f for f in form.fields if f.id == field_id), None) if form else None
+        if form is not None and found is not None:
+            refs.setdefault(
+                (form.id, found.id), FieldRef(form.id, found.id, form.title, found.title)
+            )
+    return tuple(refs.values())
 
 
 def _syntax_message(text: str) -> str:
@@ -131,6 +169,7 @@ def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[
     bound = set(_BOUND.findall(masked))
     allowed = {"project", *(["tier"] if names.tier_allowed else [])}
     allowed |= {"assurance"} if names.ratings else set()
+    allowed |= {"evidence"} if names.evidence_allowed else set()
     for name in program.variables():
         if name in bound or name in allowed:
             continue
@@ -140,6 +179,11 @@ def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[
             yield (
                 "only a gate's assurance rules can read 'assurance' (assurance.rating, "
                 "assurance.level): a rating is advisory, kept apart from the requirements"
+            )
+        elif name == "evidence":
+            yield (
+                "only a criterion or a requirement's 'when' can read evidence: a tier, a "
+                "skip rule or a decider is chosen from the facts alone"
             )
         elif name in names.facts:
             yield f"unknown name '{name}' (did you mean 'project.{name}'?)"
@@ -151,6 +195,40 @@ def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[
             choices = [f"project.{f}" for f in names.facts]
             hint = did_you_mean(f"project.{fact}", choices)
             yield f"unknown fact 'project.{fact}'{hint}"
+    if names.evidence_allowed and "evidence" not in bound:
+        for artifact_id, field_id in dict.fromkeys(_EVIDENCE_REF.findall(masked)):
+            yield from _evidence_problems(artifact_id, field_id, names)
+
+
+def _evidence_problems(artifact_id: str, field_id: str, names: Names) -> Iterable[str]:
+    forms = names.forms
+    example = next(iter(forms.values()), None)
+    shape = "evidence.<artifact>.<field>"
+    if example is not None and example.fields:
+        shape += f", e.g. evidence.{example.id}.{example.fields[0].id}"
+    if not artifact_id:
+        yield f"read a form's field as {shape}"
+        return
+    artifact = names.artifacts.get(artifact_id)
+    if artifact is None:
+        known = f"{did_you_mean(artifact_id, forms)}" if forms else ": the policy has no form"
+        yield f"unknown artifact 'evidence.{artifact_id}'{known}"
+        return
+    if artifact.kind is not ArtifactKind.FORM:
+        yield (
+            f"{artifact.title} ('{artifact_id}') is a {artifact.kind.value}, not a form: only "
+            "the fields of a form artifact can be read"
+        )
+        return
+    fields = [f.id for f in artifact.fields]
+    if not field_id:
+        listed = ", ".join(fields)
+        yield f"name a field of {artifact.title}: evidence.{artifact_id}.<field> ({listed})"
+    elif field_id not in fields:
+        yield (
+            f"{artifact.title} has no field '{field_id}'{did_you_mean(field_id, fields)}; "
+            f"its fields: {', '.join(fields)}"
+        )
 
 
 def _literal_problems(source: str, names: Names) -> Iterable[str]:
@@ -178,6 +256,13 @@ def _allowed_values(subject: str, names: Names) -> tuple[tuple[str, ...], str]:
         return tuple(names.tiers), "tier"
     if subject.startswith("assurance"):
         return tuple(names.ratings), "assurance.rating"
+    if subject.startswith("evidence"):
+        _, artifact_id, field_id = (part.strip() for part in subject.split("."))
+        form = names.forms.get(artifact_id)
+        found = next((f for f in form.fields if f.id == field_id), None) if form else None
+        if found is None or found.type is not FactType.ENUM:
+            return (), ""
+        return found.values, f"evidence.{artifact_id}.{field_id}"
     fact = names.facts.get(subject.split(".")[-1].strip())
     if fact is None or fact.type is not FactType.ENUM:
         return (), ""
@@ -221,8 +306,8 @@ def _first_sentence(text: str) -> str:
     head = text.split(". ")[0].rstrip(".")
     if "coerce" in text or "overload" in text:
         head += (
-            " (CEL does not mix number types: money facts are decimal numbers, so write"
-            " 250000.0 or convert with double(); integer facts convert with int())"
+            " (CEL does not mix number types: money facts and fields are decimal numbers, so"
+            " write 250000.0 or convert with double(); integer ones convert with int())"
         )
     return head
 
@@ -231,6 +316,8 @@ def probe_context(names: Names, flag: bool, unset: bool = False) -> dict[str, ob
     """Sample values of the right type for every fact, to find type errors before runtime.
 
     With `unset`, optional facts without a default are left out, as they may be in a project.
+    Every form field has a value: a form not attached yet, or an optional field left empty,
+    makes a criterion missing (gates.readiness), not wrong, so an unguarded read is allowed.
     """
     project = {
         fact.id: _probe_value(fact, flag)
@@ -238,11 +325,14 @@ def probe_context(names: Names, flag: bool, unset: bool = False) -> dict[str, ob
         if not (unset and not fact.required and fact.default is None)
     }
     tier = names.tiers[0] if names.tiers else "default"
+    evidence = {
+        form.id: {f.id: _probe_value(f, flag) for f in form.fields} for form in names.forms.values()
+    }
     if names.ratings:
         rating = names.ratings[-1 if flag else 0]
         assurance = {"rating": rating, "level": names.ratings.index(rating)}
-        return {"project": project, "tier": tier, "assurance": assurance}
-    return {"project": project, "tier": tier}
+        return {"project": project, "tier": tier, "evidence": evidence, "assurance": assurance}
+    return {"project": project, "tier": tier, "evidence": evidence}
 
 
 _PROBES: dict[FactType, object] = {
@@ -252,7 +342,7 @@ _PROBES: dict[FactType, object] = {
 }
 
 
-def _probe_value(fact: Fact, flag: bool) -> object:
+def _probe_value(fact: Fact | FormField, flag: bool) -> object:
     if fact.type is FactType.BOOLEAN:
         return flag
     if fact.type is FactType.ENUM:
@@ -272,7 +362,19 @@ def assurance_context(
     return cel.Context({"project": project, "tier": tier or "", "assurance": assurance})
 
 
-def evaluation_context(facts: Mapping[str, FactValue], tier: str | None) -> cel.Context:
-    """A CEL context for one project: build it once per project, evaluate many conditions."""
+def evaluation_context(
+    facts: Mapping[str, FactValue],
+    tier: str | None,
+    forms: Mapping[str, Mapping[str, FactValue]] | None = None,
+) -> cel.Context:
+    """A CEL context for one project: build it once per project, evaluate many conditions.
+
+    `forms` holds the values of the latest version of each form the conditions read, by
+    artifact id; a form without a version is absent, so reading it raises KeyError.
+    """
     project = {name: cel_value(value) for name, value in facts.items()}
-    return cel.Context({"project": project, "tier": tier or ""})
+    evidence = {
+        artifact: {name: cel_value(value) for name, value in values.items()}
+        for artifact, values in (forms or {}).items()
+    }
+    return cel.Context({"project": project, "tier": tier or "", "evidence": evidence})

@@ -105,6 +105,28 @@ def _humanize(identifier: str) -> str:
     return identifier.replace("_", " ").capitalize()
 
 
+def _declared_artifacts(gates: list[dict[str, Any]]) -> dict[str, Artifact]:
+    """Every artifact the gates declare, by id (its first declaration), with its fields: what
+    `evidence.<artifact>.<field>` may name. Quiet: the gates' own checks report mistakes."""
+    found: dict[str, Artifact] = {}
+    for gate in gates:
+        for spec in gate.get("artifacts", []):
+            if {"id", "title", "kind"} <= spec.keys() and spec["id"] not in found:
+                kind = ArtifactKind(spec["kind"])
+                fields = tuple(_declared_field(f) for f in spec.get("fields", []) if _typed(f))
+                found[spec["id"]] = Artifact(spec["id"], spec["title"], kind, fields=fields)
+    return found
+
+
+def _typed(spec: dict[str, Any]) -> bool:
+    return {"id", "title", "type"} <= spec.keys()
+
+
+def _declared_field(spec: dict[str, Any]) -> FormField:
+    kind, values = FactType(spec["type"]), tuple(spec.get("values", ()))
+    return FormField(spec["id"], spec["title"], kind, spec.get("required", True), values)
+
+
 class _Builder:
     """Turns a structurally valid document into model objects, recording meaning problems."""
 
@@ -355,7 +377,7 @@ class _Builder:
         for index, stage in enumerate(stages):
             if stage in RESERVED_STAGES:
                 self.doc.problem(f"gates[{index}].stage", f"'{stage}' is reserved by Lockgate")
-        names = Names(self.facts, self.tier_ids)
+        names = Names(self.facts, self.tier_ids, artifacts=_declared_artifacts(raw))
         gates = [self._gate(spec, f"gates[{i}]", names) for i, spec in enumerate(raw)]
         for index, spec in enumerate(raw):
             self._recycle_targets(spec.get("recycle_to", []), ids[:index], f"gates[{index}]")
@@ -378,11 +400,16 @@ class _Builder:
                 )
 
     def _gate(self, spec: dict[str, Any], path: str, names: Names) -> Gate | None:
+        # A requirement (its criterion, its `when`) may read form fields; the gate's own rules
+        # (skip_when, decided_by) are chosen from the facts alone.
+        reading = replace(names, evidence_allowed=True)
         artifacts = self._each(
-            spec.get("artifacts", []), f"{path}.artifacts", names, self._artifact
+            spec.get("artifacts", []), f"{path}.artifacts", reading, self._artifact
         )
-        criteria = self._each(spec.get("criteria", []), f"{path}.criteria", names, self._criterion)
-        signoffs = self._each(spec.get("signoffs", []), f"{path}.signoffs", names, self._signoff)
+        criteria = self._each(
+            spec.get("criteria", []), f"{path}.criteria", reading, self._criterion
+        )
+        signoffs = self._each(spec.get("signoffs", []), f"{path}.signoffs", reading, self._signoff)
         # Counted over the file's items, not the ones built, so places stay right.
         self._unique(
             [a.get("id", "") for a in spec.get("artifacts", [])], f"{path}.artifacts", "artifact id"

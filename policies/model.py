@@ -89,8 +89,34 @@ DEFAULT_CHANGE_APPROVERS = ("sponsor", "pmo")
 
 
 @dataclass(frozen=True, slots=True)
+class FieldRef:
+    """A form field a condition reads, `evidence.<artifact>.<field>`, with the titles a
+    reason names it by."""
+
+    artifact: str
+    field: str
+    artifact_title: str
+    field_title: str
+
+    @property
+    def name(self) -> str:
+        """As the condition writes it: 'evidence.uat_signoff.open_critical_defects'."""
+        return f"evidence.{self.artifact}.{self.field}"
+
+    @property
+    def label(self) -> str:
+        """As a reason says it: 'UAT sign-off: open critical defects' (an acronym that starts
+        the field's title keeps its capitals: 'AFE number')."""
+        title = self.field_title
+        if title[1:2].islower():
+            title = title[:1].lower() + title[1:]
+        return f"{self.artifact_title}: {title}"
+
+
+@dataclass(frozen=True, slots=True)
 class Condition:
-    """A compiled CEL expression, with the facts it reads (checked at load time)."""
+    """A compiled CEL expression, with the facts and form fields it reads (checked at load
+    time)."""
 
     source: str
     program: cel.Program = field(compare=False, repr=False)
@@ -98,6 +124,8 @@ class Condition:
     uses_tier: bool = False
     alternatives: tuple[Condition, ...] = field(default=(), compare=False, repr=False)
     """The parts of a top-level `a || b || c`, so a reason can name only the parts that held."""
+    evidence: tuple[FieldRef, ...] = ()
+    """The form fields it reads, in the order it first names them."""
 
     def __str__(self) -> str:
         return self.source
@@ -171,7 +199,8 @@ class Artifact:
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
-    """A fact that must hold, as a CEL expression over the project facts."""
+    """A rule that must hold, as a CEL expression over the project facts and the fields of
+    its form artifacts."""
 
     id: str
     title: str
@@ -355,11 +384,16 @@ class Gate:
     """The independent assurance review a go needs, if any."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
+    forms_read: frozenset[str] = field(init=False, compare=False, repr=False)
+    """The form artifacts whose fields its requirements' conditions read (by id)."""
 
     def __post_init__(self) -> None:
         # Derived once: readiness walks it for every project, thousands of times a second.
-        requirements = (*self.artifacts, *self.criteria, *self.signoffs)
+        requirements: tuple[Requirement, ...] = (*self.artifacts, *self.criteria, *self.signoffs)
         object.__setattr__(self, "requirements", requirements)
+        conditions = [r.when for r in requirements] + [c.expr for c in self.criteria]
+        read = {ref.artifact for c in conditions if c is not None for ref in c.evidence}
+        object.__setattr__(self, "forms_read", frozenset(read))
 
     def requirement(self, key: str) -> Requirement | None:
         """The requirement with this key ('artifact:charter'), or None."""
@@ -450,6 +484,27 @@ class Policy:
     def fact(self, fact_id: str) -> Fact | None:
         """The fact with this id, or None."""
         return next((f for f in self.facts if f.id == fact_id), None)
+
+    def artifact(self, artifact_id: str) -> Artifact | None:
+        """The artifact with this id, as its first gate declares it, or None."""
+        found = (a for g in self.gates for a in g.artifacts if a.id == artifact_id)
+        return next(found, None)
+
+    def fields_read(self) -> dict[str, tuple[FormField, ...]]:
+        """The form fields some gate's conditions read, by form artifact id: all a project's
+        CEL context needs of its forms (each field converted costs, in a portfolio)."""
+        read: dict[str, set[str]] = {}
+        for gate in self.gates:
+            conditions = [r.when for r in gate.requirements] + [c.expr for c in gate.criteria]
+            for condition in conditions:
+                for ref in condition.evidence if condition is not None else ():
+                    read.setdefault(ref.artifact, set()).add(ref.field)
+        found = {}
+        for artifact_id in sorted(read):
+            artifact = self.artifact(artifact_id)
+            if artifact is not None:
+                found[artifact_id] = tuple(f for f in artifact.fields if f.id in read[artifact_id])
+        return found
 
     def role(self, role_id: str) -> Role | None:
         """The role with this id, or None."""

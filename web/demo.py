@@ -483,11 +483,12 @@ def _form_value(field: FormField, rng: random.Random, clock: DemoClock) -> str:
     if field.type is FactType.MONEY:
         return str(rng.randrange(50_000, 900_000, 1_000))
     if field.type is FactType.INTEGER:
-        return (
-            "100"
-            if "percent" in field.id
-            else str(rng.randint(0, 3) if "defect" in field.id else rng.randint(40, 400))
-        )
+        if "percent" in field.id:
+            return "100"
+        count = rng.randint(0, 3) if "defect" in field.id else rng.randint(40, 400)
+        # The standard policy's criteria ask for no open critical defect (the draw is kept,
+        # so the rest of the demo portfolio stays as it was).
+        return "0" if "critical" in field.id else str(count)
     return f"{field.title} {rng.randint(1000, 9999)}"
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from policies.facts import parse_value, read_facts
-from policies.model import FactValue, Policy
+from policies.model import FactValue, FormField, Policy
 from policies.money import Money
 from workflows.errors import InvalidInput
 
@@ -40,6 +40,20 @@ def from_stored(policy: Policy, stored: Mapping[str, Any]) -> dict[str, FactValu
         if stored.get(fact.id) is not None:
             values[fact.id] = parse_value(
                 fact.type, stored[fact.id], fact.values, bounded=False, money=fact.money
+            )
+    return values
+
+
+def form_from_stored(
+    fields: Iterable[FormField], stored: Mapping[str, Any] | None
+) -> dict[str, FactValue]:
+    """A form version's stored values of `fields` read back as typed values (not held to
+    today's bounds, like facts); a field left empty, or not among `fields`, is absent."""
+    values: dict[str, FactValue] = {}
+    for field in fields:
+        if stored and stored.get(field.id) is not None:
+            values[field.id] = parse_value(
+                field.type, stored[field.id], field.values, bounded=False
             )
     return values
 

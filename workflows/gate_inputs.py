@@ -25,8 +25,8 @@ from gates.decisions import next_gate
 from gates.model import Evidence, ProjectState, Rated, Signature, Waiver, stance
 from gates.readiness import Readiness, readiness
 from gates.waivers import APPROVED, any_waivable
-from policies.model import Decision, Gate, Policy
-from workflows.facts import from_stored
+from policies.model import Decision, FactValue, FormField, Gate, Policy
+from workflows.facts import form_from_stored, from_stored
 from workflows.machines import SUBMITTED
 from workflows.store.records import (
     ArtifactVersion,
@@ -119,7 +119,10 @@ def gate_inputs(
     }
     if signatures is None:
         signatures = _signatures(uow, batch, current)
-    found = _latest_evidence(uow, batch) if evidence else {}
+    # A sign-off whose `when` reads a form depends on the evidence after all.
+    evidence = evidence or any(_signoffs_read_forms(gate) for _, gate in at.values())
+    found, forms = _latest_evidence(uow, batch) if evidence else ({}, {})
+    read = {id(policy): policy.fields_read() for policy, _ in at.values()}
     waivers = _waivers(uow, batch) if any(any_waivable(g) for _, g in at.values()) else {}
     earlier = {
         pid: previous for pid, (policy, gate) in at.items() if (previous := _previous(policy, gate))
@@ -147,9 +150,14 @@ def gate_inputs(
             previous_signers=signed_before.get(project.id, frozenset()),
             holders=_holders_of(holders, project.id, shared),
             assurance=assured.get(review.id) if review else None,
+            forms=_forms(read[id(policy)], forms.get(project.id, {})),
         )
         inputs[project.id] = GateInputs(project, policy, gate, review, state)
     return inputs
+
+
+def _signoffs_read_forms(gate: Gate) -> bool:
+    return any(s.when is not None and s.when.evidence for s in gate.signoffs)
 
 
 def _gates(
@@ -286,13 +294,31 @@ def _signatures(
     return found
 
 
-def _latest_evidence(uow: UnitOfWork, batch: Batch) -> dict[int, dict[str, Evidence]]:
-    """The newest version of each artifact of each project in the batch."""
+def _latest_evidence(
+    uow: UnitOfWork, batch: Batch
+) -> tuple[dict[int, dict[str, Evidence]], dict[int, dict[str, dict[str, Any]]]]:
+    """The newest version of each artifact of each project in the batch, and the stored
+    values of those that are forms."""
     found: dict[int, dict[str, Evidence]] = defaultdict(dict)
+    forms: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     query, params = for_batch(batch, _newest_versions)
-    for project_id, artifact_id, version, digest, at, by in uow.session.execute(query, params):
-        found[project_id][artifact_id] = Evidence(artifact_id, version, digest, at, by)
-    return found
+    for pid, artifact_id, version, digest, at, by, form in uow.session.execute(query, params):
+        found[pid][artifact_id] = Evidence(artifact_id, version, digest, at, by)
+        if form is not None:
+            forms[pid][artifact_id] = form
+    return found, forms
+
+
+def _forms(
+    read: Mapping[str, tuple[FormField, ...]], stored: Mapping[str, dict[str, Any]]
+) -> dict[str, dict[str, FactValue]]:
+    """The typed values of the form fields the policy's conditions read, of the forms
+    attached."""
+    return {
+        artifact_id: form_from_stored(fields, stored[artifact_id])
+        for artifact_id, fields in read.items()
+        if artifact_id in stored
+    }
 
 
 def _newest_versions(restrict: Restrict) -> Select[Any]:
@@ -310,6 +336,7 @@ def _newest_versions(restrict: Restrict) -> Select[Any]:
         versions.digest,
         versions.attached_at,
         versions.attached_by,
+        versions.form,
     ).join(
         newest,
         (versions.project_id == newest.c.project_id)

@@ -200,13 +200,14 @@ def snapshot(
     formula: int | None = SNAPSHOT_FORMULA,
 ) -> tuple[dict[str, Any], str]:
     """The evidence a review is bound to, and its digest: the facts, the tier, and the
-    version and digest of every artifact the gate asks of this project; under `formula` 2
-    also the project and the round (gates.binding)."""
+    version and digest of every artifact the gate asks of this project or whose form fields
+    its conditions read (a form's digest covers its values); under `formula` 2 also the
+    project and the round (gates.binding)."""
     needed = {
         line.requirement.id
         for line in report.lines
         if isinstance(line.requirement, Artifact) and line.status is not Status.NOT_APPLICABLE
-    }
+    } | gate.forms_read
     base = {
         "policy": policy.ref,
         "gate": gate.id,

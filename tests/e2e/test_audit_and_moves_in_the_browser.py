@@ -46,7 +46,7 @@ def test_the_pmo_moves_a_project_from_a_versions_impact_page(
 ) -> None:
     source = (LIBRARY / "standard.yaml").read_text(encoding="utf-8")
     with workspace.unit_of_work() as uow:
-        publishing.publish(uow, system(), source.replace("version: 2\n", "version: 3\n", 1), "v3")
+        publishing.publish(uow, system(), source.replace("version: 3\n", "version: 4\n", 1), "v4")
         uow.commit()
     pmo: Page = new_page()
     log_in(pmo, portal, "pmo")
@@ -59,6 +59,6 @@ def test_the_pmo_moves_a_project_from_a_versions_impact_page(
     pmo.get_by_label("Reason").fill("Adopt standard 3")
     pmo.get_by_role("button", name="Move the chosen projects").click()
 
-    assert pmo.get_by_text("Moved 1 project to standard@3.").is_visible()
+    assert pmo.get_by_text("Moved 1 project to standard@4.").is_visible()
     pmo.goto(f"{portal}/projects/{key}")
-    assert pmo.get_by_text("standard@3").first.is_visible()
+    assert pmo.get_by_text("standard@4").first.is_visible()

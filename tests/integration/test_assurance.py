@@ -55,16 +55,16 @@ URGENT = Recommendation("Name a benefits owner", "critical", "sponsor")
 
 @pytest.fixture
 def assured_gate(act, new_project, submit_ready, collect_signatures):
-    """ERP-1 under standard v3, whose first gate needs a gateway review (outsider is the
+    """ERP-1 under standard v4, whose first gate needs a gateway review (outsider is the
     reviewer, deputy sits on the investment board); every person's place recorded;
     submitted and signed."""
     source = (
-        policy_source("standard", 3)
+        policy_source("standard", 4)
         .replace("roles:\n", ROLES, 1)
         .replace("tiers:\n", SCALES + "tiers:\n", 1)
         .replace("  - id: initiation\n", ASSURANCE, 1)
     )
-    act(publishing.publish, system(), source, "standard-v3.yaml")
+    act(publishing.publish, system(), source, "standard-v4.yaml")
     key = new_project("ERP-1")
     act(grant_on_project, "admin", "outsider", "gateway_reviewer", key)
     act(grant_on_project, "admin", "deputy", "investment_board", key)

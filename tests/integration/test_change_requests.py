@@ -223,7 +223,7 @@ triggers:
 @pytest.fixture
 def large_under_ten_percent(act, new_project, pass_gate):
     """ERP-2: a 1,200,000 project (major) under a policy whose budget may move 10%."""
-    source = without_change_control(policy_source("standard", 3)) + TEN_PERCENT
+    source = without_change_control(policy_source("standard", 4)) + TEN_PERCENT
     act(publishing.publish, system(), source, "standard-v3.yaml")
     key = new_project("ERP-2", budget="1200000")
     pass_gate(key)
@@ -294,7 +294,7 @@ triggers:
 @pytest.fixture
 def rebaseline_owed(act, new_project, pass_gate):
     """ERP-3 past its first gate, whose approved budget change asks for initiation again."""
-    source = without_change_control(policy_source("standard", 3)) + REBASELINE_INITIATION
+    source = without_change_control(policy_source("standard", 4)) + REBASELINE_INITIATION
     act(publishing.publish, system(), source, "standard-v2.yaml")
     key = new_project("ERP-3", budget="1200000")
     pass_gate(key)

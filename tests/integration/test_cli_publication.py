@@ -36,7 +36,7 @@ def lockgate(tmp_path, monkeypatch):
 @pytest.fixture
 def version_two(tmp_path):
     path = tmp_path / "standard-v2.yaml"
-    path.write_text(policy_source("standard", 3), encoding="utf-8")
+    path.write_text(policy_source("standard", 4), encoding="utf-8")
     return str(path)
 
 
@@ -48,13 +48,13 @@ def test_publish_says_publication_needs_a_proposal_and_a_second_pmo_member(lockg
 
 def test_one_pmo_member_proposes_and_another_approves_and_so_publishes(lockgate, version_two):
     proposed = lockgate("policy", "propose", "--as", "pmo", version_two)
-    assert "proposed standard@3 as proposal 1" in proposed.output
+    assert "proposed standard@4 as proposal 1" in proposed.output
     waiting = json.loads(lockgate("policy", "proposals", "--as", "pmo2", "--json").output)
-    assert [(p["id"], p["policy"], p["status"]) for p in waiting] == [(1, "standard@3", "proposed")]
+    assert [(p["id"], p["policy"], p["status"]) for p in waiting] == [(1, "standard@4", "proposed")]
 
     approved = lockgate("policy", "approve", "--as", "pmo2", "1")
 
-    assert "published standard@3" in approved.output
+    assert "published standard@4" in approved.output
     assert json.loads(lockgate("policy", "proposals", "--as", "pmo", "--json").output) == []
 
 
@@ -69,9 +69,9 @@ def test_the_proposer_approving_is_refused_in_words(lockgate, version_two):
 def test_a_proposal_is_rejected_with_a_reason_or_withdrawn(lockgate, version_two):
     lockgate("policy", "propose", "--as", "pmo", version_two)
     rejected = lockgate("policy", "reject", "--as", "pmo2", "1", "--reason", "not yet")
-    assert "rejected proposal 1 (standard@3)" in rejected.output
+    assert "rejected proposal 1 (standard@4)" in rejected.output
     lockgate("policy", "propose", "--as", "pmo", version_two)
 
     withdrawn = lockgate("policy", "withdraw", "--as", "pmo", "2")
 
-    assert "withdrew proposal 2 (standard@3)" in withdrawn.output
+    assert "withdrew proposal 2 (standard@4)" in withdrawn.output

@@ -86,7 +86,7 @@ def test_init_creates_the_database_the_admin_and_publishes_the_library(lockgate,
 
     assert "created at revision" in result.output
     assert "published lite@2" in result.output
-    assert "published standard@2" in result.output
+    assert "published standard@3" in result.output
     assert "created admin 'admin'" in result.output
     assert (instance / "lockgate.sqlite").exists()
     assert "at revision" in lockgate("init").output, "running init again upgrades nothing"

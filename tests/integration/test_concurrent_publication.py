@@ -38,7 +38,7 @@ def test_two_pmo_members_approving_one_proposal_at_once_publish_it_exactly_once(
     desks, third_pmo_member, round_
 ):
     prepare, first, second = desks
-    number = round_ + 2
+    number = round_ + 3
     source = policy_source("standard", number)
     proposal = run_in(prepare, proposals.propose, "pmo", source, f"standard-v{number}.yaml")
 

@@ -22,7 +22,7 @@ ABOVE_THE_LIMIT = """  - id: initiation
 @pytest.fixture
 def delegated_limit(act):
     """Standard v3: its first gate is decided by finance above 1,000,000, else the sponsor."""
-    source = policy_source("standard", 3).replace("  - id: initiation\n", ABOVE_THE_LIMIT, 1)
+    source = policy_source("standard", 4).replace("  - id: initiation\n", ABOVE_THE_LIMIT, 1)
     act(publishing.publish, system(), source, "standard-v3.yaml")
 
 
@@ -69,7 +69,7 @@ def test_a_reader_with_no_part_in_the_project_learns_nothing_of_its_review(
 def test_a_gate_capped_at_two_rounds_cannot_be_recycled_a_second_time(
     act, new_project, submit_ready, refuses, stage_of
 ):
-    source = policy_source("standard", 3).replace(
+    source = policy_source("standard", 4).replace(
         "  - id: initiation\n", "  - id: initiation\n    max_rounds: 2\n", 1
     )
     act(publishing.publish, system(), source, "standard-v3.yaml")

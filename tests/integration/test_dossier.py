@@ -59,7 +59,7 @@ def test_a_dossier_holds_the_record_and_checks_with_no_database(act, decided, ke
 
     names = zipfile.ZipFile(io.BytesIO(pack)).namelist()
     assert {"manifest.json", "checkpoint.txt", "record.json", "events.jsonl", "events.csv",
-            "report.html", "policy/standard@2.yaml"} <= set(names)  # fmt: skip
+            "report.html", "policy/standard@3.yaml"} <= set(names)  # fmt: skip
     assert any(n.startswith("evidence/") for n in names)
     assert any(n.startswith("proofs/") for n in names)
     record = orjson.loads(zipfile.ZipFile(io.BytesIO(pack)).read("record.json"))

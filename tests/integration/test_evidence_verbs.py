@@ -132,7 +132,7 @@ def test_an_unknown_artifact_is_refused_with_a_did_you_mean(new_project, refuses
     )
 
     assert str(error) == (
-        "standard@2 asks for no artifact 'project_charta' (did you mean 'project_charter'?)"
+        "standard@3 asks for no artifact 'project_charta' (did you mean 'project_charter'?)"
     )
 
 

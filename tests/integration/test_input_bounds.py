@@ -208,6 +208,6 @@ def test_a_follow_up_owner_over_200_characters_is_refused(submit_ready, new_proj
 
 
 def test_a_policy_published_under_a_name_with_a_direction_override_is_refused(refuses):
-    error = refuses(InvalidInput, publishing.publish, system(), policy_source("standard", 3), RLO)
+    error = refuses(InvalidInput, publishing.publish, system(), policy_source("standard", 4), RLO)
 
     assert list(error.problems) == ["name"]

@@ -31,11 +31,11 @@ CONVERSION = "(EUR 239,200 at 0.92, ECB reference rates 2026-11-30)"
 
 @pytest.fixture
 def in_euros(act):
-    """standard@3: the standard policy with EUR as its currency and a rate for USD."""
+    """standard@4: the standard policy with EUR as its currency and a rate for USD."""
     old, new = CURRENCY
-    source = policy_source("standard", 3)
+    source = policy_source("standard", 4)
     assert source.count(old) == 1
-    act(publishing.publish, system(), source.replace(old, new), "standard-v3.yaml")
+    act(publishing.publish, system(), source.replace(old, new), "standard-v4.yaml")
 
 
 @pytest.fixture
@@ -137,9 +137,9 @@ def test_new_rates_are_a_new_version_whose_preview_shows_the_tier_they_would_giv
     in_euros, act, read, new_project
 ):
     new_project("ERP-1", budget="USD 260000")  # EUR 239,200 at 0.92: medium
-    publish_rates(act, 4, "USD: 0.98")  # EUR 254,800: large
+    publish_rates(act, 5, "USD: 0.98")  # EUR 254,800: large
 
-    preview = read(lambda uow: migration.preview_migration(uow, "ERP-1", 4))
+    preview = read(lambda uow: migration.preview_migration(uow, "ERP-1", 5))
 
     assert (preview.old_tier, preview.new_tier, preview.refusals) == ("medium", "large", [])
     [money] = [c for c in preview.changes if c.scope == "money"]
@@ -151,9 +151,9 @@ def test_a_version_without_a_rate_for_a_projects_currency_cannot_take_it(
     in_euros, act, read, new_project
 ):
     new_project("ERP-1", budget="USD 260000")
-    publish_rates(act, 4, "GBP: 1.17")
+    publish_rates(act, 5, "GBP: 1.17")
 
-    preview = read(lambda uow: migration.preview_migration(uow, "ERP-1", 4))
+    preview = read(lambda uow: migration.preview_migration(uow, "ERP-1", 5))
 
     assert preview.refusals == [
         "Some facts are not valid: budget: Approved budget: USD 260000 is in USD, which this "
@@ -174,8 +174,8 @@ def test_from_the_command_line_a_dollar_budget_is_shown_converted_and_deep_verif
     for user, role in (("pmo", "pmo"), ("pmo2", "pmo"), ("pm", "project_manager")):
         add = ("user", "add", "--as", "admin", user, "--name", user, "--role", role)
         lockgate(*add, "--password", SECRET)
-    path = tmp_path / "standard-v3.yaml"
-    path.write_text(policy_source("standard", 3).replace(*CURRENCY), encoding="utf-8")
+    path = tmp_path / "standard-v4.yaml"
+    path.write_text(policy_source("standard", 4).replace(*CURRENCY), encoding="utf-8")
     lockgate("policy", "propose", "--as", "pmo", str(path))
     lockgate("policy", "approve", "--as", "pmo2", "1")
     facts = ("budget=USD 260000", "risk=low", "duration_months=3")

@@ -21,7 +21,7 @@ def voted_gate(act, new_project, submit_ready, collect_signatures):
     """ERP-1 under standard v3, whose first gate's go needs a majority of its gatekeepers
     (deputy, outsider, owner), submitted and signed."""
     source = (
-        policy_source("standard", 3)
+        policy_source("standard", 4)
         .replace("roles:\n", "roles:\n  gatekeeper:\n    title: Gatekeeper\n", 1)
         .replace(
             "  - id: initiation\n",

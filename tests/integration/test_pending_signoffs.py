@@ -232,7 +232,7 @@ def test_a_decided_review_waits_for_nobody(act, new_project, submit_ready, agree
 def test_a_waived_sign_off_waits_for_nobody_until_the_waiver_expires(
     act, new_project, submit_ready, agrees, clock
 ):
-    waivable = policy_source("standard", 3).replace(
+    waivable = policy_source("standard", 4).replace(
         "      - role: pmo\n", "      - role: pmo\n        waivable_by: [sponsor]\n", 1
     )
     act(publishing.publish, system(), waivable, "standard-v2.yaml")
@@ -296,9 +296,9 @@ def test_a_delegators_lost_role_or_disabled_account_ends_the_delegates_rows(
 def test_a_policy_migration_keeps_the_rows(act, new_project, pass_gate, agrees):
     key = new_project("ERP-1")
     pass_gate(key)
-    act(publishing.publish, system(), policy_source("standard", 3), "standard-v2.yaml")
+    act(publishing.publish, system(), policy_source("standard", 4), "standard-v2.yaml")
 
-    act(migration.migrate, "pmo", key, 3, "Newer rules")
+    act(migration.migrate, "pmo", key, 4, "Newer rules")
 
     assert agrees() == Counter()
 
@@ -325,7 +325,7 @@ def test_a_sign_off_that_must_be_distinct_waits_for_nobody_who_signed_the_previo
     distinct = planning.replace(
         "role: pmo\n", "role: pmo\n        distinct_from_previous_gate: true\n"
     )
-    source = policy_source("standard", 3)
+    source = policy_source("standard", 4)
     act(publishing.publish, system(), source.replace(planning, distinct), "standard.yaml")
     key = new_project("ERP-1")
     pass_gate(key)

@@ -21,7 +21,7 @@ STAKEHOLDER_MAP = (
 
 def version_three() -> str:
     old, new = STAKEHOLDER_MAP
-    return policy_source("standard", 3).replace(old, new, 1)
+    return policy_source("standard", 4).replace(old, new, 1)
 
 
 def parsed(source: str):
@@ -41,7 +41,7 @@ def test_the_impact_lists_every_in_flight_project_with_what_its_next_gate_gains(
     assert [i.preview.project_key for i in found] == ["ERP-1", "ERP-2"]
     assert all(i.added == ["Stakeholder map"] and i.dropped == [] for i in found)
     assert all(i.preview.refusals == [] for i in found)
-    assert read(lambda uow: load_project(uow, "ERP-1").policy_version.ref) == "standard@2"
+    assert read(lambda uow: load_project(uow, "ERP-1").policy_version.ref) == "standard@3"
 
 
 def test_a_project_that_cannot_move_now_says_why_in_the_impact(act, new_project, submit_ready):
@@ -89,12 +89,12 @@ def test_moving_many_moves_each_one_it_can_and_says_why_for_the_others(
     pmo = read(lambda uow: actor_of(uow, "pmo"))
 
     outcomes = list(
-        migration.migrate_each(workspace, pmo, ["ERP-1", "ERP-2", "ERP-1"], 3, "Stakeholder map")
+        migration.migrate_each(workspace, pmo, ["ERP-1", "ERP-2", "ERP-1"], 4, "Stakeholder map")
     )
 
-    assert [(o.key, o.ref) for o in outcomes] == [("ERP-1", "standard@3"), ("ERP-2", None)]
+    assert [(o.key, o.ref) for o in outcomes] == [("ERP-1", "standard@4"), ("ERP-2", None)]
     assert "A review is open" in str(outcomes[1].error)
-    assert read(lambda uow: load_project(uow, "ERP-2").policy_version.ref) == "standard@2"
+    assert read(lambda uow: load_project(uow, "ERP-2").policy_version.ref) == "standard@3"
     moved = [e for e in events() if e.action == "project.policy_migrated"]
     assert [(e.project, e.data["reason"]) for e in moved] == [("ERP-1", "Stakeholder map")]
 

@@ -8,7 +8,7 @@ from workflows.verbs import proposals, publishing
 
 
 def propose_v2(act, who="pmo"):
-    return act(proposals.propose, who, policy_source("standard", 3), "standard-v2.yaml")
+    return act(proposals.propose, who, policy_source("standard", 4), "standard-v2.yaml")
 
 
 def test_a_proposal_is_not_published_until_approved(act, read, events, head):
@@ -16,12 +16,12 @@ def test_a_proposal_is_not_published_until_approved(act, read, events, head):
 
     row = propose_v2(act)
 
-    assert read(lambda uow: publishing.latest(uow, "standard").version) == 2
+    assert read(lambda uow: publishing.latest(uow, "standard").version) == 3
     [event] = events(after=start)
     assert (event.action, event.actor, event.data["policy"]) == (
         "policy.proposed",
         "pmo",
-        "standard@3",
+        "standard@4",
     )
     assert read(lambda uow: [p.id for p in proposals.proposals(uow)]) == [row.id]
 
@@ -33,7 +33,7 @@ def test_another_pmo_member_approves_and_so_publishes_it(act, read, events, head
     published = act(proposals.approve, "pmo2", row.id)
 
     assert (published.ref, published.published_by, published.approved_by) == (
-        "standard@3",
+        "standard@4",
         "pmo",
         "pmo2",
     )
@@ -66,7 +66,7 @@ def test_an_admin_may_not_approve_while_another_pmo_member_could(act, refuses):
 
 def test_only_the_pmo_proposes_policies(refuses):
     error = refuses(
-        Refused, proposals.propose, "pm", policy_source("standard", 3), "standard-v2.yaml"
+        Refused, proposals.propose, "pm", policy_source("standard", 4), "standard-v2.yaml"
     )
 
     assert error.reasons == ["Only the PMO may propose a policy version."]
@@ -90,11 +90,11 @@ def test_a_version_already_proposed_is_refused(act, refuses):
     row = propose_v2(act)
 
     error = refuses(
-        Refused, proposals.propose, "pmo2", policy_source("standard", 3), "standard-v2.yaml"
+        Refused, proposals.propose, "pmo2", policy_source("standard", 4), "standard-v2.yaml"
     )
 
     assert error.reasons == [
-        f"standard@3 is already proposed (proposal {row.id}): approve, reject or withdraw it first."
+        f"standard@4 is already proposed (proposal {row.id}): approve, reject or withdraw it first."
     ]
 
 
@@ -110,7 +110,7 @@ def test_a_rejected_proposal_says_why_and_publishes_nothing(act, read, events, h
         "pmo2",
         "Stakeholder map is missing",
     )
-    assert read(lambda uow: publishing.latest(uow, "standard").version) == 2
+    assert read(lambda uow: publishing.latest(uow, "standard").version) == 3
     assert [e.action for e in events(after=start)] == ["policy.rejected"]
 
 
@@ -146,4 +146,4 @@ def test_a_decided_proposal_cannot_be_approved_again(act, refuses):
 
     error = refuses(Refused, proposals.approve, "pmo2", row.id)
 
-    assert error.reasons == [f"Proposal {row.id} (standard@3) is already withdrawn."]
+    assert error.reasons == [f"Proposal {row.id} (standard@4) is already withdrawn."]

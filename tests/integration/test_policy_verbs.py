@@ -25,7 +25,7 @@ LARGE_FROM_HALF_A_MILLION = (
 
 
 def version_two(*edits: tuple[str, str]) -> str:
-    source = policy_source("standard", 3)
+    source = policy_source("standard", 4)
     for old, new in edits:
         assert source.count(old) == 1
         source = source.replace(old, new)
@@ -42,11 +42,11 @@ def test_the_system_publishes_a_version_exactly_as_written(act, read, events, he
     row = act(publishing.publish, system(), source, "standard-v2.yaml")
 
     stored = read(lambda uow: _published(publishing.latest(uow, "standard")))
-    assert stored == ("standard@3", source, "system")
+    assert stored == ("standard@4", source, "system")
     [event] = events(after=start)
     assert (event.action, event.data["policy"], event.data["digest"]) == (
         "policy.published",
-        "standard@3",
+        "standard@4",
         row.digest,
     )
 
@@ -75,21 +75,21 @@ def test_a_published_version_never_changes(read, refuses):
     error = refuses(Refused, publishing.publish, system(), changed, "standard.yaml")
 
     assert error.reasons == [
-        "standard@2 is already published and a published version never changes: "
-        "give the new file version 3."
+        "standard@3 is already published and a published version never changes: "
+        "give the new file version 4."
     ]
-    assert read(lambda uow: publishing.version(uow, "standard", 2).title) == (
+    assert read(lambda uow: publishing.version(uow, "standard", 3).title) == (
         "Standard IT project policy"
     )
 
 
 def test_a_version_lower_than_the_latest_is_refused(act, refuses):
-    act(publishing.publish, system(), policy_source("standard", 4), "standard-v3.yaml")
+    act(publishing.publish, system(), policy_source("standard", 5), "standard-v3.yaml")
 
     error = refuses(Refused, publishing.publish, system(), version_two(), "standard-v2.yaml")
 
-    assert "standard@4 is already published" in error.reasons[0]
-    assert "give the new file version 5" in error.reasons[0]
+    assert "standard@5 is already published" in error.reasons[0]
+    assert "give the new file version 6" in error.reasons[0]
 
 
 def test_a_malformed_policy_is_refused_naming_each_line_and_field(refuses):
@@ -129,12 +129,12 @@ def test_a_migration_preview_lists_the_changes_and_their_impact(act, read, rows,
     act(publishing.publish, system(), version_two(STAKEHOLDER_MAP, LARGE_FROM_HALF_A_MILLION), "v2")
     before = rows()
 
-    preview = read(lambda uow: migration.preview_migration(uow, key, 3))
+    preview = read(lambda uow: migration.preview_migration(uow, key, 4))
 
     assert rows() == before, "a preview changes nothing"
     assert (preview.old, preview.new, preview.old_tier, preview.new_tier) == (
-        "standard@2",
         "standard@3",
+        "standard@4",
         "large",
         "medium",
     )
@@ -153,7 +153,7 @@ def test_a_migration_preview_lists_each_change_once_in_words(act, read, new_proj
     key = new_project("ERP-1")
     act(publishing.publish, system(), version_two(STAKEHOLDER_MAP), "v2")
 
-    preview = read(lambda uow: migration.preview_migration(uow, key, 3))
+    preview = read(lambda uow: migration.preview_migration(uow, key, 4))
 
     assert [str(c) for c in preview.changes] == [
         "gate initiation: added artifact:stakeholder_map (Stakeholder map)"
@@ -165,13 +165,13 @@ def test_a_migration_is_applied_and_audited_with_old_and_new(act, read, new_proj
     act(publishing.publish, system(), version_two(STAKEHOLDER_MAP, LARGE_FROM_HALF_A_MILLION), "v2")
     start = head()
 
-    act(migration.migrate, "pmo", key, 3, "Adopt the 2026 policy")
+    act(migration.migrate, "pmo", key, 4, "Adopt the 2026 policy")
 
     pinned = read(lambda uow: _pinned(load_project(uow, key)))
-    assert pinned == ("standard@3", "medium")
+    assert pinned == ("standard@4", "medium")
     [event] = events(after=start)
     assert event.action == "project.policy_migrated"
-    assert (event.data["old_policy"], event.data["new_policy"]) == ("standard@2", "standard@3")
+    assert (event.data["old_policy"], event.data["new_policy"]) == ("standard@3", "standard@4")
     assert (event.data["old_tier"], event.data["new_tier"]) == ("large", "medium")
     assert event.data["reason"] == "Adopt the 2026 policy"
     assert any("stakeholder_map" in change for change in event.data["changes"])
@@ -184,8 +184,8 @@ def test_a_project_with_an_open_review_cannot_be_migrated(
     submit_ready(key)
     act(publishing.publish, system(), version_two(STAKEHOLDER_MAP), "v2")
 
-    preview = read(lambda uow: migration.preview_migration(uow, key, 3))
-    error = refuses(Refused, migration.migrate, "pmo", key, 3, "Adopt v2")
+    preview = read(lambda uow: migration.preview_migration(uow, key, 4))
+    error = refuses(Refused, migration.migrate, "pmo", key, 4, "Adopt v2")
 
     expected = "A review is open: decide or withdraw it before moving the project."
     assert preview.refusals == [expected]
@@ -196,17 +196,17 @@ def test_a_project_only_moves_to_a_newer_version(act, new_project, refuses):
     act(publishing.publish, system(), version_two(), "v2")
     key = new_project("ERP-1")
 
-    error = refuses(Refused, migration.migrate, "pmo", key, 2, "Back to v2")
+    error = refuses(Refused, migration.migrate, "pmo", key, 3, "Back to v2")
 
-    assert error.reasons == ["ERP-1 is on standard@3; it can only move to a newer version."]
+    assert error.reasons == ["ERP-1 is on standard@4; it can only move to a newer version."]
 
 
 def test_a_migration_needs_the_pmo_and_a_reason(act, new_project, refuses):
     key = new_project("ERP-1")
     act(publishing.publish, system(), version_two(), "v2")
 
-    refuses(Refused, migration.migrate, "pm", key, 3, "Newer is better", match="Only the PMO")
-    error = refuses(Refused, migration.migrate, "pmo", key, 3, " ")
+    refuses(Refused, migration.migrate, "pm", key, 4, "Newer is better", match="Only the PMO")
+    error = refuses(Refused, migration.migrate, "pmo", key, 4, " ")
 
     assert error.reasons == ["Give a reason for moving the project."]
 
@@ -214,7 +214,7 @@ def test_a_migration_needs_the_pmo_and_a_reason(act, new_project, refuses):
 def test_a_migration_to_an_unpublished_version_is_not_found(new_project, refuses):
     key = new_project("ERP-1")
 
-    refuses(NotFound, migration.migrate, "pmo", key, 3, "Why", match="standard@3 is not published")
+    refuses(NotFound, migration.migrate, "pmo", key, 4, "Why", match="standard@4 is not published")
 
 
 def _pinned(project):
@@ -234,7 +234,7 @@ def test_a_project_on_hold_is_not_moved_to_a_version_without_the_stage_it_resume
     renamed = version_two(("    stage: planning\n", "    stage: design\n"))
     act(publishing.publish, system(), renamed, "v2")
 
-    refuses(Refused, migration.migrate, "pmo", key, 3, "Adopt v2", match="planning")
+    refuses(Refused, migration.migrate, "pmo", key, 4, "Adopt v2", match="planning")
 
     act(projects.resume, "sponsor", key, "Budget released")
     assert stage_of(key) == "planning"

@@ -90,11 +90,11 @@ def test_changed_facts_that_keep_the_tier_change_no_count(act, new_project, coun
 
 def test_a_policy_migration_moves_the_project_to_the_new_version_and_tier(act, new_project, counts):
     key = new_project("ERP-1")
-    source = policy_source("standard", 3).replace(*LARGE_FROM_HALF_A_MILLION)
+    source = policy_source("standard", 4).replace(*LARGE_FROM_HALF_A_MILLION)
     act(publishing.publish, system(), source, "v2")
     [(old_version, _, _)] = counts()
 
-    act(migration.migrate, "pmo", key, 3, "Adopt the 2026 policy")
+    act(migration.migrate, "pmo", key, 4, "Adopt the 2026 policy")
 
     [(new_version, stage, tier)] = counts()
     assert new_version != old_version

@@ -22,7 +22,7 @@ def test_a_project_manager_registers_a_project_at_the_first_stage(act, read, eve
     act(register, "pm", "ERP-1", "New ERP", "standard", STANDARD_FACTS, sponsor="sponsor")
 
     project = read(lambda uow: _summary(load_project(uow, "ERP-1")))
-    assert project == ("New ERP", "standard@2", "initiation", "large", "pm", "400000")
+    assert project == ("New ERP", "standard@3", "initiation", "large", "pm", "400000")
     [event] = events(after=start)
     assert (event.action, event.actor, event.project) == ("project.registered", "pm", "ERP-1")
     assert (event.data["tier"], event.data["sponsor"]) == ("large", "sponsor")
@@ -55,11 +55,11 @@ def test_registration_computes_the_tier_from_the_facts(act, read, facts, tier):
 
 def test_a_new_project_is_pinned_to_the_latest_published_policy_version(act, read, new_project):
     old = new_project("ERP-1")
-    act(publishing.publish, system(), policy_source("standard", 3), "standard-v2.yaml")
+    act(publishing.publish, system(), policy_source("standard", 4), "standard-v2.yaml")
     new = new_project("ERP-2")
 
     pinned = read(lambda uow: [load_project(uow, k).policy_version.ref for k in (old, new)])
-    assert pinned == ["standard@2", "standard@3"]
+    assert pinned == ["standard@3", "standard@4"]
 
 
 @pytest.mark.parametrize("key", ["erp-1", "ERP1", "ERP-1234567", "E-1", "ERP-1 "])

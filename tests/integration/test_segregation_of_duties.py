@@ -182,7 +182,7 @@ DISTINCT_PMO = PLANNING_PMO.replace(
 def distinct_planning_pmo(act):
     """Standard version 3, whose planning gate needs a PMO sign-off from someone who did not
     sign the initiation gate."""
-    source = policy_source("standard", 3)
+    source = policy_source("standard", 4)
     assert source.count(PLANNING_PMO) == 1
     act(publishing.publish, system(), source.replace(PLANNING_PMO, DISTINCT_PMO), "standard.yaml")
 

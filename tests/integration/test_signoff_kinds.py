@@ -42,13 +42,13 @@ WITH_KINDS = """\
 
 @pytest.fixture
 def kinds_gate(act, new_project, submit_ready, collect_signatures):
-    """ERP-1 under standard v3, whose first gate takes an advisory architecture position, a
+    """ERP-1 under standard v4, whose first gate takes an advisory architecture position, a
     consulted business-owner comment and the finance sign-off of all its holders (finance and
     deputy); submitted, signed by the sponsor and the PMO."""
-    source = policy_source("standard", 3)
+    source = policy_source("standard", 4)
     assert source.count(INITIATION_SIGNOFFS) == 1
     act(publishing.publish, system(), source.replace(INITIATION_SIGNOFFS, WITH_KINDS),
-        "standard-v3.yaml")  # fmt: skip
+        "standard-v4.yaml")  # fmt: skip
     key = new_project("ERP-1")
     act(grant_on_project, "admin", "deputy", "finance", key)
     submit_ready(key)

@@ -90,7 +90,7 @@ def test_check_passes_the_shipped_policies() -> None:
     result = run("check", "standard", "lite")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        f"{LIBRARY / 'standard.yaml'}: ok (standard@2, 5 gates, 4 tiers, 60 requirements)",
+        f"{LIBRARY / 'standard.yaml'}: ok (standard@3, 5 gates, 4 tiers, 62 requirements)",
         f"{LIBRARY / 'lite.yaml'}: ok (lite@2, 3 gates, 2 tiers, 13 requirements)",
         "0 problems in 2 files",
     ]
@@ -177,7 +177,7 @@ def test_check_needs_at_least_one_file() -> None:
 def test_show_lists_every_gate_of_the_standard_policy() -> None:
     result = run("show", "standard")
     assert result.exit_code == 0
-    assert result.stdout.startswith("standard@2  Standard IT project policy\n")
+    assert result.stdout.startswith("standard@3  Standard IT project policy\n")
     assert "Stages: initiation -> planning -> execution -> cutover -> closure -> closed" in (
         result.stdout
     )
@@ -223,7 +223,7 @@ def test_list_shows_the_shipped_policies() -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["POLICY", "TITLE", "CONTENTS"]
     assert lines[1].startswith("lite@2")
-    assert lines[2].startswith("standard@2")
+    assert lines[2].startswith("standard@3")
 
 
 # --- diff ------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def test_diff_names_a_removed_artifact_by_its_key(tmp_path: Path) -> None:
 
 def test_diff_of_identical_policies_has_no_changes() -> None:
     result = run("diff", "standard", "standard")
-    assert (result.exit_code, result.stdout) == (0, "standard@2 -> standard@2\n0 changes\n")
+    assert (result.exit_code, result.stdout) == (0, "standard@3 -> standard@3\n0 changes\n")
 
 
 def test_diff_with_a_broken_file_reports_its_problems_and_exits_1(tmp_path: Path) -> None:

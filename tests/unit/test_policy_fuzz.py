@@ -86,6 +86,12 @@ MEANINGFUL_WORDS = [
     "-100 EUR",
     "0.92",
     "-0.5",
+    "evidence.risk_register.exposure <= project.budget",
+    "evidence.risk_registr.rating",
+    'evidence.risk_register.rating == "hihg"',
+    "evidence.charter.title",
+    "has(evidence.risk_register)",
+    "evidence",
 ]
 SPEC_KEYS = sorted(
     {"id", "version", "title", "facts", "roles", "tiers", "gates", "when", "fields", "values"}
@@ -333,6 +339,35 @@ def test_several_kinds_of_damage_at_once_never_crash_the_loader(
             parent[data.draw(keys)] = parent.pop(path[-1])
         elif kind == "duplicate" and isinstance(parent, list):
             parent.append(copy.deepcopy(parent[path[-1]]))
+
+    check(dump(broken))
+
+
+# -- conditions over evidence fields -------------------------------------------------------
+
+CONDITION_KEYS = ("expr", "when", "skip_when")
+evidence_names = st.builds(
+    lambda artifact, field: ".".join(["evidence", artifact, field][: 3 if field else 2]),
+    st.one_of(st.sampled_from(["risk_register", "charter", "business_case"]), st.text(max_size=8)),
+    st.one_of(st.sampled_from(["top_risk", "exposure", "rating", ""]), st.text(max_size=8)),
+)
+evidence_conditions = st.builds(
+    lambda name, op, value: f"{name} {op} {value}" if op else name,
+    evidence_names,
+    st.sampled_from(["", "==", "!=", "<=", ">"]),
+    st.sampled_from(["0", "0.0", '"high"', '"hihg"', "project.budget", "true"]),
+)
+
+
+@FUZZ
+@given(data=st.data(), condition=evidence_conditions)
+def test_any_condition_reading_any_evidence_name_never_crashes_the_loader(
+    tree: Any, paths: list[Path], data: Any, condition: str
+) -> None:
+    path = data.draw(st.sampled_from([p for p in paths if p[-1] in CONDITION_KEYS]))
+    broken = copy.deepcopy(tree)
+
+    parent_of(broken, path)[path[-1]] = condition
 
     check(dump(broken))
 

@@ -142,7 +142,7 @@ def test_each_event_shows_its_time_actor_action_project_data_and_hash(
     assert cells(page, "Actor") == [event.actor]
     assert 'href="' in page.split('data-label="Project"')[1][:80]
     data = cells(page, "Data")[0]
-    assert "policy: standard@2" in data and "name: S/4HANA finance migration" in data
+    assert "policy: standard@3" in data and "name: S/4HANA finance migration" in data
     assert cells(page, "Hash") == [event.hash[:10]]
     assert f'title="{event.hash}"' in page
 

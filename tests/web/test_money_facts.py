@@ -32,10 +32,10 @@ IN_EUROS = (
 
 @pytest.fixture
 def in_euros(workspace: Workspace) -> None:
-    """standard@3: the standard policy in EUR, with a rate for USD."""
-    source = policy_source("standard", 3).replace(*IN_EUROS)
+    """standard@4: the standard policy in EUR, with a rate for USD."""
+    source = policy_source("standard", 4).replace(*IN_EUROS)
     with workspace.unit_of_work() as uow:
-        publishing.publish(uow, system(), source, "standard-v3.yaml")
+        publishing.publish(uow, system(), source, "standard-v4.yaml")
         uow.commit()
 
 
@@ -64,7 +64,7 @@ def test_a_budget_in_dollars_is_tiered_in_euros_and_shown_with_its_conversion(
 
     assert response.status_code == 302
     page = html.unescape(text_of(client.get("/projects/NEW-1")))
-    assert "NEW-1 is registered under standard@3, tier medium." in page
+    assert "NEW-1 is registered under standard@4, tier medium." in page
     assert "USD 260,000 (EUR 239,200 at 0.92, ECB reference rates 2026-11-30)" in page
     [event] = audit_events(workspace, "NEW-1", "project.registered")
     assert event["data"]["facts"]["budget"] == "USD 260000"
@@ -89,7 +89,7 @@ def test_the_policy_page_states_the_currency_and_the_rates(
 ) -> None:
     auth.login("pm.lee")
 
-    page = html.unescape(text_of(client.get("/policies/standard/3")))
+    page = html.unescape(text_of(client.get("/policies/standard/4")))
 
     assert "Currency: EUR. Money given without a currency is in EUR" in page
     assert "1 USD = 0.92 EUR" in page

@@ -23,7 +23,7 @@ NEW_ARTIFACT = """\
         kind: file
       - id: lessons_learned
 """
-STANDARD_V2 = STANDARD.replace("version: 2\n", "version: 3\n", 1).replace(
+STANDARD_V2 = STANDARD.replace("version: 3\n", "version: 4\n", 1).replace(
     "      - id: lessons_learned\n", NEW_ARTIFACT, 1
 )
 OTHER_PAGES = (
@@ -59,9 +59,9 @@ def test_the_library_lists_every_published_version_and_offers_the_pmo_an_upload(
 ) -> None:
     auth.login("pmo")
     page = text_of(client, "/policies/")
-    assert "standard@2" in page and "lite@2" in page
+    assert "standard@3" in page and "lite@2" in page
     assert "Standard IT project policy" in page and "Lite IT project policy" in page
-    assert 'href="/policies/standard/2"' in page
+    assert 'href="/policies/standard/3"' in page
     assert "Propose a new version" in page
 
 
@@ -70,7 +70,7 @@ def test_a_sponsor_reads_the_library_but_is_not_offered_an_upload(
 ) -> None:
     auth.login("sponsor.king")
     page = text_of(client, "/policies/")
-    assert "standard@2" in page
+    assert "standard@3" in page
     assert "Propose a new version" not in page
 
 
@@ -83,7 +83,7 @@ def test_the_policy_page_shows_stages_facts_tiers_and_each_gates_requirements(
     auth: Auth, client: FlaskClient
 ) -> None:
     auth.login("sponsor.king")
-    page = text_of(client, "/policies/standard/2")
+    page = text_of(client, "/policies/standard/3")
     assert "Standard IT project policy" in page
     assert "initiation → planning → execution → cutover → closure → closed" in page
     assert "Approved budget" in page and "one of low, medium, high, critical" in page
@@ -106,9 +106,9 @@ def test_the_policy_page_shows_the_diagram_and_the_source_folded_away(
     auth: Auth, client: FlaskClient
 ) -> None:
     auth.login("sponsor.king")
-    raw = client.get("/policies/standard/2").get_data(as_text=True)
+    raw = client.get("/policies/standard/3").get_data(as_text=True)
     image = re.search(r'<img class="diagram" src="([^"]+)" alt="([^"]+)">', raw)
-    assert image and image.group(1) == "/policies/standard/2/diagram.svg"
+    assert image and image.group(1) == "/policies/standard/3/diagram.svg"
     alt = html.unescape(image.group(2))
     assert "initiation" in alt and "G1 Initiation approval" in alt and "on hold" in alt
     assert re.search(r"<details>\s*<summary>Source", raw)
@@ -120,7 +120,7 @@ def test_the_diagram_is_an_svg_image_with_every_stage_and_gate(
     auth: Auth, client: FlaskClient
 ) -> None:
     auth.login("pm.lee")
-    response = client.get("/policies/standard/2/diagram.svg")
+    response = client.get("/policies/standard/3/diagram.svg")
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     root = ET.fromstring(response.get_data())
@@ -173,27 +173,27 @@ def test_a_valid_new_version_shows_its_changes_is_proposed_and_published_by_a_se
     auth.login("pmo")
     response = auth.post("/policies/new", {"source": STANDARD_V2, "check": "Check"})
     page = html.unescape(response.get_data(as_text=True))
-    assert "No problem found" in page and "standard@3" in page
-    assert "standard@3" in page and "version 2 → 3" in page
+    assert "No problem found" in page and "standard@4" in page
+    assert "standard@4" in page and "version 3 → 4" in page
     assert "Publishing would be refused" not in page
     assert "gate closure" in page and "added" in page and "Benefits tracking handover" in page
-    assert "standard@3" not in published(workspace)
+    assert "standard@4" not in published(workspace)
 
     response = auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Propose"})
     assert response.status_code == 302 and response.headers["Location"] == "/policies/"
-    assert "standard@3" not in published(workspace), "proposing publishes nothing"
+    assert "standard@4" not in published(workspace), "proposing publishes nothing"
     library = text_of(client, "/policies/")
-    assert "Proposed standard@3" in library and "Waiting for a second PMO member." in library
+    assert "Proposed standard@4" in library and "Waiting for a second PMO member." in library
 
     auth.login("pmo.mensah")
     proposal = re.search(r"/policies/proposals/(\d+)/approve", client.get("/policies/").text)
     assert proposal is not None
     response = auth.post(proposal.group(0), {"reason": ""}, "/policies/")
     assert response.status_code == 302
-    assert "standard@3" in published(workspace)
-    page = text_of(client, "/policies/standard/3")
-    assert "standard@3" in page and "Benefits tracking handover" in page
-    assert "latest" in text_of(client, "/policies/").split("standard@3")[1][:80]
+    assert "standard@4" in published(workspace)
+    page = text_of(client, "/policies/standard/4")
+    assert "standard@4" in page and "Benefits tracking handover" in page
+    assert "latest" in text_of(client, "/policies/").split("standard@4")[1][:80]
 
 
 def test_a_policy_file_can_be_uploaded_instead_of_pasted(auth: Auth, client: FlaskClient) -> None:
@@ -220,12 +220,12 @@ def test_republishing_an_existing_version_is_refused_with_the_reason(
     before = events(workspace, "policy.published")
     response = auth.post("/policies/new", {"source": STANDARD, "check": "Check"})
     page = html.unescape(response.get_data(as_text=True))
-    assert "Publishing would be refused: standard@2 is already published" in page
+    assert "Publishing would be refused: standard@3 is already published" in page
     response = auth.post("/policies/new", {"source": STANDARD, "publish": "Propose"})
     assert response.status_code == 200
     page = html.unescape(response.get_data(as_text=True))
     assert "Nothing was proposed." in page
-    assert "standard@2 is already published" in page and "give the new file version 3" in page
+    assert "standard@3 is already published" in page and "give the new file version 4" in page
     assert events(workspace, "policy.published") == before
 
 
@@ -234,7 +234,7 @@ def test_the_policy_page_states_the_segregation_of_duties_and_what_the_policy_re
 ) -> None:
     auth.login("sponsor.king")
 
-    page = text_of(client, "/policies/standard/2")
+    page = text_of(client, "/policies/standard/3")
 
     assert "Segregation of duties" in page
     assert "Nobody is both project manager and sponsor on one project." in page
@@ -270,13 +270,13 @@ def test_the_pmo_sees_a_proposals_impact_on_the_projects_in_flight_before_approv
 
     page = text_of(client, link.group(0))
 
-    assert "Impact of standard@3" in page
-    assert "standard@2 → standard@3" in page and re.search(r"PRJ-\d+", page)
+    assert "Impact of standard@4" in page
+    assert "standard@3 → standard@4" in page and re.search(r"PRJ-\d+", page)
     auth.login("sponsor.king")
     assert client.get(link.group(0)).status_code == 403
 
 
-IMPACT = "/policies/standard/3/impact"
+IMPACT = "/policies/standard/4/impact"
 
 
 def count_events(workspace: Workspace, action: str) -> int:
@@ -286,7 +286,7 @@ def count_events(workspace: Workspace, action: str) -> int:
 
 
 def publish_standard_v3(auth: Auth, client: FlaskClient) -> None:
-    """pmo proposes standard@3 and pmo.mensah approves it: four eyes, as the portal does."""
+    """pmo proposes standard@4 and pmo.mensah approves it: four eyes, as the portal does."""
     auth.login("pmo")
     auth.post("/policies/new", {"source": STANDARD_V2, "publish": "Propose"})
     auth.login("pmo.mensah")
@@ -313,68 +313,68 @@ def test_the_pmo_moves_chosen_projects_to_a_published_version_from_its_impact_pa
     auth: Auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     publish_standard_v3(auth, client)
-    shown = text_of(client, "/policies/standard/3")
-    assert "/policies/standard/3/impact" in shown, "the version's page links its impact"
-    page = client.get("/policies/standard/3/impact").text
+    shown = text_of(client, "/policies/standard/4")
+    assert "/policies/standard/4/impact" in shown, "the version's page links its impact"
+    page = client.get("/policies/standard/4/impact").text
     keys = movable_keys(page)
     assert len(keys) >= 3, "the demo has projects in flight that can move"
     before = count_events(workspace, "project.policy_migrated")
 
     response = auth.post(
-        "/policies/standard/3/move",
+        "/policies/standard/4/move",
         {"key": keys[:2], "reason": "Adopt the benefits handover"},
-        "/policies/standard/3/impact",
+        "/policies/standard/4/impact",
     )
 
     assert response.status_code == 302
     assert versions_of(workspace, keys[:3]) == {
-        keys[0]: "standard@3",
-        keys[1]: "standard@3",
-        keys[2]: "standard@2",
+        keys[0]: "standard@4",
+        keys[1]: "standard@4",
+        keys[2]: "standard@3",
     }
     assert count_events(workspace, "project.policy_migrated") == before + 2
-    after = text_of(client, "/policies/standard/3/impact")
-    assert "Moved 2 projects to standard@3." in after
-    assert keys[0] not in movable_keys(client.get("/policies/standard/3/impact").text)
+    after = text_of(client, "/policies/standard/4/impact")
+    assert "Moved 2 projects to standard@4." in after
+    assert keys[0] not in movable_keys(client.get("/policies/standard/4/impact").text)
 
 
 def test_moving_without_a_reason_or_a_choice_moves_nothing_and_says_why(
     auth: Auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     publish_standard_v3(auth, client)
-    keys = movable_keys(client.get("/policies/standard/3/impact").text)
-    impact = "/policies/standard/3/impact"
+    keys = movable_keys(client.get("/policies/standard/4/impact").text)
+    impact = "/policies/standard/4/impact"
 
-    auth.post("/policies/standard/3/move", {"key": keys[:1], "reason": " "}, impact)
+    auth.post("/policies/standard/4/move", {"key": keys[:1], "reason": " "}, impact)
     no_reason = text_of(client, impact)
-    auth.post("/policies/standard/3/move", {"reason": "Adopt it"}, impact)
+    auth.post("/policies/standard/4/move", {"reason": "Adopt it"}, impact)
     no_choice = text_of(client, impact)
 
     assert "Give a reason for moving the projects" in no_reason
     assert "Choose the projects to move" in no_choice
-    assert versions_of(workspace, keys[:1]) == {keys[0]: "standard@2"}
+    assert versions_of(workspace, keys[:1]) == {keys[0]: "standard@3"}
 
 
 def test_a_project_that_cannot_move_is_named_and_the_others_still_move(
     auth: Auth, client: FlaskClient, workspace: Workspace
 ) -> None:
     publish_standard_v3(auth, client)
-    page = client.get("/policies/standard/3/impact").text
+    page = client.get("/policies/standard/4/impact").text
     keys = movable_keys(page)
     # One of them moves first (as another PMO member could, in another tab): now it is on
-    # standard@3 and cannot move to it again.
-    auth.post("/policies/standard/3/move", {"key": keys[:1], "reason": "First"}, IMPACT)
+    # standard@4 and cannot move to it again.
+    auth.post("/policies/standard/4/move", {"key": keys[:1], "reason": "First"}, IMPACT)
 
     auth.post(
-        "/policies/standard/3/move",
+        "/policies/standard/4/move",
         {"key": keys[:2], "reason": "Both"},
-        "/policies/standard/3/impact",
+        "/policies/standard/4/impact",
     )
 
-    shown = text_of(client, "/policies/standard/3/impact")
+    shown = text_of(client, "/policies/standard/4/impact")
     assert f"{keys[0]} not moved:" in shown and "only move to a newer version" in shown
-    assert "Moved 1 project to standard@3." in shown
-    assert versions_of(workspace, keys[:2]) == {keys[0]: "standard@3", keys[1]: "standard@3"}
+    assert "Moved 1 project to standard@4." in shown
+    assert versions_of(workspace, keys[:2]) == {keys[0]: "standard@4", keys[1]: "standard@4"}
 
 
 def test_only_the_pmo_sees_a_versions_impact_or_moves_projects(
@@ -385,7 +385,7 @@ def test_only_the_pmo_sees_a_versions_impact_or_moves_projects(
     auth.login("sponsor.king")
 
     assert client.get(IMPACT).status_code == 403
-    response = auth.post("/policies/standard/3/move", {"key": keys[:1], "reason": "x"}, "/account")
+    response = auth.post("/policies/standard/4/move", {"key": keys[:1], "reason": "x"}, "/account")
 
     assert response.status_code == 403
-    assert versions_of(workspace, keys[:1]) == {keys[0]: "standard@2"}
+    assert versions_of(workspace, keys[:1]) == {keys[0]: "standard@3"}

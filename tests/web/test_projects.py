@@ -89,7 +89,7 @@ def test_the_pmo_sees_every_project_with_policy_stage_tier_next_gate_and_blockin
     assert len(rows_in(html)) == 25
     row = re.search(rf"/projects/{INITIATION}\".*?</tr>", html, re.S)
     assert row
-    assert "standard@2" in row.group(0)
+    assert "standard@3" in row.group(0)
     assert "initiation" in row.group(0)
     assert "G1 Initiation approval" in row.group(0)
     assert 'data-label="Blocking">' in row.group(0)
@@ -174,7 +174,7 @@ def test_the_register_form_is_made_from_the_chosen_policys_facts(
 ) -> None:
     auth.login("pm.lee")
     html = text_of(client.get("/projects/new"))
-    assert "standard@2" in html
+    assert "standard@3" in html
     assert "lite@2" in html
     assert re.search(r'<input[^>]*id="facts-budget"[^>]*inputmode="decimal"', html)
     assert re.search(r'<input[^>]*id="facts-duration_months"[^>]*inputmode="numeric"', html)
@@ -251,7 +251,7 @@ def test_register_saves_the_project_audits_it_and_opens_its_page(
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/projects/NEW-1")
     html = text_of(client.get("/projects/NEW-1"))
-    assert "NEW-1 is registered under standard@2, tier major." in html
+    assert "NEW-1 is registered under standard@3, tier major." in html
     assert "Archive platform" in html
     [event] = audit_events(workspace, "NEW-1", "project.registered")
     assert event["actor"] == "pm.lee"

@@ -1,6 +1,7 @@
 """Readiness of every gate for generated projects under a shipped policy.
 
     python bench/readiness.py [--projects 10000] [--policy standard] [--seed 7] [--evidence]
+    python bench/readiness.py --features
 
 Prints projects/s, gate evaluations/s, and the cost of one CEL evaluation (conditions are
 compiled once, when the policy loads). Target: 10,000 projects x 5 gates in < 2 s on one core.
@@ -8,6 +9,12 @@ compiled once, when the policy loads). Target: 10,000 projects x 5 gates in < 2 
 With --evidence, runs twice and prints both figures: without criteria over evidence fields
 (the policy's own removed, projects without form values), then with them (the policy's own
 plus EXTRA_CRITERIA, and the values of every form attached to the project).
+
+With --features, prints the figure for the standard policy (none of issue 11's features),
+then for the stage-gate and gateway library policies, which use them: advisory and consulted
+sign-offs, a sign-off counted from the facts (`min: project.launch_markets`), criteria over
+evidence fields, money in a base currency with a third of the projects' money given in a
+foreign one, panel votes and assurance reviews (read at decision time, not by readiness).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from gates.model import Evidence, ProjectState, Signature
 from gates.readiness import readiness_of_all
 from gates.tiering import classify
 from policies.conditions import evaluation_context
+from policies.facts import parse_value
 from policies.library import find_policy, policy_path
 from policies.loader import parse_policy
 from policies.model import ArtifactKind, Decision, FactType, FactValue, FormField, Policy
@@ -34,11 +42,18 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 def generate_facts(policy: Policy, rng: random.Random) -> dict[str, FactValue]:
-    """Plausible facts for one project: a log-normal budget, a skewed risk, some flags."""
+    """Plausible facts for one project: a log-normal budget, a skewed risk, some flags; where
+    the policy states a currency, a third of the money in another one it has a rate for."""
     facts: dict[str, FactValue] = {}
     for fact in policy.facts:
         if fact.type is FactType.MONEY:
-            facts[fact.id] = Decimal(int(rng.lognormvariate(12, 1.3)))
+            amount = int(rng.lognormvariate(12, 1.3)) * (-1 if fact.money.negative else 1)
+            foreign = [c for c in fact.money.currencies if c != policy.currency]
+            if foreign and rng.random() < 1 / 3:
+                text = f"{rng.choice(foreign)} {amount}"
+                facts[fact.id] = parse_value(FactType.MONEY, text, money=fact.money)
+            else:
+                facts[fact.id] = parse_value(FactType.MONEY, str(amount), money=fact.money)
         elif fact.type is FactType.INTEGER:
             facts[fact.id] = rng.randint(1, 40)
         elif fact.type is FactType.BOOLEAN:
@@ -202,8 +217,23 @@ def main() -> None:
         action="store_true",
         help="print the figures without and with criteria over evidence fields",
     )
+    parser.add_argument(
+        "--features",
+        action="store_true",
+        help="print the figures of the standard policy, then of stage_gate and gateway",
+    )
     args = parser.parse_args()
 
+    if args.features:
+        figures = {}
+        for name in ("standard", "stage_gate", "gateway"):
+            start = time.perf_counter()
+            policy = find_policy(name)
+            figures[name] = run(policy, time.perf_counter() - start, args.projects, args.seed, True)
+            print()
+        shown = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in figures.items())
+        print(f"issue 11 features: {shown}")
+        return
     if not args.evidence:
         start = time.perf_counter()
         policy = find_policy(args.policy)

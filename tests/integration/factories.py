@@ -84,7 +84,14 @@ STANDARD_FACTS = {
     "go_live_date": "2026-09-01",
 }
 LITE_FACTS = {"budget": "10000", "risk": "low"}
-FACTS = {"standard": STANDARD_FACTS, "lite": LITE_FACTS}
+STAGE_GATE_FACTS = {"budget": "USD 400000", "npv": "1200000", "risk": "medium"}
+GATEWAY_FACTS = {"whole_life_cost": "80000000", "delegated_limit": "50000000", "risk": "high"}
+FACTS = {
+    "standard": STANDARD_FACTS,
+    "lite": LITE_FACTS,
+    "stage_gate": STAGE_GATE_FACTS,
+    "gateway": GATEWAY_FACTS,
+}
 
 
 class Clock:

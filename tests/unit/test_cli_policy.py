@@ -222,8 +222,12 @@ def test_list_shows_the_shipped_policies() -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["POLICY", "TITLE", "CONTENTS"]
-    assert lines[1].startswith("lite@2")
-    assert lines[2].startswith("standard@3")
+    assert [line.split()[0] for line in lines[1:]] == [
+        "gateway@1",
+        "lite@2",
+        "stage_gate@1",
+        "standard@3",
+    ]
 
 
 # --- diff ------------------------------------------------------------------------------------

@@ -163,7 +163,8 @@ def test_the_dashboard_counts_projects_by_stage_and_tier(
     assert stage_tier_counts(html) == stored_counts(workspace)
     assert "25 projects" in html, re.findall(r"<caption[^>]*>[^<]*<", html)
     rows = re.findall(r'<th scope="row">([^<]+)</th>', section(html, "counts-title"))
-    assert rows[:6] == ["initiation", "planning", "execution", "cutover", "closure", "closed"]
+    standard = ["initiation", "planning", "execution", "cutover", "closure", "closed"]
+    assert [row for row in rows if row in standard] == standard  # other policies' stages too
     assert rows[-2:] == ["on hold", "killed"]
 
 

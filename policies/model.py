@@ -289,6 +289,8 @@ class Gate:
     """The panel whose vote a go needs, if any."""
     max_rounds: int | None = None
     """Review rounds the gate may take: at the last, a recycle is refused (hold or kill)."""
+    repeatable: bool = False
+    """The gate may be held again after it passed (e.g. before each procurement)."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
 
@@ -328,18 +330,62 @@ DEFAULT_CHANGE_CONTROL = ChangeControl()
 
 
 class TriggerEvent(StrEnum):
-    """What a trigger reacts to. New kinds are added here, in the spec and in the loader."""
+    """What a trigger reacts to. A new kind is a value here (the spec's choices follow), its
+    wording in gates.triggers.CAUSES, and where its occurrences come from in
+    workflows.triggered (a computed one) or gates.recurrence.occurrences (one `lockgate
+    reviews tick` opens)."""
 
     CHANGE_APPROVED = "change_approved"
+    CONDITION_OVERDUE = "condition_overdue"
+    RECURRING = "recurring"
+
+
+class PeriodUnit(StrEnum):
+    """The units a policy writes a period in: '90 days', '2 weeks', '12 months', '1 year'."""
+
+    DAYS = "days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+    YEARS = "years"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A length of calendar time; months and years keep the day of the month (clamped to the
+    month's last day: 31 January + 1 month is 28 or 29 February)."""
+
+    amount: int
+    unit: PeriodUnit
+
+    def __str__(self) -> str:
+        unit = self.unit.value[:-1] if self.amount == 1 else self.unit.value
+        return f"{self.amount} {unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """When a recurring review comes: `first` after gate `after` was first passed, then
+    every `every`, until the project reaches stage `until` (None: until it is killed)."""
+
+    every: Period
+    first: Period
+    after: str
+    until: str | None = None
+
+    def __str__(self) -> str:
+        until = f", until {self.until}" if self.until else ""
+        return f"every {self.every}, first {self.first} after gate {self.after}{until}"
 
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
     """When `on` happens to a project, the review of gate `review` must pass (again) before
-    the project's next gate: e.g. an approved change opens a re-baseline review."""
+    the project's next gate: e.g. an approved change opens a re-baseline review, an overdue
+    condition a review of the gate, a recurring date (`recur`) the gate's periodic review."""
 
     on: TriggerEvent
     review: str
+    recur: Recurrence | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """panel votes: a gate whose go needs a vote of a panel keeps each member's vote
 
 Each vote is a row (one per member and review round) and a `review.voted` event; deep verify
-reconciles them with the trail. On a database that had events this appends the trail's
-baseline (0017, 0019, 0020), now that every table it reconciles exists.
+reconciles them with the trail. The trail's baseline (0017, 0019, 0020) is appended by 0025,
+once every table it reconciles exists.
 
 Revision ID: 0021
 Revises: 0020
@@ -21,8 +21,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from workflows.verbs.reconcile import append_baseline
-
     op.create_table(
         "votes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -39,7 +37,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("review_id", "voter_id", name=op.f("uq_votes_review_id")),
     )
     op.create_index(op.f("ix_votes_review_id"), "votes", ["review_id"], unique=False)
-    append_baseline(op.get_bind())
 
 
 def downgrade() -> None:

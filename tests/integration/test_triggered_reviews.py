@@ -1,0 +1,259 @@
+"""Reviews that repeat or are triggered (issue 11, item 5): a repeatable gate held again after
+it passed, a recurring review opened once by the tick, a condition gone overdue asking for a
+review that blocks the next gate until it passes, and deep verify reconciling what the tick
+opened."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from gates.decisions import FollowUp
+from tests.integration.factories import policy_source
+from workflows import triggered
+from workflows.errors import Refused
+from workflows.identity import system
+from workflows.state import load_project, policy_of
+from workflows.store.records import TriggeredReview
+from workflows.verbs import audit, publishing, reviews
+from workflows.verbs.conditions import close_condition
+
+TRIGGERS = """
+triggers:
+  - on: condition_overdue
+    review: planning
+  - on: recurring
+    review: planning
+    every: 12 months
+    first: 6 months after gate planning
+    until: closure
+"""
+PLANNING = "    name: G2 Baseline approval\n    stage: execution\n"
+
+
+def repeating_policy() -> str:
+    """The standard policy whose planning gate is repeatable and reviewed when a condition
+    goes overdue and every year from six months after it passed, until closure."""
+    source = policy_source("standard", 3)
+    assert PLANNING in source
+    return source.replace(PLANNING, PLANNING + "    repeatable: true\n") + TRIGGERS
+
+
+@pytest.fixture
+def in_execution(act, new_project, pass_gate, stage_of):
+    """ERP-7 under the repeating policy, past initiation and planning: in execution."""
+    act(publishing.publish, system(), repeating_policy(), "standard-v3.yaml")
+    key = new_project("ERP-7")
+    pass_gate(key)
+    pass_gate(key)
+    assert stage_of(key) == "execution"
+    return key
+
+
+def tick(workspace, as_of=None):
+    return [(o.key, o.gate, o.kind, o.cause) for o in triggered.tick(workspace, as_of)]
+
+
+def owed(read, key):
+    def find(uow):
+        project = load_project(uow, key)
+        return [
+            (o.gate, o.kind.value)
+            for o in triggered.owed_reviews(uow, project, policy_of(uow, project))
+        ]
+
+    return read(find)
+
+
+def hold_again(act, collect_signatures, key, gate):
+    """Submit `gate` again, collect its sign-offs and decide a go."""
+    review = act(reviews.submit_gate, "pm", key, gate)
+    collect_signatures(key)
+    return review, act(reviews.decide, "sponsor", key, "go")
+
+
+# -- a repeatable gate ---------------------------------------------------------------------------
+
+
+def test_a_repeatable_gate_is_held_again_after_it_passed_without_moving_the_project(
+    in_execution, act, collect_signatures, stage_of, events, head
+):
+    start = head()
+
+    review, decided = hold_again(act, collect_signatures, in_execution, "planning")
+
+    assert (review.gate_id, review.round) == ("planning", 2)
+    assert (decided.old_stage, decided.new_stage, stage_of(in_execution)) == ("execution",) * 3
+    submitted = [e for e in events(after=start) if e.action == "review.submitted"]
+    assert [(e.actor, e.data["gate"], e.data["repeat"]) for e in submitted] == [
+        ("pm", "planning", True)
+    ]
+
+
+def test_a_gate_the_policy_does_not_mark_repeatable_is_not_held_again(in_execution, refuses):
+    error = refuses(Refused, reviews.submit_gate, "pm", in_execution, "initiation")
+
+    [refusal] = error.refusals
+    assert refusal.rule == "submit.not_next_gate"
+    assert refusal.text == (
+        "ERP-7 is in 'execution': the next gate is G3 Readiness for cutover (execution), not "
+        "initiation; G1 Initiation approval is passed, and the policy does not let it be held "
+        "again."
+    )
+
+
+# -- a recurring review --------------------------------------------------------------------------
+
+
+def test_the_tick_opens_a_due_recurring_review_once(in_execution, workspace, clock, events, head):
+    assert tick(workspace) == []  # not six months yet
+    clock.advance(days=200)
+    start = head()
+
+    first, second = tick(workspace), tick(workspace)
+
+    due = (clock.now - timedelta(days=200)).date()
+    assert first == [("ERP-7", "planning", "recurring", first[0][3])]
+    assert first[0][3] <= due.replace(year=due.year + 1).isoformat()
+    assert second == []
+    [event] = events(after=start)
+    assert (event.actor, event.action, event.data["kind"]) == (
+        "system",
+        "review.triggered",
+        "recurring",
+    )
+
+
+def test_a_recurring_review_blocks_the_next_gate_until_it_passes(
+    in_execution, workspace, clock, act, read, refuses, provide_evidence, collect_signatures
+):
+    key = in_execution
+    clock.advance(days=200)
+    tick(workspace)
+    provide_evidence(key)
+
+    error = refuses(Refused, reviews.submit_gate, "pm", key)
+
+    assert [r.rule for r in error.refusals] == ["trigger.recurring"]
+    assert "The recurring review of G2 Baseline approval came due on" in error.refusals[0].text
+    assert "`--gate planning`" in error.refusals[0].text
+    assert owed(read, key) == [("planning", "recurring")]
+    hold_again(act, collect_signatures, key, "planning")
+    assert owed(read, key) == []
+    assert act(reviews.submit_gate, "pm", key).gate_id == "execution"
+
+
+def test_the_next_date_is_shown_before_it_comes(in_execution, read, clock):
+    def coming(uow):
+        project = load_project(uow, in_execution)
+        return triggered.coming(uow, project, policy_of(uow, project), clock.today())
+
+    [schedule] = read(coming)
+
+    assert schedule.due == ()
+    assert (schedule.next - clock.today()).days in range(180, 186)
+
+
+# -- a condition gone overdue --------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_condition(act, new_project, pass_gate, submit_ready, collect_signatures, clock):
+    """ERP-8 under the repeating policy, past planning by a conditional go whose one condition
+    is due in ten days."""
+    act(publishing.publish, system(), repeating_policy(), "standard-v3.yaml")
+    key = new_project("ERP-8")
+    pass_gate(key)
+    submit_ready(key)
+    collect_signatures(key)
+    due = clock.today() + timedelta(days=10)
+    act(reviews.decide, "sponsor", key, "conditional_go", "One condition",
+        [FollowUp("Sign the support contract", "pm", due)])  # fmt: skip
+    return key
+
+
+def test_an_overdue_condition_asks_for_a_review_that_blocks_the_next_gate_until_it_passes(
+    with_condition, workspace, clock, act, read, refuses, provide_evidence, collect_signatures
+):
+    key = with_condition
+    clock.advance(days=10)
+    assert tick(workspace) == []  # due today: not overdue yet
+    clock.advance(days=1)
+    [(_, gate, kind, cause)] = tick(workspace)
+    condition = int(cause.split()[1])
+    act(close_condition, "pm", condition, "Signed, late")  # closing it does not answer the review
+    provide_evidence(key)
+
+    error = refuses(Refused, reviews.submit_gate, "pm", key)
+
+    assert (gate, kind) == ("planning", "condition_overdue")
+    [refusal] = error.refusals
+    assert refusal.rule == "trigger.condition_overdue"
+    assert refusal.text.startswith(f"Condition {condition} went overdue on ")
+    hold_again(act, collect_signatures, key, "planning")
+    assert owed(read, key) == []
+    assert act(reviews.submit_gate, "pm", key).gate_id == "execution"
+
+
+def test_a_go_of_the_next_gate_is_refused_while_a_triggered_review_is_owed(
+    with_condition, workspace, clock, act, refuses, submit_ready, collect_signatures, read
+):
+    key = with_condition
+    [condition] = read(lambda uow: [c.id for c in _conditions(uow, key)])
+    act(close_condition, "pm", condition, "Signed")
+    submit_ready(key)  # submitted before anything was owed
+    collect_signatures(key)
+    clock.advance(days=200)  # the first recurring review has come meanwhile
+    tick(workspace)
+
+    error = refuses(Refused, reviews.decide, "sponsor", key, "go")
+
+    # (its evidence has also gone stale meanwhile: each refusal is listed)
+    [owed_review] = [r for r in error.refusals if r.rule.startswith("trigger.")]
+    assert owed_review.rule == "trigger.recurring"
+    assert "before the next gate is passed" in owed_review.text
+
+
+def _conditions(uow, key):
+    from workflows.verbs.conditions import open_conditions
+
+    return open_conditions(uow, load_project(uow, key).id)
+
+
+# -- the trail -----------------------------------------------------------------------------------
+
+
+def test_deep_verify_agrees_with_the_tick_and_names_a_tampered_row(in_execution, workspace, clock):
+    clock.advance(days=200)
+    tick(workspace)
+
+    def deep():
+        with workspace.unit_of_work(read_only=True) as uow:
+            result, mismatches = audit.verify_deep(uow)
+        assert result.ok
+        return [(m.table, m.column, m.expected, m.found) for m in mismatches]
+
+    assert deep() == []
+    with workspace.unit_of_work() as uow:
+        cause = uow.session.execute(select(TriggeredReview.cause)).scalar_one()
+        uow.session.execute(text("UPDATE triggered_reviews SET cause = '2099-01-01'"))
+        uow.commit()
+    assert deep() == [("triggered_reviews", "cause", cause, "2099-01-01")]
+    with workspace.unit_of_work() as uow:
+        uow.session.execute(text("DELETE FROM triggered_reviews"))
+        uow.commit()
+    assert [row[:1] + row[2:3] for row in deep()] == [("triggered_reviews", "a row")]
+
+
+def test_a_killed_project_is_not_ticked(in_execution, workspace, clock, act, read):
+    from workflows.verbs import projects
+
+    act(projects.kill, "pmo", in_execution, "Cancelled")
+    clock.advance(days=400)
+
+    assert tick(workspace) == []
+    assert (
+        read(lambda uow: uow.session.execute(select(func.count(TriggeredReview.id))).scalar()) == 0
+    )

@@ -5,20 +5,27 @@ opened."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import timedelta
 
+import orjson
 import pytest
 from sqlalchemy import func, select, text
 
 from gates.decisions import FollowUp
-from tests.integration.factories import policy_source
+from tests.integration.factories import actor_of, policy_source
 from workflows import triggered
 from workflows.errors import Refused
 from workflows.identity import system
 from workflows.state import load_project, policy_of
+from workflows.store.audit_keys import generate
 from workflows.store.records import TriggeredReview
 from workflows.verbs import audit, publishing, reviews
 from workflows.verbs.conditions import close_condition
+from workflows.verbs.dossier import export_dossier
+from workflows.views.history import project_as_of
+from workflows.views.triggered import reviews_ahead
 
 TRIGGERS = """
 triggers:
@@ -257,3 +264,49 @@ def test_a_killed_project_is_not_ticked(in_execution, workspace, clock, act, rea
     assert (
         read(lambda uow: uow.session.execute(select(func.count(TriggeredReview.id))).scalar()) == 0
     )
+
+
+# -- what people see -----------------------------------------------------------------------------
+
+
+def test_a_review_is_listed_as_coming_then_due_then_owed(in_execution, workspace, clock, read):
+    def ahead():
+        def find(uow):
+            project = load_project(uow, in_execution)
+            return reviews_ahead(uow, project, policy_of(uow, project), uow.now.date())
+
+        return [(r.state, r.gate) for r in read(find)]
+
+    coming = ahead()
+    clock.advance(days=200)
+    due = ahead()
+    tick(workspace)
+
+    assert coming == [("coming", "planning")]
+    assert due == [("due", "planning"), ("coming", "planning")]
+    assert ahead() == [("owed", "planning"), ("coming", "planning")]
+
+
+def test_the_dossier_and_the_as_of_view_show_the_triggered_review(
+    in_execution, workspace, clock, act, read, monkeypatch
+):
+    secret, _ = generate("lockgate.test/audit")
+    monkeypatch.setenv("LOCKGATE_AUDIT_KEY", secret)
+    clock.advance(days=200)
+    before = clock.now
+    tick(workspace)
+    act(audit.checkpoint, "auditor")
+    out = io.BytesIO()
+    act(export_dossier, "auditor", in_execution, out)
+
+    record = orjson.loads(zipfile.ZipFile(out).read("record.json"))
+    report = zipfile.ZipFile(out).read("report.html").decode()
+    [opened] = record["triggered_reviews"]
+    assert (opened["gate"], opened["kind"]) == ("planning", "recurring")
+    assert "review of planning (recurring" in report
+
+    def as_of(moment):
+        return read(lambda uow: project_as_of(uow, actor_of(uow, "pmo"), in_execution, moment))
+
+    assert as_of(before).triggered == {}
+    assert [t.cause for t in as_of(clock.now).triggered.values()] == [opened["cause"]]

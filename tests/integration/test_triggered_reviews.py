@@ -22,6 +22,7 @@ from workflows.state import load_project, policy_of
 from workflows.store.audit_keys import generate
 from workflows.store.records import TriggeredReview
 from workflows.verbs import audit, publishing, reviews
+from workflows.verbs.compliance import read_report
 from workflows.verbs.conditions import close_condition
 from workflows.verbs.dossier import export_dossier
 from workflows.views.history import project_as_of
@@ -310,3 +311,22 @@ def test_the_dossier_and_the_as_of_view_show_the_triggered_review(
 
     assert as_of(before).triggered == {}
     assert [t.cause for t in as_of(clock.now).triggered.values()] == [opened["cause"]]
+
+
+def test_the_report_lists_triggered_reviews_owed_then_passed(
+    in_execution, workspace, clock, act, collect_signatures, provide_evidence
+):
+    since = clock.now
+    clock.advance(days=200)
+    tick(workspace)
+    period = (since, clock.now + timedelta(days=1))
+
+    owed_row = act(read_report, "auditor", "triggered-reviews", *period).rows
+    provide_evidence(in_execution)  # fresh again after 200 days
+    hold_again(act, collect_signatures, in_execution, "planning")
+    passed_row = act(read_report, "auditor", "triggered-reviews", *period).rows
+
+    [(key, gate, kind, _, _, _, passed_at, state)] = owed_row
+    assert (key, gate, kind, passed_at, state) == ("ERP-7", "planning", "recurring", None, "owed")
+    [(*_, passed_at, state)] = passed_row
+    assert passed_at is not None and state == "passed"

@@ -246,3 +246,19 @@ def test_policy_diff_says_when_a_recurring_review_comes() -> None:
         "triggers: added on recurring: review execution (recurring review every 12 months, "
         "first 6 months after gate execution, until closure)"
     ]
+
+
+def test_policy_show_says_a_gate_is_held_again_and_what_reviews_it() -> None:
+    from gates.decisions import rules_of_the_decision
+
+    overdue = Trigger(TriggerEvent.CONDITION_OVERDUE, "planning")
+    policy = replace(standard(), triggers=(ANNUAL, overdue))
+    planning = replace(policy.gates[1], repeatable=True)
+
+    assert rules_of_the_decision(policy, planning) == [
+        "may be held again after it passed",
+        "reviewed again when a condition goes overdue",
+    ]
+    assert rules_of_the_decision(policy, policy.gates[2]) == [
+        "reviewed again every 12 months, first 6 months after gate execution, until closure"
+    ]

@@ -104,20 +104,29 @@ def recurring_dates(schedules: Iterable[Schedule]) -> list[Occurrence]:
     ]
 
 
+CAUSES: dict[TriggerEvent, str] = {
+    TriggerEvent.CHANGE_APPROVED: "An approved change asks for a re-baseline review of {name}",
+    TriggerEvent.CONDITION_OVERDUE: (
+        "{cause} went overdue on {day} while open: the policy asks for a review of {name}"
+    ),
+    TriggerEvent.RECURRING: "The recurring review of {name} came due on {day}",
+}
+"""Why each kind's review is owed, in words ({name}: the gate's, {day}: when it came,
+{cause}: what came, capitalized); a kind without wording here reads as CAUSE."""
+
+CAUSE = "{cause} ({kind}, {day}) asks for a review of {name}"
+
+
 def cause_text(policy: Policy, occurrence: Occurrence) -> str:
     """Why the review is owed, in words: 'The recurring review of G4 Go-live came due on
     2027-03-01'."""
     gate = policy.gate(occurrence.gate)
-    name = gate.name if gate else occurrence.gate
-    day = f"{occurrence.due_on:%Y-%m-%d}"
-    if occurrence.kind is TriggerEvent.CONDITION_OVERDUE:
-        return (
-            f"{occurrence.cause.capitalize()} went overdue on {day} while open: the policy "
-            f"asks for a review of {name}"
-        )
-    if occurrence.kind is TriggerEvent.RECURRING:
-        return f"The recurring review of {name} came due on {day}"
-    return f"An approved change asks for a re-baseline review of {name}"
+    return CAUSES.get(occurrence.kind, CAUSE).format(
+        name=gate.name if gate else occurrence.gate,
+        day=f"{occurrence.due_on:%Y-%m-%d}",
+        cause=occurrence.cause[:1].upper() + occurrence.cause[1:],
+        kind=occurrence.kind.value.replace("_", " "),
+    )
 
 
 RULES = {

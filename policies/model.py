@@ -330,10 +330,10 @@ DEFAULT_CHANGE_CONTROL = ChangeControl()
 
 
 class TriggerEvent(StrEnum):
-    """What a trigger reacts to. A new kind is a value here (the spec's choices follow), its
-    wording in gates.triggers.CAUSES, and where its occurrences come from in
-    workflows.triggered (a computed one) or gates.recurrence.occurrences (one `lockgate
-    reviews tick` opens)."""
+    """What a trigger reacts to. A new kind is a value here (the spec's choices and the
+    loader follow), its wording and refusal rule in gates.triggers (CAUSES, RULES), and a
+    verb that fires it: workflows.triggered.open_triggered records it (a row and a
+    `review.triggered` event), and from then on it is owed like every other kind."""
 
     CHANGE_APPROVED = "change_approved"
     CONDITION_OVERDUE = "condition_overdue"

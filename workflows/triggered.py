@@ -147,13 +147,17 @@ def open_due_reviews(uow: UnitOfWork, key: str, as_of: date | None = None) -> li
         if (found.gate, found.kind.value, found.cause) in have:
             continue
         have.add((found.gate, found.kind.value, found.cause))
-        rows.append(_open(uow, project, found, as_of))
+        rows.append(open_triggered(uow, project, found, as_of))
     return rows
 
 
-def _open(
-    uow: UnitOfWork, project: Project, found: Occurrence, as_of: date | None
+def open_triggered(
+    uow: UnitOfWork, project: Project, found: Occurrence, as_of: date | None = None
 ) -> TriggeredReview:
+    """Record that a trigger fired for `project` (`found`): a `triggered_reviews` row and a
+    `review.triggered` event by the system; the review is owed from then on. The caller
+    holds the project's lock and has checked it was not opened yet (the unique key would
+    refuse a second). A verb that fires a new kind (an assurance rating) calls this."""
     row = TriggeredReview(
         project_id=project.id,
         gate_id=found.gate,

@@ -330,3 +330,47 @@ def test_the_report_lists_triggered_reviews_owed_then_passed(
     assert (key, gate, kind, passed_at, state) == ("ERP-7", "planning", "recurring", None, "owed")
     [(*_, passed_at, state)] = passed_row
     assert passed_at is not None and state == "passed"
+
+
+# -- a repeat review's decisions -----------------------------------------------------------------
+
+
+@pytest.fixture
+def capped(act, new_project, pass_gate, stage_of):
+    """ERP-9 in execution, under a policy whose repeatable planning gate takes at most two
+    review rounds."""
+    source = repeating_policy().replace(
+        "    repeatable: true\n", "    repeatable: true\n    max_rounds: 2\n", 1
+    )
+    act(publishing.publish, system(), source, "standard-v3.yaml")
+    key = new_project("ERP-9")
+    pass_gate(key)
+    pass_gate(key)
+    return key
+
+
+def test_a_repeat_review_recycled_leaves_the_project_where_it_is(capped, act, stage_of):
+    act(reviews.submit_gate, "pm", capped, "planning")
+
+    decided = act(reviews.decide, "sponsor", capped, "recycle", "Rework the vendor list")
+
+    assert (decided.old_stage, decided.new_stage, stage_of(capped)) == ("execution",) * 3
+
+
+def test_max_rounds_caps_each_holding_of_a_repeatable_gate(capped, act, refuses):
+    act(reviews.submit_gate, "pm", capped, "planning")  # round 2: the first of this holding
+    act(reviews.decide, "sponsor", capped, "recycle", "Rework the vendor list")
+    act(reviews.submit_gate, "pm", capped, "planning")  # round 3: the second, the last
+
+    error = refuses(Refused, reviews.decide, "sponsor", capped, "recycle", "Again")
+
+    assert [r.rule for r in error.refusals] == ["decide.max_rounds"]
+    assert "has had 2 review rounds" in error.refusals[0].text
+
+
+def test_a_repeat_review_may_hold_the_project(capped, act, stage_of):
+    act(reviews.submit_gate, "pm", capped, "planning")
+
+    decided = act(reviews.decide, "sponsor", capped, "hold", "Vendor offers late")
+
+    assert (decided.new_stage, stage_of(capped)) == ("on_hold", "on_hold")

@@ -91,10 +91,11 @@ def owed_reviews(uow: UnitOfWork, project: Project, policy: Policy) -> list[Occu
     """The reviews `project` owes before its next gate, the latest of each gate: re-baseline
     reviews of its last applied change, and those ticks opened, not passed since.
 
-    A policy without triggers owes none, and no statement runs."""
+    A policy without triggers owes none, and no statement runs. A review of a gate the
+    project's policy version no longer has (after a move) is not owed: it could not be held."""
     if not policy.triggers:
         return []
-    found = [occurrence_of(row) for row in opened(uow, project.id)]
+    found = [occurrence_of(r) for r in opened(uow, project.id) if policy.gate(r.gate_id)]
     if rebaseline_gates(policy):
         changed_at = uow.session.execute(
             select(func.max(ChangeRequest.closed_at)).where(

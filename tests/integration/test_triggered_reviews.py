@@ -318,19 +318,24 @@ def test_the_report_lists_triggered_reviews_owed_then_passed(
     in_execution, workspace, clock, act, collect_signatures, provide_evidence
 ):
     since = clock.now
-    clock.advance(days=200)
+    clock.advance(days=200)  # some 18 days after the first date
     tick(workspace)
-    period = (since, clock.now + timedelta(days=1))
+    period = (since, clock.now + timedelta(days=400))  # reaching past today: read as of today
 
-    owed_row = act(read_report, "auditor", "triggered-reviews", *period).rows
-    provide_evidence(in_execution)  # fresh again after 200 days
+    def states():
+        rows = act(read_report, "auditor", "triggered-reviews", *period).rows
+        return [(key, gate, kind, passed is not None, state)
+                for key, gate, kind, _, _, _, passed, state in rows]  # fmt: skip
+
+    owed_within_30_days = states()
+    clock.advance(days=20)
+    overdue = states()
+    provide_evidence(in_execution)  # fresh again after 220 days
     hold_again(act, collect_signatures, in_execution, "planning")
-    passed_row = act(read_report, "auditor", "triggered-reviews", *period).rows
 
-    [(key, gate, kind, _, _, _, passed_at, state)] = owed_row
-    assert (key, gate, kind, passed_at, state) == ("ERP-7", "planning", "recurring", None, "owed")
-    [(*_, passed_at, state)] = passed_row
-    assert passed_at is not None and state == "passed"
+    assert owed_within_30_days == [("ERP-7", "planning", "recurring", False, "owed")]
+    assert overdue == [("ERP-7", "planning", "recurring", False, "overdue")]
+    assert states() == [("ERP-7", "planning", "recurring", True, "passed late")]
 
 
 # -- a repeat review's decisions -----------------------------------------------------------------

@@ -237,20 +237,22 @@ def _triggered_reviews(uow: UnitOfWork, since: datetime, until: datetime) -> lis
     ):
         if at is not None:
             passes.setdefault((project, gate), []).append(at)
-    rows = []
+    rows, seen = [], min(until, uow.now)  # a period reaching past today: as of today
     for project, key, gate, kind, cause, due_on, opened_at in found:
         came = start_of(due_on)
         passed = min((at for at in passes.get((project, gate), ()) if at > came), default=None)
         rows.append((key, gate, kind, cause, due_on, opened_at, passed,
-                     _triggered_state(came, passed, until)))  # fmt: skip
+                     _triggered_state(came, passed, seen)))  # fmt: skip
     return rows
 
 
-def _triggered_state(came: datetime, passed: datetime | None, until: datetime) -> str:
+def _triggered_state(came: datetime, passed: datetime | None, seen: datetime) -> str:
+    """passed, passed late (after TRIGGERED_WITHIN), overdue (not passed within it, as of
+    `seen`) or owed."""
     deadline = came + TRIGGERED_WITHIN
     if passed is not None:
         return "passed" if passed <= deadline else "passed late"
-    return "overdue" if until > deadline else "owed"
+    return "overdue" if seen > deadline else "owed"
 
 
 def _migrations(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:

@@ -11,7 +11,7 @@ edits cannot walk past the threshold). Pure: the caller reads the facts and the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,8 +20,8 @@ import cel
 
 from gates.conditions import ConditionError, holds
 from gates.readiness import title_of
-from gates.refusals import Refusal
 from gates.tiering import classify
+from gates.triggers import Occurrence, owed, reviewed_gates
 from policies.conditions import evaluation_context
 from policies.facts import format_value
 from policies.model import Condition, FactValue, Gate, Policy, Requirement, TriggerEvent
@@ -202,8 +202,16 @@ def _money_moves(
 def rebaseline_gates(policy: Policy) -> tuple[str, ...]:
     """The gates whose review an approved change opens again (`triggers`, on
     change_approved), in policy order."""
-    named = {t.review for t in policy.triggers if t.on is TriggerEvent.CHANGE_APPROVED}
-    return tuple(g.id for g in policy.gates if g.id in named)
+    return reviewed_gates(policy, TriggerEvent.CHANGE_APPROVED)
+
+
+def rebaseline_occurrences(policy: Policy, changed_at: datetime | None) -> list[Occurrence]:
+    """The re-baseline reviews the last approved change (`changed_at`, None when there was
+    none) asks for, as gates.triggers reads every triggered review."""
+    if changed_at is None:
+        return []
+    kind = TriggerEvent.CHANGE_APPROVED
+    return [Occurrence(gate, kind, "change", changed_at) for gate in rebaseline_gates(policy)]
 
 
 def due_before_next_gate(
@@ -212,23 +220,4 @@ def due_before_next_gate(
     """The re-baseline reviews that must pass before the project's next gate: each gate a
     trigger names whose latest go (`passed`: gate id -> when) is older than the last
     approved change (`changed_at`, None when there was none)."""
-    if changed_at is None:
-        return ()
-    return tuple(
-        gate for gate in rebaseline_gates(policy) if passed.get(gate, changed_at) <= changed_at
-    )
-
-
-def rebaseline_refusals(policy: Policy, owed: Sequence[str], action: str) -> list[Refusal]:
-    """Why the next gate may not be `action`ed (submitted, passed) while the re-baseline
-    reviews `owed` after an approved change have not passed: one refusal each."""
-    refusals = []
-    for gate_id in owed:
-        gate = policy.gate(gate_id)
-        name = gate.name if gate else gate_id
-        text = (
-            f"An approved change asks for a re-baseline review of {name} before the next gate "
-            f"is {action}: submit it with `--gate {gate_id}` and have it decided first."
-        )
-        refusals.append(Refusal("change.rebaseline_owed", "gate", text))
-    return refusals
+    return tuple(o.gate for o in owed(rebaseline_occurrences(policy, changed_at), passed))

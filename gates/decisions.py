@@ -12,7 +12,15 @@ from gates.conditions import ConditionError, holds
 from gates.model import OpenCondition, ProjectState
 from gates.readiness import Readiness
 from gates.refusals import Refusal, refusals_of
-from policies.model import Decision, Gate, OpenConditions, Overrides, Policy
+from policies.model import (
+    Decision,
+    Gate,
+    OpenConditions,
+    Overrides,
+    Policy,
+    Trigger,
+    TriggerEvent,
+)
 
 ON_HOLD = "on_hold"
 KILLED = "killed"
@@ -65,7 +73,8 @@ def deciders_described(policy: Policy, gate: Gate) -> str:
 
 def rules_of_the_decision(policy: Policy, gate: Gate) -> list[str]:
     """What a gate's decision waits for beyond its requirements, in words: a panel's vote,
-    a cap on its rounds ('a vote of the Gatekeeper panel (majority)', 'at most 3 rounds')."""
+    a cap on its rounds, whether it is held again and what reviews it again ('a vote of the
+    Gatekeeper panel (majority)', 'at most 3 rounds', 'reviewed again every 1 year, ...')."""
     rules = []
     if gate.vote is not None:
         rules.append(
@@ -73,7 +82,17 @@ def rules_of_the_decision(policy: Policy, gate: Gate) -> list[str]:
         )
     if gate.max_rounds is not None:
         rules.append(f"at most {gate.max_rounds} review rounds")
-    return rules
+    if gate.repeatable:
+        rules.append("may be held again after it passed")
+    return rules + [_triggered(t) for t in policy.triggers if t.review == gate.id]
+
+
+def _triggered(trigger: Trigger) -> str:
+    if trigger.recur is not None:
+        return f"reviewed again {trigger.recur}"
+    if trigger.on is TriggerEvent.CONDITION_OVERDUE:
+        return "reviewed again when a condition goes overdue"
+    return "reviewed again after an approved change"
 
 
 def can_decide(

@@ -1,6 +1,6 @@
 """A project as it was at a moment, rebuilt from its audit events alone: stage, tier, facts,
 policy version, evidence versions, review rounds with their signatures and decisions,
-conditions and waivers.
+conditions, waivers, and the reviews triggers opened.
 
 `ProjectHistory.apply` takes the project's events in seq order; stop feeding them at the
 moment wanted and the history holds the project as of then. The same replay up to now must
@@ -141,6 +141,19 @@ class OverrideAt:
 
 
 @dataclass
+class TriggeredAt:
+    """A review a trigger opened (gates.triggers): of which gate, what kind, for what cause,
+    due on which day, and when it was opened."""
+
+    id: int
+    gate: str
+    kind: str
+    cause: str
+    due_on: str
+    opened_at: str
+
+
+@dataclass
 class EvidenceAt:
     """One version of one artifact. `media_type` is None where its event did not record it
     (attachments before the trail became the record)."""
@@ -177,6 +190,7 @@ class ProjectHistory:
     waivers: dict[int, WaiverAt] = field(default_factory=dict)
     changes: dict[int, ChangeAt] = field(default_factory=dict)
     overrides: dict[int, OverrideAt] = field(default_factory=dict)
+    triggered: dict[int, TriggeredAt] = field(default_factory=dict)
     events: int = 0
     last_at: str | None = None
 
@@ -213,6 +227,7 @@ class ProjectHistory:
             "waivers": [asdict(w) for _, w in sorted(self.waivers.items())],
             "changes": [asdict(c) for _, c in sorted(self.changes.items())],
             "overrides": [asdict(o) for _, o in sorted(self.overrides.items())],
+            "triggered": [asdict(t) for _, t in sorted(self.triggered.items())],
         }
 
     @classmethod
@@ -241,6 +256,7 @@ class ProjectHistory:
         history.waivers = {w["id"]: WaiverAt(**w) for w in data["waivers"]}
         history.changes = {c["id"]: ChangeAt(**c) for c in data["changes"]}
         history.overrides = {o["id"]: OverrideAt(**o) for o in data["overrides"]}
+        history.triggered = {t["id"]: TriggeredAt(**t) for t in data.get("triggered", ())}
         return history
 
 
@@ -427,6 +443,12 @@ def _override_answered(state: str) -> Any:
     return apply
 
 
+def _triggered(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    h.triggered[data["triggered"]] = TriggeredAt(
+        data["triggered"], data["gate"], data["kind"], data["cause"], data["due_on"], at
+    )
+
+
 _HANDLERS = {
     "project.registered": _registered,
     "project.facts_updated": _facts,
@@ -447,6 +469,7 @@ _HANDLERS = {
     "review.voted": _voted,
     "review.decided": _decided,
     "review.withdrawn": _withdrawn,
+    "review.triggered": _triggered,
     "condition.closed": _condition_closed,
     "condition.owner_assigned": _condition_owner,
     "waiver.requested": _waiver("requested"),

@@ -124,7 +124,7 @@ def tables_of(projects: Iterable[ProjectHistory], delegations: Rows) -> dict[str
 
 PROJECT_TABLES = (
     "projects", "artifact_versions", "reviews", "follow_ups", "waivers", "change_requests",
-    "overrides", "votes", "assurance_reviews",
+    "overrides", "votes", "assurance_reviews", "triggered_reviews",
 )  # fmt: skip
 
 
@@ -196,9 +196,15 @@ def project_rows(h: ProjectHistory) -> dict[str, Rows]:
         for r in h.rounds
         if (a := r.assurance) is not None
     }  # fmt: skip
+    triggered = {
+        f"#{t.id}": {"project": h.key, "gate": t.gate, "kind": t.kind, "cause": t.cause,
+                     "due_on": t.due_on, "opened_at": t.opened_at}
+        for t in h.triggered.values()
+    }  # fmt: skip
     return {"projects": {h.key: project}, "artifact_versions": versions, "reviews": reviews,
             "follow_ups": conditions, "waivers": waivers, "change_requests": changes,
-            "overrides": overrides, "votes": votes, "assurance_reviews": assurance}  # fmt: skip
+            "overrides": overrides, "votes": votes, "assurance_reviews": assurance,
+            "triggered_reviews": triggered}  # fmt: skip
 
 
 def _registered(r: Replayed, actor: str, project: str | None, data: Mapping[str, Any]) -> None:

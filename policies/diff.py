@@ -9,7 +9,7 @@ from enum import Enum
 from operator import attrgetter
 from typing import Any, Literal
 
-from policies.model import MoneyThreshold, Policy, Requirement, Trigger
+from policies.model import MoneyThreshold, Policy, Requirement, Trigger, TriggerEvent
 from policies.money import ExchangeRates, MoneyRules
 
 ChangeKind = Literal["added", "removed", "changed"]
@@ -87,8 +87,10 @@ def _rate_lines(rates: ExchangeRates | None) -> dict[str, str]:
     return {**stated, **{code: f"{rate} {rates.base}" for code, rate in rates.rates}}
 
 
-def _rebaseline(_trigger: Trigger) -> str:
-    return "re-baseline review"
+def _rebaseline(trigger: Trigger) -> str:
+    if trigger.recur is not None:
+        return f"recurring review {trigger.recur}"
+    return "re-baseline review" if trigger.on is TriggerEvent.CHANGE_APPROVED else "review"
 
 
 def _trigger_key(trigger: Trigger) -> str:

@@ -40,9 +40,11 @@ from policies.model import (
     OpenConditions,
     Overrides,
     PanelVote,
+    Period,
     Policy,
     RatingRule,
     RatingScale,
+    Recurrence,
     Role,
     Separation,
     Share,
@@ -54,6 +56,7 @@ from policies.model import (
     TriggerEvent,
 )
 from policies.money import ExchangeRates, MoneyRules
+from policies.periods import PeriodError, parse_after, parse_period
 from policies.problems import PolicyError, Problem, did_you_mean
 from policies.spec import POLICY
 
@@ -265,17 +268,79 @@ class _Builder:
         gate_ids = [g.id for g in gates]
         triggers = []
         for index, spec in enumerate(raw):
-            review = spec.get("review")
+            path, review = f"triggers[{index}]", spec.get("review")
+            right, recur = self._recurrence(spec, path, gates)
             if review is not None and review not in gate_ids:
                 self.doc.problem(
-                    f"triggers[{index}].review",
-                    f"unknown gate '{review}'{did_you_mean(review, gate_ids)}: a re-baseline "
+                    f"{path}.review",
+                    f"unknown gate '{review}'{did_you_mean(review, gate_ids)}: a triggered "
                     "review repeats one of the policy's gates",
                 )
-            elif review is not None and "on" in spec:
-                triggers.append(Trigger(TriggerEvent(spec["on"]), review))
+            elif review is not None and "on" in spec and right:
+                triggers.append(Trigger(TriggerEvent(spec["on"]), review, recur))
         self._unique([(t.on.value, t.review) for t in triggers], "triggers", "trigger", None)
         return tuple(triggers)
+
+    def _recurrence(
+        self, spec: dict[str, Any], path: str, gates: list[Gate]
+    ) -> tuple[bool, Recurrence | None]:
+        """Whether a trigger's schedule is right, and the schedule (None for another kind)."""
+        timing = [key for key in ("every", "first", "until") if key in spec]
+        if spec.get("on") != TriggerEvent.RECURRING:
+            for key in timing:
+                self.doc.problem(f"{path}.{key}", "only a recurring trigger has a schedule")
+            return not timing, None
+        if "every" not in spec:
+            self.doc.problem(path, "a recurring trigger needs 'every', e.g. every: 12 months")
+            return False, None
+        every = self._period(lambda: parse_period(spec["every"]), f"{path}.every")
+        first: tuple[Period, str] | None = (every, spec.get("review", "")) if every else None
+        if "first" in spec:
+            first = self._period(lambda: parse_after(spec["first"]), f"{path}.first")
+            first = first if first is None else self._anchor(first, path, gates)
+        known, until = self._until(spec.get("until"), first[1] if first else None, path, gates)
+        if every is None or first is None or not known:
+            return False, None
+        return True, Recurrence(every, first[0], first[1], until)
+
+    def _period(self, parse: Callable[[], T], path: str) -> T | None:
+        try:
+            return parse()
+        except PeriodError as error:
+            self.doc.problem(path, str(error))
+            return None
+
+    def _anchor(
+        self, first: tuple[Period, str], path: str, gates: list[Gate]
+    ) -> tuple[Period, str] | None:
+        gate_ids = [g.id for g in gates]
+        if first[1] in gate_ids:
+            return first
+        hint = did_you_mean(first[1], gate_ids)
+        self.doc.problem(f"{path}.first", f"unknown gate '{first[1]}'{hint}")
+        return None
+
+    def _until(
+        self, until: str | None, anchor: str | None, path: str, gates: list[Gate]
+    ) -> tuple[bool, str | None]:
+        """Whether the stage ending a schedule is right (a stage after the gate that starts
+        it), and the stage."""
+        if until is None:
+            return True, None
+        stages = [g.stage for g in gates]
+        if until not in stages:
+            hint = did_you_mean(until, stages)
+            self.doc.problem(f"{path}.until", f"unknown stage '{until}'{hint}")
+            return False, None
+        start = next((g for g in gates if g.id == anchor), None)
+        if start is not None and stages.index(until) <= stages.index(start.stage):
+            self.doc.problem(
+                f"{path}.until",
+                f"the project reaches '{until}' no later than gate {start.id} passes, so the "
+                "review would never come: name a later stage",
+            )
+            return False, None
+        return True, until
 
     def _incompatible(self, raw: list[list[str]] | None) -> tuple[frozenset[str], ...]:
         if raw is None:
@@ -469,6 +534,7 @@ class _Builder:
             vote=vote,
             max_rounds=spec.get("max_rounds"),
             assurance=assurance,
+            repeatable=spec.get("repeatable", False),
         )
 
     def _each(

@@ -382,6 +382,8 @@ class Gate:
     """Review rounds the gate may take: at the last, a recycle is refused (hold or kill)."""
     assurance: Assurance | None = None
     """The independent assurance review a go needs, if any."""
+    repeatable: bool = False
+    """The gate may be held again after it passed (e.g. before each procurement)."""
     requirements: tuple[Requirement, ...] = field(init=False, compare=False, repr=False)
     """Every requirement of the gate: artifacts, then criteria, then sign-offs."""
     forms_read: frozenset[str] = field(init=False, compare=False, repr=False)
@@ -426,18 +428,63 @@ DEFAULT_CHANGE_CONTROL = ChangeControl()
 
 
 class TriggerEvent(StrEnum):
-    """What a trigger reacts to. New kinds are added here, in the spec and in the loader."""
+    """What a trigger reacts to. A new kind is a value here (the spec's choices and the
+    loader follow), its wording and refusal rule in gates.triggers (CAUSES, RULES), and a
+    verb that fires it: workflows.triggered.open_triggered records it (a row and a
+    `review.triggered` event), and from then on it is owed like every other kind."""
 
     CHANGE_APPROVED = "change_approved"
+    CONDITION_OVERDUE = "condition_overdue"
+    RECURRING = "recurring"
+    ASSURANCE_RED = "assurance_red"  # an assurance review gave the worst rating of its scale
+
+
+class PeriodUnit(StrEnum):
+    """The units a policy writes a period in: '90 days', '2 weeks', '12 months', '1 year'."""
+
+    DAYS = "days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+    YEARS = "years"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A length of calendar time; months and years keep the day of the month (clamped to the
+    month's last day: 31 January + 1 month is 28 or 29 February)."""
+
+    amount: int
+    unit: PeriodUnit
+
+    def __str__(self) -> str:
+        unit = self.unit.value[:-1] if self.amount == 1 else self.unit.value
+        return f"{self.amount} {unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """When a recurring review comes: `first` after gate `after` was first passed, then
+    every `every`, until the project reaches stage `until` (None: until it is killed)."""
+
+    every: Period
+    first: Period
+    after: str
+    until: str | None = None
+
+    def __str__(self) -> str:
+        until = f", until {self.until}" if self.until else ""
+        return f"every {self.every}, first {self.first} after gate {self.after}{until}"
 
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
     """When `on` happens to a project, the review of gate `review` must pass (again) before
-    the project's next gate: e.g. an approved change opens a re-baseline review."""
+    the project's next gate: e.g. an approved change opens a re-baseline review, an overdue
+    condition a review of the gate, a recurring date (`recur`) the gate's periodic review."""
 
     on: TriggerEvent
     review: str
+    recur: Recurrence | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -315,6 +315,13 @@ GATE = Mapping(
             )
         ),
         "assurance": Field(ASSURANCE),
+        "repeatable": Field(
+            Scalar(
+                "boolean",
+                "The gate may be held again after it passed, while the project is in a later "
+                "stage (e.g. before each procurement); default false.",
+            )
+        ),
     },
     "A decision point between two stages.",
 )
@@ -416,6 +423,24 @@ TRIGGER = Mapping(
         "on": Field(Scalar("string", "What happened.", tuple(TriggerEvent)), required=True),
         "review": Field(
             _id("The gate whose review must pass again before the next gate."), required=True
+        ),
+        "every": Field(
+            Scalar(
+                "string",
+                "A recurring trigger's period: '12 months', '1 year', '2 weeks', '90 days'.",
+                max_length=MAX_IDENTIFIER_CHARS,
+            )
+        ),
+        "first": Field(
+            Scalar(
+                "string",
+                "When a recurring review first comes: '6 months after gate go_live' "
+                "(default: 'every' after the gate it reviews was first passed).",
+                max_length=MAX_TITLE_CHARS,
+            )
+        ),
+        "until": Field(
+            _id("The stage whose reaching ends a recurring review (default: it never ends).")
         ),
     },
     "Something that happens to a project, and the review it opens.",

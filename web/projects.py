@@ -57,6 +57,7 @@ from workflows.views.conditions import conditions_of_project
 from workflows.views.counts import project_total
 from workflows.views.history import project_as_of
 from workflows.views.portfolio import ProjectFilter, project_page, viewer_of
+from workflows.views.triggered import reviews_ahead
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -256,6 +257,7 @@ def show(key: str) -> str:
         move_form=MoveForm(),
         standing_note=views.standing_of(uow, project),
         changes=[c for c in change_requests(uow, me().actor, key) if c.status == "open"],
+        ahead=reviews_ahead(uow, project, policy, uow.now.date()),
         can_export_dossier=me().may(AUDIT),
         can_print_dossier=me().may(AUDIT) and pdf_available(),
     )

@@ -9,24 +9,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gates.change_control import (
-    NEEDS_REQUEST,
-    Impact,
-    due_before_next_gate,
-    impact,
-    rebaseline_gates,
-)
+from gates.change_control import NEEDS_REQUEST, Impact, impact
 from gates.change_requests import ChangeStatus
 from gates.decisions import ON_HOLD
 from gates.model import APPROVING
 from gates.refusals import Refusal
-from policies.model import FactValue, Policy
+from policies.model import FactValue, Policy, TriggerEvent
 from workflows.errors import Refused
 from workflows.facts import checked_facts, from_stored, to_stored
 from workflows.store.records import ChangeRequest, Project, Review
 from workflows.store.uow import UnitOfWork
+from workflows.triggered import owed_reviews
 
 APPLIED_STATUS = ChangeStatus.APPLIED.value
 
@@ -131,23 +126,7 @@ def needs_request_refusal(
 
 def rebaseline_due(uow: UnitOfWork, project: Project, policy: Policy) -> tuple[str, ...]:
     """The gates whose re-baseline review must pass before the project's next gate: those the
-    policy's triggers name (on change_approved) not passed since the last applied change.
-
-    Read only; asked by submit_gate and decide. A policy without such triggers owes none:
-    no statement runs (most gates are decided under one)."""
-    if not rebaseline_gates(policy):
-        return ()
-    changed_at = uow.session.execute(
-        select(func.max(ChangeRequest.closed_at)).where(
-            ChangeRequest.project_id == project.id, ChangeRequest.status == APPLIED_STATUS
-        )
-    ).scalar()
-    passed = uow.session.execute(
-        select(Review.gate_id, func.max(Review.decided_at))
-        .where(
-            Review.project_id == project.id,
-            Review.decision.in_([d.value for d in APPROVING]),
-        )
-        .group_by(Review.gate_id)
-    ).all()
-    return due_before_next_gate(policy, changed_at, {gate: at for gate, at in passed if at})
+    policy's triggers name (on change_approved) not passed since the last applied change
+    (one of the reviews workflows.triggered.owed_reviews asks for)."""
+    owed = owed_reviews(uow, project, policy)
+    return tuple(o.gate for o in owed if o.kind is TriggerEvent.CHANGE_APPROVED)

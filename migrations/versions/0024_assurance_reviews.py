@@ -3,9 +3,8 @@
 Users gain an org unit and a team (blank: not recorded), which admins keep; an assurance
 reviewer must be independent of the project's manager, sponsors, team and org units as the
 policy says. Each assurance review of a review round is a row (rating, summary,
-recommendations) and an `assurance.recorded` event; deep verify reconciles both. On a database
-that had events this appends the trail's baseline, now that every table it reconciles exists
-(it moved here from 0021: the baseline reads the newest tables).
+recommendations) and an `assurance.recorded` event; deep verify reconciles both. The trail's
+baseline is appended by the newest revision that changes a reconciled table (0025).
 
 Revision ID: 0024
 Revises: 0023
@@ -24,8 +23,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from workflows.verbs.reconcile import append_baseline
-
     # Added in place (SQLite too): rebuilding `users` would break the keys that point to it.
     op.add_column("users", sa.Column("org_unit", sa.String(length=120), server_default="",
                                      nullable=False))  # fmt: skip
@@ -50,7 +47,6 @@ def upgrade() -> None:
     )  # fmt: skip
     op.create_index(op.f("ix_assurance_reviews_recorded_at"), "assurance_reviews",
                     ["recorded_at"], unique=False)  # fmt: skip
-    append_baseline(op.get_bind())
 
 
 def downgrade() -> None:

@@ -53,6 +53,13 @@ PLACES = {
 URGENT = Recommendation("Name a benefits owner", "critical", "sponsor")
 
 
+TRIGGERS = """\
+triggers:
+  - on: assurance_red
+    review: initiation
+"""
+
+
 @pytest.fixture
 def assured_gate(act, new_project, submit_ready, collect_signatures):
     """ERP-1 under standard v4, whose first gate needs a gateway review (outsider is the
@@ -61,7 +68,7 @@ def assured_gate(act, new_project, submit_ready, collect_signatures):
     source = (
         policy_source("standard", 4)
         .replace("roles:\n", ROLES, 1)
-        .replace("tiers:\n", SCALES + "tiers:\n", 1)
+        .replace("tiers:\n", SCALES + TRIGGERS + "tiers:\n", 1)
         .replace("  - id: initiation\n", ASSURANCE, 1)
     )
     act(publishing.publish, system(), source, "standard-v4.yaml")
@@ -202,3 +209,34 @@ def test_reviews_and_places_are_on_the_trail_in_the_report_and_reconciled(
         ("assurance_reviews", "rating"),
         ("users", "org_unit, team"),
     ]
+
+
+def test_the_worst_rating_opens_the_review_the_policy_asks_for(assured_gate, act, read, workspace):
+    from workflows.state import load_project, policy_of
+    from workflows.triggered import owed_reviews
+
+    key = assured_gate
+    rate(act, key, "amber_red")
+    before = read(
+        lambda uow: owed_reviews(
+            uow, load_project(uow, key), policy_of(uow, load_project(uow, key))
+        )
+    )
+    act(reviews.decide, "deputy", key, "recycle", "Rework with the review's actions")
+    act(reviews.submit_gate, "pm", key)
+    rate(act, key, "red")
+
+    owed = read(
+        lambda uow: owed_reviews(
+            uow, load_project(uow, key), policy_of(uow, load_project(uow, key))
+        )
+    )
+    with workspace.unit_of_work(read_only=True) as uow:
+        result, mismatches = audit.verify_deep(uow)
+
+    assert before == []
+    assert [(o.gate, o.kind) for o in owed] == [("initiation", "assurance_red")]
+    assert owed[0].cause.startswith("Assurance review") and owed[0].cause.endswith(
+        "rated G1 Initiation approval red"
+    )
+    assert result.ok and mismatches == []

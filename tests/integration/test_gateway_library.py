@@ -10,9 +10,10 @@ import pytest
 from gates.readiness import Status
 from policies.model import Signoff, SignoffKind
 from tests.integration.conftest import grant_on_project
-from tests.integration.factories import PASSWORD
+from tests.integration.factories import PASSWORD, attach_evidence
+from workflows import triggered
 from workflows.errors import Refused
-from workflows.state import load_project
+from workflows.state import load_project, policy_of
 from workflows.verbs import audit, reviews, users
 from workflows.verbs.assurance import Recommendation, record_assurance
 
@@ -89,6 +90,34 @@ def test_a_high_risk_programme_passes_five_reviewed_gates_to_closed(
     with workspace.unit_of_work(read_only=True) as uow:
         result, mismatches = audit.verify_deep(uow)
     assert result.ok and mismatches == []
+
+
+def test_once_closed_benefits_are_reviewed_again_every_year(
+    programme, pass_gateway, act, clock, workspace, status, stage_of, read
+):
+    key = programme("GOV-5")
+    for _ in GATES:
+        pass_gateway(key)
+    clock.advance(days=200)
+    early = triggered.tick(workspace)
+    clock.advance(days=170)
+    [opened] = triggered.tick(workspace)
+
+    gate = read(lambda uow: policy_of(uow, load_project(uow, key)).gate("benefits_realisation"))
+    for artifact in gate.artifacts:  # the benefits report is a year old: a new one
+        act(attach_evidence, "pm", key, artifact, clock.today())
+    review = act(reviews.submit_gate, "pm", key, "benefits_realisation")
+    for role, who in SIGNERS.items():
+        if status(key, "benefits_realisation").line(f"signoff:{role}") is not None:
+            act(reviews.sign, who, key, "go", PASSWORD, role)
+    act(record_assurance, "outsider", key, "green", "Benefits on track")
+    act(reviews.decide, "sponsor", key, "go")
+
+    assert early == []
+    assert (opened.key, opened.gate, opened.kind) == (key, "benefits_realisation", "recurring")
+    assert review.round == 2
+    assert stage_of(key) == "closed"
+    assert triggered.tick(workspace) == []
 
 
 def test_above_the_delegated_limit_only_the_treasury_takes_the_investment_decision(

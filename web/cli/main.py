@@ -95,7 +95,7 @@ COMMANDS: dict[str, Entry] = {
     "reviews": Entry(
         "web.cli.reviews",
         "reviews_group",
-        "Operator commands on open reviews: what is overdue; rebuild who each one waits for.",
+        "Operator commands on reviews: what is overdue; rebuild who each waits for; tick.",
     ),
     "evidence": Entry(
         "web.cli.evidence",

@@ -13,6 +13,7 @@ from workflows.state import load_project, policy_of
 from workflows.verbs import change_requests, projects
 from workflows.views.portfolio import project_summaries
 from workflows.views.projects import fact_cells
+from workflows.views.triggered import reviews_ahead
 
 
 @click.group("project")
@@ -89,6 +90,13 @@ def project_show(actor: Actor, key: str, as_of: str | None) -> None:
         facts = fact_cells(policy_of(uow, project), project)
         show_table(["FACT", "VALUE"], [[k, v] for k, v in facts])
         print_gate_status(uow, actor, key, None)
+        ahead = reviews_ahead(uow, project, policy_of(uow, project), uow.now.date())
+        if ahead:
+            say("Reviews ahead (owed before the next gate, due, coming):")
+            show_table(
+                ["REVIEW", "GATE", "ON", "WHY"],
+                [(r.state, r.gate, r.on.isoformat(), r.why) for r in ahead],
+            )
 
 
 def parse_moment(text: str, hint: str = "--as-of", day_starts: bool = False) -> datetime:
@@ -146,6 +154,9 @@ def _show_as_of(actor: Actor, key: str, moment: datetime) -> None:
         say(f"condition ({condition.gate}): {condition.action}; {owner}; {state}")
     for waiver in seen.waivers.values():
         say(f"waiver {waiver.id} of {waiver.requirement} ({waiver.gate}): {waiver.status}")
+    for opened in seen.triggered.values():
+        say(f"triggered review of {opened.gate} ({opened.kind}, {opened.cause}): due "
+            f"{opened.due_on}, opened {opened.opened_at}")  # fmt: skip
     for change in seen.changes.values():
         asked = ", ".join(f"{name} = {value}" for name, value in change.changes.items())
         closed = f" by {change.closed_by}" if change.closed_by else ""

@@ -1,13 +1,16 @@
-"""`lockgate reviews`: operator commands on the reviews waiting for signatures."""
+"""`lockgate reviews`: operator commands on the reviews waiting for signatures, and the tick
+that opens the reviews triggers ask for."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import click
 
 from gates.authority import PORTFOLIO
 from web.cli.shared import acting, say, show_table, workspace
+from workflows import triggered
 from workflows.identity import Actor
 from workflows.pending import rebuild_pending
 from workflows.verbs.users import require_permission
@@ -16,7 +19,7 @@ from workflows.views.dashboard import overdue_conditions, overdue_reviews
 
 @click.group("reviews")
 def reviews_group() -> None:
-    """Operator commands on open reviews: what is overdue; rebuild who each one waits for."""
+    """Operator commands on reviews: what is overdue; rebuild who each waits for; tick."""
 
 
 @reviews_group.command("rebuild-pending")
@@ -68,3 +71,34 @@ def overdue(actor: Actor, as_json: bool) -> None:
         say(f"{len(conditions)} overdue condition(s)")
     if reviews or conditions:
         raise SystemExit(1)
+
+
+@reviews_group.command("tick")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Open what is due by this day instead of today (a demo, a test); each event says so.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts.")
+def tick(as_of: datetime | None, as_json: bool) -> None:
+    """Open the reviews the policies' triggers ask for by today: recurring dates come,
+    conditions gone overdue (for cron: a second run opens nothing).
+
+    Each is opened once, as the system, with a `review.triggered` event; a review opened
+    must pass before its project's next gate."""
+    opened = triggered.tick(workspace(), as_of.date() if as_of else None)
+    if as_json:
+        rows = [
+            {"project": o.key, "gate": o.gate, "kind": o.kind, "cause": o.cause,
+             "due_on": o.due_on.isoformat()}
+            for o in opened
+        ]  # fmt: skip
+        click.echo(json.dumps(rows, indent=2))
+        return
+    show_table(
+        ["PROJECT", "GATE", "KIND", "CAUSE", "DUE"],
+        [(o.key, o.gate, o.kind, o.cause, o.due_on.isoformat()) for o in opened],
+    )
+    say(f"opened {len(opened)} triggered review(s)")

@@ -651,3 +651,23 @@ class ChangeApproval(Base):
     approver: Mapped[str] = mapped_column(String(80))
     comment: Mapped[str] = mapped_column(Text, default="")
     approved_at: Mapped[datetime]
+
+
+class TriggeredReview(Base):
+    """A review a trigger opened for a project (gates.triggers): a recurring date come, or a
+    condition gone overdue; `lockgate reviews tick` opens each once (the unique key, under
+    the project's lock). It is owed until a go of its gate is decided after `due_on`."""
+
+    __tablename__ = "triggered_reviews"
+    __table_args__ = (
+        UniqueConstraint("project_id", "gate_id", "kind", "cause"),
+        Index("ix_triggered_reviews_due_on", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    gate_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    cause: Mapped[str] = mapped_column(String(64))
+    due_on: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from gates.authority import authority
 from gates.model import SPONSOR
 from gates.readiness import readiness
 from gates.signoffs import ReviewRound
+from gates.triggers import rated_worst
 from policies.model import Urgency
 from workflows import inputs
 from workflows.errors import InvalidInput, Refused
@@ -20,6 +21,7 @@ from workflows.identity import Actor
 from workflows.refusal_log import refusals_recorded
 from workflows.store.records import AssuranceRecord, Project, RoleGrant, User
 from workflows.store.uow import UnitOfWork
+from workflows.triggered import open_triggered
 from workflows.verbs.reviews import open_round
 from workflows.verbs.users import find_user
 
@@ -51,7 +53,8 @@ def record_assurance(
     """Record the independent assurance review of the open review round of `key`: once a
     round, by a holder of the gate's reviewers role independent of the project as its policy
     says. A go at the gate waits for it where the project needs one; its rating may narrow
-    the decisions or move the decision to another role (gates.assurance)."""
+    the decisions or move the decision to another role (gates.assurance); the worst rating
+    of its scale opens the reviews the policy's `assurance_red` triggers ask for."""
     summary = inputs.long_text(summary, "summary", missing="say what the review found")
     checked = _recommendations(recommendations)
     rating = inputs.short_text(rating, "rating").lower().replace(" ", "_")
@@ -93,6 +96,8 @@ def record_assurance(
         summary=summary,
         recommendations=row.recommendations,
     )
+    for found in rated_worst(policy, gate, rating, row.id, uow.now):
+        open_triggered(uow, under.project, found)
     return row
 
 

@@ -98,6 +98,7 @@ def export_dossier(
         history.rounds = [r for r in history.rounds if r.gate == gate]
         history.conditions = [c for c in history.conditions if c.gate == gate]
         history.overrides = {n: o for n, o in history.overrides.items() if o.gate == gate}
+        history.triggered = {n: t for n, t in history.triggered.items() if t.gate == gate}
     writer = _Writer(out)
     writer.add("README.txt", README.encode())
     writer.add("checkpoint.txt", signed.note.encode())
@@ -202,6 +203,7 @@ def _record(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
         "waivers": [asdict(w) for w in history.waivers.values()],
         "change_requests": [asdict(c) for c in history.changes.values()],
         "overrides": [asdict(o) for o in history.overrides.values()],
+        "triggered_reviews": [asdict(t) for t in history.triggered.values()],
     }
 
 
@@ -304,6 +306,12 @@ def _report(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
         f"({e(o.reason)}), missing {e(', '.join(o.missing))}: {e(o.state)}"
         f"{' by ' + e(o.answered_by) if o.answered_by else ''}</li>"
         for o in history.overrides.values()
+    ]
+    parts.append("</ul><h2>Triggered reviews</h2><ul>")
+    parts += [
+        f"<li>#{t.id} review of {e(t.gate)} ({e(t.kind.replace('_', ' '))}, {e(t.cause)}): "
+        f"due {e(t.due_on)}, opened {e(t.opened_at)}</li>"
+        for t in history.triggered.values()
     ]
     parts.append(
         "</ul><p>Check this dossier with <code>lockgate dossier verify</code> (README.txt).</p>"

@@ -28,6 +28,7 @@ from gates.history import (
     ProjectHistory,
     RoundAt,
     SignatureAt,
+    TriggeredAt,
     VoteAt,
     WaiverAt,
 )
@@ -59,6 +60,7 @@ from workflows.store.records import (
     Review,
     RoleGrant,
     SignatureRecord,
+    TriggeredReview,
     User,
     VoteRecord,
     WaiverRecord,
@@ -303,6 +305,17 @@ def project_histories(
         number, project, gate, requirement, status, expires_at = row
         histories[names[project]].waivers[number] = WaiverAt(
             number, gate, requirement, status, None if expires_at is None else _moment(expires_at)
+        )
+    t = TriggeredReview
+    for number, key, gate, kind, cause, due_on, opened_at in connection.execute(
+        only(
+            select(t.id, Project.key, t.gate_id, t.kind, t.cause, t.due_on, t.opened_at).join(
+                Project, Project.id == t.project_id
+            )
+        )
+    ):
+        histories[key].triggered[number] = TriggeredAt(
+            number, gate, kind, cause, due_on.isoformat(), _moment(opened_at)
         )
     return histories
 

@@ -11,16 +11,15 @@ from sqlalchemy import func, select
 
 from gates.authority import READ, SUBMIT, WITHDRAW, Authority, authority
 from gates.binding import SNAPSHOT_FORMULA, SignatureContent, signature_hash
-from gates.change_control import rebaseline_refusals
 from gates.decisions import ON_HOLD, FollowUp, next_gate
 from gates.model import APPROVING, Person, ProjectState, Signature, stance
 from gates.readiness import Readiness, StaleEvidence, readiness
 from gates.refusals import Refusal, refusals_of
 from gates.signoffs import ReviewRound
+from gates.triggers import owed_refusals
 from policies.model import Decision, Gate, Policy, Position
 from workflows import inputs
 from workflows.authority import Roster, roster_of, signers_on
-from workflows.change_control import rebaseline_due
 from workflows.errors import AuthenticationFailed, InvalidInput, Refused
 from workflows.identity import Actor
 from workflows.machines import DRAFT, Lifecycle, recycle_trigger
@@ -50,6 +49,7 @@ from workflows.store.records import (
 )
 from workflows.store.uow import UnitOfWork
 from workflows.store.writes import insert_row, update_row
+from workflows.triggered import owed_reviews
 from workflows.verbs.conditions import open_conditions, owners_of
 from workflows.verbs.users import Credentials, credentials, find_user
 
@@ -151,28 +151,48 @@ def submit_gate(uow: UnitOfWork, actor: Actor, key: str, gate_id: str | None = N
         round=round_,
         snapshot_digest=review.snapshot_digest,
         snapshot=review.snapshot,
+        **({"repeat": True} if gate.id != next_gate_id(policy, project) else {}),
     )
     return review
 
 
 def _next_gate(uow: UnitOfWork, policy: Policy, project: Project, gate_id: str | None) -> Gate:
-    """The gate a submission is for: the next one, or a re-baseline review an approved change
-    asks for (which must pass first)."""
-    due = rebaseline_due(uow, project, policy)
-    if gate_id is not None and gate_id in due:
+    """The gate a submission is for: the next one; a review a trigger asks for (an approved
+    change, an overdue condition, a recurring date), which must pass first; or a passed gate
+    the policy lets be held again (`repeatable`)."""
+    owed = owed_reviews(uow, project, policy)
+    if gate_id is not None and gate_id in {o.gate for o in owed}:
         return gate_of(policy, project, gate_id)
     expected = gate_of(policy, project, None)
-    owed = [g for g in due if g != expected.id]  # passing the next gate re-baselines it
+    owed = [o for o in owed if o.gate != expected.id]  # passing the next gate answers it
     if owed:
-        raise Refused("submit", rebaseline_refusals(policy, owed, "submitted"))
+        raise Refused("submit", owed_refusals(policy, owed, "submitted"))
     if gate_id is not None and gate_id != expected.id:
-        gate_of(policy, project, gate_id)
-        text = (
-            f"{project.key} is in '{project.stage}': the next gate is "
-            f"{expected.name} ({expected.id}), not {gate_id}."
-        )
-        raise Refused("submit", [Refusal("submit.not_next_gate", "gate", text)])
+        gate = gate_of(policy, project, gate_id)
+        if gate.repeatable and _passed(policy, project, gate):
+            return gate
+        raise Refused("submit", [_not_next(policy, project, expected, gate)])
     return expected
+
+
+def _not_next(policy: Policy, project: Project, expected: Gate, gate: Gate) -> Refusal:
+    again = (
+        f"; {gate.name} is passed, and the policy does not let it be held again"
+        if _passed(policy, project, gate)
+        else ""
+    )
+    text = (
+        f"{project.key} is in '{project.stage}': the next gate is "
+        f"{expected.name} ({expected.id}), not {gate.id}{again}."
+    )
+    return Refusal("submit.not_next_gate", "gate", text)
+
+
+def _passed(policy: Policy, project: Project, gate: Gate) -> bool:
+    """True when the project is past `gate`: its stage is the gate's or a later one."""
+    stage = project.resume_stage if project.stage == ON_HOLD else project.stage
+    stages = policy.stages
+    return stage in stages and stages.index(gate.stage) <= stages.index(stage)
 
 
 def _next_round(uow: UnitOfWork, project: Project, gate: Gate) -> int:
@@ -205,7 +225,23 @@ def open_round(
     state = project_state(
         uow, under.project, policy, gate, under.review, signatures=under.signatures
     )
+    if _rebaseline(policy, under.project, gate):
+        state = replace(state, round=_rounds_of_holding(uow, under.review))
     return under, granted, policy, gate, state
+
+
+def _rounds_of_holding(uow: UnitOfWork, review: Review) -> int:
+    """The rounds of a passed gate held again, counted from its last go: `max_rounds`
+    caps each holding, not the gate's rounds over the project's life."""
+    last_go = uow.session.execute(
+        select(func.max(Review.round)).where(
+            Review.project_id == review.project_id,
+            Review.gate_id == review.gate_id,
+            Review.round < review.round,
+            Review.decision.in_([d.value for d in APPROVING]),
+        )
+    ).scalar()
+    return review.round - (last_go or 0)
 
 
 def _nothing_to(action: str, project: Project) -> Refused:
@@ -398,8 +434,8 @@ def decide(
     at_gate = authority(granted.person, key, ReviewRound(policy, report, state))
     refusals = at_gate.decide(choice, reason, follow_ups, uow.now.date(), recycle_to)
     if choice in APPROVING and not _rebaseline(policy, project, gate):
-        owed = [g for g in rebaseline_due(uow, project, policy) if g != gate.id]
-        refusals = [*refusals, *rebaseline_refusals(policy, owed, "passed")]
+        owed = [o for o in owed_reviews(uow, project, policy) if o.gate != gate.id]
+        refusals = [*refusals, *owed_refusals(policy, owed, "passed")]
     owners = owners_of(uow, follow_ups) if not refusals else {}
     ruling = Ruling(choice, reason, follow_ups, recycle_to, report.stale_evidence())
     return record_decision(uow, actor, under, (policy, gate), refusals, ruling, owners)
@@ -502,11 +538,16 @@ def record_decision(
 
 
 def _rebaseline(policy: Policy, project: Project, gate: Gate) -> bool:
-    """True when a review of `gate` repeats a gate the project has passed (a re-baseline
-    review an approved change asked for): deciding it does not move the project."""
+    """True when a review of `gate` repeats a gate the project has passed (one a trigger
+    asked for, or a repeatable gate held again): deciding it does not move the project."""
+    return next_gate_id(policy, project) != gate.id
+
+
+def next_gate_id(policy: Policy, project: Project) -> str | None:
+    """The id of the gate the project goes through next (a held one: once resumed)."""
     stage = project.resume_stage if project.stage == ON_HOLD else project.stage
     upcoming = next_gate(policy, stage or project.stage)
-    return upcoming is None or upcoming.id != gate.id
+    return upcoming.id if upcoming else None
 
 
 def _moved_to(

@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import and_, func, or_, select
 
 from gates.model import APPROVING
+from gates.triggers import start_of
 from gates.waivers import APPROVED
 from policies.model import Position
 from workflows.refusal_log import REFUSED
@@ -33,6 +34,7 @@ from workflows.store.records import (
     Review,
     RoleGrant,
     SignatureRecord,
+    TriggeredReview,
     User,
     WaiverRecord,
 )
@@ -213,6 +215,47 @@ def _overdue_conditions(uow: UnitOfWork, since: datetime, until: datetime) -> li
     ]
 
 
+TRIGGERED_WITHIN = timedelta(days=30)
+"""A triggered review not passed this long after it came is overdue (in the report)."""
+
+
+def _triggered_reviews(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    t = TriggeredReview
+    query = (
+        select(t.project_id, Project.key, t.gate_id, t.kind, t.cause, t.due_on, t.opened_at)
+        .join(Project, Project.id == t.project_id)
+        .where(t.due_on >= since.date(), t.due_on < until.date())
+        .order_by(t.due_on, t.id)
+        .limit(MAX_ROWS + 1)
+    )
+    found = uow.session.execute(query).all()
+    passes: dict[tuple[int, str], list[datetime]] = {}
+    for project, gate, at in uow.session.execute(
+        select(Review.project_id, Review.gate_id, Review.decided_at).where(
+            Review.project_id.in_({row[0] for row in found}),
+            Review.decision.in_([d.value for d in APPROVING]),
+        )
+    ):
+        if at is not None:
+            passes.setdefault((project, gate), []).append(at)
+    rows, seen = [], min(until, uow.now)  # a period reaching past today: as of today
+    for project, key, gate, kind, cause, due_on, opened_at in found:
+        came = start_of(due_on)
+        passed = min((at for at in passes.get((project, gate), ()) if at > came), default=None)
+        rows.append((key, gate, kind, cause, due_on, opened_at, passed,
+                     _triggered_state(came, passed, seen)))  # fmt: skip
+    return rows
+
+
+def _triggered_state(came: datetime, passed: datetime | None, seen: datetime) -> str:
+    """passed, passed late (after TRIGGERED_WITHIN), overdue (not passed within it, as of
+    `seen`) or owed."""
+    deadline = came + TRIGGERED_WITHIN
+    if passed is not None:
+        return "passed" if passed <= deadline else "passed late"
+    return "overdue" if seen > deadline else "owed"
+
+
 def _migrations(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
     fields = ("old_policy", "new_policy", "old_tier", "new_tier", "reason")
     return _events(uow, ("project.policy_migrated",), since, until, fields)
@@ -391,6 +434,12 @@ KINDS: dict[str, Kind] = {
         "Conditions due in the period and still open, or closed after their due date",
         ("project", "gate", "action", "owner", "due", "closed_at", "state"),
         _overdue_conditions,
+    ),
+    "triggered-reviews": Kind(
+        "Reviews triggers opened that came in the period (recurring dates, overdue "
+        "conditions): passed, passed late, owed, or overdue (not passed within 30 days)",
+        ("project", "gate", "kind", "cause", "due_on", "opened_at", "passed_at", "state"),
+        _triggered_reviews,
     ),
     "stale-evidence": Kind(
         "Gates passed while evidence they require was older than the policy allows",

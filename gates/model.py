@@ -135,6 +135,9 @@ class ProjectState:
     # The active holders of a role on the project (globally or there), read only for the
     # roles whose sign-off counts a share of them (`min: majority` or `min: all`).
     holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The `programme` its conditions read (gates.programmes.programme_value); None: the
+    # project alone, whose `programme.reached` names no stage.
+    programme: Mapping[str, object] | None = None
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.
@@ -144,7 +147,7 @@ class ProjectState:
         """The CEL context for this project, built once and shared by every condition."""
         memo = self.__dict__
         if "_context" not in memo:
-            memo["_context"] = evaluation_context(self.facts, self.tier)
+            memo["_context"] = evaluation_context(self.facts, self.tier, self.programme)
         context: cel.Context = memo["_context"]
         return context
 

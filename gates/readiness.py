@@ -69,7 +69,8 @@ class _Setting:
     now: datetime
 
     def describe(self, condition: Condition) -> str:
-        return describe(condition, self.state.facts, self.state.tier, self.state.context)
+        state = self.state
+        return describe(condition, state.facts, state.tier, state.context, state.programme)
 
 
 class Line(NamedTuple):
@@ -289,7 +290,7 @@ def skip_reason(gate: Gate, state: ProjectState) -> str:
         skipped = holds(gate.skip_when, state.context)
     except ConditionError:
         return ""
-    shown = describe(gate.skip_when, state.facts, state.tier, state.context)
+    shown = describe(gate.skip_when, state.facts, state.tier, state.context, state.programme)
     return f"{gate.name} is skipped because {shown}" if skipped else ""
 
 

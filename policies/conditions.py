@@ -1,8 +1,11 @@
 """CEL conditions: compiled once when a policy loads, their names and types checked then.
 
-A condition reads `project.<fact>` and `tier`. A typo in a fact name, a comparison with a value
-an enum fact cannot take, or an operation CEL refuses for the facts' types fails at
-`policy check`, not at a gate review.
+A condition reads `project.<fact>`, `tier` and the project's programme: `programme.projects`
+(how many projects it has), `programme.total_<fact>` (the sum of a money fact over them) and,
+outside tier rules, `programme.reached.<stage>` (every other project of the programme is at
+that stage or beyond). A project in no programme reads a programme of itself alone. A typo in
+a fact name, a comparison with a value an enum fact cannot take, or an operation CEL refuses
+for the facts' types fails at `policy check`, not at a gate review.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ _STRING = re.compile(
     re.VERBOSE,
 )
 _FACT_REF = re.compile(r"\bproject\s*\.\s*([A-Za-z_]\w*)")
+_PROGRAMME_REF = re.compile(r"\bprogramme\s*\.\s*([A-Za-z_]\w*)(?:\s*\.\s*([A-Za-z_]\w*))?(\s*\[)?")
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _EQUALS = re.compile(r"\b(project\s*\.\s*[A-Za-z_]\w*|tier)\s*(?:==|!=)\s*(\"[^\"]*\"|'[^']*')")
 _EQUALS_REVERSED = re.compile(
@@ -49,6 +53,18 @@ class Names:
     facts: Mapping[str, Fact]
     tiers: Sequence[str]
     tier_allowed: bool = True
+    stages: Sequence[str] = ()
+    """The policy's stages, which `programme.reached.<stage>` names (none in a tier rule)."""
+
+
+PROGRAMME_COUNT, PROGRAMME_REACHED, TOTAL = "projects", "reached", "total_"
+
+
+def programme_names(facts: Mapping[str, Fact]) -> tuple[str, ...]:
+    """What `programme.<name>` may read: the count of its projects, the total of each money
+    fact, and which stages its other projects have reached."""
+    totals = [TOTAL + f.id for f in facts.values() if f.type is FactType.MONEY]
+    return (PROGRAMME_COUNT, *totals, PROGRAMME_REACHED)
 
 
 def compile_condition(
@@ -83,9 +99,11 @@ def compile_condition(
     alternatives = tuple(
         _alternative(part, masked_part) for part, masked_part in _split_or(source, masked)
     )
+    programme = frozenset(m[0] for m in _PROGRAMME_REF.findall(masked))
     return Condition(
-        source, program, facts, uses_tier, alternatives if len(alternatives) > 1 else ()
-    ), []
+        source, program, facts, uses_tier, alternatives if len(alternatives) > 1 else (),
+        programme,
+    ), []  # fmt: skip
 
 
 def _split_or(source: str, masked: str) -> list[tuple[str, str]]:
@@ -105,7 +123,9 @@ def _split_or(source: str, masked: str) -> list[tuple[str, str]]:
 
 def _alternative(source: str, masked: str) -> Condition:
     facts = frozenset(_FACT_REF.findall(masked))
-    return Condition(source, cel.compile(source), facts, "tier" in _WORD_TIER.findall(masked))
+    programme = frozenset(m[0] for m in _PROGRAMME_REF.findall(masked))
+    uses_tier = "tier" in _WORD_TIER.findall(masked)
+    return Condition(source, cel.compile(source), facts, uses_tier, (), programme)
 
 
 def _syntax_message(text: str) -> str:
@@ -122,7 +142,7 @@ def _syntax_message(text: str) -> str:
 
 def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[str]:
     bound = set(_BOUND.findall(masked))
-    allowed = {"project", *(["tier"] if names.tier_allowed else [])}
+    allowed = {"project", "programme", *(["tier"] if names.tier_allowed else [])}
     for name in program.variables():
         if name in bound or name in allowed:
             continue
@@ -138,6 +158,27 @@ def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[
             choices = [f"project.{f}" for f in names.facts]
             hint = did_you_mean(f"project.{fact}", choices)
             yield f"unknown fact 'project.{fact}'{hint}"
+    if "programme" not in bound:
+        for name, stage, indexed in dict.fromkeys(_PROGRAMME_REF.findall(masked)):
+            yield from _programme_problems(name, stage, bool(indexed), names)
+
+
+def _programme_problems(name: str, stage: str, indexed: bool, names: Names) -> Iterable[str]:
+    known = programme_names(names.facts)
+    if name not in known:
+        choices = [f"programme.{n}" for n in known]
+        hint = did_you_mean(f"programme.{name}", choices)
+        yield f"unknown name 'programme.{name}'{hint}; a programme has {one_of(choices)}"
+    elif name == PROGRAMME_REACHED and not names.tier_allowed:
+        yield (
+            "a tier rule cannot use 'programme.reached': tiers are chosen from the facts "
+            "(and the programme's totals) alone"
+        )
+    elif name == PROGRAMME_REACHED and (indexed or not stage):
+        yield "write programme.reached.<stage>, e.g. programme.reached.execution"
+    elif name == PROGRAMME_REACHED and stage not in names.stages:
+        hint = did_you_mean(stage, names.stages)
+        yield f"unknown stage '{stage}'{hint}; the stages are {one_of(names.stages)}"
 
 
 def _literal_problems(source: str, names: Names) -> Iterable[str]:
@@ -223,7 +264,12 @@ def probe_context(names: Names, flag: bool, unset: bool = False) -> dict[str, ob
         if not (unset and not fact.required and fact.default is None)
     }
     tier = names.tiers[0] if names.tiers else "default"
-    return {"project": project, "tier": tier}
+    programme: dict[str, object] = {PROGRAMME_COUNT: 1}
+    programme |= {
+        TOTAL + fact.id: 1.0 for fact in names.facts.values() if fact.type is FactType.MONEY
+    }
+    programme[PROGRAMME_REACHED] = dict.fromkeys(names.stages, flag)
+    return {"project": project, "tier": tier, "programme": programme}
 
 
 _PROBES: dict[FactType, object] = {
@@ -243,7 +289,23 @@ def _probe_value(fact: Fact, flag: bool) -> object:
     return _PROBES[fact.type]
 
 
-def evaluation_context(facts: Mapping[str, FactValue], tier: str | None) -> cel.Context:
-    """A CEL context for one project: build it once per project, evaluate many conditions."""
+def evaluation_context(
+    facts: Mapping[str, FactValue],
+    tier: str | None,
+    programme: Mapping[str, object] | None = None,
+) -> cel.Context:
+    """A CEL context for one project: build it once per project, evaluate many conditions.
+
+    `programme` is the `programme` value (gates.programmes.programme_value); without it the
+    project reads a programme of itself alone, whose `reached` names no stage."""
     project = {name: cel_value(value) for name, value in facts.items()}
-    return cel.Context({"project": project, "tier": tier or ""})
+    if programme is None:
+        programme = alone(project)
+    return cel.Context({"project": project, "tier": tier or "", "programme": programme})
+
+
+def alone(project: Mapping[str, object]) -> dict[str, object]:
+    """The `programme` of a project in none, from its CEL fact values: one project, whose
+    totals are its own money facts (doubles, as CEL sees money)."""
+    totals = {TOTAL + name: value for name, value in project.items() if type(value) is float}
+    return {PROGRAMME_COUNT: 1, **totals, PROGRAMME_REACHED: {}}

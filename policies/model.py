@@ -94,6 +94,8 @@ class Condition:
     uses_tier: bool = False
     alternatives: tuple[Condition, ...] = field(default=(), compare=False, repr=False)
     """The parts of a top-level `a || b || c`, so a reason can name only the parts that held."""
+    programme: frozenset[str] = frozenset()
+    """The `programme.<name>`s it reads (projects, total_<fact>, reached)."""
 
     def __str__(self) -> str:
         return self.source

@@ -14,22 +14,35 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Numeric,
+    Select,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gates.counts import shares_holders
 from gates.decisions import next_gate
 from gates.model import Evidence, ProjectState, Signature, Waiver, stance
+from gates.programmes import Members, alone, member_stage, programme_value, reads_programme
 from gates.readiness import Readiness, readiness
 from gates.waivers import APPROVED, any_waivable
-from policies.model import Decision, Gate, Policy
+from policies.model import Decision, FactType, Gate, Policy
 from workflows.facts import from_stored
 from workflows.machines import SUBMITTED
 from workflows.store.records import (
     ArtifactVersion,
+    Programme,
     Project,
     Review,
     RoleGrant,
@@ -105,7 +118,8 @@ def gate_inputs(
     missing: for callers that read only sign-off lines (signing), which never depend on it.
     `policies` and `tiers` evaluate a project under another policy version and tier than its
     own (a policy migration's preview).
-    A fixed number of statements whatever the batch's size: at most six.
+    A fixed number of statements whatever the batch's size: at most seven (the programmes'
+    totals only where a policy reads `programme`).
     """
     at = _gates(uow, projects, gates, policies)
     if not at:
@@ -126,6 +140,8 @@ def gate_inputs(
     signed_before = _previous_signers(uow, batch, earlier) if earlier else {}
     shared = {s.role for _, g in at.values() for s in g.signoffs if shares_holders(s)}
     holders = _holders(uow, batch, shared) if shared else {}
+    reading = {p.ref: p for p, _ in at.values() if reads_programme(p)} if at else {}
+    programmes = programme_members(uow, batch, money_of(reading.values())) if reading else {}
     inputs = {}
     for project in projects:
         if project.id not in at:
@@ -144,9 +160,68 @@ def gate_inputs(
             project_manager=project.manager.username,
             previous_signers=signed_before.get(project.id, frozenset()),
             holders=_holders_of(holders, project.id, shared),
+            programme=_programme(project, policy, programmes) if policy.ref in reading else None,
         )
         inputs[project.id] = GateInputs(project, policy, gate, review, state)
     return inputs
+
+
+def _programme(
+    project: Project, policy: Policy, programmes: Mapping[int, Members]
+) -> dict[str, object]:
+    """The `programme` the project's conditions read: its programme's, or its own alone."""
+    stage = member_stage(project.stage, project.resume_stage)
+    members = programmes.get(project.programme_id or 0)
+    if members is None:
+        members = alone(from_stored(policy, project.facts), stage)
+    return programme_value(policy, members, stage)
+
+
+def money_of(policies: Iterable[Policy]) -> tuple[str, ...]:
+    """The money facts of these policies, sorted: the totals a programme is read with."""
+    return tuple(sorted({f.id for p in policies for f in p.facts if f.type is FactType.MONEY}))
+
+
+def programme_members(uow: UnitOfWork, batch: Batch, money: tuple[str, ...]) -> dict[int, Members]:
+    """The programmes of the batch's projects, by programme id: how many projects each has,
+    the totals of the `money` facts over them, and how many are in each stage. One
+    statement, grouped by programme and stage."""
+    query, params = for_batch(batch, _members_of(money))
+    found: dict[int, Members] = {}
+    for programme_id, key, stage, resume, count, *sums in uow.session.execute(query, params):
+        was = found.get(programme_id) or Members(key, 0)
+        totals = dict(was.totals)
+        for name, amount in zip(money, sums, strict=True):
+            totals[name] = totals.get(name, Decimal(0)) + Decimal(str(amount or 0))
+        stages = dict(was.stages)
+        at = member_stage(stage, resume)
+        if at is not None:
+            stages[at] = stages.get(at, 0) + count
+        found[programme_id] = Members(key, was.count + count, totals, stages)
+    return found
+
+
+_PROGRAMMES, _PROJECTS = table_of(Programme), table_of(Project)
+
+
+@cache
+def _members_of(money: tuple[str, ...]) -> Callable[[Restrict], Select[Any]]:
+    def build(restrict: Restrict) -> Select[Any]:
+        projects = _PROJECTS.c
+        theirs = select(projects.programme_id).where(restrict(projects.id))
+        sums = [func.sum(cast(projects.facts[name].as_string(), Numeric(18, 2))) for name in money]
+        return (
+            select(
+                projects.programme_id, _PROGRAMMES.c.key, projects.stage,
+                projects.resume_stage, func.count(), *sums,
+            )
+            .join(_PROGRAMMES, _PROGRAMMES.c.id == projects.programme_id)
+            .where(projects.programme_id.in_(theirs))
+            .group_by(projects.programme_id, _PROGRAMMES.c.key, projects.stage,
+                      projects.resume_stage)
+        )  # fmt: skip
+
+    return build
 
 
 def _gates(

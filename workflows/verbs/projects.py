@@ -22,6 +22,7 @@ from workflows.facts import from_stored, to_stored
 from workflows.identity import Actor
 from workflows.inputs import long_text, short_text_problem
 from workflows.pending import close_pending
+from workflows.programmes import retier, tier_in
 from workflows.refusal_log import refusals_recorded
 from workflows.skipping import pass_skipped_gates
 from workflows.state import (
@@ -143,7 +144,7 @@ def update_facts(
         raise Refused("update facts", [refusal])
     values, old_facts, old_tier = assessed.values, project.facts, project.tier
     new_facts = assessed.facts
-    choice = classify(policy, values)
+    choice = tier_in(policy, values, assessed.members, project)
     project.facts, project.tier, project.updated_at = new_facts, choice.tier.id, uow.now
     changed = {
         name: {"old": old_facts.get(name), "new": new_facts.get(name)}
@@ -160,6 +161,7 @@ def update_facts(
         tier_reason=choice.reason,
         reason=reason,
     )
+    retier(uow, actor, assessed.impact.siblings, {"moved_by": key})
     refresh_snapshot(uow, actor.username, project, policy, "facts changed")
     if open_review(uow, project) is None:
         lifecycle = uow.workspace.lifecycle(project.policy_version)

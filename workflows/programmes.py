@@ -34,12 +34,10 @@ from workflows.store.uow import UnitOfWork
 
 RETIERED = "project.retiered"
 
-_MEMBERS_LOCKED = (
-    select(Project)
-    .where(Project.programme_id == bindparam("programme_id"))
-    .order_by(Project.id)
-    .with_for_update(of=Project)
+_MEMBERS = (
+    select(Project).where(Project.programme_id == bindparam("programme_id")).order_by(Project.id)
 )
+_MEMBERS_LOCKED = _MEMBERS.with_for_update(of=Project)
 
 
 @dataclass(frozen=True)
@@ -87,14 +85,18 @@ def members_of(
     return members
 
 
-def standing(uow: UnitOfWork, project: Project, programme_id: int | None = None) -> Standing:
-    """The programme `programme_id` (default: the project's own) with its projects locked,
-    as `project` would stand in it: the project counted once, whether or not it is in it."""
+def standing(
+    uow: UnitOfWork, project: Project, programme_id: int | None = None, *, lock: bool = True
+) -> Standing:
+    """The programme `programme_id` (default: the project's own) with its projects locked
+    (unless not `lock`: for a page), as `project` would stand in it: the project counted
+    once, whether or not it is in it."""
     wanted = programme_id if programme_id is not None else project.programme_id
     if wanted is None:
         return Standing(None, members_of(uow, None, [project]), ())
     record = uow.session.get(Programme, wanted)
-    found = uow.session.execute(_MEMBERS_LOCKED, {"programme_id": wanted}).scalars().all()
+    query = _MEMBERS_LOCKED if lock else _MEMBERS
+    found = uow.session.execute(query, {"programme_id": wanted}).unique().scalars().all()
     others = tuple(p for p in found if p.id != project.id)
     return Standing(record, members_of(uow, record, [*others, project]), others)
 

@@ -110,11 +110,6 @@ def preview_tier(uow: UnitOfWork, policy_id: str, raw: Mapping[str, object]) -> 
     return classify(policy, checked_facts(policy, raw))
 
 
-def tier_of(policy: Policy, project: Project) -> TierChoice:
-    """The tier the project's facts choose under its policy, with the reason in words."""
-    return classify(policy, from_stored(policy, project.facts))
-
-
 @dataclass(frozen=True)
 class StageStep:
     """One stage of the tracker: its name and 'done', 'current' or '' (still ahead)."""

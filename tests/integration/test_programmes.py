@@ -4,18 +4,21 @@ membership is on the trail, reconciled by deep verify (issue 11, item 6)."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import text
+from datetime import UTC, datetime, timedelta
 
-from tests.integration.factories import audit_events
+import pytest
+from sqlalchemy import select, text
+
+from tests.integration.factories import actor_of, audit_events
 from tests.unit.test_programmes import PROGRAMME_POLICY
 from workflows.errors import InvalidInput, Refused
 from workflows.identity import system
 from workflows.state import load_project
+from workflows.store.records import AuditEvent
 from workflows.verbs import audit, programmes, projects, publishing, reviews
 from workflows.verbs import change_requests as changes
-
-SPLIT = {"budget": "600000"}
+from workflows.views import compliance
+from workflows.views.history import project_as_of
 
 
 @pytest.fixture
@@ -191,3 +194,29 @@ def test_the_trail_names_who_created_the_programme(programmed, read):
     assert [(e.actor, e.data) for e in created] == [
         ("pmo", {"programme": "CRM", "name": "Customer platform", "sponsor": "deputy"})
     ]
+
+
+def test_the_programmes_report_lists_memberships_and_the_re_tiers_they_caused(split, read):
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+
+    found = read(lambda uow: compliance.report(uow, "programmes", since, until))
+
+    actions = [(row[3], row[4]) for row in found.rows]
+    assert actions == [
+        ("programme.created", None),
+        ("programme.project_added", "CRM-1"),
+        ("programme.project_added", "CRM-2"),
+        ("project.retiered", "CRM-2"),
+        ("project.retiered", "CRM-1"),
+    ]
+
+
+def test_the_as_of_view_shows_the_programme_the_project_was_in_then(split, read, clock):
+    def seen(moment):
+        return read(lambda uow: project_as_of(uow, actor_of(uow, "auditor"), "CRM-1", moment))
+
+    added = select(AuditEvent.at).where(AuditEvent.action == "programme.project_added")
+    joined = read(lambda uow: uow.session.execute(added.order_by(AuditEvent.seq)).scalar())
+
+    assert seen(joined).programme == "CRM"
+    assert seen(joined - timedelta(seconds=1)).programme is None

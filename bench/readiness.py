@@ -28,8 +28,8 @@ from gates.model import Evidence, ProjectState, Signature
 from gates.programmes import Members, joined, programme_value
 from gates.readiness import readiness_of_all
 from gates.tiering import classify
-from policies.conditions import evaluation_context
 from policies import parse_policy
+from policies.conditions import evaluation_context
 from policies.library import find_policy
 from policies.model import Decision, FactType, FactValue, Policy
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from tests.integration.factories import actor_of, audit_events
 from tests.unit.test_programmes import PROGRAMME_POLICY
 from workflows.errors import InvalidInput, Refused
+from workflows.gate_inputs import gate_inputs
 from workflows.identity import system
 from workflows.state import load_project
-from workflows.store.records import AuditEvent
+from workflows.store.records import AuditEvent, Project
 from workflows.verbs import audit, programmes, projects, publishing, reviews
 from workflows.verbs import change_requests as changes
 from workflows.views import compliance
@@ -220,3 +221,32 @@ def test_the_as_of_view_shows_the_programme_the_project_was_in_then(split, read,
 
     assert seen(joined).programme == "CRM"
     assert seen(joined - timedelta(seconds=1)).programme is None
+
+
+def test_the_batch_reader_reads_every_programmes_totals_in_one_statement(
+    split, register, act, read, test_connection
+):
+    def read_batch(uow):
+        batch = select(Project.id).where(Project.key.like("CRM-%"))
+        found = uow.session.execute(select(Project).where(Project.id.in_(batch)))
+        projects_ = list(found.unique().scalars())
+        statements = []
+        count = lambda *_: statements.append(1)  # noqa: E731
+        event.listen(test_connection, "before_cursor_execute", count)
+        try:
+            inputs = gate_inputs(uow, projects_, batch)
+        finally:
+            event.remove(test_connection, "before_cursor_execute", count)
+        values = {inputs[p.id].project.key: inputs[p.id].state.programme for p in projects_}
+        return len(statements), values
+
+    two, values = read(read_batch)
+    assert values["CRM-1"]["total_budget"] == 1_200_000.0
+    assert values["CRM-1"]["projects"] == 2
+    for key in ("CRM-3", "CRM-4"):
+        act(programmes.add_project, "pmo", "CRM", register(key, "150000.50"), "Growing")
+
+    four, values = read(read_batch)
+
+    assert four == two, "the same statements whatever the batch's size"
+    assert values["CRM-4"]["total_budget"] == 1_500_001.0

@@ -11,6 +11,7 @@ from gates.authority import HOLD, KILL, REGISTER, RESUME, UPDATE_FACTS, Permissi
 from gates.decisions import KILLED, ON_HOLD
 from gates.duties import role_conflicts
 from gates.model import SPONSOR
+from gates.programmes import alone, programme_value
 from gates.refusals import Refusal
 from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
@@ -67,7 +68,9 @@ def register_project(
         conflicts = role_conflicts(manager_user.username, held, policy.incompatible_roles)
         if conflicts:
             raise Refused("register a project", conflicts)
-    choice = classify(policy, values)
+    # A new project is in no programme: a programme of itself alone.
+    alone_value = programme_value(policy, alone(values, policy.initial_stage))
+    choice = classify(policy, values, programme=alone_value)
     project = Project(
         key=key,
         name=name.strip(),

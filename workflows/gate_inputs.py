@@ -37,7 +37,7 @@ from gates.model import Evidence, ProjectState, Signature, Waiver, stance
 from gates.programmes import Members, alone, member_stage, programme_value, reads_programme
 from gates.readiness import Readiness, readiness
 from gates.waivers import APPROVED, any_waivable
-from policies.model import Decision, FactType, Gate, Policy
+from policies.model import Decision, FactType, FactValue, Gate, Policy
 from workflows.facts import from_stored
 from workflows.machines import SUBMITTED
 from workflows.store.records import (
@@ -148,8 +148,9 @@ def gate_inputs(
             continue
         policy, gate = at[project.id]
         review = current.get(project.id)
+        facts = from_stored(policy, project.facts)
         state = ProjectState(
-            facts=from_stored(policy, project.facts),
+            facts=facts,
             tier=(tiers or {}).get(project.id, project.tier),
             evidence=found.get(project.id, {}),
             signatures=signatures.get(review.id, []) if review else [],
@@ -160,20 +161,25 @@ def gate_inputs(
             project_manager=project.manager.username,
             previous_signers=signed_before.get(project.id, frozenset()),
             holders=_holders_of(holders, project.id, shared),
-            programme=_programme(project, policy, programmes) if policy.ref in reading else None,
+            programme=(
+                _programme(project, policy, facts, programmes) if policy.ref in reading else None
+            ),
         )
         inputs[project.id] = GateInputs(project, policy, gate, review, state)
     return inputs
 
 
 def _programme(
-    project: Project, policy: Policy, programmes: Mapping[int, Members]
+    project: Project,
+    policy: Policy,
+    facts: Mapping[str, FactValue],
+    programmes: Mapping[int, Members],
 ) -> dict[str, object]:
     """The `programme` the project's conditions read: its programme's, or its own alone."""
     stage = member_stage(project.stage, project.resume_stage)
     members = programmes.get(project.programme_id or 0)
     if members is None:
-        members = alone(from_stored(policy, project.facts), stage)
+        members = alone(facts, stage)
     return programme_value(policy, members, stage)
 
 

@@ -125,7 +125,7 @@ def test_a_change_re_tiering_a_sibling_is_approved_by_the_programme_sponsor_and_
 
 
 def test_leaving_the_programme_past_the_first_gate_is_a_change_request(
-    past_first_gate, act, read, refuses
+    past_first_gate, act, read, refuses, events
 ):
     refused = refuses(Refused, programmes.remove_project, "pmo", "CRM-2", "Moves to ERP")
     assert "lockgate programme remove CRM-2 --propose" in refused.reasons[0]
@@ -136,6 +136,8 @@ def test_leaving_the_programme_past_the_first_gate_is_a_change_request(
 
     assert read(lambda uow: load_project(uow, "CRM-2").programme_id) is None
     assert [tier_of(read, k) for k in past_first_gate] == ["standard", "standard"]
+    applied = [e.data for e in events() if e.action == "change.applied"]
+    assert [(d["old_tier"], d["new_tier"]) for d in applied] == [("major", "standard")]
 
 
 def test_deep_verify_rebuilds_programmes_and_memberships_from_the_trail(

@@ -198,11 +198,11 @@ def approve_change(
 def _apply(
     uow: UnitOfWork, actor: Actor, project: Project, policy: Policy, record: ChangeRequest
 ) -> None:
-    if record.membership is not None:
+    old_facts, old_tier = project.facts, project.tier
+    if record.membership is not None:  # a move instead of facts: it re-tiers who it moves
         move_membership(uow, actor, project, policy, record.membership, record.reason, record.id)
     old = from_stored(policy, project.facts)
     values = checked_facts(policy, {**project.facts, **record.changes})
-    old_facts, old_tier = project.facts, project.tier
     now = standing(uow, project)
     stage = member_stage(project.stage, project.resume_stage)
     after = with_change(now.members, old, values, stage)

@@ -36,21 +36,36 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_programmes")),
         sa.UniqueConstraint("key", name=op.f("uq_programmes_key")),
     )
-    with op.batch_alter_table("projects") as batch:
-        batch.add_column(sa.Column("programme_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_projects_programme_id_programmes"), "programmes", ["programme_id"], ["id"]
-        )
-        batch.create_index(op.f("ix_projects_programme_id"), ["programme_id"], unique=False)
+    _link_projects()
+    op.create_index(op.f("ix_projects_programme_id"), "projects", ["programme_id"], unique=False)
     with op.batch_alter_table("change_requests") as batch:
         batch.add_column(sa.Column("membership", sa.JSON(), nullable=True))
+
+
+_FK = "fk_projects_programme_id_programmes"
+
+
+def _link_projects() -> None:
+    """projects.programme_id, a foreign key to programmes, added in place. Not in a batch: on
+    SQLite a batch adding a constraint copies the table, and the copy loses the triggers
+    that keep the portfolio counts (0006)."""
+    if op.get_bind().dialect.name == "sqlite":  # SQLite adds a nullable REFERENCES column
+        op.execute(
+            f"ALTER TABLE projects ADD COLUMN programme_id INTEGER CONSTRAINT {_FK} "
+            "REFERENCES programmes (id)"
+        )
+        return
+    op.add_column("projects", sa.Column("programme_id", sa.Integer(), nullable=True))
+    op.create_foreign_key(_FK, "projects", "programmes", ["programme_id"], ["id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("change_requests") as batch:
         batch.drop_column("membership")
-    with op.batch_alter_table("projects") as batch:
-        batch.drop_index(op.f("ix_projects_programme_id"))
-        batch.drop_constraint(op.f("fk_projects_programme_id_programmes"), type_="foreignkey")
-        batch.drop_column("programme_id")
+    op.drop_index(op.f("ix_projects_programme_id"), table_name="projects")
+    if op.get_bind().dialect.name == "sqlite":  # in place (SQLite 3.35+), as it was added
+        op.execute("ALTER TABLE projects DROP COLUMN programme_id")
+    else:
+        op.drop_constraint(_FK, "projects", type_="foreignkey")
+        op.drop_column("projects", "programme_id")
     op.drop_table("programmes")

@@ -57,3 +57,13 @@ def test_someone_neither_pmo_auditor_nor_its_sponsor_does_not_see_the_programme(
 
     assert client.get("/programmes/ERP").status_code == 404
     assert client.get("/programmes/").status_code == 403
+
+
+def test_the_pmo_finds_every_programme_from_the_navigation(programme, auth, client):
+    auth.login("pmo")
+
+    home = text(client.get("/"))
+    listed = text(client.get("/programmes/"))
+
+    assert 'href="/programmes/"' in home
+    assert 'href="/programmes/ERP"' in listed and "sponsor.ali" in listed

@@ -43,6 +43,7 @@ from gates.duties import (
     self_grant,
 )
 from gates.model import ADMIN, AUDITOR, GLOBAL_ROLES, PMO, PROJECT_MANAGER, SPONSOR, Person
+from gates.programmes import PROGRAMME_SPONSOR
 from gates.refusals import Refusal
 from gates.signoffs import ReviewRound, Signing, SignOption, check_sign, sign_options
 from gates.votes import tally, vote_refusals, voter_refusals
@@ -158,6 +159,15 @@ MIGRATE = Permission("role.migrate", "move projects between policy versions", TH
 OVERRIDE = Permission("role.override", "force a gate through with requirements missing", THE_PMO)
 ADMINISTER = Permission("role.administer", "add users", ADMINS)
 GRANT = Permission("role.grant", "grant roles", ADMINS)
+PROGRAMMES = Permission("role.programme", "create programmes and move projects in and out", THE_PMO)
+SEE_PROGRAMME = Permission(
+    "role.see_programme",
+    "see this programme",
+    Holders(
+        "the PMO, auditors, admins or the programme's sponsor",
+        frozenset({PMO, AUDITOR, ADMIN, PROGRAMME_SPONSOR}),
+    ),
+)
 REVIEW_GRANTS = Permission("role.review_grants", "review who holds which roles", AUDITORS)
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 import cel
 
 from gates.conditions import ConditionError, holds
+from gates.programmes import TierMove
 from gates.readiness import title_of
 from gates.tiering import classify
 from gates.triggers import Occurrence, owed, reviewed_gates
@@ -80,6 +81,8 @@ class Impact:
     dropped: tuple[RequirementChange, ...] = ()
     money: tuple[MoneyMove, ...] = ()
     controlled: bool = False
+    siblings: tuple[TierMove, ...] = ()
+    """The other projects of the programme whose tier the change moves."""
 
     @property
     def tier_changes(self) -> bool:
@@ -87,17 +90,31 @@ class Impact:
         return self.old_tier != self.new_tier
 
     @property
+    def moves_controlled_siblings(self) -> bool:
+        """True when the change moves the tier of another project past its first gate."""
+        return any(move.controlled for move in self.siblings)
+
+    @property
     def needs_request(self) -> bool:
-        """True when the change may be made only through an approved change request."""
-        return self.controlled and bool(self.tier_changes or self.dropped or self.money)
+        """True when the change may be made only through an approved change request: it
+        changes this project beyond what its change control lets through, or the tier of
+        another project of the programme under change control."""
+        own = self.controlled and bool(self.tier_changes or self.dropped or self.money)
+        return own or self.moves_controlled_siblings
 
     def reasons(self) -> list[str]:
         """Why the change needs a request, in words; empty when it does not."""
         if not self.needs_request:
             return []
-        found = [f"the tier moves from {self.old_tier} to {self.new_tier}"] * self.tier_changes
-        found += [f"{r} would no longer be required" for r in self.dropped]
-        return found + [str(m) for m in self.money]
+        found = []
+        if self.controlled:
+            found += [f"the tier moves from {self.old_tier} to {self.new_tier}"] * (
+                self.tier_changes
+            )
+            found += [f"{r} would no longer be required" for r in self.dropped]
+            found += [str(m) for m in self.money]
+        moved = [f"{m} (same programme)" for m in self.siblings if m.controlled]
+        return found + moved
 
     def as_record(self) -> dict[str, object]:
         """The impact as plain values, as stored with a change request and its events."""
@@ -108,7 +125,7 @@ class Impact:
             "dropped": [_requirement_record(r) for r in self.dropped],
             "money": [str(m) for m in self.money],
             "needs_request": self.needs_request,
-        }
+        } | ({"siblings": [m.as_record() for m in self.siblings]} if self.siblings else {})
 
 
 def _requirement_record(change: RequirementChange) -> dict[str, str]:
@@ -135,12 +152,19 @@ def impact(
     old: Mapping[str, FactValue],
     new: Mapping[str, FactValue],
     baseline: Mapping[str, FactValue] | None = None,
+    *,
+    programme: tuple[Mapping[str, object], Mapping[str, object]] | None = None,
+    siblings: tuple[TierMove, ...] = (),
 ) -> Impact:
     """What changing the facts of a project in `stage` from `old` to `new` does; money moves
-    are measured from `baseline` (default: `old`)."""
-    old_tier, new_tier = classify(policy, old).tier.id, classify(policy, new).tier.id
-    before = _applying(policy, stage, old, old_tier)
-    after = _applying(policy, stage, new, new_tier)
+    are measured from `baseline` (default: `old`). `programme` is the project's `programme`
+    value before and after (gates.programmes.programme_value; None: the project alone), and
+    `siblings` the other projects of the programme whose tier the change moves."""
+    was, will = programme or (None, None)
+    old_tier = classify(policy, old, programme=was).tier.id
+    new_tier = classify(policy, new, programme=will).tier.id
+    before = _applying(policy, stage, old, old_tier, was)
+    after = _applying(policy, stage, new, new_tier, will)
     return Impact(
         old_tier,
         new_tier,
@@ -148,13 +172,18 @@ def impact(
         dropped=tuple(r for r in before if r not in after),
         money=_money_moves(policy, baseline if baseline is not None else old, new),
         controlled=under_change_control(policy, stage),
+        siblings=siblings,
     )
 
 
 def _applying(
-    policy: Policy, stage: str, facts: Mapping[str, FactValue], tier: str
+    policy: Policy,
+    stage: str,
+    facts: Mapping[str, FactValue],
+    tier: str,
+    programme: Mapping[str, object] | None = None,
 ) -> list[RequirementChange]:
-    context = evaluation_context(facts, tier)
+    context = evaluation_context(facts, tier, programme=programme)
     found = []
     for gate in gates_ahead(policy, stage):
         if gate.skip_when is not None and _holds(gate.skip_when, context):

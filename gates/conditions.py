@@ -18,7 +18,9 @@ _TOKEN = re.compile(
     r"(?P<string>\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*')"
     r"|has\(\s*project\s*\.\s*(?P<has>[A-Za-z_]\w*)\s*\)"
     rf"|has\(\s*(?P<has_field>{_FIELD})\s*\)|(?P<field>{_FIELD})"
-    r"|project\s*\.\s*(?P<fact>[A-Za-z_]\w*)|\btier\b|&&|\|\||!(?!=)|\b\d{4,}\b"
+    r"|project\s*\.\s*(?P<fact>[A-Za-z_]\w*)"
+    r"|\bprogramme\s*\.\s*(?P<programme>[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)?)"
+    r"|\btier\b|&&|\|\||!(?!=)|\b\d{4,}\b"
 )
 _STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
 # One comparison and nothing else around it: what an unmet criterion can say the other way.
@@ -56,17 +58,20 @@ def describe(
     tier: str,
     context: cel.Context | None = None,
     forms: Forms | None = None,
+    programme: Mapping[str, object] | None = None,
 ) -> str:
     """The condition in words with the project's values: 'budget 400,000 > 250,000', 'UAT
-    sign-off: open critical defects 2 == 0' (a form field by its form's and its own title).
+    sign-off: open critical defects 2 == 0' (a form field by its form's and its own title),
+    'programme total budget 1,200,000 > 1,000,000' (given its `programme` value).
 
     Given the project's `context`, an `a || b || c` names only the parts that hold.
     """
     if context is not None and condition.alternatives:
         held = [a for a in condition.alternatives if _holds_quietly(a, context)]
         if held:
-            return " or ".join(describe(a, facts, tier, None, forms) for a in held)
-    return _words(condition.source, _Values(facts, tier, forms or {}, condition.evidence))
+            return " or ".join(describe(a, facts, tier, None, forms, programme) for a in held)
+    values = _Values(facts, tier, forms or {}, condition.evidence, programme)
+    return _words(condition.source, values)
 
 
 def describe_unmet(
@@ -110,14 +115,20 @@ def _masked(source: str) -> str:
 
 
 class _Values:
-    """What the words of a condition are filled with: the project's facts, tier and forms."""
+    """What the words of a condition are filled with: the project's facts, tier, forms and
+    programme."""
 
-    __slots__ = ("facts", "forms", "labels", "tier")
+    __slots__ = ("facts", "forms", "labels", "programme", "tier")
 
     def __init__(
-        self, facts: Mapping[str, FactValue], tier: str, forms: Forms, refs: tuple[FieldRef, ...]
+        self,
+        facts: Mapping[str, FactValue],
+        tier: str,
+        forms: Forms,
+        refs: tuple[FieldRef, ...],
+        programme: Mapping[str, object] | None = None,
     ) -> None:
-        self.facts, self.tier, self.forms = facts, tier, forms
+        self.facts, self.tier, self.forms, self.programme = facts, tier, forms, programme
         self.labels = {ref.name: ref for ref in refs}
 
 
@@ -164,9 +175,28 @@ def _token(match: re.Match[str]) -> str | tuple[str, str]:
         return ("field", re.sub(r"\s+", "", match.group("field")))
     if match.group("fact"):
         return ("fact", match.group("fact"))
+    if match.group("programme"):
+        return ("programme", re.sub(r"\s+", "", match.group("programme")))
     if text == "tier":
         return ("tier", "")
     return _WORDS.get(text) or f"{int(text):,}"
+
+
+def _programme_words(name: str, programme: Mapping[str, object] | None) -> str:
+    """'programme total budget 1,200,000', 'programme's projects 2', 'the programme's other
+    projects have reached execution' (or, without the value, the name as written)."""
+    head, _, stage = name.partition(".")
+    if programme is None:
+        return f"programme.{name}"
+    if head == "reached":
+        done = programme.get("reached", {})
+        has = isinstance(done, Mapping) and done.get(stage)
+        return f"the programme's other projects {'have' if has else 'have not all'} reached {stage}"
+    value = programme.get(head)
+    words = head.replace("_", " ")
+    if isinstance(value, float):
+        return f"programme {words} {value:,.2f}".removesuffix(".00")
+    return f"programme {words} {value}"
 
 
 _WORDS = {"&&": "and", "||": "or", "!": "not "}
@@ -180,6 +210,8 @@ def _fill(part: str | tuple[str, str], values: _Values) -> str:
         return f"tier {values.tier}"
     if kind in ("field", "has_field"):
         return _fill_field(kind, name, values)
+    if kind == "programme":
+        return _programme_words(name, values.programme)
     value = values.facts.get(name)
     if kind == "has":
         return f"{name} is {'set' if value is not None else 'not set'}"

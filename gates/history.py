@@ -1,6 +1,6 @@
 """A project as it was at a moment, rebuilt from its audit events alone: stage, tier, facts,
-policy version, evidence versions, review rounds with their signatures and decisions,
-conditions, waivers, and the reviews triggers opened.
+policy version, programme, evidence versions, review rounds with their signatures and
+decisions, conditions, waivers, and the reviews triggers opened.
 
 `ProjectHistory.apply` takes the project's events in seq order; stop feeding them at the
 moment wanted and the history holds the project as of then. The same replay up to now must
@@ -191,6 +191,7 @@ class ProjectHistory:
     changes: dict[int, ChangeAt] = field(default_factory=dict)
     overrides: dict[int, OverrideAt] = field(default_factory=dict)
     triggered: dict[int, TriggeredAt] = field(default_factory=dict)
+    programme: str | None = None
     events: int = 0
     last_at: str | None = None
 
@@ -228,6 +229,7 @@ class ProjectHistory:
             "changes": [asdict(c) for _, c in sorted(self.changes.items())],
             "overrides": [asdict(o) for _, o in sorted(self.overrides.items())],
             "triggered": [asdict(t) for _, t in sorted(self.triggered.items())],
+            "programme": self.programme,
         }
 
     @classmethod
@@ -257,6 +259,7 @@ class ProjectHistory:
         history.changes = {c["id"]: ChangeAt(**c) for c in data["changes"]}
         history.overrides = {o["id"]: OverrideAt(**o) for o in data["overrides"]}
         history.triggered = {t["id"]: TriggeredAt(**t) for t in data.get("triggered", ())}
+        history.programme = data.get("programme")  # baselines before programmes had none
         return history
 
 
@@ -273,6 +276,18 @@ def _facts(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> N
         else:
             h.facts[name] = change["new"]
     h.tier = data.get("new_tier", h.tier)
+
+
+def _retiered(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    h.tier = data["new_tier"]
+
+
+def _joined(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    h.programme = data["programme"]
+
+
+def _left(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
+    h.programme = None
 
 
 def _migrated(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) -> None:
@@ -452,6 +467,9 @@ def _triggered(h: ProjectHistory, actor: str, at: str, data: Mapping[str, Any]) 
 _HANDLERS = {
     "project.registered": _registered,
     "project.facts_updated": _facts,
+    "project.retiered": _retiered,
+    "programme.project_added": _joined,
+    "programme.project_removed": _left,
     "change.proposed": _change,
     "change.approved": _change_approved,
     "change.applied": _change_closed("applied"),

@@ -150,6 +150,9 @@ class ProjectState:
     # id (a form not attached yet is absent), of the fields they read (Policy.fields_read):
     # what `evidence.<artifact>.<field>` reads.
     forms: Mapping[str, Mapping[str, FactValue]] = field(default_factory=dict)
+    # The `programme` its conditions read (gates.programmes.programme_value); None: the
+    # project alone, whose `programme.reached` names no stage.
+    programme: Mapping[str, object] | None = None
 
     # Derived values are memoized in the instance dict by hand: functools.cached_property
     # takes a lock on every first access in Python 3.11, a tenth of a portfolio's readiness.
@@ -159,7 +162,7 @@ class ProjectState:
         """The CEL context for this project, built once and shared by every condition."""
         memo = self.__dict__
         if "_context" not in memo:
-            memo["_context"] = evaluation_context(self.facts, self.tier, self.forms)
+            memo["_context"] = evaluation_context(self.facts, self.tier, self.forms, self.programme)
         context: cel.Context = memo["_context"]
         return context
 

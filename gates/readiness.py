@@ -70,7 +70,9 @@ class _Setting:
 
     def describe(self, condition: Condition) -> str:
         state = self.state
-        return describe(condition, state.facts, state.tier, state.context, state.forms)
+        return describe(
+            condition, state.facts, state.tier, state.context, state.forms, state.programme
+        )
 
     def unreadable(self, condition: Condition) -> str:
         return unreadable(condition, self.state.forms)
@@ -305,7 +307,9 @@ def skip_reason(gate: Gate, state: ProjectState) -> str:
         skipped = holds(gate.skip_when, state.context)
     except ConditionError:
         return ""
-    shown = describe(gate.skip_when, state.facts, state.tier, state.context)
+    shown = describe(
+        gate.skip_when, state.facts, state.tier, state.context, programme=state.programme
+    )
     return f"{gate.name} is skipped because {shown}" if skipped else ""
 
 

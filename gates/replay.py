@@ -4,7 +4,8 @@ differences between them and the rows the tables hold.
 The replay rebuilds every project as gates.history does (stage, tier, facts, policy
 version, evidence versions, review rounds, conditions, waivers), every role grant in force,
 every user's active flag, every signature (what it says, whether it was superseded, its
-content hash), and the delegations, change requests and overrides. An `audit.baseline`
+content hash), the delegations, change requests and overrides, and the programmes and
+which project is in which. An `audit.baseline`
 event holds the rows as they stood when a migration taught the trail more than its older
 events say (0017: stages, grants, flags, signatures; 0019: all of them): replay starts from
 the latest one for anything older.
@@ -57,6 +58,7 @@ class Replayed:
     delegations: Rows = field(default_factory=dict)
     # Users' org unit and team, for those ever recorded (blank pairs are not kept).
     attributes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    programmes: Rows = field(default_factory=dict)
 
     def apply(
         self, action: str, actor: str, at: str, project: str | None, data: Mapping[str, Any]
@@ -89,6 +91,7 @@ class Replayed:
         self.projects = {k: ProjectHistory.from_data(k, v) for k, v in data["projects"].items()}
         self.delegations = {k: dict(v) for k, v in data["delegations"].items()}
         self.attributes = {u: (o, t) for u, (o, t) in data.get("attributes", {}).items()}
+        self.programmes = {k: dict(v) for k, v in data.get("programmes", {}).items()}
 
     def baseline(self) -> dict[str, Any]:
         """The data of a baseline event holding these rows (`_baseline`'s inverse)."""
@@ -104,21 +107,30 @@ class Replayed:
             "projects": {k: h.to_data() for k, h in self.projects.items() if h.registered},
             "delegations": self.delegations,
             "attributes": {u: list(pair) for u, pair in self.attributes.items()},
+            "programmes": self.programmes,
         }
 
     def tables(self) -> dict[str, Rows]:
         """The rows compared column by column (compare_rows), table by table."""
-        return tables_of(self.projects.values(), self.delegations)
+        return tables_of(self.projects.values(), self.delegations, self.programmes)
 
 
-def tables_of(projects: Iterable[ProjectHistory], delegations: Rows) -> dict[str, Rows]:
-    """The rows of these projects (registered ones) and of these delegations, by table."""
+def tables_of(
+    projects: Iterable[ProjectHistory], delegations: Rows, programmes: Rows | None = None
+) -> dict[str, Rows]:
+    """The rows of these projects (registered ones), of these delegations and programmes,
+    by table; each project's programme as the `memberships` of the projects table."""
     tables: dict[str, Rows] = {name: {} for name in PROJECT_TABLES}
+    memberships: Rows = {}
     for history in projects:
         if history.registered:
             for name, rows in project_rows(history).items():
                 tables[name].update(rows)
+            if history.programme is not None:
+                memberships[history.key] = {"programme": history.programme}
     tables["delegations"] = delegations
+    if programmes is not None:
+        tables["programmes"], tables["projects.programme_id"] = programmes, memberships
     return tables
 
 
@@ -267,6 +279,12 @@ def _undelegated(r: Replayed, actor: str, project: str | None, data: Mapping[str
         row["revoked_by"] = actor
 
 
+def _programme(r: Replayed, actor: str, project: str | None, data: Mapping[str, Any]) -> None:
+    r.programmes[data["programme"]] = {
+        "name": data["name"], "sponsor": data["sponsor"], "created_by": actor,
+    }  # fmt: skip
+
+
 def money_text(amount: Decimal | str | None) -> str | None:
     """An amount as the tables keep money (two decimals), so "5000" and 5000.00 agree."""
     return None if amount is None else f"{Decimal(amount):.2f}"
@@ -284,6 +302,7 @@ _GLOBAL = {
     "review.snapshot_changed": _snapshot,
     "delegation.created": _delegated,
     "delegation.revoked": _undelegated,
+    "programme.created": _programme,
 }
 
 

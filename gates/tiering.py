@@ -22,13 +22,19 @@ class TierChoice:
 
 
 def classify(
-    policy: Policy, facts: Mapping[str, FactValue], context: cel.Context | None = None
+    policy: Policy,
+    facts: Mapping[str, FactValue],
+    context: cel.Context | None = None,
+    *,
+    programme: Mapping[str, object] | None = None,
 ) -> TierChoice:
-    """Return the first tier of `policy` whose `when` holds for `facts`, or the default tier.
+    """Return the first tier of `policy` whose `when` holds for `facts` (and `programme`,
+    the project's programme as gates.programmes.programme_value gives it; without it, the
+    project alone), or the default tier.
 
     A rule that reads a fact which is not set is passed over and named in `unchecked`.
     """
-    context = context or evaluation_context(facts, None)
+    context = context or evaluation_context(facts, None, programme=programme)
     unchecked: list[str] = []
     for tier in policy.tiers:
         if tier.when is None:
@@ -40,6 +46,7 @@ def classify(
             unchecked.append(tier.id)
             continue
         if chosen:
-            reason = f"{tier.title} because {describe(tier.when, facts, '', context)}"
+            shown = describe(tier.when, facts, "", context, programme=programme)
+            reason = f"{tier.title} because {shown}"
             return TierChoice(tier, reason, tuple(unchecked))
     raise AssertionError("a loaded policy always ends with a default tier")

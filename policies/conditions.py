@@ -1,9 +1,13 @@
 """CEL conditions: compiled once when a policy loads, their names and types checked then.
 
-A condition reads `project.<fact>` and `tier`; a criterion or a requirement's `when` also reads
-`evidence.<artifact>.<field>`, a field of a form artifact declared anywhere in the policy. A
-typo in a fact, artifact or field name, a comparison with a value an enum cannot take, or an
-operation CEL refuses for the values' types fails at `policy check`, not at a gate review.
+A condition reads `project.<fact>`, `tier` and the project's programme: `programme.projects`
+(how many projects it has), `programme.total_<fact>` (the sum of a money fact over them) and,
+outside tier rules, `programme.reached.<stage>` (every other project of the programme is at
+that stage or beyond). A project in no programme reads a programme of itself alone. A
+criterion or a requirement's `when` also reads `evidence.<artifact>.<field>`, a field of a form
+artifact declared anywhere in the policy. A typo in a fact, artifact or field name, a
+comparison with a value an enum cannot take, or an operation CEL refuses for the values' types
+fails at `policy check`, not at a gate review.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ _STRING = re.compile(
     re.VERBOSE,
 )
 _FACT_REF = re.compile(r"\bproject\s*\.\s*([A-Za-z_]\w*)")
+_PROGRAMME_REF = re.compile(r"\bprogramme\s*\.\s*([A-Za-z_]\w*)(?:\s*\.\s*([A-Za-z_]\w*))?(\s*\[)?")
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 # `evidence`, then up to two `.name` steps: the artifact and the field (either may be absent,
 # which is a mistake the loader names). Not after a dot: `project.evidence` is a fact.
@@ -79,6 +84,19 @@ class Names:
         """The form artifacts a condition may read, by id."""
         return {a.id: a for a in self.artifacts.values() if a.kind is ArtifactKind.FORM}
 
+    stages: Sequence[str] = ()
+    """The policy's stages, which `programme.reached.<stage>` names (none in a tier rule)."""
+
+
+PROGRAMME_COUNT, PROGRAMME_REACHED, TOTAL = "projects", "reached", "total_"
+
+
+def programme_names(facts: Mapping[str, Fact]) -> tuple[str, ...]:
+    """What `programme.<name>` may read: the count of its projects, the total of each money
+    fact, and which stages its other projects have reached."""
+    totals = [TOTAL + f.id for f in facts.values() if f.type is FactType.MONEY]
+    return (PROGRAMME_COUNT, *totals, PROGRAMME_REACHED)
+
 
 def compile_condition(
     source: str, names: Names, *, counting: bool = False
@@ -113,9 +131,11 @@ def compile_condition(
         _alternative(part, masked_part, names) for part, masked_part in _split_or(source, masked)
     )
     evidence = _field_refs(masked, names)
+    programme = frozenset(m[0] for m in _PROGRAMME_REF.findall(masked))
     return Condition(
-        source, program, facts, uses_tier, alternatives if len(alternatives) > 1 else (), evidence
-    ), []
+        source, program, facts, uses_tier, alternatives if len(alternatives) > 1 else (),
+        evidence, programme,
+    ), []  # fmt: skip
 
 
 def _split_or(source: str, masked: str) -> list[tuple[str, str]]:
@@ -136,7 +156,9 @@ def _split_or(source: str, masked: str) -> list[tuple[str, str]]:
 def _alternative(source: str, masked: str, names: Names) -> Condition:
     facts = frozenset(_FACT_REF.findall(masked))
     uses_tier = "tier" in _WORD_TIER.findall(masked)
-    return Condition(source, cel.compile(source), facts, uses_tier, (), _field_refs(masked, names))
+    programme = frozenset(m[0] for m in _PROGRAMME_REF.findall(masked))
+    refs = _field_refs(masked, names)
+    return Condition(source, cel.compile(source), facts, uses_tier, (), refs, programme)
 
 
 def _field_refs(masked: str, names: Names) -> tuple[FieldRef, ...]:
@@ -167,7 +189,7 @@ def _syntax_message(text: str) -> str:
 
 def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[str]:
     bound = set(_BOUND.findall(masked))
-    allowed = {"project", *(["tier"] if names.tier_allowed else [])}
+    allowed = {"project", "programme", *(["tier"] if names.tier_allowed else [])}
     allowed |= {"assurance"} if names.ratings else set()
     allowed |= {"evidence"} if names.evidence_allowed else set()
     for name in program.variables():
@@ -199,6 +221,10 @@ def _name_problems(program: cel.Program, masked: str, names: Names) -> Iterable[
         for artifact_id, field_id in dict.fromkeys(_EVIDENCE_REF.findall(masked)):
             yield from _evidence_problems(artifact_id, field_id, names)
 
+    if "programme" not in bound:
+        for name, stage, indexed in dict.fromkeys(_PROGRAMME_REF.findall(masked)):
+            yield from _programme_problems(name, stage, bool(indexed), names)
+
 
 def _evidence_problems(artifact_id: str, field_id: str, names: Names) -> Iterable[str]:
     forms = names.forms
@@ -229,6 +255,24 @@ def _evidence_problems(artifact_id: str, field_id: str, names: Names) -> Iterabl
             f"{artifact.title} has no field '{field_id}'{did_you_mean(field_id, fields)}; "
             f"its fields: {', '.join(fields)}"
         )
+
+
+def _programme_problems(name: str, stage: str, indexed: bool, names: Names) -> Iterable[str]:
+    known = programme_names(names.facts)
+    if name not in known:
+        choices = [f"programme.{n}" for n in known]
+        hint = did_you_mean(f"programme.{name}", choices)
+        yield f"unknown name 'programme.{name}'{hint}; a programme has {one_of(choices)}"
+    elif name == PROGRAMME_REACHED and not names.tier_allowed:
+        yield (
+            "a tier rule cannot use 'programme.reached': tiers are chosen from the facts "
+            "(and the programme's totals) alone"
+        )
+    elif name == PROGRAMME_REACHED and (indexed or not stage):
+        yield "write programme.reached.<stage>, e.g. programme.reached.execution"
+    elif name == PROGRAMME_REACHED and stage not in names.stages:
+        hint = did_you_mean(stage, names.stages)
+        yield f"unknown stage '{stage}'{hint}; the stages are {one_of(names.stages)}"
 
 
 def _literal_problems(source: str, names: Names) -> Iterable[str]:
@@ -328,11 +372,18 @@ def probe_context(names: Names, flag: bool, unset: bool = False) -> dict[str, ob
     evidence = {
         form.id: {f.id: _probe_value(f, flag) for f in form.fields} for form in names.forms.values()
     }
+    programme: dict[str, object] = {PROGRAMME_COUNT: 1}
+    programme |= {
+        TOTAL + fact.id: 1.0 for fact in names.facts.values() if fact.type is FactType.MONEY
+    }
+    programme[PROGRAMME_REACHED] = dict.fromkeys(names.stages, flag)
+    context: dict[str, object] = {
+        "project": project, "tier": tier, "evidence": evidence, "programme": programme,
+    }  # fmt: skip
     if names.ratings:
         rating = names.ratings[-1 if flag else 0]
-        assurance = {"rating": rating, "level": names.ratings.index(rating)}
-        return {"project": project, "tier": tier, "evidence": evidence, "assurance": assurance}
-    return {"project": project, "tier": tier, "evidence": evidence}
+        context["assurance"] = {"rating": rating, "level": names.ratings.index(rating)}
+    return context
 
 
 _PROBES: dict[FactType, object] = {
@@ -366,15 +417,28 @@ def evaluation_context(
     facts: Mapping[str, FactValue],
     tier: str | None,
     forms: Mapping[str, Mapping[str, FactValue]] | None = None,
+    programme: Mapping[str, object] | None = None,
 ) -> cel.Context:
     """A CEL context for one project: build it once per project, evaluate many conditions.
 
     `forms` holds the values of the latest version of each form the conditions read, by
     artifact id; a form without a version is absent, so reading it raises KeyError.
-    """
+    `programme` is the `programme` value (gates.programmes.programme_value); without it the
+    project reads a programme of itself alone, whose `reached` names no stage."""
     project = {name: cel_value(value) for name, value in facts.items()}
     evidence = {
         artifact: {name: cel_value(value) for name, value in values.items()}
         for artifact, values in (forms or {}).items()
     }
-    return cel.Context({"project": project, "tier": tier or "", "evidence": evidence})
+    if programme is None:
+        programme = alone(project)
+    return cel.Context(
+        {"project": project, "tier": tier or "", "evidence": evidence, "programme": programme}
+    )
+
+
+def alone(project: Mapping[str, object]) -> dict[str, object]:
+    """The `programme` of a project in none, from its CEL fact values: one project, whose
+    totals are its own money facts (doubles, as CEL sees money)."""
+    totals = {TOTAL + name: value for name, value in project.items() if type(value) is float}
+    return {PROGRAMME_COUNT: 1, **totals, PROGRAMME_REACHED: {}}

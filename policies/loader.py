@@ -442,7 +442,9 @@ class _Builder:
         for index, stage in enumerate(stages):
             if stage in RESERVED_STAGES:
                 self.doc.problem(f"gates[{index}].stage", f"'{stage}' is reserved by Lockgate")
-        names = Names(self.facts, self.tier_ids, artifacts=_declared_artifacts(raw))
+        names = Names(
+            self.facts, self.tier_ids, artifacts=_declared_artifacts(raw), stages=[initial, *stages]
+        )
         gates = [self._gate(spec, f"gates[{i}]", names) for i, spec in enumerate(raw)]
         for index, spec in enumerate(raw):
             self._recycle_targets(spec.get("recycle_to", []), ids[:index], f"gates[{index}]")

@@ -126,6 +126,8 @@ class Condition:
     """The parts of a top-level `a || b || c`, so a reason can name only the parts that held."""
     evidence: tuple[FieldRef, ...] = ()
     """The form fields it reads, in the order it first names them."""
+    programme: frozenset[str] = frozenset()
+    """The `programme.<name>`s it reads (projects, total_<fact>, reached)."""
 
     def __str__(self) -> str:
         return self.source

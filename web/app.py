@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
         home,
         policies,
         portfolio,
+        programmes,
         projects,
         reports,
         waivers,
@@ -135,7 +136,7 @@ def _register_blueprints(app: Flask) -> None:
 
     modules = (
         auth, home, projects, changes, waivers, approvals, portfolio, policies, audit, admin,
-        account, delegations, reports,
+        account, delegations, reports, programmes,
     )  # fmt: skip
     for module in modules:
         app.register_blueprint(module.blueprint)

@@ -51,6 +51,7 @@ from workflows.verbs.dossier import export_dossier, pdf_available
 from workflows.verbs.overrides import overrides_of
 from workflows.verbs.projects import hold, kill, register_project, resume, update_facts
 from workflows.verbs.reviews import gate_status, submit_gate
+from workflows.views import programmes as programme_views
 from workflows.views import projects as views
 from workflows.views.change_requests import change_requests
 from workflows.views.conditions import conditions_of_project
@@ -241,7 +242,8 @@ def show(key: str) -> str:
         checklist=views.checklist(standing.report) if standing else [],
         steps=views.stage_steps(policy, project),
         facts=views.fact_lines(policy, project),
-        tier=views.tier_of(policy, project),
+        tier=programme_views.tier_of(uow, project),
+        programme=programme_views.programme_of(uow, project),
         evidence=evidence,
         conditions=conditions,
         closable={c.id for c in conditions if not granted.close_condition(c.owner, not c.open)},

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -36,12 +36,14 @@ from sqlalchemy import (
 from gates.authority import READ
 from gates.delegations import names_a_currency, within_budget
 from gates.model import PROJECT_MANAGER, Delegated, Person, Profile
+from gates.programmes import PROGRAMME_SPONSOR
 from policies.money import ExchangeRates
 from workflows.errors import NotFound
 from workflows.gate_inputs import Batch, Restrict, for_batch
 from workflows.store.records import (
     Delegation,
     PolicyVersion,
+    Programme,
     Project,
     RoleGrant,
     User,
@@ -51,6 +53,7 @@ from workflows.store.uow import UnitOfWork
 
 _USERS, _GRANTS = table_of(User), table_of(RoleGrant)
 _DELEGATIONS, _PROJECTS = table_of(Delegation), table_of(Project)
+_PROGRAMMES = table_of(Programme)
 _DELEGATOR = _USERS.alias("delegator")
 _HELD = _GRANTS.alias("held")
 
@@ -157,8 +160,18 @@ def _roster_statement(who: Who, by_username: bool) -> Callable[[Restrict], Compo
                 who(users.username, d.role),
             )
         )
+        programmes = _PROGRAMMES.c
+        sponsored = (  # the sponsor of a project's programme holds programme_sponsor there
+            select(literal(GRANT), _PROJECTS.c.id, *person, literal(PROGRAMME_SPONSOR), *nothing)
+            .select_from(
+                _PROJECTS.join(_PROGRAMMES, programmes.id == _PROJECTS.c.programme_id).join(
+                    _USERS, users.id == programmes.sponsor_id
+                )
+            )
+            .where(restrict(_PROJECTS.c.id), who(users.username, literal(PROGRAMME_SPONSOR)))
+        )
         # The delegations first: a UNION's first SELECT gives the result its column types.
-        return union_all(delegated, granted, managed)
+        return union_all(delegated, granted, managed, sponsored)
 
     return build
 
@@ -262,6 +275,15 @@ def person_on(uow: UnitOfWork, username: str, project: Project | None) -> Person
     """`username` on `project` (None: for a global action) now; raises NotFound."""
     project_id = project.id if project is not None else None
     return roster_of(uow, username, project_id).person(username, project_id, uow.now)
+
+
+def person_on_programme(uow: UnitOfWork, username: str, programme: Programme) -> Person:
+    """`username` as the programme's pages and verbs ask: their global roles, and
+    programme_sponsor where they sponsor it; raises NotFound."""
+    person = person_on(uow, username, None)
+    if programme.sponsor.username != username:
+        return person
+    return replace(person, project_roles=person.project_roles | {PROGRAMME_SPONSOR})
 
 
 def signers_on(uow: UnitOfWork, batch: Batch, roles: set[str]) -> Roster:

@@ -15,10 +15,20 @@ from gates.change_control import NEEDS_REQUEST, Impact, impact
 from gates.change_requests import ChangeStatus
 from gates.decisions import ON_HOLD
 from gates.model import APPROVING
+from gates.programmes import (
+    PROGRAMME_SPONSOR,
+    Members,
+    change_approvers,
+    changed,
+    member_stage,
+    programme_value,
+    tier_moves,
+)
 from gates.refusals import Refusal
 from policies.model import FactValue, Policy, TriggerEvent
 from workflows.errors import Refused
 from workflows.facts import checked_facts, from_stored, to_stored
+from workflows.programmes import standing
 from workflows.store.records import ChangeRequest, Project, Review
 from workflows.store.uow import UnitOfWork
 from workflows.triggered import owed_reviews
@@ -34,6 +44,8 @@ class Assessment:
     values: dict[str, FactValue]
     facts: dict[str, Any]
     impact: Impact
+    members: Members
+    """The project's programme (or the project alone) once changed."""
 
 
 def assess(
@@ -48,8 +60,17 @@ def assess(
         raise Refused("change the facts", [Refusal("facts.unchanged", None, text)])
     old = from_stored(policy, project.facts)
     baseline = from_stored(policy, baseline_facts(uow, project, policy))
-    found = impact(policy, _stage(project), old, values, baseline)
-    return Assessment(values, facts, found)
+    now = standing(uow, project)
+    stage = member_stage(project.stage, project.resume_stage)
+    after = changed(now.members, old, values, stage)
+    before_value = programme_value(policy, now.members, stage)
+    after_value = programme_value(policy, after, stage)
+    moves = tier_moves(now.siblings(uow), after)
+    found = impact(
+        policy, _stage(project), old, values, baseline,
+        programme=(before_value, after_value), siblings=moves,
+    )  # fmt: skip
+    return Assessment(values, facts, found, after)
 
 
 def _stage(project: Project) -> str:
@@ -115,13 +136,20 @@ def needs_request_refusal(
 ) -> Refusal:
     """The refusal of a direct edit that needs a change request, saying how to propose it."""
     sets = " ".join(f"--set {name}={value}" for name, value in changes.items())
-    approvers = " and ".join(policy.role_title(r) for r in policy.change_control.approvers)
+    roles = change_approvers(policy.change_control.approvers, bool(found.siblings))
+    approvers = " and ".join(_approver_title(policy, r) for r in roles)
     text = (
         f"This change needs an approved change request because {'; '.join(found.reasons())}. "
         f"Propose a change request: `lockgate project change {key} {sets} --reason ...` (or "
         f"'Propose this change' on the facts page); {approvers} approve it."
     )
     return Refusal(NEEDS_REQUEST, None, text)
+
+
+def _approver_title(policy: Policy, role: str) -> str:
+    if role == PROGRAMME_SPONSOR:
+        return "the programme's sponsor"
+    return policy.role_title(role) if policy.role(role) else role.upper() if role == "pmo" else role
 
 
 def rebaseline_due(uow: UnitOfWork, project: Project, policy: Policy) -> tuple[str, ...]:

@@ -17,12 +17,28 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gates.counts import shares_holders
 from gates.decisions import next_gate
 from gates.model import Evidence, ProjectState, Rated, Signature, Waiver, stance
+from gates.programmes import (
+    Members,
+    alone,
+    joined,
+    member_stage,
+    programme_value,
+    reads_programme,
+)
 from gates.readiness import Readiness, readiness
 from gates.waivers import APPROVED, any_waivable
 from policies.model import Decision, FactValue, FormField, Gate, Policy
@@ -31,6 +47,8 @@ from workflows.machines import SUBMITTED
 from workflows.store.records import (
     ArtifactVersion,
     AssuranceRecord,
+    PolicyVersion,
+    Programme,
     Project,
     Review,
     RoleGrant,
@@ -106,7 +124,8 @@ def gate_inputs(
     missing: for callers that read only sign-off lines (signing), which never depend on it.
     `policies` and `tiers` evaluate a project under another policy version and tier than its
     own (a policy migration's preview).
-    A fixed number of statements whatever the batch's size: at most six.
+    A fixed number of statements whatever the batch's size: at most seven (the programmes'
+    totals only where a policy reads `programme`).
     """
     at = _gates(uow, projects, gates, policies)
     if not at:
@@ -131,14 +150,17 @@ def gate_inputs(
     assured = _assurance(uow, batch) if any(g.assurance for _, g in at.values()) else {}
     shared = {s.role for _, g in at.values() for s in g.signoffs if shares_holders(s)}
     holders = _holders(uow, batch, shared) if shared else {}
+    reading = {p.ref: p for p, _ in at.values() if reads_programme(p)} if at else {}
+    programmes = programme_members(uow, batch) if reading else {}
     inputs = {}
     for project in projects:
         if project.id not in at:
             continue
         policy, gate = at[project.id]
         review = current.get(project.id)
+        facts = from_stored(policy, project.facts)
         state = ProjectState(
-            facts=from_stored(policy, project.facts),
+            facts=facts,
             tier=(tiers or {}).get(project.id, project.tier),
             evidence=found.get(project.id, {}),
             signatures=signatures.get(review.id, []) if review else [],
@@ -151,6 +173,9 @@ def gate_inputs(
             holders=_holders_of(holders, project.id, shared),
             assurance=assured.get(review.id) if review else None,
             forms=_forms(read[id(policy)], forms.get(project.id, {})),
+            programme=(
+                _programme(project, policy, facts, programmes) if policy.ref in reading else None
+            ),
         )
         inputs[project.id] = GateInputs(project, policy, gate, review, state)
     return inputs
@@ -158,6 +183,45 @@ def gate_inputs(
 
 def _signoffs_read_forms(gate: Gate) -> bool:
     return any(s.when is not None and s.when.evidence for s in gate.signoffs)
+
+
+def _programme(
+    project: Project,
+    policy: Policy,
+    facts: Mapping[str, FactValue],
+    programmes: Mapping[int, Members],
+) -> dict[str, object]:
+    """The `programme` the project's conditions read: its programme's, or its own alone."""
+    stage = member_stage(project.stage, project.resume_stage)
+    members = programmes.get(project.programme_id or 0)
+    if members is None:
+        members = alone(facts, stage)
+    return programme_value(policy, members, stage)
+
+
+def programme_members(uow: UnitOfWork, batch: Batch) -> dict[int, Members]:
+    """The programmes of the batch's projects, by programme id: how many projects each has,
+    the totals of their money facts in the base currency (each read by its own policy
+    version, so money given in a currency is converted at that version's rates), and how
+    many are in each stage. One statement: the members' facts, added up here."""
+    query, params = for_batch(batch, _members_of)
+    found: dict[int, Members] = {}
+    for programme_id, key, stage, resume, facts, version in uow.session.execute(query, params):
+        was = found.get(programme_id) or Members(key, 0)
+        values = from_stored(uow.workspace.policy(version), facts)
+        found[programme_id] = joined(was, values, member_stage(stage, resume))
+    return found
+
+
+def _members_of(restrict: Restrict) -> Select[Any]:
+    theirs = select(Project.programme_id).where(restrict(Project.id))
+    return (
+        select(Project.programme_id, Programme.key, Project.stage, Project.resume_stage,
+               Project.facts, PolicyVersion)
+        .join(Programme, Programme.id == Project.programme_id)
+        .join(PolicyVersion, PolicyVersion.id == Project.policy_version_id)
+        .where(Project.programme_id.in_(theirs))
+    )  # fmt: skip
 
 
 def _gates(

@@ -22,7 +22,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """The baseline is appended by the newest revision that changes a reconciled table (0025
+    """The baseline is appended by the newest revision that changes a reconciled table (0026
     now): it reads the tables with the models as they are at the head."""
 
 

@@ -7,7 +7,7 @@ A decision now records the evidence that was older than its artifact allows (the
 have it by decision time. This fills the column in for the gates passed before, with the same
 rule (gates.readiness.is_stale) against each policy version as published.
 
-The `audit.baseline` of 0017 and 0019 is appended by 0025, once every table it reconciles
+The `audit.baseline` of 0017 and 0019 is appended by 0026, once every table it reconciles
 exists.
 
 Revision ID: 0020

@@ -2,7 +2,7 @@
 
 Each vote is a row (one per member and review round) and a `review.voted` event; deep verify
 reconciles them with the trail. The trail's baseline is appended by the newest revision that
-changes a reconciled table (0025), which reads every one of them.
+changes a reconciled table (0026), which reads every one of them.
 
 Revision ID: 0021
 Revises: 0020

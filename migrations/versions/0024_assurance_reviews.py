@@ -4,7 +4,7 @@ Users gain an org unit and a team (blank: not recorded), which admins keep; an a
 reviewer must be independent of the project's manager, sponsors, team and org units as the
 policy says. Each assurance review of a review round is a row (rating, summary,
 recommendations) and an `assurance.recorded` event; deep verify reconciles both. The trail's
-baseline is appended by the newest revision that changes a reconciled table (0025).
+baseline is appended by the newest revision that changes a reconciled table (0026).
 
 Revision ID: 0024
 Revises: 0023

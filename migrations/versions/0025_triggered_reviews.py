@@ -2,10 +2,8 @@
 
 `lockgate reviews tick` opens each review a trigger asks for once: a row here (one per
 project, gate, kind and cause, unique) and a `review.triggered` event; deep verify reconciles
-them with the trail. On a database that had events this appends the trail's baseline (0017,
-0019, 0020, 0021, 0024: it moves to the newest revision that changes a reconciled table,
-because it reads every one of them, this one too), now that every table it reconciles exists;
-nothing when the last event is one.
+them with the trail. The trail's baseline is appended by the newest revision that changes a
+reconciled table (0026).
 
 Revision ID: 0025
 Revises: 0024 (0024, another branch's, comes between when they merge)
@@ -24,8 +22,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from workflows.verbs.reconcile import append_baseline
-
     op.create_table(
         "triggered_reviews",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -46,7 +42,6 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_triggered_reviews_due_on", "triggered_reviews", ["due_on"])
-    append_baseline(op.get_bind())
 
 
 def downgrade() -> None:

@@ -116,7 +116,9 @@ def test_a_commit_that_fails_takes_the_audit_event_down_with_it(workspace, head)
 def test_after_failed_verbs_the_next_event_continues_the_chain(workspace, act, head, monkeypatch):
     newest = head()
     with monkeypatch.context() as patch:
-        patch.setattr(projects, "classify", lambda *args: (_ for _ in ()).throw(DiskFull()))
+        patch.setattr(
+            projects, "classify", lambda *args, **kwargs: (_ for _ in ()).throw(DiskFull())
+        )
         with pytest.raises(DiskFull):
             act(projects.register_project, "pm", "ERP-1", "X", "standard", STANDARD_FACTS)
 

@@ -347,3 +347,27 @@ def test_a_compliance_report_runs_from_the_start_of_its_first_day_to_the_end_of_
     assert "2026-01-01T00:00:00+00:00 to 2026-12-31T23:59:59.999999+00:00" in result.output
     assert result.output.startswith("waiver,project,gate,requirement,status")
     assert "Invalid value for --from" in bad.output
+
+
+def test_a_programme_is_created_filled_and_shown_from_the_command_line(
+    lockgate, lite_project_decided
+):
+    created = lockgate(
+        "programme", "create", "--as", "pmo", "SMALL", "Small things", "--sponsor", "sponsor"
+    )
+    added = lockgate(
+        "programme", "add", "--as", "pmo", "SMALL", "LITE-1", "--reason", "Grouped for review"
+    )
+    shown = lockgate("programme", "show", "--as", "sponsor", "SMALL")
+    project = lockgate("project", "show", "--as", "pm", "LITE-1")
+    refused = lockgate(
+        "programme", "add", "--as", "pm", "SMALL", "LITE-1", "--reason", "x", code=None
+    )
+
+    assert "created programme SMALL, sponsored by sponsor" in created.output
+    assert "LITE-1 is now in SMALL" in added.output
+    assert (
+        "LITE-1" in shown.output and "programme.projects 1, total_budget 10,000.00" in shown.output
+    )
+    assert "programme SMALL (Small things); its other projects: none" in project.output
+    assert refused.exit_code != 0 and "Only the PMO may" in refused.output

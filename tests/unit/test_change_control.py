@@ -230,7 +230,8 @@ def test_every_mistake_in_change_control_is_named_with_its_place(valid_policy_te
         f"{lines + 3}:47 change_control.money.budget: 'ten' is not a percentage: write one "
         "from 0.01% to 100%",
         f"{lines + 5}:9 triggers[0].on: 'change_aproved' is not allowed here (did you mean "
-        "'change_approved'?); use 'change_approved', 'condition_overdue' or 'recurring'",
+        "'change_approved'?); use 'change_approved', 'condition_overdue', 'recurring' or "
+        "'assurance_red'",
         f"{lines + 8}:13 triggers[1].review: unknown gate 'initiaton' (did you mean "
         "'initiation'?): a triggered review repeats one of the policy's gates",
     ]

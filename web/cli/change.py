@@ -65,6 +65,9 @@ def print_change(line: views.ChangeLine) -> None:
     say(f"change request {line.id} on {line.project}: {line.status}")
     say(f"proposed by {line.proposed_by} at {line.proposed_at:%Y-%m-%d %H:%M} UTC: {line.reason}")
     say(f"changes: {_facts(line.changes)}")
+    if line.membership is not None:
+        found = line.membership
+        say(f"programme: {found['from'] or 'none'} -> {found['to'] or 'none'}")
     print_impact(line.impact)
     for role, approver in line.approvals.items():
         say(f"approved as {role} by {approver}")
@@ -85,6 +88,8 @@ def print_impact(impact: dict[str, Any]) -> None:
             say(f"  {title}: {requirement['title']} ({requirement['gate']})")
     for move in impact.get("money", []):
         say(f"  {move}")
+    for moved in impact.get("siblings", []):
+        say(f"  same programme: {moved['project']} {moved['old_tier']} -> {moved['new_tier']}")
     needs = (
         "needs an approved change request"
         if impact.get("needs_request")

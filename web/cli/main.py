@@ -36,6 +36,11 @@ COMMANDS: dict[str, Entry] = {
         "project_group",
         "Register, list and show projects; hold, resume, kill; change facts; move versions.",
     ),
+    "programme": Entry(
+        "web.cli.programme",
+        "programme_group",
+        "Programmes: create one, move projects in and out, show its projects and totals.",
+    ),
     "change": Entry(
         "web.cli.change",
         "change_group",

@@ -10,6 +10,8 @@ from web.cli.gate import print_gate_status
 from web.cli.shared import acting, parse_pairs, say, show_table, workspace
 from workflows.identity import Actor
 from workflows.state import load_project, policy_of
+from workflows.store.records import Project
+from workflows.store.uow import UnitOfWork
 from workflows.verbs import change_requests, projects
 from workflows.views.portfolio import project_summaries
 from workflows.views.projects import fact_cells
@@ -87,6 +89,7 @@ def project_show(actor: Actor, key: str, as_of: str | None) -> None:
             f"policy {project.policy_version.ref}, stage {project.stage}, "
             f"tier {project.tier}, manager {project.manager.username}"
         )
+        _show_programme(uow, project)
         facts = fact_cells(policy_of(uow, project), project)
         show_table(["FACT", "VALUE"], [[k, v] for k, v in facts])
         print_gate_status(uow, actor, key, None)
@@ -97,6 +100,15 @@ def project_show(actor: Actor, key: str, as_of: str | None) -> None:
                 ["REVIEW", "GATE", "ON", "WHY"],
                 [(r.state, r.gate, r.on.isoformat(), r.why) for r in ahead],
             )
+
+
+def _show_programme(uow: UnitOfWork, project: Project) -> None:
+    from workflows.views.programmes import programme_of
+
+    found = programme_of(uow, project)
+    if found is not None:
+        others = ", ".join(f"{p.key} ({p.tier})" for p in found.projects if p.key != project.key)
+        say(f"programme {found.key} ({found.name}); its other projects: {others or 'none'}")
 
 
 def parse_moment(text: str, hint: str = "--as-of", day_starts: bool = False) -> datetime:
@@ -126,6 +138,8 @@ def _show_as_of(actor: Actor, key: str, moment: datetime) -> None:
         return
     say(f"{key}  {seen.name}  as of {when} (rebuilt from {seen.events} audit events)")
     say(f"policy {seen.policy}, stage {seen.stage}, tier {seen.tier}")
+    if seen.programme:
+        say(f"programme {seen.programme}")
     show_table(["FACT", "VALUE"], [[k, v] for k, v in seen.facts.items()])
     show_table(
         ["EVIDENCE", "VERSION", "DIGEST", "ATTACHED"],

@@ -166,6 +166,22 @@ class PolicyVersion(Base):
         return f"{self.policy_id}@{self.version}"
 
 
+class Programme(Base):
+    """A group of projects governed together: tier rules and criteria read its aggregates
+    (gates.programmes), and its sponsor approves changes that re-tier its projects."""
+
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sponsor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+    sponsor: Mapped[User] = relationship(lazy="joined")
+
+
 class Project(Base):
     __tablename__ = "projects"
 
@@ -181,6 +197,8 @@ class Project(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
+    # The programme the project belongs to, if any (changed only by the programme verbs).
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
 
     policy_version: Mapped[PolicyVersion] = relationship(lazy="joined")
     manager: Mapped[User] = relationship(lazy="joined")
@@ -598,6 +616,9 @@ class ChangeRequest(Base):
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
+    # A move into or out of a programme ({"from": key or None, "to": key or None}) instead
+    # of a change of facts; None for a change of facts.
+    membership: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     project: Mapped[Project] = relationship(lazy="joined")
     approvals: Mapped[list[ChangeApproval]] = relationship(order_by="ChangeApproval.id")

@@ -19,16 +19,18 @@ from sqlalchemy import bindparam, select
 from gates.authority import PROPOSE_CHANGE, authority
 from gates.change_control import Impact, rebaseline_gates
 from gates.change_requests import ChangeRound, ChangeStatus
+from gates.programmes import change_approvers, member_stage, tier_moves
+from gates.programmes import changed as with_change
 from gates.refusals import Refusal
-from gates.tiering import classify
 from policies.model import Policy
 from workflows.authority import person_on
 from workflows.change_control import APPLIED_STATUS, assess, refuse_while_open
 from workflows.errors import NotFound, Refused
-from workflows.facts import checked_facts, to_stored
+from workflows.facts import checked_facts, from_stored, to_stored
 from workflows.identity import Actor
 from workflows.inputs import long_text
 from workflows.pending import refresh_pending
+from workflows.programmes import retier, standing, tier_in
 from workflows.refusal_log import refusals_recorded
 from workflows.skipping import pass_skipped_gates
 from workflows.state import (
@@ -41,6 +43,7 @@ from workflows.state import (
 )
 from workflows.store.records import ChangeApproval, ChangeRequest, Project
 from workflows.store.uow import UnitOfWork
+from workflows.verbs.programmes import move_membership
 
 PROPOSED, APPROVED, REJECTED = "change.proposed", "change.approved", "change.rejected"
 WITHDRAWN, APPLIED = "change.withdrawn", "change.applied"
@@ -96,7 +99,7 @@ def propose_change(
         changes=record.changes,
         reason=reason,
         impact=record.impact,
-        approvers=list(policy.change_control.approvers),
+        approvers=list(approvers_of(policy, record)),
     )
     return Proposal(record, found.impact)
 
@@ -110,13 +113,20 @@ def preview_change(
     return assess(uow, project, policy_of(uow, project), changes).impact
 
 
+def approvers_of(policy: Policy, record: ChangeRequest) -> tuple[str, ...]:
+    """Who approves the change request: the policy's change approvers, and the programme's
+    sponsor and the PMO too where it moves another project's tier or a membership."""
+    covers = bool(record.impact.get("siblings")) or record.membership is not None
+    return change_approvers(policy.change_control.approvers, covers)
+
+
 def change_round(policy: Policy, record: ChangeRequest) -> ChangeRound:
     """The change request as the approval rules read it."""
     return ChangeRound(
         record.id,
         ChangeStatus(record.status),
         record.proposed_by,
-        policy.change_control.approvers,
+        approvers_of(policy, record),
         MappingProxyType({a.role: a.approver for a in record.approvals}),
     )
 
@@ -188,9 +198,16 @@ def approve_change(
 def _apply(
     uow: UnitOfWork, actor: Actor, project: Project, policy: Policy, record: ChangeRequest
 ) -> None:
-    values = checked_facts(policy, {**project.facts, **record.changes})
     old_facts, old_tier = project.facts, project.tier
-    choice = classify(policy, values)
+    if record.membership is not None:  # a move instead of facts: it re-tiers who it moves
+        move_membership(uow, actor, project, policy, record.membership, record.reason, record.id)
+    old = from_stored(policy, project.facts)
+    values = checked_facts(policy, {**project.facts, **record.changes})
+    now = standing(uow, project)
+    stage = member_stage(project.stage, project.resume_stage)
+    after = with_change(now.members, old, values, stage)
+    choice = tier_in(policy, values, after, project)
+    moves = tier_moves(now.siblings(uow), after)
     project.facts, project.tier, project.updated_at = to_stored(values), choice.tier.id, uow.now
     record.status, record.closed_by, record.closed_at = APPLIED_STATUS, actor.username, uow.now
     changed = {
@@ -210,6 +227,7 @@ def _apply(
         approvals={a.role: a.approver for a in record.approvals},
         rebaseline=list(rebaseline_gates(policy)),
     )
+    retier(uow, actor, moves, {"moved_by": project.key, "change": record.id})
     refresh_snapshot(uow, actor.username, project, policy, f"change request {record.id} applied")
     refresh_pending(uow, project.id)
     if open_review(uow, project) is None:

@@ -194,6 +194,7 @@ def _record(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
         "policy": history.policy,
         "stage": history.stage,
         "tier": history.tier,
+        "programme": history.programme,
         "facts": history.facts,
         "gate": gate,
         "as_of_checkpoint": {"origin": signed.origin, "size": signed.size},
@@ -217,6 +218,7 @@ def _report(history: ProjectHistory, signed: TreeCheckpoint, gate: str | None) -
         f"</head><body><h1>Gate dossier: {e(history.key)} {e(history.name)}</h1>",
         f"<p>Pinned to {e(signed.origin)}'s checkpoint of {signed.size:,} audit events; policy "
         f"{e(history.policy)}; stage {e(history.stage)}; tier {e(history.tier)}"
+        f"{'; programme ' + e(history.programme) if history.programme else ''}"
         f"{'; gate ' + e(gate) if gate else ''}.</p>",
         "<h2>Facts</h2><table>",
         *(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in history.facts.items()),

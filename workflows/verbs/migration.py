@@ -10,7 +10,6 @@ from sqlalchemy import Select, func, select
 from gates.authority import MIGRATE, authority
 from gates.decisions import KILLED, ON_HOLD, next_gate
 from gates.readiness import Readiness, Status
-from gates.tiering import classify
 from policies.diff import Change, diff_policies
 from policies.model import Policy
 from workflows.authority import person_on
@@ -19,6 +18,7 @@ from workflows.facts import checked_facts
 from workflows.identity import Actor
 from workflows.inputs import long_text
 from workflows.pending import refresh_pending
+from workflows.programmes import standing, tier_in
 from workflows.refusal_log import refusals_recorded
 from workflows.skipping import pass_skipped_gates
 from workflows.state import current_readiness, load_project, open_review, require
@@ -69,7 +69,8 @@ def preview_against(uow: UnitOfWork, project: Project, new: Policy) -> Migration
         refusals.append("A review is open: decide or withdraw it before moving the project.")
     try:
         values = checked_facts(new, project.facts)
-        new_tier = classify(new, values).tier.id
+        members = standing(uow, project, lock=False).members
+        new_tier = tier_in(new, values, members, project).tier.id
     except InvalidInput as error:
         refusals.append(str(error))
         new_tier = project.tier

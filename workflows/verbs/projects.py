@@ -11,6 +11,7 @@ from gates.authority import HOLD, KILL, REGISTER, RESUME, UPDATE_FACTS, Permissi
 from gates.decisions import KILLED, ON_HOLD
 from gates.duties import role_conflicts
 from gates.model import SPONSOR
+from gates.programmes import alone, programme_value
 from gates.refusals import Refusal
 from gates.tiering import TierChoice, classify
 from policies.facts import read_facts
@@ -22,6 +23,7 @@ from workflows.facts import from_stored, to_stored
 from workflows.identity import Actor
 from workflows.inputs import long_text, short_text_problem
 from workflows.pending import close_pending
+from workflows.programmes import retier, tier_in
 from workflows.refusal_log import refusals_recorded
 from workflows.skipping import pass_skipped_gates
 from workflows.state import (
@@ -66,7 +68,9 @@ def register_project(
         conflicts = role_conflicts(manager_user.username, held, policy.incompatible_roles)
         if conflicts:
             raise Refused("register a project", conflicts)
-    choice = classify(policy, values)
+    # A new project is in no programme: a programme of itself alone.
+    alone_value = programme_value(policy, alone(values, policy.initial_stage))
+    choice = classify(policy, values, programme=alone_value)
     project = Project(
         key=key,
         name=name.strip(),
@@ -143,7 +147,7 @@ def update_facts(
         raise Refused("update facts", [refusal])
     values, old_facts, old_tier = assessed.values, project.facts, project.tier
     new_facts = assessed.facts
-    choice = classify(policy, values)
+    choice = tier_in(policy, values, assessed.members, project)
     project.facts, project.tier, project.updated_at = new_facts, choice.tier.id, uow.now
     changed = {
         name: {"old": old_facts.get(name), "new": new_facts.get(name)}
@@ -160,6 +164,7 @@ def update_facts(
         tier_reason=choice.reason,
         reason=reason,
     )
+    retier(uow, actor, assessed.impact.siblings, {"moved_by": key})
     refresh_snapshot(uow, actor.username, project, policy, "facts changed")
     if open_review(uow, project) is None:
         lifecycle = uow.workspace.lifecycle(project.policy_version)

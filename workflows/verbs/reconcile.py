@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, column, insert, select, table, text
+from sqlalchemy import Connection, column, insert, inspect, select, table, text
 from sqlalchemy.orm import aliased
 
 from gates.binding import SignatureContent, signature_hash
@@ -56,6 +56,7 @@ from workflows.store.records import (
     FollowUpRecord,
     OverrideRecord,
     PolicyVersion,
+    Programme,
     Project,
     Review,
     RoleGrant,
@@ -80,10 +81,11 @@ class TableRows:
     signatures: dict[int, tuple[SignatureFacts, bool, str | None]]
     delegations: Rows
     attributes: dict[str, tuple[str, str]]
+    programmes: Rows
 
     def tables(self) -> dict[str, Rows]:
         """The rows compared column by column, in Replayed.tables' shape."""
-        return tables_of(self.projects.values(), self.delegations)
+        return tables_of(self.projects.values(), self.delegations, self.programmes)
 
 
 def table_rows(connection: Connection) -> TableRows:
@@ -106,13 +108,15 @@ def table_rows(connection: Connection) -> TableRows:
     ):
         grants.add((username, role, key))
     signatures = _signatures(connection)
+    histories = project_histories(connection, signatures=signatures)
     return TableRows(
-        project_histories(connection, signatures=signatures),
+        histories,
         grants,
         active,
         signatures,
         _delegations(connection),
         attributes,
+        _programmes(connection, histories),
     )
 
 
@@ -383,6 +387,27 @@ def _delegations(connection: Connection) -> Rows:
     return rows
 
 
+def _programmes(connection: Connection, histories: dict[str, ProjectHistory]) -> Rows:
+    """The programmes, and each project's in its history. Nothing before the revision that
+    made them (0026): an older migration's baseline reads the tables with these models."""
+    if not inspect(connection).has_table("programmes"):
+        return {}
+    sponsor = aliased(User)
+    rows: Rows = {}
+    for key, name, sponsored_by, created_by in connection.execute(
+        select(Programme.key, Programme.name, sponsor.username, Programme.created_by).join(
+            sponsor, sponsor.id == Programme.sponsor_id
+        )
+    ):
+        rows[key] = {"name": name, "sponsor": sponsored_by, "created_by": created_by}
+    for project, programme in connection.execute(
+        select(Project.key, Programme.key).join(Programme, Programme.id == Project.programme_id)
+    ):
+        if project in histories:
+            histories[project].programme = programme
+    return rows
+
+
 def _changes(connection: Connection, only: Callable[[Any], Any]) -> Iterator[tuple[str, ChangeAt]]:
     """Change requests with their approvals, as gates.history.ChangeAt, and their projects."""
     approvals: dict[int, list[list[str]]] = {}
@@ -421,6 +446,7 @@ def baseline_data(connection: Connection) -> dict[str, Any]:
         superseded={number for number, (_, gone, _) in rows.signatures.items() if gone},
         delegations=rows.delegations,
         attributes=rows.attributes,
+        programmes=rows.programmes,
     )
     return replayed.baseline()
 

@@ -37,6 +37,8 @@ class ChangeLine:
     closed_by: str | None
     closed_at: datetime | None
     close_reason: str
+    membership: dict[str, Any] | None = None
+    """A move into or out of a programme ({"from", "to"}), instead of facts."""
 
     def as_json(self) -> dict[str, Any]:
         """The line as JSON values (times in ISO 8601, UTC)."""
@@ -65,6 +67,7 @@ def _line(uow: UnitOfWork, record: ChangeRequest) -> ChangeLine:
         record.closed_by,
         record.closed_at,
         record.close_reason,
+        dict(record.membership) if record.membership is not None else None,
     )
 
 

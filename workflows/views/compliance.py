@@ -261,6 +261,15 @@ def _migrations(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple
     return _events(uow, ("project.policy_migrated",), since, until, fields)
 
 
+def _programmes(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+    actions = (
+        "programme.created", "programme.project_added", "programme.project_removed",
+        "project.retiered",
+    )  # fmt: skip
+    fields = ("programme", "moved_by", "change", "old_tier", "new_tier", "reason")
+    return _events(uow, actions, since, until, fields)
+
+
 def _fact_changes(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
     actions = (
         "project.facts_updated", "change.proposed", "change.approved", "change.rejected",
@@ -510,6 +519,11 @@ KINDS: dict[str, Kind] = {
         "Fact changes and change requests",
         (*EVENT_COLUMNS, "change", "changed", "old_tier", "new_tier", "reason"),
         _fact_changes,
+    ),
+    "programmes": Kind(
+        "Programmes created, projects moved in and out, and the projects each move re-tiered",
+        (*EVENT_COLUMNS, "programme", "moved_by", "change", "old_tier", "new_tier", "reason"),
+        _programmes,
     ),
     "unused-roles": Kind(
         "Users holding roles who have not acted for 90 days before the period's end "

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from gates.decisions import KILLED, ON_HOLD
 from gates.explain import Explanation, explain
 from gates.readiness import Readiness
-from gates.tiering import TierChoice, classify
 from policies.facts import FactError, format_value, parse_value
 from policies.model import Artifact, Decision, FormField, Policy
 from policies.money import Money
@@ -111,11 +110,6 @@ def preview_tier(uow: UnitOfWork, policy_id: str, raw: Mapping[str, object]) -> 
     """
     policy = latest_policy(uow, policy_id)
     return explain(policy, checked_facts(policy, raw), uow.now)
-
-
-def tier_of(policy: Policy, project: Project) -> TierChoice:
-    """The tier the project's facts choose under its policy, with the reason in words."""
-    return classify(policy, from_stored(policy, project.facts))
 
 
 @dataclass(frozen=True)

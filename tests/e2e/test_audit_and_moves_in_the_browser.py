@@ -50,13 +50,13 @@ def test_the_pmo_moves_a_project_from_a_versions_impact_page(
         uow.commit()
     pmo: Page = new_page()
     log_in(pmo, portal, "pmo")
-    pmo.goto(f"{portal}/policies/standard/3")
+    pmo.goto(f"{portal}/policies/standard/4")
     pmo.get_by_role("link", name="Impact on projects in flight").click()
     box = pmo.locator("input[name=key]").first
     key = box.get_attribute("value")
 
     box.check()
-    pmo.get_by_label("Reason").fill("Adopt standard 3")
+    pmo.get_by_label("Reason").fill("Adopt standard 4")
     pmo.get_by_role("button", name="Move the chosen projects").click()
 
     assert pmo.get_by_text("Moved 1 project to standard@4.").is_visible()

@@ -9,7 +9,7 @@ gates.decisions and gates.waivers, and the answer below gathers them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -61,6 +61,7 @@ from policies.model import (
     Position,
     Requirement,
 )
+from policies.problems import did_you_mean
 
 
 class Scope(StrEnum):
@@ -95,8 +96,9 @@ class Holders:
 
     def everywhere(self, global_roles: frozenset[str]) -> bool:
         """True when these global roles make one of them on every project (lists then need
-        no selection of projects)."""
-        counted = global_roles & EVERYWHERE if self.scope is Scope.PROJECT else global_roles
+        no selection of projects): a standing policy role held globally counts everywhere,
+        as it does on each project's page (`include`)."""
+        counted = global_roles - {PROJECT_MANAGER} if self.scope is Scope.PROJECT else global_roles
         return bool(counted & self.roles or (self.any_role and counted))
 
 
@@ -368,14 +370,23 @@ class Authority:
         return revoke_refusals(status, reason)
 
     def grant(
-        self, grantee: Person, role: str, incompatible: Sequence[frozenset[str]] = ()
+        self,
+        grantee: Person,
+        role: str,
+        incompatible: Sequence[frozenset[str]] = (),
+        standing: Collection[str] | None = None,
     ) -> list[Refusal]:
         """Every reason the person may not grant `role` to `grantee` here (`incompatible`:
-        the project policy's pairs of roles one person may not hold together)."""
+        the project policy's pairs of roles one person may not hold together). A grant on no
+        project names `standing`: the policy roles that may be held everywhere (a body outside
+        the projects: an investment board, a treasury)."""
         refused = self.refusals(GRANT)
         if refused:
             return refused
+        if standing is not None and role not in GLOBAL_ROLES:
+            refused = standing_refusals(role, standing)
         return [
+            *refused,
             *self_grant(self.person.username, grantee.username),
             *role_conflicts(grantee.username, grantee.roles | {role}, incompatible),
         ]
@@ -428,6 +439,29 @@ class Authority:
 
 def _disabled(person: Person) -> Refusal:
     return Refusal("person.disabled", None, f"{person.username}'s account is disabled.")
+
+
+NEVER_STANDING = frozenset({SPONSOR, PROJECT_MANAGER})
+"""Roles that are only ever held on a project: a sponsor or a manager of every project would
+decide or run them all."""
+
+
+def standing_refusals(role: str, policy_roles: Collection[str]) -> list[Refusal]:
+    """Why `role` may not be held everywhere (a grant on no project): it is one of the global
+    roles, or a role some published policy declares other than sponsor (a standing body:
+    an investment board, a treasury, a review team)."""
+    if role in NEVER_STANDING:
+        text = f"{role} is held on one project only: grant it on the project."
+        return [Refusal("grant.not_standing", "role", text)]
+    if role not in policy_roles:
+        known = ", ".join([*sorted(set(GLOBAL_ROLES) - {PROJECT_MANAGER}), "project_manager"])
+        hint = did_you_mean(role, [*policy_roles, *GLOBAL_ROLES])
+        text = (
+            f"'{role}' is no global role ({known}) and no published policy declares it{hint}: "
+            "only a policy's role can be held everywhere."
+        )
+        return [Refusal("grant.unknown_role", "role", text)]
+    return []
 
 
 def authority(

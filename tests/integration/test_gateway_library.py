@@ -164,3 +164,25 @@ def test_a_low_risk_project_assures_itself(programme, pass_gateway, stage_of):
     pass_gateway(key, rating=None)
 
     assert stage_of(key) == "delivery_strategy"
+
+
+def test_a_standing_treasury_member_decides_without_a_grant_on_the_project(
+    programme, pass_gateway, act, submit_ready, collect_signatures, refuses, stage_of, workspace
+):
+    act(users.grant_role, "admin", "security", "treasury")  # on no project: everywhere
+    key = programme("GOV-6")
+    pass_gateway(key)
+    pass_gateway(key)
+    submit_ready(key)
+    act(reviews.sign, "architect", key, "support", PASSWORD, "commercial")
+    collect_signatures(key, skip=("commercial",))
+    act(record_assurance, "outsider", key, "amber", "Affordable")
+
+    everywhere_sponsor = refuses(Refused, users.grant_role, "admin", "qa", "sponsor")
+    act(reviews.decide, "security", key, "go")
+
+    assert [r.rule for r in everywhere_sponsor.refusals] == ["grant.not_standing"]
+    assert stage_of(key) == "delivery"
+    with workspace.unit_of_work(read_only=True) as uow:
+        result, mismatches = audit.verify_deep(uow)
+    assert result.ok and mismatches == []

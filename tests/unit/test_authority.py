@@ -537,3 +537,30 @@ def test_above_a_delegated_limit_another_body_decides() -> None:
     assert rules(authority(fay, "ERP-1", small).deciding()) == [("role.decide", None)]
     assert authority(fay, "ERP-1", large).deciding() == []
     assert rules(authority(sam, "ERP-1", large).deciding()) == [("role.decide", None)]
+
+
+@pytest.mark.parametrize(
+    ("role", "rules"),
+    [
+        ("treasury", []),
+        ("sponsor", ["grant.not_standing"]),
+        ("project_manager", ["grant.not_standing"]),
+        ("tresury", ["grant.unknown_role"]),
+    ],
+)
+def test_only_a_policy_role_other_than_sponsor_is_held_everywhere(
+    role: str, rules: list[str]
+) -> None:
+    from gates.authority import standing_refusals
+
+    assert [r.rule for r in standing_refusals(role, {"treasury", "sponsor", "finance"})] == rules
+
+
+def test_a_standing_role_sees_every_project_in_lists_as_on_their_pages() -> None:
+    from gates.authority import READ
+
+    board = Person("bo", global_roles=frozenset({"investment_board"}))
+
+    assert READ.allows(board)
+    assert READ.holders.everywhere(board.global_roles)
+    assert not READ.holders.everywhere(frozenset({"project_manager"}))

@@ -108,7 +108,9 @@ def user_password(actor: Actor, new_password: str | None) -> None:
 @click.argument("role")
 @click.option("--project", "key", help="Grant the role on one project (sponsor, finance, ...).")
 def user_grant(actor: Actor, username: str, role: str, key: str | None) -> None:
-    """Grant ROLE to USERNAME, globally or on one project."""
+    """Grant ROLE to USERNAME, globally or on one project. Without --project: a global role
+    (pmo, auditor, admin, project_manager) or a standing policy role held on every project
+    (treasury, investment_board, ...; never sponsor)."""
     with workspace().unit_of_work() as uow:
         project = load_project(uow, key) if key else None
         users.grant_role(uow, actor, username, role, project)

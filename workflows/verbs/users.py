@@ -21,7 +21,14 @@ from workflows.pending import refresh_pending, touched_by
 from workflows.refusal_log import refusals_recorded
 from workflows.state import policy_of, require
 from workflows.store.passwords import hash_password
-from workflows.store.records import Delegation, Project, RoleGrant, User, table_of
+from workflows.store.records import (
+    Delegation,
+    PolicyVersion,
+    Project,
+    RoleGrant,
+    User,
+    table_of,
+)
 from workflows.store.uow import UnitOfWork
 
 UNUSABLE_PASSWORD = "!"  # no password matches it: the person sets theirs through a link
@@ -226,14 +233,13 @@ def grant_role(
     role = short_text(role, "role", ROLE)
     require_permission(uow, actor, GRANT, "grant roles")
     user = find_user(uow, username)
-    if project is None and role not in GLOBAL_ROLES:
-        raise InvalidInput("Unknown global role", {"role": f"use {', '.join(GLOBAL_ROLES)}"})
     holder = person_on(uow, username, project)
     # Segregation of duties (gates.duties): never to oneself; never a pair of roles the
-    # project's policy makes incompatible.
+    # project's policy makes incompatible. On no project: a global role, or a standing one.
     pairs = policy_of(uow, project).incompatible_roles if project is not None else ()
+    standing = published_roles(uow) if project is None else None
     granter = authority(person_on(uow, actor.username, project))
-    refusals = granter.grant(holder, role, pairs)
+    refusals = granter.grant(holder, role, pairs, standing)
     if refusals:
         raise Refused("grant roles", refusals)
     if role in (holder.roles if project else holder.global_roles):
@@ -248,6 +254,12 @@ def grant_role(
         username=username,
         role=role,
     )
+
+
+def published_roles(uow: UnitOfWork) -> frozenset[str]:
+    """The roles some published policy version declares."""
+    rows = uow.session.execute(select(PolicyVersion)).scalars()
+    return frozenset(r.id for row in rows for r in uow.workspace.policy(row).roles)
 
 
 @refusals_recorded

@@ -391,6 +391,18 @@ class Authority:
             *role_conflicts(grantee.username, grantee.roles | {role}, incompatible),
         ]
 
+    def record_attributes(self, username: str) -> list[Refusal]:
+        """Every reason the person may not record `username`'s org unit and team: an admin,
+        never their own (they decide whom one may review independently, gates.assurance)."""
+        refused = self.refusals(ADMINISTER, "record users' org unit and team")
+        if refused or username != self.person.username:
+            return refused
+        text = (
+            "You cannot record your own org unit or team: they decide whom you may review "
+            "independently. Ask another admin."
+        )
+        return [Refusal("user.own_attributes", None, text)]
+
     def approve_change(
         self, change: ChangeRound, role: str | None = None
     ) -> tuple[str | None, list[Refusal]]:

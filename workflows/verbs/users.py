@@ -325,21 +325,15 @@ def set_attributes(
     """Record where a user sits: their organisation unit and team (None: unchanged; '':
     not recorded). Assurance reviewers must be independent of a project's units and teams
     (gates.assurance), so an admin never sets their own: another admin does."""
-    require_permission(uow, actor, ADMINISTER, "record users' org unit and team")
+    refused = authority(person_on(uow, actor.username, None)).record_attributes(username)
+    if refused:
+        raise Refused("record the user's org unit and team", refused)
     changes = {
         name: short_text(value, name, ATTRIBUTE_TEXT, missing=None)
         for name, value in (("org_unit", org_unit), ("team", team))
         if value is not None
     }
     user = find_user(uow, username)
-    if username == actor.username:
-        text = (
-            "You cannot record your own org unit or team: they decide whom you may review "
-            "independently. Ask another admin."
-        )
-        raise Refused(
-            "record the user's org unit and team", [Refusal("user.own_attributes", None, text)]
-        )
     was = {"org_unit": user.org_unit, "team": user.team}
     if all(was[name] == value for name, value in changes.items()):
         return user

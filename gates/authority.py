@@ -235,14 +235,23 @@ class Authority:
         counted = tally(gate.vote, review.state.panel, review.state.ballots)
         return [*refusals, *vote_refusals(review.policy, gate, decision, counted)]
 
-    def assure(self, affiliation: assurance.Affiliation, circle: assurance.Circle) -> list[Refusal]:
+    def assure(
+        self,
+        affiliation: assurance.Affiliation,
+        circle: assurance.Circle,
+        rating: str | None = None,
+    ) -> list[Refusal]:
         """Every reason the person (of `affiliation`) may not record the assurance review of
-        the open round of a project whose people are `circle` (gates.assurance)."""
+        the open round of a project whose people are `circle` (gates.assurance), rating it
+        `rating` (None: whatever rating; the question is whether they may review at all)."""
         review = self._review()
         gate = review.report.gate
-        return assurance.reviewer_refusals(
+        refused = assurance.reviewer_refusals(
             review.policy, gate, self.person, affiliation, circle, review.state
         )
+        if refused or rating is None:
+            return refused
+        return assurance.rating_refusals(gate, rating)
 
     def vote(self, decision: Decision) -> list[Refusal]:
         """Every reason the person may not vote `decision` on the review now (gates.votes):

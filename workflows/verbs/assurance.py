@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from gates.assurance import Affiliation, Circle, rating_refusals, urgency_of
+from gates.assurance import Affiliation, Circle, urgency_of
 from gates.authority import authority
 from gates.model import SPONSOR
 from gates.readiness import readiness
@@ -67,9 +67,7 @@ def record_assurance(
         granted.person, key, ReviewRound(policy, readiness(policy, gate, state, uow.now), state)
     )
     reviewers = gate.assurance.reviewers if gate.assurance is not None else ""
-    refusals = at_gate.assure(affiliation, circle_of(uow, under.project, reviewers))
-    if not refusals and gate.assurance is not None:
-        refusals = rating_refusals(gate, rating)
+    refusals = at_gate.assure(affiliation, circle_of(uow, under.project, reviewers), rating)
     if refusals:
         raise Refused("record the assurance review", refusals, key)
     assert gate.assurance is not None

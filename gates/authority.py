@@ -71,10 +71,6 @@ class Scope(StrEnum):
     PROJECT = "project"  # on the project: granted there, global, or as its manager
 
 
-EVERYWHERE = frozenset(GLOBAL_ROLES) - {PROJECT_MANAGER}
-"""Global roles that count on every project (a global project_manager only registers)."""
-
-
 @dataclass(frozen=True)
 class Holders:
     """Who holds a permission, and how a refusal names them."""
@@ -462,9 +458,9 @@ def _disabled(person: Person) -> Refusal:
     return Refusal("person.disabled", None, f"{person.username}'s account is disabled.")
 
 
-NEVER_STANDING = frozenset({SPONSOR, PROJECT_MANAGER})
-"""Roles that are only ever held on a project: a sponsor or a manager of every project would
-decide or run them all."""
+NEVER_STANDING = frozenset({SPONSOR})
+"""Policy roles only ever held on a project: a sponsor of every project would decide them all
+(a global project_manager only registers projects)."""
 
 
 def standing_refusals(role: str, policy_roles: Collection[str]) -> list[Refusal]:
@@ -475,7 +471,7 @@ def standing_refusals(role: str, policy_roles: Collection[str]) -> list[Refusal]
         text = f"{role} is held on one project only: grant it on the project."
         return [Refusal("grant.not_standing", "role", text)]
     if role not in policy_roles:
-        known = ", ".join([*sorted(set(GLOBAL_ROLES) - {PROJECT_MANAGER}), "project_manager"])
+        known = ", ".join(GLOBAL_ROLES)
         hint = did_you_mean(role, [*policy_roles, *GLOBAL_ROLES])
         text = (
             f"'{role}' is no global role ({known}) and no published policy declares it{hint}: "

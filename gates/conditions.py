@@ -37,6 +37,18 @@ _NEGATED = {
 }
 
 
+EVALUATION_ERRORS = (
+    KeyError,
+    RuntimeError,
+    TypeError,
+    ValueError,
+    ZeroDivisionError,
+    OverflowError,
+)
+"""What running a compiled condition can raise for one project: an unset fact, a division by
+zero, an overflow, a type CEL refuses."""
+
+
 class ConditionError(Exception):
     """A condition could not be evaluated for this project (a fact is missing or invalid)."""
 
@@ -48,7 +60,7 @@ def holds(condition: Condition, context: cel.Context) -> bool:
     """
     try:
         return bool(condition.program.execute(context))
-    except (KeyError, RuntimeError, TypeError, ValueError, ZeroDivisionError) as error:
+    except EVALUATION_ERRORS as error:
         raise ConditionError(f"cannot evaluate '{condition.source}': {error}") from None
 
 

@@ -8,10 +8,9 @@ and the facts are given in the project state.
 
 from __future__ import annotations
 
+from gates.conditions import EVALUATION_ERRORS
 from gates.model import ProjectState
 from policies.model import Share, Signoff, SignoffKind
-
-_EVALUATION_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, OverflowError)
 
 
 def needed_signatures(signoff: Signoff, state: ProjectState) -> int | None:
@@ -33,7 +32,7 @@ def needed_signatures(signoff: Signoff, state: ProjectState) -> int | None:
         return max(share if holders else 0, floor)
     try:
         value = count.program.execute(state.context)
-    except _EVALUATION_ERRORS:
+    except EVALUATION_ERRORS:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None

@@ -15,7 +15,14 @@ from typing import Any, NamedTuple
 import cel
 
 from gates.chain import utc_text
-from gates.conditions import ConditionError, describe, describe_unmet, holds, unreadable
+from gates.conditions import (
+    EVALUATION_ERRORS,
+    ConditionError,
+    describe,
+    describe_unmet,
+    holds,
+    unreadable,
+)
 from gates.counts import count_in_words, needed_signatures
 from gates.model import NO_VOTES, Evidence, ProjectState, Signature, Waiver
 from gates.waivers import describe_waiver, valid_waiver
@@ -31,7 +38,7 @@ from policies.model import (
     SignoffKind,
 )
 
-_EVALUATION_ERRORS = (KeyError, RuntimeError, TypeError, ValueError, ZeroDivisionError)
+_EVALUATION_ERRORS = EVALUATION_ERRORS
 
 
 class Status(StrEnum):

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import cel
 
-from gates.conditions import describe, describe_source
+from gates.conditions import EVALUATION_ERRORS, describe, describe_source
 from policies.cel_syntax import (
     Both,
     Call,
@@ -39,7 +39,7 @@ from policies.conditions import evaluation_context
 from policies.facts import format_value
 from policies.model import Condition, FactValue
 
-_ERRORS = (KeyError, RuntimeError, TypeError, ValueError, ZeroDivisionError)
+_ERRORS = EVALUATION_ERRORS
 _ORDER = {">": "is over", ">=": "is at least", "<": "is under", "<=": "is at most"}
 _DATE_ORDER = {">": "is after", ">=": "is on or after", "<": "is before", "<=": "is on or before"}
 _OPPOSITE = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}

@@ -142,11 +142,11 @@ def check_sign(
 
 def _takes_signatures(signoff: Signoff, status: Status) -> bool:
     """True while the sign-off takes signatures: a blocking one until it is complete; an
-    advisory or consulted one from each of its holders who wants to answer, even once
-    enough have (every position is recorded), unless it is waived."""
+    advisory or consulted one that applies from each of its holders who wants to answer,
+    even once enough have (every position is recorded), unless it is waived."""
     if signoff.kind is SignoffKind.BLOCKING:
         return not status.ok
-    return status is not Status.WAIVED
+    return status not in (Status.WAIVED, Status.NOT_APPLICABLE)
 
 
 def _status(report: Readiness, signoff: Signoff) -> Status:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -460,7 +460,7 @@ def _assurance(uow: UnitOfWork, batch: Batch) -> dict[int, Rated]:
     """The assurance review recorded on each open review of the batch, by review id."""
     query, params = for_batch(batch, _assurance_of_open_reviews)
     return {
-        review_id: Rated(reviewer, rating, _aware(at))
+        review_id: Rated(reviewer, rating, at)
         for review_id, reviewer, rating, at in uow.session.execute(query, params)
     }
 
@@ -475,10 +475,6 @@ def _assurance_of_open_reviews(restrict: Restrict) -> Select[Any]:
         .join(_USERS, _USERS.c.id == rated.reviewer_id)
         .where(rated.review_id.in_(opened))
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _holders(

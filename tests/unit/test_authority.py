@@ -544,7 +544,6 @@ def test_above_a_delegated_limit_another_body_decides() -> None:
     [
         ("treasury", []),
         ("sponsor", ["grant.not_standing"]),
-        ("project_manager", ["grant.not_standing"]),
         ("tresury", ["grant.unknown_role"]),
     ],
 )

@@ -243,3 +243,12 @@ def test_the_loader_names_a_bad_kind_or_count(change: str, path: str, message: s
     assert loaded is None
     assert any(message in p.message for p in problems), [p.message for p in problems]
     assert all(p.line > 0 for p in problems)
+
+
+def test_a_cel_count_that_divides_by_zero_cannot_be_told_and_does_not_crash() -> None:
+    divided = parse_policy(POLICY.replace("min: project.agencies}", "min: 6 / project.agencies}"))
+    given = project(divided, agencies=0)
+    line = line_of(report(divided, "approve", given), "agency")
+
+    assert needed_signatures(line.requirement, given) is None
+    assert line.status is Status.MISSING and line.unchecked

@@ -8,6 +8,7 @@ from datetime import date
 import click
 
 from gates.decisions import FollowUp
+from policies.model import Position
 from web.cli.shared import acting, say, show_table, typed_password, workspace
 from workflows.identity import Actor
 from workflows.store.uow import UnitOfWork
@@ -17,7 +18,7 @@ from workflows.verbs.assurance import Recommendation, record_assurance
 DECISIONS = click.Choice(["go", "conditional_go", "recycle", "hold", "kill"])
 # What a signer says: a decision (blocking sign-offs), or a position (advisory: support,
 # disagree_but_support, object; consulted: comment). policies.model.Position lists them.
-STANCES = click.Choice([*DECISIONS.choices, "support", "disagree_but_support", "object", "comment"])
+STANCES = click.Choice([*DECISIONS.choices, *(p.value for p in Position)])
 
 
 @click.group("gate")

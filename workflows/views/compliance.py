@@ -358,7 +358,7 @@ def _votes(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any,
     return _events(uow, ("review.voted",), since, until, ("gate", "round", "decision", "comment"))
 
 
-POSITIONS = tuple(p.value for p in Position)
+POSITION_VALUES = tuple(p.value for p in Position)
 
 
 def _positions(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
@@ -371,7 +371,7 @@ def _positions(uow: UnitOfWork, since: datetime, until: datetime) -> list[tuple[
         .join(r, r.id == s.review_id)
         .join(Project, Project.id == r.project_id)
         .join(User, User.id == s.signer_id)
-        .where(s.decision.in_(POSITIONS), s.signed_at >= since, s.signed_at < until)
+        .where(s.decision.in_(POSITION_VALUES), s.signed_at >= since, s.signed_at < until)
         .order_by(s.signed_at, s.id)
         .limit(MAX_ROWS + 1)
     )  # fmt: skip

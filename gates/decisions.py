@@ -12,6 +12,7 @@ from gates.conditions import ConditionError, holds
 from gates.model import OpenCondition, ProjectState
 from gates.readiness import Readiness
 from gates.refusals import Refusal, refusals_of
+from gates.triggers import WHEN
 from policies.model import (
     Decision,
     Gate,
@@ -19,7 +20,6 @@ from policies.model import (
     Overrides,
     Policy,
     Trigger,
-    TriggerEvent,
 )
 
 ON_HOLD = "on_hold"
@@ -90,9 +90,7 @@ def rules_of_the_decision(policy: Policy, gate: Gate) -> list[str]:
 def _triggered(trigger: Trigger) -> str:
     if trigger.recur is not None:
         return f"reviewed again {trigger.recur}"
-    if trigger.on is TriggerEvent.CONDITION_OVERDUE:
-        return "reviewed again when a condition goes overdue"
-    return "reviewed again after an approved change"
+    return f"reviewed again {WHEN[trigger.on]}"
 
 
 def can_decide(

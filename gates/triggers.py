@@ -110,12 +110,23 @@ CAUSES: dict[TriggerEvent, str] = {
         "{cause} went overdue on {day} while open: the policy asks for a review of {name}"
     ),
     TriggerEvent.RECURRING: "The recurring review of {name} came due on {day}",
-    TriggerEvent.ASSURANCE_RED: "{cause} on {day}: the policy asks for a review of {name}",
+    TriggerEvent.ASSURANCE_RED: (
+        "{cause} gave the worst rating of its scale on {day}: the policy asks for a review of "
+        "{name}"
+    ),
 }
 """Why each kind's review is owed, in words ({name}: the gate's, {day}: when it came,
 {cause}: what came, capitalized); a kind without wording here reads as CAUSE."""
 
 CAUSE = "{cause} ({kind}, {day}) asks for a review of {name}"
+
+WHEN: dict[TriggerEvent, str] = {
+    TriggerEvent.CHANGE_APPROVED: "after an approved change",
+    TriggerEvent.CONDITION_OVERDUE: "when a condition goes overdue",
+    TriggerEvent.RECURRING: "on a schedule",
+    TriggerEvent.ASSURANCE_RED: "when an assurance review gives the worst rating of its scale",
+}
+"""When each kind asks for its review, as the policy pages say it ('reviewed again ...')."""
 
 
 def cause_text(policy: Policy, occurrence: Occurrence) -> str:
@@ -147,7 +158,7 @@ def rated_worst(
     assurance = gate.assurance
     if assurance is None or rating != assurance.scale.ratings[-1]:
         return []
-    cause = f"Assurance review {review_id} rated {gate.name} {rating.replace('_', ' ')}"
+    cause = f"assurance review {review_id}"  # the rating is in its event; the column is short
     return [
         Occurrence(trigger.review, TriggerEvent.ASSURANCE_RED, cause, at)
         for trigger in policy.triggers

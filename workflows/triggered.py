@@ -83,8 +83,12 @@ def opened(uow: UnitOfWork, project_id: int) -> list[TriggeredReview]:
 
 
 def occurrence_of(row: TriggeredReview) -> Occurrence:
-    """An opened review as gates.triggers reads it."""
-    return Occurrence(row.gate_id, TriggerEvent(row.kind), row.cause, start_of(row.due_on))
+    """An opened review as gates.triggers reads it: from the start of the day it came, for a
+    date that came (a recurring date, a condition's due day); from the moment it was opened,
+    for an event (an assurance rating), so a go earlier that day does not answer it."""
+    kind = TriggerEvent(row.kind)
+    since = row.opened_at if kind is TriggerEvent.ASSURANCE_RED else start_of(row.due_on)
+    return Occurrence(row.gate_id, kind, row.cause, since)
 
 
 def owed_reviews(uow: UnitOfWork, project: Project, policy: Policy) -> list[Occurrence]:

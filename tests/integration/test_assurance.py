@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.integration.conftest import grant_on_project
 from tests.integration.factories import policy_source
 from workflows.errors import InvalidInput, Refused
 from workflows.identity import system
+from workflows.store.records import AssuranceRecord
 from workflows.verbs import audit, publishing, reviews, users
 from workflows.verbs.assurance import Recommendation, record_assurance
 from workflows.verbs.compliance import read_report
@@ -236,7 +237,12 @@ def test_the_worst_rating_opens_the_review_the_policy_asks_for(assured_gate, act
 
     assert before == []
     assert [(o.gate, o.kind) for o in owed] == [("initiation", "assurance_red")]
-    assert owed[0].cause.startswith("Assurance review") and owed[0].cause.endswith(
-        "rated G1 Initiation approval red"
+    [red] = read(
+        lambda uow: (
+            uow.session.execute(select(AssuranceRecord.id).where(AssuranceRecord.rating == "red"))
+            .scalars()
+            .all()
+        )
     )
+    assert owed[0].cause == f"assurance review {red}"
     assert result.ok and mismatches == []

@@ -87,6 +87,16 @@ def test_only_the_pmo_moves_a_project_into_a_programme(programmed, register, ref
     assert error.refusals[0].rule == "role.programme"
 
 
+def test_someone_the_programme_is_nothing_to_is_refused_its_summary_and_it_is_recorded(
+    programmed, refuses
+):
+    from workflows.views.programmes import programme_summary
+
+    error = refuses(Refused, programme_summary, "outsider", "CRM")
+
+    assert error.refusals
+
+
 def test_a_programme_needs_a_well_formed_key_a_name_and_a_sponsor(programmed, refuses):
     error = refuses(InvalidInput, programmes.create_programme, "pmo", "crm two", " ", "deputy")
 

@@ -16,6 +16,7 @@ from workflows.errors import Refused
 from workflows.facts import from_stored
 from workflows.identity import Actor
 from workflows.programmes import members_of, standing, tier_in
+from workflows.refusal_log import refusals_recorded
 from workflows.state import policy_of
 from workflows.store.records import Programme, Project
 from workflows.store.uow import UnitOfWork
@@ -61,6 +62,7 @@ def summary(uow: UnitOfWork, programme: Programme) -> ProgrammeSummary:
     )
 
 
+@refusals_recorded
 def programme_summary(uow: UnitOfWork, actor: Actor, key: str) -> ProgrammeSummary:
     """Programme `key` as the PMO, auditors, admins and its sponsor see it; raises NotFound
     or Refused."""

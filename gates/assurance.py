@@ -20,7 +20,7 @@ import cel
 from gates.conditions import ConditionError, holds
 from gates.model import APPROVING, Person, ProjectState
 from gates.refusals import Refusal
-from policies.conditions import assurance_context
+from policies.conditions import evaluation_context
 from policies.model import Assurance, Decision, Gate, Policy, Separation, Urgency
 from policies.problems import did_you_mean, one_of
 
@@ -224,7 +224,8 @@ def effect(policy: Policy, gate: Gate, state: ProjectState) -> Effect:
 
 def _context(assurance: Assurance, state: ProjectState, rating: str) -> cel.Context:
     level = assurance.scale.level(rating) if rating in assurance.scale.ratings else -1
-    return assurance_context(state.facts, state.tier, rating, level)
+    rated = {"rating": rating, "level": level}
+    return evaluation_context(state.facts, state.tier, state.forms, state.programme, rated)
 
 
 def decision_refusals(

@@ -403,28 +403,20 @@ def _probe_value(fact: Fact | FormField, flag: bool) -> object:
     return _PROBES[fact.type]
 
 
-def assurance_context(
-    facts: Mapping[str, FactValue], tier: str | None, rating: str, level: int
-) -> cel.Context:
-    """A CEL context for an assurance rule: the project's, with `assurance.rating` and
-    `assurance.level`. Built once per decision, not per portfolio row."""
-    project = {name: cel_value(value) for name, value in facts.items()}
-    assurance = {"rating": rating, "level": level}
-    return cel.Context({"project": project, "tier": tier or "", "assurance": assurance})
-
-
 def evaluation_context(
     facts: Mapping[str, FactValue],
     tier: str | None,
     forms: Mapping[str, Mapping[str, FactValue]] | None = None,
     programme: Mapping[str, object] | None = None,
+    assurance: Mapping[str, object] | None = None,
 ) -> cel.Context:
     """A CEL context for one project: build it once per project, evaluate many conditions.
 
     `forms` holds the values of the latest version of each form the conditions read, by
     artifact id; a form without a version is absent, so reading it raises KeyError.
     `programme` is the `programme` value (gates.programmes.programme_value); without it the
-    project reads a programme of itself alone, whose `reached` names no stage."""
+    project reads a programme of itself alone, whose `reached` names no stage.
+    `assurance` ({rating, level}) is what a gate's assurance rules read besides."""
     project = {name: cel_value(value) for name, value in facts.items()}
     evidence = {
         artifact: {name: cel_value(value) for name, value in values.items()}
@@ -432,9 +424,8 @@ def evaluation_context(
     }
     if programme is None:
         programme = alone(project)
-    return cel.Context(
-        {"project": project, "tier": tier or "", "evidence": evidence, "programme": programme}
-    )
+    values = {"project": project, "tier": tier or "", "evidence": evidence, "programme": programme}
+    return cel.Context({**values, "assurance": assurance} if assurance is not None else values)
 
 
 def alone(project: Mapping[str, object]) -> dict[str, object]:

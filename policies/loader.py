@@ -686,7 +686,9 @@ class _Builder:
         independent = [Independence(i) for i in spec.get("independent_of", [])]
         self._unique(independent, f"{path}.independent_of", "entry")
         kind = SignoffKind(spec.get("kind", SignoffKind.BLOCKING))
-        count = self._signoff_count(spec.get("min", 1), kind, f"{path}.min", names)
+        # How many sign is chosen from the facts alone: no form is read for it.
+        counting = replace(names, evidence_allowed=False)
+        count = self._signoff_count(spec.get("min", 1), kind, f"{path}.min", counting)
         if not known or count is None:
             return None
         independent_of = frozenset(independent) if "independent_of" in spec else None

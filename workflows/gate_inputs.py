@@ -141,7 +141,9 @@ def gate_inputs(
     # A sign-off whose `when` reads a form depends on the evidence after all.
     evidence = evidence or any(_signoffs_read_forms(gate) for _, gate in at.values())
     found, forms = _latest_evidence(uow, batch) if evidence else ({}, {})
-    read = {id(policy): policy.fields_read() for policy, _ in at.values()}
+    # Each policy is walked once, not once per project of the batch (a page, a portfolio).
+    policies_in = {id(policy): policy for policy, _ in at.values()}.values()
+    read = {id(policy): policy.fields_read() for policy in policies_in}
     waivers = _waivers(uow, batch) if any(any_waivable(g) for _, g in at.values()) else {}
     earlier = {
         pid: previous for pid, (policy, gate) in at.items() if (previous := _previous(policy, gate))
@@ -150,7 +152,7 @@ def gate_inputs(
     assured = _assurance(uow, batch) if any(g.assurance for _, g in at.values()) else {}
     shared = {s.role for _, g in at.values() for s in g.signoffs if shares_holders(s)}
     holders = _holders(uow, batch, shared) if shared else {}
-    reading = {p.ref: p for p, _ in at.values() if reads_programme(p)} if at else {}
+    reading = {p.ref: p for p in policies_in if reads_programme(p)}
     programmes = programme_members(uow, batch) if reading else {}
     inputs = {}
     for project in projects:

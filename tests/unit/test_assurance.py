@@ -180,3 +180,22 @@ def test_a_go_after_an_amber_red_is_refused_in_words(policy: Policy) -> None:
         "The assurance rating amber red (Delivery confidence) leaves conditional go, recycle, "
         "hold, kill at Gate 1 Business justification: 'go' is not one of them."
     )
+
+
+def test_a_rule_reads_the_programme_and_the_facts_as_every_condition_does() -> None:
+    wide = parse_policy(
+        POLICY.replace(
+            "        - when: assurance.level >= 3\n",
+            "        - when: assurance.level >= 3 && programme.projects >= 1\n",
+        ),
+        "gateway.yaml",
+    )
+
+    found = effect(wide, wide.gates[0], project(wide, "amber_red"))
+
+    assert found.decisions == (
+        Decision.CONDITIONAL_GO,
+        Decision.RECYCLE,
+        Decision.HOLD,
+        Decision.KILL,
+    )

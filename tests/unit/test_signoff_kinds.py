@@ -234,6 +234,7 @@ def test_a_signature_bound_to_an_old_snapshot_gives_no_position(policy: Policy) 
             "min: project.agencies > 1",
             "must give a whole number of people",
         ),
+        ("min: project.agencies", "min: evidence.plan.pages", "only a criterion or a"),
     ],
 )
 def test_the_loader_names_a_bad_kind_or_count(change: str, path: str, message: str) -> None:

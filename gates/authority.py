@@ -158,6 +158,7 @@ OVERRIDE = Permission("role.override", "force a gate through with requirements m
 ADMINISTER = Permission("role.administer", "add users", ADMINS)
 GRANT = Permission("role.grant", "grant roles", ADMINS)
 PROGRAMMES = Permission("role.programme", "create programmes and move projects in and out", THE_PMO)
+SEE_PROGRAMMES = Permission("role.see_programmes", "see every programme", AUDITORS)
 SEE_PROGRAMME = Permission(
     "role.see_programme",
     "see this programme",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import login_required
 
-from gates.authority import PORTFOLIO
+from gates.authority import SEE_PROGRAMMES
 from web.portal import me, requires, unit_of_work
 from workflows.errors import NotFound, Refused
 from workflows.views import programmes as views
@@ -16,7 +16,7 @@ blueprint = Blueprint("programmes", __name__, url_prefix="/programmes")
 
 @blueprint.route("/")
 @login_required
-@requires(PORTFOLIO)
+@requires(SEE_PROGRAMMES)
 def index() -> str:
     """Every programme, with its projects and totals."""
     uow = unit_of_work()

@@ -59,6 +59,13 @@ def test_someone_neither_pmo_auditor_nor_its_sponsor_does_not_see_the_programme(
     assert client.get("/programmes/").status_code == 403
 
 
+def test_an_auditor_lists_every_programme_as_they_open_each(programme, auth, client):
+    auth.login("auditor")
+
+    assert 'href="/programmes/ERP"' in text(client.get("/programmes/"))
+    assert client.get("/programmes/ERP").status_code == 200
+
+
 def test_the_pmo_finds_every_programme_from_the_navigation(programme, auth, client):
     auth.login("pmo")
 

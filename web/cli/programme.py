@@ -85,12 +85,17 @@ def programme_show(actor: Actor, key: str) -> None:
 
 
 @programme_group.command("list")
-def programme_list() -> None:
-    """List the programmes with their sponsor and how many projects each has."""
+@acting
+def programme_list(actor: Actor) -> None:
+    """List the programmes with their sponsor and how many projects each has (the PMO,
+    auditors and admins)."""
+    from gates.authority import SEE_PROGRAMMES
+    from workflows.verbs.users import require_permission
     from workflows.views.programmes import programmes as every
     from workflows.views.programmes import summary
 
     with workspace().unit_of_work(read_only=True) as uow:
+        require_permission(uow, actor, SEE_PROGRAMMES, "list programmes")
         rows = [[s.key, s.name[:40], s.sponsor, len(s.projects)]
                 for s in (summary(uow, p) for p in every(uow))]  # fmt: skip
     show_table(["KEY", "NAME", "SPONSOR", "PROJECTS"], rows)

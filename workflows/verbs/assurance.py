@@ -14,7 +14,7 @@ from gates.model import SPONSOR
 from gates.readiness import readiness
 from gates.signoffs import ReviewRound
 from gates.triggers import rated_worst
-from policies.model import Urgency
+from policies.model import Gate, Urgency
 from workflows import inputs
 from workflows.errors import InvalidInput, Refused
 from workflows.identity import Actor
@@ -62,12 +62,10 @@ def record_assurance(
     review = under.review
     assert review is not None
     reviewer = find_user(uow, actor.username)
-    affiliation = Affiliation(reviewer.username, reviewer.org_unit, reviewer.team)
     at_gate = authority(
         granted.person, key, ReviewRound(policy, readiness(policy, gate, state, uow.now), state)
     )
-    reviewers = gate.assurance.reviewers if gate.assurance is not None else ""
-    refusals = at_gate.assure(affiliation, circle_of(uow, under.project, reviewers), rating)
+    refusals = at_gate.assure(*people_of(uow, reviewer, under.project, gate), rating)
     if refusals:
         raise Refused("record the assurance review", refusals, key)
     assert gate.assurance is not None
@@ -115,6 +113,16 @@ def _recommendations(items: Sequence[Recommendation]) -> list[Recommendation]:
             raise InvalidInput("The recommendation cannot be used", {f"{field}.urgency": problem})
         checked.append(Recommendation(action, urgency.value, owner))
     return checked
+
+
+def people_of(
+    uow: UnitOfWork, reviewer: User, project: Project, gate: Gate
+) -> tuple[Affiliation, Circle]:
+    """What the independence rules read: where `reviewer` sits, and the people `project` is
+    (the reviewers role of `gate` aside)."""
+    reviewers = gate.assurance.reviewers if gate.assurance is not None else ""
+    affiliation = Affiliation(reviewer.username, reviewer.org_unit, reviewer.team)
+    return affiliation, circle_of(uow, project, reviewers)
 
 
 def circle_of(uow: UnitOfWork, project: Project, reviewers: str) -> Circle:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gates.assurance import Affiliation, effect
+from gates.assurance import effect
 from gates.assurance import required as assurance_required
 from gates.authority import Authority
 from gates.decisions import deciders_in_words, go_blockers
@@ -26,7 +26,7 @@ from workflows.errors import NotFound, Refused
 from workflows.identity import Actor
 from workflows.store.records import AssuranceRecord, OverrideRecord, Review, SignatureRecord
 from workflows.store.uow import UnitOfWork
-from workflows.verbs.assurance import circle_of
+from workflows.verbs.assurance import people_of
 from workflows.verbs.overrides import waiting_override
 from workflows.verbs.reviews import GateStatus, gate_status
 from workflows.verbs.users import find_user
@@ -232,12 +232,12 @@ def _assurance_of(
     uow: UnitOfWork, actor: Actor, status: GateStatus
 ) -> tuple[AssuranceRecord | None, list[Refusal]]:
     """The round's assurance review, and why the reader may not record it (gates.assurance,
-    asked as the verb asks it)."""
-    assert status.review is not None and status.gate.assurance is not None
+    asked as the verb asks it; not asked once it is recorded)."""
+    assert status.review is not None
     rated = uow.session.execute(
         select(AssuranceRecord).where(AssuranceRecord.review_id == status.review.id)
     ).scalar_one_or_none()
-    reader = find_user(uow, actor.username)
-    affiliation = Affiliation(reader.username, reader.org_unit, reader.team)
-    circle = circle_of(uow, status.project, status.gate.assurance.reviewers)
-    return rated, status.authority.assure(affiliation, circle)
+    if rated is not None:
+        return rated, []
+    people = people_of(uow, find_user(uow, actor.username), status.project, status.gate)
+    return None, status.authority.assure(*people)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, column, insert, inspect, select, table, text
+from sqlalchemy import Connection, column, insert, select, table, text
 from sqlalchemy.orm import aliased
 
 from gates.binding import SignatureContent, signature_hash
@@ -388,10 +388,8 @@ def _delegations(connection: Connection) -> Rows:
 
 
 def _programmes(connection: Connection, histories: dict[str, ProjectHistory]) -> Rows:
-    """The programmes, and each project's in its history. Nothing before the revision that
-    made them (0026): an older migration's baseline reads the tables with these models."""
-    if not inspect(connection).has_table("programmes"):
-        return {}
+    """The programmes, and each project's in its history (the baseline is appended by 0026,
+    which made them, or a newer revision: the table is always there)."""
     sponsor = aliased(User)
     rows: Rows = {}
     for key, name, sponsored_by, created_by in connection.execute(
